@@ -1,0 +1,545 @@
+"""The multi-rate cohort kernel (numba).
+
+One call simulates a chunk of subjects in parallel (``prange``); each subject
+walks its own sorted events. Between breakpoints (doses, infusion ends,
+record times, a 24 h cap) the linear PK is exact: the state is carried in
+modal coordinates of the subject's system matrix, ``x(s) = V (e^{lambda s}
+(z0 + q/lambda) - q/lambda)`` with ``q = V^-1 r`` the constant infusion
+input. Within an interval:
+
+1. *Fast read-outs from closed-form concentrations.* Effect-site
+   concentrations are evaluated on a fixed set of Gauss-Legendre nodes in
+   geometrically growing panels after the breakpoint; receptor activation,
+   cAMP, withdrawal and the quasi-steady respiratory state are evaluated
+   there.
+2. *Slow states on the coarse clock.* AC superactivation obeys linear ODEs
+   driven by activation, so it is advanced exactly with exponential weights
+   over the same quadrature: ``U(tau) = U0 e^{-k tau} + k c sum_j w_j
+   e^{-k (tau - s_j)} D(s_j)``.
+3. *Respiration at fine resolution where it matters.* Where the quasi-steady
+   PaO2 falls below a screening level, the window is stepped at
+   ``fine_dt`` with the exact PK propagator and the first-order PaO2 lag;
+   hypoxia minutes, overdose episodes, cardiac arrest and naloxone rescue
+   are resolved there. A rescue splits the interval at the injection time.
+
+No model equation is written here: the kernel calls the model's functions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from neuroadapt.model.receptor import activation, stimulus
+from neuroadapt.model.respiration import (
+    pao2_steady,
+    relative_ventilation,
+    respiratory_activation,
+    spo2,
+)
+from neuroadapt.model.signalling import (
+    camp_level,
+    opioid_effect,
+    superactivation_demand,
+    withdrawal_index,
+)
+
+# --- per-subject scalar parameter layout (engine.prepare fills it) ----------
+PARAM_NAMES = (
+    "ac_imax", "ac_gain", "k_ac_fast", "k_ac_slow", "frac_ac_slow", "withdrawal_scale",
+    "resp_tolerance_fraction", "wake_fraction", "co2_sensitivity", "p_wake", "p_chemo",
+    "paco2_baseline", "fio2", "p_barometric", "p_water", "resp_quotient", "aa_gradient",
+    "tau_o2", "severinghaus_a", "severinghaus_b", "pao2_arrest", "arrest_delay",
+    "pao2_overdose", "pao2_hypoxia", "body_weight",
+)
+(I_IMAX, I_GAIN, I_KF, I_KS, I_PHI, I_WSCALE, I_RHO, I_WAKE, I_S, I_PW, I_PC, I_PACO2,
+ I_FIO2, I_PB, I_PH2O, I_RQ, I_AA, I_TAUO2, I_SEVA, I_SEVB, I_PARREST, I_ARRDELAY,
+ I_POD, I_PHYP, I_BW) = range(len(PARAM_NAMES))
+
+# --- recorded variables: state at the record time, aggregates over the bin --
+RECORD_VARS = (
+    "u_fast", "u_slow", "activation", "camp", "opioid_effect", "withdrawal", "ventilation",
+    "pao2", "spo2", "activation_peak", "effect_peak", "withdrawal_peak", "withdrawal_mean",
+    "activation_mean", "camp_min", "camp_max", "spo2_min", "hypoxia_minutes", "overdoses",
+    "alive",
+)
+(R_UF, R_US, R_A, R_CAMP, R_EFF, R_W, R_V, R_PAO2, R_SPO2, R_APEAK, R_EPEAK, R_WPEAK, R_WMEAN,
+ R_AMEAN, R_CMIN, R_CMAX, R_SMIN, R_HYPMIN, R_OD, R_ALIVE) = range(len(RECORD_VARS))
+N_REC = len(RECORD_VARS)
+
+# --- overdose episode table ---------------------------------------------------
+EPISODE_VARS = ("start_h", "min_pao2", "hypoxia_minutes", "severe_minutes", "outcome", "rescued")
+N_EPI = len(EPISODE_VARS)
+OUTCOME_RECOVERED, OUTCOME_FATAL = 0.0, 1.0
+
+# Gauss-Legendre 3-point rule on [-1, 1]
+GL_X = np.array([-math.sqrt(0.6), 0.0, math.sqrt(0.6)])
+GL_W = np.array([5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0])
+#: Panel boundaries after each breakpoint (h): geometric, so minutes-scale
+#: heroin/6-MAM kinetics and hours-scale morphine kinetics are both resolved.
+PANEL_EDGES_H = np.array(
+    [0.0, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0, 1440.0]
+) / 60.0
+MAX_INTERVAL_H = 24.0
+MAX_NODES = 3 * (len(PANEL_EDGES_H) - 1)
+
+
+@njit(cache=True, inline="always")
+def _splitmix(x):
+    """Counter-based hash to a uniform in [0, 1): random streams per subject and event."""
+    z = (x + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & np.uint64(
+        0xFFFFFFFFFFFFFFFF
+    )
+    z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & np.uint64(
+        0xFFFFFFFFFFFFFFFF
+    )
+    z = z ^ (z >> np.uint64(31))
+    return float(z >> np.uint64(11)) / 9007199254740992.0
+
+
+@njit(cache=True)
+def _uniform(seed, subject, counter):
+    h = _splitmix(np.uint64(seed) * np.uint64(1000003) + np.uint64(subject))
+    k = np.uint64(int(h * 9007199254740992.0)) ^ np.uint64(counter * 2654435761)
+    return _splitmix(k)
+
+
+@njit(cache=True, inline="always")
+def _activation_at(zs, w_eff, kd, tau, n_lig, n):
+    """Receptor activation from modal coordinates ``zs`` (eq. 1-2 of receptor)."""
+    odds = 0.0
+    wodds = 0.0
+    for li in range(n_lig):
+        c = 0.0
+        for m in range(n):
+            c += w_eff[li, m] * zs[m]
+        if c < 0.0:
+            c = 0.0
+        o = c / kd[li]
+        odds += o
+        wodds += tau[li] * o
+    return activation(stimulus(wodds, odds))
+
+
+@njit(cache=True, inline="always")
+def _resp(a, u, p):
+    """Quasi-steady relative ventilation and PaO2 at activation ``a`` and superactivation ``u``."""
+    a_r = respiratory_activation(a, u, p[I_RHO])
+    v = relative_ventilation(a_r, p[I_WAKE], p[I_S], p[I_PW], p[I_PC])
+    if v < 1e-9:
+        v = 1e-9
+    po2 = pao2_steady(v, p[I_PACO2], p[I_FIO2], p[I_PB], p[I_PH2O], p[I_RQ], p[I_AA])
+    return v, po2
+
+
+@njit(cache=True)
+def _node_tables(lam, kf, ks, e_node, wf_node, ws_node, dec_f, dec_s):
+    """Per-subject tables for full panels: node exponentials and slow-state weights."""
+    n = lam.shape[0]
+    for pi in range(PANEL_EDGES_H.shape[0] - 1):
+        a_edge = PANEL_EDGES_H[pi]
+        b_edge = PANEL_EDGES_H[pi + 1]
+        half = 0.5 * (b_edge - a_edge)
+        for g in range(3):
+            j = 3 * pi + g
+            s = a_edge + half * (1.0 + GL_X[g])
+            w = half * GL_W[g]
+            for m in range(n):
+                e_node[j, m] = math.exp(lam[m] * s)
+            wf_node[j] = w * math.exp(-kf * (b_edge - s))
+            ws_node[j] = w * math.exp(-ks * (b_edge - s))
+        dec_f[pi] = math.exp(-kf * (b_edge - a_edge))
+        dec_s[pi] = math.exp(-ks * (b_edge - a_edge))
+
+
+@njit(cache=True)
+def _interval(tau, z0, qlam, lam, w_eff, kd, tau_eff, n_lig, p, uf0, us0,
+              e_node, wf_node, ws_node, dec_f, dec_s,
+              node_s, node_w, node_u_f, node_u_s, node_a):
+    """Quadrature over one interval of length ``tau``.
+
+    Fills node times/weights/activations and the superactivation at each
+    node (linear interpolation between exact panel-end values). Returns the
+    number of nodes and the exact end values of U_fast and U_slow. Full
+    panels use the subject's precomputed tables; only the panel cut by
+    ``tau`` computes exponentials.
+    """
+    n = lam.shape[0]
+    zs = np.empty(n)
+    kf = p[I_KF]
+    ks = p[I_KS]
+    phi = p[I_PHI]
+    n_nodes = 0
+    uf_a = uf0
+    us_a = us0
+    for pi in range(PANEL_EDGES_H.shape[0] - 1):
+        a_edge = PANEL_EDGES_H[pi]
+        if a_edge >= tau:
+            break
+        full = PANEL_EDGES_H[pi + 1] <= tau
+        b_edge = PANEL_EDGES_H[pi + 1] if full else tau
+        half = 0.5 * (b_edge - a_edge)
+        sum_f = 0.0
+        sum_s = 0.0
+        first = n_nodes
+        for g in range(3):
+            j = 3 * pi + g
+            s = a_edge + half * (1.0 + GL_X[g])
+            if full:
+                for m in range(n):
+                    zs[m] = e_node[j, m] * (z0[m] + qlam[m]) - qlam[m]
+                wf = wf_node[j]
+                ws = ws_node[j]
+                w = half * GL_W[g]
+            else:
+                for m in range(n):
+                    zs[m] = math.exp(lam[m] * s) * (z0[m] + qlam[m]) - qlam[m]
+                w = half * GL_W[g]
+                wf = w * math.exp(-kf * (b_edge - s))
+                ws = w * math.exp(-ks * (b_edge - s))
+            a = _activation_at(zs, w_eff, kd, tau_eff, n_lig, n)
+            d = superactivation_demand(a, p[I_IMAX], p[I_GAIN])
+            sum_f += wf * d
+            sum_s += ws * d
+            node_s[n_nodes] = s
+            node_w[n_nodes] = w
+            node_a[n_nodes] = a
+            n_nodes += 1
+        if full:
+            df = dec_f[pi]
+            ds = dec_s[pi]
+        else:
+            df = math.exp(-kf * (b_edge - a_edge))
+            ds = math.exp(-ks * (b_edge - a_edge))
+        uf_b = uf_a * df + kf * (1.0 - phi) * sum_f
+        us_b = us_a * ds + ks * phi * sum_s
+        for j in range(first, n_nodes):
+            frac = (node_s[j] - a_edge) / (b_edge - a_edge)
+            node_u_f[j] = uf_a + frac * (uf_b - uf_a)
+            node_u_s[j] = us_a + frac * (us_b - us_a)
+        uf_a = uf_b
+        us_a = us_b
+    return n_nodes, uf_a, us_a
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def run_chunk(
+    subj_global, seed, lam, vmat, vinv, eff_rows, kd, tau_eff, pvec,
+    ev_start, ev_end, ev_time, ev_state, ev_amount, ev_pair, ev_perkg, ev_duration, dose_factor,
+    rec_times, x_init, u_init, pao2_init,
+    rescue_on, rescue_state, rescue_amount, rescue_delay, rescue_trigger, rescue_prob,
+    screen_pao2, fine_dt, max_episodes, record_state,
+    out_rec, out_x, out_epi, out_n_epi, out_death, out_final_x, out_final_u,
+):
+    """Simulate a chunk of subjects; see module docstring. Outputs are written in place."""
+    n_sub = lam.shape[0]
+    n = lam.shape[1]
+    n_lig = eff_rows.shape[0]
+    n_rec = rec_times.shape[0]
+    for i in prange(n_sub):
+        p = pvec[i]
+        lam_i = lam[i]
+        v_i = vmat[i]
+        vinv_i = vinv[i]
+        w_eff = np.empty((n_lig, n))
+        for li in range(n_lig):
+            for m in range(n):
+                w_eff[li, m] = v_i[eff_rows[li], m]
+        kd_i = kd[i]
+        tau_i = tau_eff[i]
+        # state
+        x = x_init[i].copy()
+        z = vinv_i @ x
+        uf = u_init[i, 0]
+        us = u_init[i, 1]
+        pao2 = pao2_init[i]
+        rate = np.zeros(n)  # active infusion input (umol/h per state)
+        inf_end = np.full(64, np.inf)
+        inf_state = np.zeros(64, np.int64)
+        inf_rate = np.zeros(64)
+        t = 0.0
+        alive = True
+        below_arrest = 0.0
+        in_episode = False
+        n_epi = 0
+        pending_rescue = np.inf
+        rescue_counter = 0
+        ev = ev_start[i]
+        rec = 0
+        # scratch
+        node_s = np.empty(MAX_NODES)
+        node_w = np.empty(MAX_NODES)
+        node_a = np.empty(MAX_NODES)
+        node_uf = np.empty(MAX_NODES)
+        node_us = np.empty(MAX_NODES)
+        e_node = np.empty((MAX_NODES, n))
+        wf_node = np.empty(MAX_NODES)
+        ws_node = np.empty(MAX_NODES)
+        n_pan_max = PANEL_EDGES_H.shape[0] - 1
+        dec_f = np.empty(n_pan_max)
+        dec_s = np.empty(n_pan_max)
+        _node_tables(lam_i, p[I_KF], p[I_KS], e_node, wf_node, ws_node, dec_f, dec_s)
+        e_tau = np.empty(n)
+        last_tau = -1.0
+        zs = np.empty(n)
+        qlam = np.zeros(n)
+        eld = np.empty(n)
+        # bin accumulators
+        acc_apeak = 0.0
+        acc_epeak = 0.0
+        acc_wpeak = 0.0
+        acc_wint = 0.0
+        acc_aint = 0.0
+        acc_cmin = np.inf
+        acc_cmax = -np.inf
+        acc_smin = np.inf
+        acc_hyp = 0.0
+        acc_od = 0.0
+        acc_t0 = 0.0
+        t_end = rec_times[n_rec - 1]
+        while rec < n_rec:
+            # ---- apply events at time t ----
+            while ev < ev_end[i] and ev_time[ev] <= t + 1e-12:
+                if alive:
+                    amt = ev_amount[ev] * dose_factor[i, ev_pair[ev]]
+                    if ev_perkg[ev]:
+                        amt *= p[I_BW]
+                    st = ev_state[ev]
+                    if ev_duration[ev] > 0.0:
+                        for k in range(64):
+                            if inf_end[k] == np.inf:
+                                inf_end[k] = t + ev_duration[ev]
+                                inf_state[k] = st
+                                inf_rate[k] = amt / ev_duration[ev]
+                                rate[st] += inf_rate[k]
+                                break
+                    else:
+                        for m in range(n):
+                            z[m] += vinv_i[m, st] * amt
+                ev += 1
+            for k in range(64):
+                if inf_end[k] <= t + 1e-12:
+                    rate[inf_state[k]] -= inf_rate[k]
+                    inf_end[k] = np.inf
+                    inf_rate[k] = 0.0
+            if pending_rescue <= t + 1e-12:
+                if alive:
+                    for m in range(n):
+                        z[m] += vinv_i[m, rescue_state] * rescue_amount[i]
+                pending_rescue = np.inf
+            # ---- record at time t ----
+            if rec < n_rec and t >= rec_times[rec] - 1e-9:
+                a_now = _activation_at(z, w_eff, kd_i, tau_i, n_lig, n) if alive else 0.0
+                u_now = uf + us
+                c_now = camp_level(a_now, u_now, p[I_IMAX])
+                v_now, _ = _resp(a_now, u_now, p)
+                r = out_rec[i, rec]
+                r[R_UF] = uf
+                r[R_US] = us
+                r[R_A] = a_now
+                r[R_CAMP] = c_now
+                r[R_EFF] = opioid_effect(c_now, p[I_IMAX])
+                r[R_W] = withdrawal_index(c_now, p[I_WSCALE])
+                r[R_V] = v_now
+                r[R_PAO2] = pao2
+                r[R_SPO2] = spo2(pao2, p[I_SEVA], p[I_SEVB])
+                dt_bin = t - acc_t0
+                r[R_APEAK] = max(acc_apeak, a_now)
+                r[R_EPEAK] = max(acc_epeak, r[R_EFF])
+                r[R_WPEAK] = max(acc_wpeak, r[R_W])
+                r[R_WMEAN] = acc_wint / dt_bin if dt_bin > 0 else r[R_W]
+                r[R_AMEAN] = acc_aint / dt_bin if dt_bin > 0 else a_now
+                r[R_CMIN] = min(acc_cmin, c_now)
+                r[R_CMAX] = max(acc_cmax, c_now)
+                r[R_SMIN] = min(acc_smin, r[R_SPO2])
+                r[R_HYPMIN] = acc_hyp
+                r[R_OD] = acc_od
+                r[R_ALIVE] = 1.0 if alive else 0.0
+                if not alive:
+                    for k in range(R_A, R_ALIVE):
+                        if k != R_HYPMIN and k != R_OD:
+                            r[k] = np.nan
+                if record_state:
+                    xs = v_i @ z
+                    for m in range(n):
+                        out_x[i, rec, m] = xs[m]
+                acc_apeak = a_now
+                acc_epeak = r[R_EFF]
+                acc_wpeak = r[R_W]
+                acc_wint = 0.0
+                acc_aint = 0.0
+                acc_cmin = c_now
+                acc_cmax = c_now
+                acc_smin = r[R_SPO2]
+                acc_hyp = 0.0
+                acc_od = 0.0
+                acc_t0 = t
+                rec += 1
+                if rec >= n_rec:
+                    break
+            # ---- next breakpoint ----
+            t_next = min(rec_times[rec], t + MAX_INTERVAL_H, t_end)
+            if ev < ev_end[i]:
+                t_next = min(t_next, ev_time[ev])
+            for k in range(64):
+                t_next = min(t_next, inf_end[k])
+            t_next = min(t_next, pending_rescue)
+            tau = t_next - t
+            if tau <= 0.0:
+                continue
+            if not alive:
+                t = t_next
+                continue
+            # modal input term
+            for m in range(n):
+                q = 0.0
+                for st in range(n):
+                    q += vinv_i[m, st] * rate[st]
+                qlam[m] = q / lam[i, m]
+            n_nodes, uf_end, us_end = _interval(
+                tau, z, qlam, lam_i, w_eff, kd_i, tau_i, n_lig, p, uf, us,
+                e_node, wf_node, ws_node, dec_f, dec_s,
+                node_s, node_w, node_uf, node_us, node_a,
+            )
+            # ---- read-outs at nodes; respiratory screening ----
+            first_low = -1
+            last_low = -1
+            for j in range(n_nodes):
+                a = node_a[j]
+                u = node_uf[j] + node_us[j]
+                c = camp_level(a, u, p[I_IMAX])
+                e = opioid_effect(c, p[I_IMAX])
+                wd = withdrawal_index(c, p[I_WSCALE])
+                _, po2_ss = _resp(a, u, p)
+                acc_apeak = max(acc_apeak, a)
+                acc_epeak = max(acc_epeak, e)
+                acc_wpeak = max(acc_wpeak, wd)
+                acc_wint += node_w[j] * wd
+                acc_aint += node_w[j] * a
+                acc_cmin = min(acc_cmin, c)
+                acc_cmax = max(acc_cmax, c)
+                if po2_ss < screen_pao2:
+                    if first_low < 0:
+                        first_low = j
+                    last_low = j
+                else:
+                    acc_smin = min(acc_smin, spo2(po2_ss, p[I_SEVA], p[I_SEVB]))
+            split_at = tau
+            died_at = -1.0
+            need_fine = first_low >= 0 or pao2 < screen_pao2 or pending_rescue < np.inf
+            if need_fine:
+                s0 = 0.0 if (first_low <= 0 or pao2 < screen_pao2) else node_s[first_low - 1]
+                s1 = tau if last_low < 0 or last_low + 1 >= n_nodes else node_s[last_low + 1]
+                if pending_rescue < np.inf:
+                    s1 = tau
+                if pao2 >= screen_pao2 and s0 > 0.0:
+                    # start the lag at its quasi-steady value before the low window
+                    for m in range(n):
+                        zs[m] = math.exp(lam_i[m] * s0) * (z[m] + qlam[m]) - qlam[m]
+                    a0 = _activation_at(zs, w_eff, kd_i, tau_i, n_lig, n)
+                    _, pao2 = _resp(a0, node_uf[first_low] + node_us[first_low], p)
+                else:
+                    for m in range(n):
+                        zs[m] = math.exp(lam_i[m] * s0) * (z[m] + qlam[m]) - qlam[m]
+                n_steps = int(math.ceil((s1 - s0) / fine_dt))
+                if n_steps < 1:
+                    n_steps = 1
+                dt = (s1 - s0) / n_steps
+                for m in range(n):
+                    eld[m] = math.exp(lam_i[m] * dt)
+                lag = 1.0 - math.exp(-dt / p[I_TAUO2])
+                s = s0
+                pj = 0
+                for _step in range(n_steps):
+                    for m in range(n):
+                        zs[m] = eld[m] * (zs[m] + qlam[m]) - qlam[m]
+                    s += dt
+                    while pj < n_nodes - 1 and node_s[pj + 1] < s:
+                        pj += 1
+                    u = node_uf[pj] + node_us[pj]
+                    a = _activation_at(zs, w_eff, kd_i, tau_i, n_lig, n)
+                    _, po2_ss = _resp(a, u, p)
+                    pao2 = pao2 + (po2_ss - pao2) * lag
+                    sat = spo2(pao2, p[I_SEVA], p[I_SEVB])
+                    acc_smin = min(acc_smin, sat)
+                    if pao2 < p[I_PHYP]:
+                        acc_hyp += dt * 60.0
+                        if in_episode:
+                            out_epi[i, n_epi - 1, 2] += dt * 60.0
+                    if pao2 < p[I_POD]:
+                        if not in_episode and n_epi < max_episodes:
+                            in_episode = True
+                            out_epi[i, n_epi, 0] = t + s
+                            out_epi[i, n_epi, 1] = pao2
+                            out_epi[i, n_epi, 2] = 0.0
+                            out_epi[i, n_epi, 3] = 0.0
+                            out_epi[i, n_epi, 4] = OUTCOME_RECOVERED
+                            out_epi[i, n_epi, 5] = 0.0
+                            n_epi += 1
+                            acc_od += 1.0
+                            if rescue_on and pending_rescue == np.inf:
+                                rescue_counter += 1
+                                if _uniform(seed, subj_global[i], rescue_counter) < rescue_prob:
+                                    pending_rescue = t + s + rescue_delay
+                                    out_epi[i, n_epi - 1, 5] = 1.0
+                        if in_episode:
+                            out_epi[i, n_epi - 1, 3] += dt * 60.0
+                            out_epi[i, n_epi - 1, 1] = min(out_epi[i, n_epi - 1, 1], pao2)
+                    elif in_episode and pao2 > p[I_PHYP]:
+                        in_episode = False
+                    if pao2 < p[I_PARREST]:
+                        below_arrest += dt * 3600.0
+                        if below_arrest >= p[I_ARRDELAY]:
+                            died_at = s
+                            break
+                    else:
+                        below_arrest = 0.0
+                    if t + s >= pending_rescue - 1e-12:
+                        break
+                if died_at >= 0.0:
+                    split_at = died_at
+                    if n_epi > 0:
+                        out_epi[i, n_epi - 1, 4] = OUTCOME_FATAL
+                else:
+                    if pending_rescue < t + tau - 1e-12:
+                        split_at = pending_rescue - t
+                    if s < split_at - 1e-12:
+                        # window ended early: PaO2 is back near its quasi-steady level
+                        for m in range(n):
+                            zs[m] = math.exp(lam_i[m] * split_at) * (z[m] + qlam[m]) - qlam[m]
+                        a_end = _activation_at(zs, w_eff, kd_i, tau_i, n_lig, n)
+                        _, pao2 = _resp(a_end, node_uf[n_nodes - 1] + node_us[n_nodes - 1], p)
+            if split_at < tau:
+                # redo the slow-state quadrature up to the split
+                _, uf_end, us_end = _interval(
+                    split_at, z, qlam, lam_i, w_eff, kd_i, tau_i, n_lig, p, uf, us,
+                    e_node, wf_node, ws_node, dec_f, dec_s,
+                    node_s, node_w, node_uf, node_us, node_a,
+                )
+            elif not need_fine:
+                pao2 = -1.0  # quasi-steady at the end; set below once z is advanced
+            # ---- advance the exact PK and slow states ----
+            if split_at != last_tau:
+                for m in range(n):
+                    e_tau[m] = math.exp(lam_i[m] * split_at)
+                last_tau = split_at
+            for m in range(n):
+                z[m] = e_tau[m] * (z[m] + qlam[m]) - qlam[m]
+            uf = uf_end
+            us = us_end
+            t = t + split_at
+            if pao2 < 0.0:
+                a_end = _activation_at(z, w_eff, kd_i, tau_i, n_lig, n)
+                _, pao2 = _resp(a_end, uf + us, p)
+            if died_at >= 0.0:
+                alive = False
+                out_death[i] = t
+        out_n_epi[i] = n_epi
+        xs = v_i @ z
+        for m in range(n):
+            out_final_x[i, m] = xs[m]
+        out_final_u[i, 0] = uf
+        out_final_u[i, 1] = us

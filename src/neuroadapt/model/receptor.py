@@ -1,0 +1,52 @@
+"""Mu-opioid receptor: competitive occupancy and operational (Black-Leff) activation.
+
+Process
+-------
+All ligands at the brain effect site compete for one population of MORs at
+equilibrium: ligand *i* at concentration ``C_i`` with dissociation constant
+``K_i`` occupies
+
+    occ_i = (C_i / K_i) / (1 + sum_j C_j / K_j)                     (1)
+
+[Gaddum]. Agonists transduce occupancy into a stimulus weighted by their
+operational efficacy ``tau_i`` (6-MAM > morphine ~ M6G, Selley 2001;
+buprenorphine partial; naloxone and naltrexone tau = 0), and the response is
+the operational model with slope 1 [Black & Leff 1983]:
+
+    sigma = sum_i tau_i occ_i,        A = sigma / (1 + sigma)        (2)
+
+``A`` in [0, 1) is the fraction of maximal MOR signalling, the coupling that
+every downstream module reads. Slow receptor dissociation of buprenorphine is
+represented by its slow effect-site equilibration (see ``pk``).
+
+Functions here are plain arithmetic so the engine can compile them with
+numba and the SBML exporter can trace them symbolically.
+"""
+
+from __future__ import annotations
+
+from numba.extending import register_jitable
+
+
+@register_jitable
+def occupancy_odds(conc, kd):
+    """Binding odds ``C / K`` of one ligand (dimensionless)."""
+    return conc / kd
+
+
+@register_jitable
+def total_occupancy(odds_sum):
+    """Fraction of receptors bound by any ligand, eq. (1) summed over ligands."""
+    return odds_sum / (1.0 + odds_sum)
+
+
+@register_jitable
+def stimulus(weighted_odds_sum, odds_sum):
+    """Operational stimulus ``sigma = sum tau_i occ_i``, eq. (2)."""
+    return weighted_odds_sum / (1.0 + odds_sum)
+
+
+@register_jitable
+def activation(sigma):
+    """Fraction of maximal MOR signalling ``A = sigma / (1 + sigma)``, eq. (2)."""
+    return sigma / (1.0 + sigma)

@@ -1,0 +1,71 @@
+"""Brainstem respiration: ventilation, PaCO2/PaO2, SpO2, hypoxia and overdose.
+
+Process
+-------
+Following the FDA translational overdose model [Mann 2022], MOR activation
+``A_r`` scales the wakefulness drive by ``(1 - A_r^p_w)`` and the
+chemoreflex (CO2) drive by ``(1 - A_r^p_c)``. Respiratory tolerance is a
+right-shift of activation by a fraction ``rho`` of the AC superactivation,
+so it develops less than tolerance to euphoria [Hill 2020; White & Irvine
+1999]:
+
+    A_r = A / (A + (1 - A)(1 + rho U))                               (6)
+
+Alveolar ventilation relative to rest, ``v``, and PaCO2 are solved in closed
+form from the steady-state CO2 balance ``PaCO2 = PaCO2_0 / v`` and the
+linear chemoreflex ``v = d + s (PaCO2/PaCO2_0 - c)``:
+
+    d = w (1 - A_r^p_w),  s = S (1 - A_r^p_c),  c = 1 - (1 - w)/S
+    v = ((d - s c) + sqrt((d - s c)^2 + 4 s)) / 2                    (7)
+
+PaO2 follows the alveolar gas equation [West] with an A-a difference, and
+arterial PO2 approaches it with time constant ``tau_O2`` (O2 stores,
+Benumof 1997):
+
+    PaO2_ss = FiO2 (Pb - PH2O) - PaCO2 / RQ - AaDO2                  (8)
+    dPaO2/dt = (PaO2_ss - PaO2) / tau_O2                             (9)
+
+SpO2 follows the Severinghaus (1979) dissociation curve. Cardiac arrest
+occurs when PaO2 stays below 15 mmHg for 220 s [Mann 2022].
+"""
+
+from __future__ import annotations
+
+from numba.extending import register_jitable
+
+from neuroadapt.model.signalling import positive_part
+
+
+@register_jitable
+def respiratory_activation(a, u, rho):
+    """MOR activation seen by the respiratory network after tolerance, eq. (6)."""
+    return a / (a + (1.0 - a) * (1.0 + rho * u))
+
+
+@register_jitable
+def relative_ventilation(a_r, wake_fraction, co2_sensitivity, p_wake, p_chemo):
+    """Alveolar ventilation relative to rest, closed-form steady state, eq. (7)."""
+    d = wake_fraction * (1.0 - a_r**p_wake)
+    s = co2_sensitivity * (1.0 - a_r**p_chemo)
+    c = 1.0 - (1.0 - wake_fraction) / co2_sensitivity
+    b = d - s * c
+    return 0.5 * (b + (b * b + 4.0 * s) ** 0.5)
+
+
+@register_jitable
+def paco2(v, paco2_baseline):
+    """Arterial PCO2 (mmHg) at relative ventilation ``v`` (steady CO2 balance)."""
+    return paco2_baseline / v
+
+
+@register_jitable
+def pao2_steady(v, paco2_baseline, fio2, p_barometric, p_water, resp_quotient, aa_gradient):
+    """Arterial PO2 (mmHg) set by ventilation, eq. (8); never negative."""
+    pa_o2 = fio2 * (p_barometric - p_water) - paco2_baseline / v / resp_quotient
+    return positive_part(pa_o2 - aa_gradient)
+
+
+@register_jitable
+def spo2(pao2, sev_a, sev_b):
+    """Haemoglobin O2 saturation (fraction) from PaO2, Severinghaus (1979)."""
+    return 1.0 / (sev_a / (pao2**3 + sev_b * pao2) + 1.0)

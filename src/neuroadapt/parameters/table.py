@@ -1,0 +1,257 @@
+"""The parameter table: one row per parameter, with unit, bounds, variability and source.
+
+Every number the model uses lives in ``table.csv`` beside this module. Units
+are parsed with pint and converted once, at load, into the internal system
+(hours, litres, micromoles, nanomolar, mmHg, kilograms); equations inside the
+model then work on plain floats.
+
+Inter-individual variability is log-normal with the tabulated coefficient of
+variation (``cv``), scaled by the scenario's ``variability`` and clipped to
+the parameter's bounds. Each subject draws from its own random stream
+(``SeedSequence(seed, spawn_key=(subject,))``), so a cohort's numbers do not
+depend on how it is split into chunks.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+from dataclasses import dataclass, replace
+from functools import cache
+from importlib.resources import files
+from typing import Literal
+
+import numpy as np
+import pint
+
+Species = Literal["human", "rat"]
+SPECIES: tuple[str, ...] = ("human", "rat")
+COLUMNS = (
+    "name", "species", "value", "unit", "lower", "upper", "cv", "fitted", "description", "source",
+)
+
+#: The internal unit system: the first unit whose dimensionality matches is used.
+INTERNAL_UNITS: tuple[str, ...] = (
+    "dimensionless", "h", "1/h", "kg", "L", "L/h", "L/h/kg", "L/kg", "nM", "g/mol",
+    "mmHg", "mmHg**2", "mmHg**3", "mg",
+)
+
+ureg = pint.UnitRegistry()
+ureg.define("dimensionless_ = [] = fraction")
+
+
+class ParameterError(ValueError):
+    """A parameter row is missing a field, has a bad unit, or lies outside its bounds."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One row of the parameter table, in internal units."""
+
+    name: str
+    species: str
+    value: float
+    unit: str
+    internal_unit: str
+    lower: float
+    upper: float
+    cv: float
+    fitted: bool
+    description: str
+    source: str
+    table_value: float
+
+    @property
+    def is_assumption(self) -> bool:
+        """Whether the source is a stated assumption rather than a citation."""
+        return self.source.strip().lower().startswith("assumption")
+
+
+def _to_internal(value: float, unit: str, name: str) -> tuple[float, str]:
+    try:
+        q = ureg.Quantity(value, unit)
+    except Exception as exc:  # pint raises several error types
+        raise ParameterError(f"parameter '{name}': unit '{unit}' is not a pint unit") from exc
+    for target in INTERNAL_UNITS:
+        if q.dimensionality == ureg.Quantity(1, target).dimensionality:
+            return float(q.to(target).magnitude), target
+    raise ParameterError(f"parameter '{name}': unit '{unit}' has no internal unit")
+
+
+def read_rows(path: str | None = None) -> list[dict[str, str]]:
+    """Read the raw rows of the parameter table (the shipped one by default)."""
+    text = (
+        open(path, encoding="utf-8").read()
+        if path
+        else files("neuroadapt.parameters").joinpath("table.csv").read_text(encoding="utf-8")
+    )
+    return list(csv.DictReader(text.splitlines()))
+
+
+def _parse_row(row: dict[str, str]) -> Parameter:
+    name = row.get("name", "").strip()
+    for col in COLUMNS:
+        if col not in row or row[col] is None or str(row[col]).strip() == "":
+            raise ParameterError(f"parameter '{name or '?'}': column '{col}' is empty")
+    if row["species"] not in (*SPECIES, "all"):
+        raise ParameterError(f"parameter '{name}': species '{row['species']}' not in human, rat, all")
+    value, internal = _to_internal(float(row["value"]), row["unit"], name)
+    lower, _ = _to_internal(float(row["lower"]), row["unit"], name)
+    upper, _ = _to_internal(float(row["upper"]), row["unit"], name)
+    if not lower <= value <= upper:
+        raise ParameterError(
+            f"parameter '{name}' ({row['species']}): value {row['value']} outside bounds "
+            f"[{row['lower']}, {row['upper']}] {row['unit']}"
+        )
+    cv = float(row["cv"])
+    if cv < 0:
+        raise ParameterError(f"parameter '{name}': cv {cv} must be >= 0")
+    if row["fitted"] not in ("yes", "no"):
+        raise ParameterError(f"parameter '{name}': fitted must be 'yes' or 'no'")
+    return Parameter(
+        name=name, species=row["species"], value=value, unit=row["unit"], internal_unit=internal,
+        lower=lower, upper=upper, cv=cv, fitted=row["fitted"] == "yes",
+        description=row["description"], source=row["source"], table_value=float(row["value"]),
+    )
+
+
+class ParameterSet:
+    """The parameters of one species, in internal units, addressable by name.
+
+    Parameters
+    ----------
+    params
+        Mapping from name to :class:`Parameter`.
+    species
+        ``"human"`` or ``"rat"``.
+    """
+
+    def __init__(self, params: dict[str, Parameter], species: str):
+        self.params = dict(sorted(params.items()))
+        self.species = species
+
+    def __getitem__(self, name: str) -> float:
+        return self.params[name].value
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.params
+
+    def __iter__(self):
+        return iter(self.params)
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+    @property
+    def names(self) -> list[str]:
+        """Parameter names in a fixed (sorted) order."""
+        return list(self.params)
+
+    def values(self) -> dict[str, float]:
+        """Typical values in internal units."""
+        return {k: p.value for k, p in self.params.items()}
+
+    def with_values(self, **overrides: float) -> ParameterSet:
+        """Return a copy with some typical values replaced (internal units, within bounds)."""
+        new = dict(self.params)
+        for k, v in overrides.items():
+            if k not in new:
+                raise ParameterError(f"unknown parameter '{k}'")
+            p = new[k]
+            if not p.lower <= v <= p.upper:
+                raise ParameterError(
+                    f"parameter '{k}' = {v} {p.internal_unit}: outside bounds "
+                    f"[{p.lower}, {p.upper}]"
+                )
+            new[k] = replace(p, value=float(v))
+        return ParameterSet(new, self.species)
+
+    def hash(self) -> str:
+        """SHA-256 of names, values and sources: identifies the parameter set in provenance."""
+        payload = json.dumps(
+            [(k, repr(p.value), p.source) for k, p in self.params.items()], sort_keys=True
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def sample(
+        self, subjects: np.ndarray, seed: int, variability: float = 1.0
+    ) -> dict[str, np.ndarray]:
+        """Draw per-subject parameter values.
+
+        Parameters
+        ----------
+        subjects
+            Global subject indices (the draw of subject ``i`` is the same whatever
+            chunk it is simulated in).
+        seed
+            Scenario seed.
+        variability
+            Scale on every coefficient of variation (0 gives identical subjects).
+
+        Returns
+        -------
+        dict
+            Name to array of shape ``(len(subjects),)`` in internal units.
+        """
+        subjects = np.asarray(subjects, dtype=np.int64)
+        names = self.names
+        z = np.empty((len(subjects), len(names)))
+        for row, s in enumerate(subjects):
+            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(s), 0)))
+            z[row] = rng.standard_normal(len(names))
+        out = {}
+        for j, k in enumerate(names):
+            p = self.params[k]
+            omega = math.sqrt(math.log1p(p.cv**2)) * variability
+            vals = p.value * np.exp(omega * z[:, j])
+            out[k] = np.clip(vals, p.lower, p.upper)
+        return out
+
+    def to_rows(self) -> list[dict[str, object]]:
+        """Rows for display: table value and unit, internal value and unit, source."""
+        return [
+            {
+                "name": k, "value": p.table_value, "unit": p.unit, "internal": p.value,
+                "internal_unit": p.internal_unit, "cv": p.cv, "fitted": p.fitted,
+                "description": p.description, "source": p.source, "species": p.species,
+            }
+            for k, p in self.params.items()
+        ]
+
+
+@cache
+def _load_cached(species: str) -> ParameterSet:
+    rows = [_parse_row(r) for r in read_rows()]
+    seen: dict[tuple[str, str], Parameter] = {}
+    for p in rows:
+        key = (p.name, p.species)
+        if key in seen:
+            raise ParameterError(f"parameter '{p.name}' ({p.species}) appears twice")
+        seen[key] = p
+    chosen: dict[str, Parameter] = {}
+    for p in rows:
+        if p.species == "all" and p.name not in chosen:
+            chosen[p.name] = p
+    for p in rows:
+        if p.species == species:
+            chosen[p.name] = p
+    names_any = {p.name for p in rows}
+    missing = sorted(n for n in names_any if n not in chosen)
+    if missing:
+        raise ParameterError(f"species '{species}' lacks parameters: {', '.join(missing)}")
+    return ParameterSet(chosen, species)
+
+
+def load_parameters(species: str = "human") -> ParameterSet:
+    """Load the parameter set of a species from the shipped table.
+
+    Parameters
+    ----------
+    species
+        ``"human"`` or ``"rat"``.
+    """
+    if species not in SPECIES:
+        raise ParameterError(f"species '{species}' not in {', '.join(SPECIES)}")
+    return _load_cached(species)
