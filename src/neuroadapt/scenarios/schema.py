@@ -1,0 +1,343 @@
+"""The Scenario: a typed, validated description of one virtual experiment.
+
+A scenario is a TOML file::
+
+    name = "default"
+    species = "human"
+    seed = 1
+    regimen = "25 mg iv q8h x 90d then 0 x 14d"
+
+    [cohort]
+    subjects = 200
+
+    [rescue]
+    dose_mg = 0.4
+    route = "im"
+    delay_min = 5.0
+    probability = 0.5
+
+Every table forbids unknown keys, so a typo is an error rather than a silently
+ignored setting. Problems are reported as one-line :class:`ScenarioError`.
+
+Examples
+--------
+>>> s = load_scenario("default")
+>>> s.cohort.subjects, s.total_duration_h() / 24
+(200, 104.0)
+>>> loads_scenario(dump_scenario(s)) == s
+True
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from neuroadapt.model.routes import ALLOWED_ROUTES, ROUTE_ALIASES
+from neuroadapt.scenarios.errors import (
+    ScenarioError,
+    from_read_error,
+    from_toml_error,
+    from_validation_error,
+)
+from neuroadapt.scenarios.regimen import DoseEvent, Regimen, parse_duration, sort_events
+
+__all__ = [
+    "DEFAULT_BODY_WEIGHT_KG",
+    "Cohort",
+    "Outputs",
+    "Rescue",
+    "Scenario",
+    "Treatment",
+    "dump_scenario",
+    "list_shipped",
+    "load_scenario",
+    "loads_scenario",
+]
+
+#: Body weight used when ``cohort.body_weight_kg`` is left out, by species.
+#: assumption: 70 kg is the conventional adult reference person (ICRP 89 reference
+#: male is 73 kg); 0.3 kg is a typical adult male Sprague-Dawley rat at the start
+#: of self-administration studies.
+DEFAULT_BODY_WEIGHT_KG: dict[str, float] = {"human": 70.0, "rat": 0.3}
+
+_CONFIG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+_DURATION = "a duration such as '12h', '14d' or '2w'"
+
+
+def _positive_duration(value: str, what: str) -> str:
+    if parse_duration(value, what) <= 0:
+        raise ValueError(f"must be {_DURATION}, > 0")
+    return value
+
+
+class Cohort(BaseModel):
+    """Who is simulated: how many subjects and how much they differ."""
+
+    model_config = _CONFIG
+    subjects: int = Field(100, ge=1, le=1_000_000)
+    variability: float = Field(1.0, ge=0, le=3, description="a scale on inter-individual "
+                               "variability (0 = identical subjects, 1 = literature)")
+    body_weight_kg: float | None = Field(None, gt=0)
+
+
+class Treatment(BaseModel):
+    """A treatment regimen (methadone, buprenorphine, naltrexone...) on its own timeline."""
+
+    model_config = _CONFIG
+    regimen: str = Field(description="a regimen naming its drug, e.g. "
+                         "'methadone 60 mg oral q24h x 30d'")
+    start: str = Field("0", description=_DURATION + " (offset from time 0)")
+
+    @field_validator("regimen")
+    @classmethod
+    def _check_regimen(cls, value: str) -> str:
+        Regimen.parse(value, default_drug=None)
+        return value
+
+    @field_validator("start")
+    @classmethod
+    def _check_start(cls, value: str) -> str:
+        parse_duration(value, "start")
+        return value
+
+    def parsed_regimen(self) -> Regimen:
+        """Return the parsed regimen."""
+        return Regimen.parse(self.regimen, default_drug=None)
+
+    def start_h(self) -> float:
+        """Return the start offset in hours."""
+        return parse_duration(self.start)
+
+
+class Rescue(BaseModel):
+    """Naloxone rescue: given ``delay_min`` after PaO2 falls below the trigger.
+
+    A bystander or emergency service is present with ``probability``.
+    """
+
+    model_config = _CONFIG
+    drug: Literal["naloxone"] = "naloxone"
+    dose_mg: float = Field(gt=0)
+    route: str = Field("im", description="a route allowed for naloxone: "
+                       + ", ".join(ALLOWED_ROUTES["naloxone"]))
+    delay_min: float = Field(ge=0)
+    trigger_pao2_mmhg: float = Field(40.0, gt=0)
+    probability: float = Field(1.0, ge=0, le=1)
+
+    @field_validator("route")
+    @classmethod
+    def _check_route(cls, value: str) -> str:
+        route = ROUTE_ALIASES.get(value.lower(), value.lower())
+        if route not in ALLOWED_ROUTES["naloxone"]:
+            raise ValueError("must be a route allowed for naloxone: "
+                             + ", ".join(ALLOWED_ROUTES["naloxone"]))
+        return route
+
+
+class Outputs(BaseModel):
+    """What a run records."""
+
+    model_config = _CONFIG
+    record_every: str = Field("1d", description=_DURATION)
+    figures: bool = True
+
+    @field_validator("record_every")
+    @classmethod
+    def _check_every(cls, value: str) -> str:
+        return _positive_duration(value, "record_every")
+
+    def record_every_h(self) -> float:
+        """Return the recording interval in hours."""
+        return parse_duration(self.record_every)
+
+
+class Scenario(BaseModel):
+    """A virtual experiment: species, cohort, regimen, treatments, rescue, outputs."""
+
+    model_config = _CONFIG
+    name: str = Field(min_length=1)
+    description: str = ""
+    species: Literal["human", "rat"] = "human"
+    seed: int = Field(0, ge=0, le=2**63 - 1)  # TOML integers are 64-bit
+    regimen: str = Field(description="a regimen such as '25 mg iv q8h x 90d then 0 x 14d'")
+    duration: str | None = Field(None, description=_DURATION)
+    cohort: Cohort = Field(default_factory=Cohort)
+    outputs: Outputs = Field(default_factory=Outputs)
+    rescue: Rescue | None = None
+    treatments: list[Treatment] = Field(default_factory=list)
+
+    @field_validator("regimen")
+    @classmethod
+    def _check_regimen(cls, value: str) -> str:
+        Regimen.parse(value)
+        return value
+
+    @field_validator("duration")
+    @classmethod
+    def _check_duration(cls, value: str | None) -> str | None:
+        return None if value is None else _positive_duration(value, "duration")
+
+    def parsed_regimen(self) -> Regimen:
+        """Return the parsed (heroin) regimen."""
+        return Regimen.parse(self.regimen)
+
+    def all_events(self) -> list[DoseEvent]:
+        """Return the dose events of the regimen and every treatment, sorted by time."""
+        events = self.parsed_regimen().events()
+        for t in self.treatments:
+            events.extend(t.parsed_regimen().events(start_h=t.start_h()))
+        return sort_events(events)
+
+    def total_duration_h(self) -> float:
+        """Return the simulated time in hours.
+
+        ``duration`` when given; otherwise the later of the end of the
+        regimen and the end of the last treatment.
+        """
+        if self.duration is not None:
+            return parse_duration(self.duration)
+        ends = [t.start_h() + t.parsed_regimen().duration_h for t in self.treatments]
+        return max([self.parsed_regimen().duration_h, *ends])
+
+    def weight_kg(self) -> float:
+        """Return the body weight: ``cohort.body_weight_kg`` or the species default."""
+        bw = self.cohort.body_weight_kg
+        return DEFAULT_BODY_WEIGHT_KG[self.species] if bw is None else bw
+
+
+# ----------------------------------------------------------------- loading
+def _shipped_dir() -> Any:
+    return resources.files("neuroadapt.scenarios").joinpath("shipped")
+
+
+def _shipped_names() -> list[str]:
+    return sorted(p.name[:-5] for p in _shipped_dir().iterdir() if p.name.endswith(".toml"))
+
+
+def loads_scenario(text: str, source: str = "<string>", name: str | None = None) -> Scenario:
+    """Parse and validate a scenario from TOML text.
+
+    Parameters
+    ----------
+    text : str
+        TOML document.
+    source : str
+        Where the text came from (used in error messages).
+    name : str, optional
+        Name used when the document has no ``name`` key.
+
+    Raises
+    ------
+    ScenarioError
+        On TOML syntax errors and invalid or unknown keys.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise from_toml_error(err, text, source) from None
+    if name is not None:
+        data.setdefault("name", name)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise from_validation_error(err, Scenario, source) from None
+
+
+def load_scenario(path_or_name: str | os.PathLike[str]) -> Scenario:
+    """Load a scenario from a TOML file or by the name of a shipped scenario.
+
+    Parameters
+    ----------
+    path_or_name : str or path-like
+        A path to a ``.toml`` file, or a shipped name such as ``"default"``
+        (see :func:`list_shipped`). A file without a ``name`` key is named
+        after its stem.
+
+    Raises
+    ------
+    ScenarioError
+        One-line message for a missing file, TOML syntax or an invalid field.
+    """
+    text_arg = os.fspath(path_or_name)
+    as_path = Path(text_arg)
+    is_path = (not isinstance(path_or_name, str) or text_arg.endswith(".toml")
+               or os.sep in text_arg or "/" in text_arg or as_path.is_file())
+    if not is_path:
+        resource = _shipped_dir().joinpath(f"{text_arg}.toml")
+        if not resource.is_file():
+            raise ScenarioError("scenario", text_arg, "not a file and not a shipped scenario; "
+                                "shipped: " + ", ".join(_shipped_names()), text_arg)
+        return loads_scenario(resource.read_text(encoding="utf-8"), text_arg, text_arg)
+    try:
+        text = as_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise from_read_error(err, text_arg) from None
+    return loads_scenario(text, text_arg, as_path.stem)
+
+
+def list_shipped() -> list[tuple[str, str]]:
+    """Return ``(name, description)`` of every shipped scenario, sorted by name."""
+    return [(name, load_scenario(name).description) for name in _shipped_names()]
+
+
+# ----------------------------------------------------------------- writing
+def _toml_str(text: str) -> str:
+    escapes = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n",
+               "\f": "\\f", "\r": "\\r"}
+    out = []
+    for ch in text:
+        if ch in escapes:
+            out.append(escapes[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_str(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return {"inf": "inf", "-inf": "-inf", "nan": "nan"}.get(repr(value), repr(value))
+    if isinstance(value, str):
+        return _toml_str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _toml_dumps(data: dict[str, Any], prefix: str = "") -> str:
+    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items()
+             if not isinstance(v, dict) and not _is_table_array(v)]
+    text = "\n".join(lines) + ("\n" if lines else "")
+    for k, v in data.items():
+        name = f"{prefix}{_toml_key(k)}"
+        if isinstance(v, dict):
+            text += f"\n[{name}]\n" + _toml_dumps(v, name + ".")
+        elif _is_table_array(v):
+            for item in v:
+                text += f"\n[[{name}]]\n" + _toml_dumps(item, name + ".")
+    return text
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """Write a scenario as TOML text that :func:`loads_scenario` reads back equal."""
+    return _toml_dumps(scenario.model_dump(mode="python", exclude_none=True))

@@ -1,0 +1,158 @@
+"""Scenario files: shipped scenarios load, round-trip, and bad input fails in one line."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neuroadapt.scenarios import (
+    DoseEvent,
+    Scenario,
+    ScenarioError,
+    dump_scenario,
+    list_shipped,
+    load_scenario,
+    loads_scenario,
+)
+
+SHIPPED = [name for name, _ in list_shipped()]
+BASE = 'name = "t"\nregimen = "25 mg iv q8h x 3d"\n'
+
+
+def test_expected_scenarios_are_shipped():
+    assert {"default", "single-dose-routes", "tolerance-and-abstinence", "naloxone-rescue",
+            "rat-iv-heroin", "methadone-maintenance"} <= set(SHIPPED)
+    assert all(desc.strip() for _, desc in list_shipped())
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_scenario_loads_and_round_trips(name):
+    s = load_scenario(name)
+    assert s.name == name
+    assert s.parsed_regimen().events()
+    assert loads_scenario(dump_scenario(s)) == s
+    events = s.all_events()
+    assert [e.time_h for e in events] == sorted(e.time_h for e in events)
+    assert all(0 <= e.time_h <= s.total_duration_h() for e in events)
+
+
+def test_default_scenario():
+    s = load_scenario("default")
+    assert (s.species, s.seed, s.cohort.subjects) == ("human", 1, 200)
+    assert s.regimen == "25 mg iv q8h x 90d then 0 x 14d"
+    assert s.rescue is not None
+    assert (s.rescue.dose_mg, s.rescue.route, s.rescue.delay_min) == (0.4, "im", 5.0)
+    assert (s.rescue.probability, s.rescue.trigger_pao2_mmhg) == (0.5, 40.0)
+    assert s.total_duration_h() == 104 * 24
+    assert s.weight_kg() == 70.0
+
+
+def test_rat_scenario_uses_weight_based_doses():
+    s = load_scenario("rat-iv-heroin")
+    assert s.species == "rat" and s.cohort.subjects == 24
+    events = s.all_events()
+    assert len(events) == 60 and {e.unit for e in events} == {"mg/kg"}
+    assert s.total_duration_h() == 240.0
+
+
+def test_treatments_run_on_their_own_timeline():
+    s = load_scenario("methadone-maintenance")
+    methadone = [e for e in s.all_events() if e.drug == "methadone"]
+    assert methadone[0] == DoseEvent(180 * 24.0, "methadone", "oral", 30.0, "mg")
+    assert methadone[-1].amount == 60.0
+    assert s.total_duration_h() == 360 * 24
+
+
+def test_load_from_path_names_scenario_after_file(tmp_path):
+    path = tmp_path / "my-study.toml"
+    path.write_text('regimen = "20 mg smoked q12h x 7d"\nduration = "2w"\n')
+    s = load_scenario(path)
+    assert s.name == "my-study"
+    assert s.total_duration_h() == 14 * 24
+    assert load_scenario(str(path)) == s
+
+
+def test_rescue_route_alias_is_canonicalised():
+    text = BASE + '[rescue]\ndose_mg = 2.0\nroute = "Nasal"\ndelay_min = 0\n'
+    s = loads_scenario(text)
+    assert s.rescue is not None and s.rescue.route == "intranasal"
+    assert loads_scenario(dump_scenario(s)) == s
+
+
+@pytest.mark.parametrize(("extra", "regimen", "field", "value"), [
+    ("[cohort]\nsubjects = -5\n", None, "cohort.subjects", "-5"),
+    ("[cohort]\nsubjets = 5\n", None, "cohort.subjets", "5"),
+    ("", "25 mg ivv q8h x 3d", "regimen", "'ivv'"),
+    ("", "-5 mg iv q8h x 3d", "regimen", "'-5'"),
+    ("", "25 mL iv q8h x 3d", "regimen", "'ml'"),
+    ("", "naltrexone 25 mg iv q8h x 3d", "regimen", "'iv'"),
+    ('[rescue]\ndose_mg = 0.4\nroute = "oral"\ndelay_min = 1\n', None, "rescue.route", "'oral'"),
+    ('[rescue]\ndose_mg = -0.4\nroute = "im"\ndelay_min = 1\n', None, "rescue.dose_mg", "-0.4"),
+    ('[rescue]\ndose_mg = 0.4\nprobability = 1.5\ndelay_min = 1\n', None, "rescue.probability",
+     "1.5"),
+    ('[rescue]\ndose_mg = 0.4\n', None, "rescue.delay_min", "(missing)"),
+    ('species = "mouse"\n', None, "species", "'mouse'"),
+    ("seed = true\n", None, "seed", "true"),
+    ("seed = 1.5\n", None, "seed", "1.5"),
+    ('duration = "0d"\n', None, "duration", "'0d'"),
+    ('[outputs]\nrecord_every = "daily"\n', None, "outputs.record_every", "'daily'"),
+    ('[[treatments]]\nregimen = "60 mg oral q24h x 3d"\n', None, "treatments[0].regimen", "'60'"),
+    ('[[treatments]]\nregimen = "methadone 60 mg oral q24h x 3d"\nstart = "soon"\n', None,
+     "treatments[0].start", "'soon'"),
+    ("regimn = 3\n", None, "regimn", "3"),
+    ("[cohort]\nvariability = 5\n", None, "cohort.variability", "5"),
+    ("[cohort]\nbody_weight_kg = 0\n", None, "cohort.body_weight_kg", "0"),
+])
+def test_bad_scenarios_give_one_line_errors(extra, regimen, field, value):
+    text = BASE + extra
+    if regimen is not None:
+        text = text.replace("25 mg iv q8h x 3d", regimen)
+    with pytest.raises(ScenarioError) as info:
+        loads_scenario(text, source="bad.toml")
+    err = info.value
+    msg = str(err)
+    assert isinstance(err, ValueError)
+    assert "\n" not in msg
+    assert msg.startswith(f"scenario 'bad.toml': field '{field}' = {value}: ")
+    assert err.field == field and err.allowed
+
+
+def test_error_message_examples():
+    with pytest.raises(ScenarioError) as info:
+        loads_scenario(BASE + "[cohort]\nsubjects = -5\n", source="FILE")
+    assert str(info.value) == ("scenario 'FILE': field 'cohort.subjects' = -5: "
+                               "must be an integer >= 1 and <= 1000000")
+    with pytest.raises(ScenarioError, match=r"unknown key; allowed: subjects, variability, "
+                                            r"body_weight_kg \(did you mean 'subjects'\?\)"):
+        loads_scenario(BASE + "[cohort]\nsubjets = 5\n")
+
+
+def test_toml_syntax_missing_file_and_unknown_name(tmp_path):
+    with pytest.raises(ScenarioError, match=r"invalid TOML.*line 3"):
+        loads_scenario(BASE + "seed = = 3\n", source="x.toml")
+    with pytest.raises(ScenarioError, match="no such file"):
+        load_scenario(tmp_path / "absent.toml")
+    with pytest.raises(ScenarioError, match="shipped: .*default"):
+        load_scenario("no-such-scenario")
+    with pytest.raises(ScenarioError, match="required key is missing"):
+        loads_scenario('name = "x"\n')
+
+
+def test_many_errors_are_counted_on_one_line():
+    with pytest.raises(ScenarioError, match=r"\(and 2 more problems\)"):
+        loads_scenario(BASE + "seed = -1\nspecies = 'cat'\n[cohort]\nsubjects = 0\n")
+
+
+text_values = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=100, deadline=None)
+@given(description=text_values, subjects=st.integers(1, 1_000_000),
+       variability=st.floats(0, 3), seed=st.integers(0, 2**63 - 1),
+       weight=st.one_of(st.none(), st.floats(1e-3, 500)))
+def test_dump_load_round_trip_property(description, subjects, variability, seed, weight):
+    s = Scenario(name="p", description=description, regimen="20 mg iv at 0 then 0 x 1d",
+                 seed=seed, cohort={"subjects": subjects, "variability": variability,
+                                    "body_weight_kg": weight})
+    assert loads_scenario(dump_scenario(s)) == s
