@@ -32,7 +32,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from neuroadapt.model.receptor import activation, stimulus
+from neuroadapt.model.receptor import activation, agonist_occupancy, stimulus
 from neuroadapt.model.respiration import (
     pao2_steady,
     relative_ventilation,
@@ -63,10 +63,10 @@ RECORD_VARS = (
     "u_fast", "u_slow", "activation", "camp", "opioid_effect", "withdrawal", "ventilation",
     "pao2", "spo2", "activation_peak", "effect_peak", "withdrawal_peak", "withdrawal_mean",
     "activation_mean", "camp_min", "camp_max", "spo2_min", "hypoxia_minutes", "overdoses",
-    "alive",
+    "alive", "agonist_occupancy",
 )
 (R_UF, R_US, R_A, R_CAMP, R_EFF, R_W, R_V, R_PAO2, R_SPO2, R_APEAK, R_EPEAK, R_WPEAK, R_WMEAN,
- R_AMEAN, R_CMIN, R_CMAX, R_SMIN, R_HYPMIN, R_OD, R_ALIVE) = range(len(RECORD_VARS))
+ R_AMEAN, R_CMIN, R_CMAX, R_SMIN, R_HYPMIN, R_OD, R_ALIVE, R_CAR) = range(len(RECORD_VARS))
 N_REC = len(RECORD_VARS)
 
 # --- overdose episode table ---------------------------------------------------
@@ -108,10 +108,11 @@ def _uniform(seed, subject, counter):
 
 
 @njit(cache=True, inline="always")
-def _activation_at(zs, w_eff, kd, tau, n_lig, n):
-    """Receptor activation from modal coordinates ``zs`` (eq. 1-2 of receptor)."""
+def _activation_at(zs, w_eff, kd, tau, eps, n_lig, n):
+    """Receptor activation ``A`` and agonist occupancy ``CAR`` from modal coordinates."""
     odds = 0.0
     wodds = 0.0
+    eodds = 0.0
     for li in range(n_lig):
         c = 0.0
         for m in range(n):
@@ -121,13 +122,14 @@ def _activation_at(zs, w_eff, kd, tau, n_lig, n):
         o = c / kd[li]
         odds += o
         wodds += tau[li] * o
-    return activation(stimulus(wodds, odds))
+        eodds += eps[li] * o
+    return activation(stimulus(wodds, odds)), agonist_occupancy(eodds, odds)
 
 
 @njit(cache=True, inline="always")
-def _resp(a, u, p):
-    """Quasi-steady relative ventilation and PaO2 at activation ``a`` and superactivation ``u``."""
-    a_r = respiratory_activation(a, u, p[I_RHO])
+def _resp(car, u, p):
+    """Quasi-steady relative ventilation and PaO2 at agonist occupancy ``car`` and AC state ``u``."""
+    a_r = respiratory_activation(car, u, p[I_RHO])
     v = relative_ventilation(a_r, p[I_WAKE], p[I_S], p[I_PW], p[I_PC])
     if v < 1e-9:
         v = 1e-9
@@ -156,9 +158,9 @@ def _node_tables(lam, kf, ks, e_node, wf_node, ws_node, dec_f, dec_s):
 
 
 @njit(cache=True)
-def _interval(tau, z0, qlam, lam, w_eff, kd, tau_eff, n_lig, p, uf0, us0,
+def _interval(tau, z0, qlam, lam, w_eff, kd, tau_eff, eps, n_lig, p, uf0, us0,
               e_node, wf_node, ws_node, dec_f, dec_s,
-              node_s, node_w, node_u_f, node_u_s, node_a):
+              node_s, node_w, node_u_f, node_u_s, node_a, node_car):
     """Quadrature over one interval of length ``tau``.
 
     Fills node times/weights/activations and the superactivation at each
@@ -200,13 +202,14 @@ def _interval(tau, z0, qlam, lam, w_eff, kd, tau_eff, n_lig, p, uf0, us0,
                 w = half * GL_W[g]
                 wf = w * math.exp(-kf * (b_edge - s))
                 ws = w * math.exp(-ks * (b_edge - s))
-            a = _activation_at(zs, w_eff, kd, tau_eff, n_lig, n)
+            a, car = _activation_at(zs, w_eff, kd, tau_eff, eps, n_lig, n)
             d = superactivation_demand(a, p[I_IMAX], p[I_GAIN])
             sum_f += wf * d
             sum_s += ws * d
             node_s[n_nodes] = s
             node_w[n_nodes] = w
             node_a[n_nodes] = a
+            node_car[n_nodes] = car
             n_nodes += 1
         if full:
             df = dec_f[pi]
@@ -227,7 +230,7 @@ def _interval(tau, z0, qlam, lam, w_eff, kd, tau_eff, n_lig, p, uf0, us0,
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def run_chunk(
-    subj_global, seed, lam, vmat, vinv, eff_rows, kd, tau_eff, pvec,
+    subj_global, seed, lam, vmat, vinv, eff_rows, kd, tau_eff, eps_eff, pvec,
     ev_start, ev_end, ev_time, ev_state, ev_amount, ev_pair, ev_perkg, ev_duration, dose_factor,
     rec_times, x_init, u_init, pao2_init,
     rescue_on, rescue_state, rescue_amount, rescue_delay, rescue_trigger, rescue_prob,
@@ -250,6 +253,7 @@ def run_chunk(
                 w_eff[li, m] = v_i[eff_rows[li], m]
         kd_i = kd[i]
         tau_i = tau_eff[i]
+        eps_i = eps_eff[i]
         # state
         x = x_init[i].copy()
         z = vinv_i @ x
@@ -273,6 +277,7 @@ def run_chunk(
         node_s = np.empty(MAX_NODES)
         node_w = np.empty(MAX_NODES)
         node_a = np.empty(MAX_NODES)
+        node_car = np.empty(MAX_NODES)
         node_uf = np.empty(MAX_NODES)
         node_us = np.empty(MAX_NODES)
         e_node = np.empty((MAX_NODES, n))
@@ -332,10 +337,12 @@ def run_chunk(
                 pending_rescue = np.inf
             # ---- record at time t ----
             if rec < n_rec and t >= rec_times[rec] - 1e-9:
-                a_now = _activation_at(z, w_eff, kd_i, tau_i, n_lig, n) if alive else 0.0
+                a_now, car_now = _activation_at(z, w_eff, kd_i, tau_i, eps_i, n_lig, n)
+                if not alive:
+                    a_now, car_now = 0.0, 0.0
                 u_now = uf + us
                 c_now = camp_level(a_now, u_now, p[I_IMAX])
-                v_now, _ = _resp(a_now, u_now, p)
+                v_now, _ = _resp(car_now, u_now, p)
                 r = out_rec[i, rec]
                 r[R_UF] = uf
                 r[R_US] = us
@@ -358,6 +365,7 @@ def run_chunk(
                 r[R_HYPMIN] = acc_hyp
                 r[R_OD] = acc_od
                 r[R_ALIVE] = 1.0 if alive else 0.0
+                r[R_CAR] = car_now if alive else np.nan
                 if not alive:
                     for k in range(R_A, R_ALIVE):
                         if k != R_HYPMIN and k != R_OD:
@@ -400,9 +408,9 @@ def run_chunk(
                     q += vinv_i[m, st] * rate[st]
                 qlam[m] = q / lam[i, m]
             n_nodes, uf_end, us_end = _interval(
-                tau, z, qlam, lam_i, w_eff, kd_i, tau_i, n_lig, p, uf, us,
+                tau, z, qlam, lam_i, w_eff, kd_i, tau_i, eps_i, n_lig, p, uf, us,
                 e_node, wf_node, ws_node, dec_f, dec_s,
-                node_s, node_w, node_uf, node_us, node_a,
+                node_s, node_w, node_uf, node_us, node_a, node_car,
             )
             # ---- read-outs at nodes; respiratory screening ----
             first_low = -1
@@ -413,7 +421,7 @@ def run_chunk(
                 c = camp_level(a, u, p[I_IMAX])
                 e = opioid_effect(c, p[I_IMAX])
                 wd = withdrawal_index(c, p[I_WSCALE])
-                _, po2_ss = _resp(a, u, p)
+                _, po2_ss = _resp(node_car[j], u, p)
                 acc_apeak = max(acc_apeak, a)
                 acc_epeak = max(acc_epeak, e)
                 acc_wpeak = max(acc_wpeak, wd)
@@ -439,8 +447,8 @@ def run_chunk(
                     # start the lag at its quasi-steady value before the low window
                     for m in range(n):
                         zs[m] = math.exp(lam_i[m] * s0) * (z[m] + qlam[m]) - qlam[m]
-                    a0 = _activation_at(zs, w_eff, kd_i, tau_i, n_lig, n)
-                    _, pao2 = _resp(a0, node_uf[first_low] + node_us[first_low], p)
+                    _, car0 = _activation_at(zs, w_eff, kd_i, tau_i, eps_i, n_lig, n)
+                    _, pao2 = _resp(car0, node_uf[first_low] + node_us[first_low], p)
                 else:
                     for m in range(n):
                         zs[m] = math.exp(lam_i[m] * s0) * (z[m] + qlam[m]) - qlam[m]
@@ -460,8 +468,8 @@ def run_chunk(
                     while pj < n_nodes - 1 and node_s[pj + 1] < s:
                         pj += 1
                     u = node_uf[pj] + node_us[pj]
-                    a = _activation_at(zs, w_eff, kd_i, tau_i, n_lig, n)
-                    _, po2_ss = _resp(a, u, p)
+                    _, car = _activation_at(zs, w_eff, kd_i, tau_i, eps_i, n_lig, n)
+                    _, po2_ss = _resp(car, u, p)
                     pao2 = pao2 + (po2_ss - pao2) * lag
                     sat = spo2(pao2, p[I_SEVA], p[I_SEVB])
                     acc_smin = min(acc_smin, sat)
@@ -510,14 +518,14 @@ def run_chunk(
                         # window ended early: PaO2 is back near its quasi-steady level
                         for m in range(n):
                             zs[m] = math.exp(lam_i[m] * split_at) * (z[m] + qlam[m]) - qlam[m]
-                        a_end = _activation_at(zs, w_eff, kd_i, tau_i, n_lig, n)
-                        _, pao2 = _resp(a_end, node_uf[n_nodes - 1] + node_us[n_nodes - 1], p)
+                        _, car_end = _activation_at(zs, w_eff, kd_i, tau_i, eps_i, n_lig, n)
+                        _, pao2 = _resp(car_end, node_uf[n_nodes - 1] + node_us[n_nodes - 1], p)
             if split_at < tau:
                 # redo the slow-state quadrature up to the split
                 _, uf_end, us_end = _interval(
-                    split_at, z, qlam, lam_i, w_eff, kd_i, tau_i, n_lig, p, uf, us,
+                    split_at, z, qlam, lam_i, w_eff, kd_i, tau_i, eps_i, n_lig, p, uf, us,
                     e_node, wf_node, ws_node, dec_f, dec_s,
-                    node_s, node_w, node_uf, node_us, node_a,
+                    node_s, node_w, node_uf, node_us, node_a, node_car,
                 )
             elif not need_fine:
                 pao2 = -1.0  # quasi-steady at the end; set below once z is advanced
@@ -532,8 +540,8 @@ def run_chunk(
             us = us_end
             t = t + split_at
             if pao2 < 0.0:
-                a_end = _activation_at(z, w_eff, kd_i, tau_i, n_lig, n)
-                _, pao2 = _resp(a_end, uf + us, p)
+                _, car_end = _activation_at(z, w_eff, kd_i, tau_i, eps_i, n_lig, n)
+                _, pao2 = _resp(car_end, uf + us, p)
             if died_at >= 0.0:
                 alive = False
                 out_death[i] = t

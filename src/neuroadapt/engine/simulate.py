@@ -51,6 +51,7 @@ RECORD_META: dict[str, tuple[str, str]] = {
     "hypoxia_minutes": ("min", "minutes with PaO2 below the hypoxia threshold since the previous record"),
     "overdoses": ("1", "overdose episodes begun since the previous record"),
     "alive": ("1", "1 while the subject is alive"),
+    "agonist_occupancy": ("1", "fraction of MORs occupied by agonist, weighted by intrinsic activity (CAR)"),
 }
 
 
@@ -120,6 +121,7 @@ class Prepared:
     ligands: list[str]
     kd: np.ndarray
     tau: np.ndarray
+    eps: np.ndarray
     pvec: np.ndarray
     dose_factor: np.ndarray
     pairs: list[tuple[str, str]]
@@ -198,11 +200,18 @@ def prepare(
         ],
         axis=1,
     )
+    eps = np.stack(
+        [
+            np.broadcast_to(samples.get(f"intrinsic_activity_{lig}", 0.0), (n,)).astype(float)
+            for lig in ligands
+        ],
+        axis=1,
+    )
     factor = np.stack([pk.dose_factor[pair] for pair in pairs], axis=1) if pairs else np.zeros((n, 0))
     return Prepared(
         pk=pk, lam=np.ascontiguousarray(lam), vmat=np.ascontiguousarray(vmat),
         vinv=np.ascontiguousarray(vinv), eff_rows=eff_rows, ligands=ligands,
-        kd=np.ascontiguousarray(kd), tau=np.ascontiguousarray(tau),
+        kd=np.ascontiguousarray(kd), tau=np.ascontiguousarray(tau), eps=np.ascontiguousarray(eps),
         pvec=kernel_params(samples, n), dose_factor=np.ascontiguousarray(factor),
         pairs=list(pairs), samples=samples,
     )
@@ -336,7 +345,8 @@ def simulate(
         if progress:
             progress(min(start + chunk, total), total)
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    ds = _to_dataset(merged, subj, rec_t, states, units, options)
+    volumes = {k: v for k, v in prep.pk.volume.items()} if options.record_state and total <= chunk else None
+    ds = _to_dataset(merged, subj, rec_t, states, units, options, volumes)
     ds.attrs.update(
         {
             "species": params.species, "seed": seed, "variability": variability,
@@ -373,7 +383,7 @@ def _run_prepared(prep, ids, seed, ev_time, ev_amount, ev_pair, ev_perkg, ev_dur
     ev_end = np.full(n, len(ev_time), dtype=np.int64)
     K.run_chunk(
         np.asarray(ids, dtype=np.int64), np.int64(seed), prep.lam, prep.vmat, prep.vinv,
-        prep.eff_rows, prep.kd, prep.tau, prep.pvec,
+        prep.eff_rows, prep.kd, prep.tau, prep.eps, prep.pvec,
         ev_start, ev_end, ev_time, prep_ev_state(prep, ev_pair), ev_amount, ev_pair, ev_perkg,
         ev_duration, prep.dose_factor, rec_t, x0, u0, pao2_0,
         rescue is not None, np.int64(rescue_state), np.ascontiguousarray(rescue_amount),
@@ -395,7 +405,7 @@ def prep_ev_state(prep: Prepared, ev_pair: np.ndarray) -> np.ndarray:
     return table[ev_pair] if len(ev_pair) else np.zeros(0, dtype=np.int64)
 
 
-def _to_dataset(merged, subj, rec_t, states, units, options) -> xr.Dataset:
+def _to_dataset(merged, subj, rec_t, states, units, options, volumes=None) -> xr.Dataset:
     coords = {"subject": subj, "time": rec_t / 24.0}
     data = {}
     for k, name in enumerate(K.RECORD_VARS):
@@ -418,6 +428,12 @@ def _to_dataset(merged, subj, rec_t, states, units, options) -> xr.Dataset:
                 merged["x"][:, :, m], dims=("subject", "time"),
                 attrs={"units": "nM" if un == "nM" else "umol", "long_name": f"PK state {st}"},
             )
+        for species, vol in (volumes or {}).items():
+            m = states.index(species)
+            data[f"conc_{species}"] = xr.DataArray(
+                merged["x"][:, :, m] / vol[:, None] * 1000.0, dims=("subject", "time"),
+                attrs={"units": "nM", "long_name": f"blood concentration of {species}"},
+            )
     ds = xr.Dataset(data, coords=coords)
     ds["time"].attrs.update({"units": "d", "long_name": "time since the start of the regimen"})
     return ds
@@ -439,3 +455,28 @@ def _episodes_frame(merged, subj) -> pd.DataFrame:
     cols = ["subject", "start_h", "min_pao2_mmhg", "hypoxia_minutes", "severe_hypoxia_minutes",
             "outcome", "naloxone_given"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def trajectory(
+    params: ParameterSet,
+    doses: Sequence[Dose],
+    times_h: np.ndarray,
+    subjects: int | np.ndarray = 1,
+    seed: int = 0,
+    variability: float = 0.0,
+    rescue: RescueRule | None = None,
+    fine_dt_s: float = 10.0,
+) -> SimulationResult:
+    """Dense trajectories at the given times (h): every read-out, PK state and concentration.
+
+    A thin wrapper of :func:`simulate` with the times as record points; use it
+    for figures and single-dose experiments with a few subjects.
+    """
+    times_h = np.asarray(times_h, dtype=float)
+    duration = float(times_h.max())
+    opts = EngineOptions(
+        record_every_h=max(duration, 1e-6) * 2.0, record_state=True,
+        extra_record_times_h=tuple(times_h.tolist()), fine_dt_s=fine_dt_s,
+        chunk_size=10_000_000,
+    )
+    return simulate(params, doses, duration, subjects, seed, variability, rescue, opts)

@@ -15,8 +15,14 @@ the operational model with slope 1 [Black & Leff 1983]:
 
     sigma = sum_i tau_i occ_i,        A = sigma / (1 + sigma)        (2)
 
-``A`` in [0, 1) is the fraction of maximal MOR signalling, the coupling that
-every downstream module reads. Slow receptor dissociation of buprenorphine is
+``A`` in [0, 1) is the fraction of maximal MOR signalling that drives the
+cAMP pathway. The respiratory network reads, as in the FDA overdose model
+[Mann 2022], the fraction of receptors occupied by agonist ("CAR"), each
+agonist weighted by its intrinsic activity ``e_i`` (1 for full agonists,
+< 1 for buprenorphine, 0 for antagonists):
+
+    CAR = sum_i e_i occ_i                                            (3)
+ Slow receptor dissociation of buprenorphine is
 represented by its slow effect-site equilibration (see ``pk``).
 
 Functions here are plain arithmetic so the engine can compile them with
@@ -50,3 +56,9 @@ def stimulus(weighted_odds_sum, odds_sum):
 def activation(sigma):
     """Fraction of maximal MOR signalling ``A = sigma / (1 + sigma)``, eq. (2)."""
     return sigma / (1.0 + sigma)
+
+
+@register_jitable
+def agonist_occupancy(weighted_odds_sum, odds_sum):
+    """Agonist receptor occupancy ``CAR = sum e_i occ_i``, eq. (3)."""
+    return weighted_odds_sum / (1.0 + odds_sum)
