@@ -49,7 +49,7 @@ from neuroadapt.model.signalling import (
 # --- per-subject scalar parameter layout (engine.prepare fills it) ----------
 PARAM_NAMES = (
     "ac_imax", "ac_gain", "k_ac_fast", "k_ac_slow", "frac_ac_slow", "withdrawal_scale",
-    "resp_tolerance_fraction", "wake_fraction", "co2_sensitivity", "p_wake", "p_chemo",
+    "resp_tolerance_gain", "wake_fraction", "co2_sensitivity", "p_wake", "p_chemo",
     "paco2_baseline", "fio2", "p_barometric", "p_water", "resp_quotient", "aa_gradient",
     "tau_o2", "severinghaus_a", "severinghaus_b", "pao2_arrest", "arrest_delay",
     "pao2_overdose", "pao2_hypoxia", "body_weight",
@@ -367,6 +367,8 @@ def run_chunk(
                 r[R_ALIVE] = 1.0 if alive else 0.0
                 r[R_CAR] = car_now if alive else np.nan
                 if not alive:
+                    r[R_UF] = np.nan
+                    r[R_US] = np.nan
                     for k in range(R_A, R_ALIVE):
                         if k != R_HYPMIN and k != R_OD:
                             r[k] = np.nan

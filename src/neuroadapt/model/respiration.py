@@ -5,9 +5,9 @@ Process
 Following the FDA translational overdose model [Mann 2022], MOR activation
 ``A_r`` scales the wakefulness drive by ``(1 - A_r^p_w)`` and the
 chemoreflex (CO2) drive by ``(1 - A_r^p_c)``. Respiratory tolerance is a
-right-shift of activation by a fraction ``rho`` of the AC superactivation,
-so it develops less than tolerance to euphoria [Hill 2020; White & Irvine
-1999]:
+right-shift of the agonist-occupancy odds by ``1 + rho U``; it develops
+less completely than tolerance to euphoria, which the cAMP compensation
+abolishes [Hill 2020; White & Irvine 1999]:
 
     A_r = A / (A + (1 - A)(1 + rho U))                               (6)
 
@@ -38,7 +38,7 @@ from neuroadapt.model.signalling import positive_part
 
 @register_jitable
 def respiratory_activation(a, u, rho):
-    """MOR activation seen by the respiratory network after tolerance, eq. (6)."""
+    """Agonist occupancy seen by the respiratory network after tolerance, eq. (6)."""
     return a / (a + (1.0 - a) * (1.0 + rho * u))
 
 
