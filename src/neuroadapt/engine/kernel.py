@@ -48,25 +48,107 @@ from neuroadapt.model.signalling import (
 
 # --- per-subject scalar parameter layout (engine.prepare fills it) ----------
 PARAM_NAMES = (
-    "ac_imax", "ac_gain", "k_ac_fast", "k_ac_slow", "frac_ac_slow", "withdrawal_scale",
-    "resp_tolerance_gain", "wake_fraction", "co2_sensitivity", "p_wake", "p_chemo",
-    "paco2_baseline", "fio2", "p_barometric", "p_water", "resp_quotient", "aa_gradient",
-    "tau_o2", "severinghaus_a", "severinghaus_b", "pao2_arrest", "arrest_delay",
-    "pao2_overdose", "pao2_hypoxia", "body_weight",
+    "ac_imax",
+    "ac_gain",
+    "k_ac_fast",
+    "k_ac_slow",
+    "frac_ac_slow",
+    "withdrawal_scale",
+    "resp_tolerance_gain",
+    "wake_fraction",
+    "co2_sensitivity",
+    "p_wake",
+    "p_chemo",
+    "paco2_baseline",
+    "fio2",
+    "p_barometric",
+    "p_water",
+    "resp_quotient",
+    "aa_gradient",
+    "tau_o2",
+    "severinghaus_a",
+    "severinghaus_b",
+    "pao2_arrest",
+    "arrest_delay",
+    "pao2_overdose",
+    "pao2_hypoxia",
+    "body_weight",
 )
-(I_IMAX, I_GAIN, I_KF, I_KS, I_PHI, I_WSCALE, I_RHO, I_WAKE, I_S, I_PW, I_PC, I_PACO2,
- I_FIO2, I_PB, I_PH2O, I_RQ, I_AA, I_TAUO2, I_SEVA, I_SEVB, I_PARREST, I_ARRDELAY,
- I_POD, I_PHYP, I_BW) = range(len(PARAM_NAMES))
+(
+    I_IMAX,
+    I_GAIN,
+    I_KF,
+    I_KS,
+    I_PHI,
+    I_WSCALE,
+    I_RHO,
+    I_WAKE,
+    I_S,
+    I_PW,
+    I_PC,
+    I_PACO2,
+    I_FIO2,
+    I_PB,
+    I_PH2O,
+    I_RQ,
+    I_AA,
+    I_TAUO2,
+    I_SEVA,
+    I_SEVB,
+    I_PARREST,
+    I_ARRDELAY,
+    I_POD,
+    I_PHYP,
+    I_BW,
+) = range(len(PARAM_NAMES))
 
 # --- recorded variables: state at the record time, aggregates over the bin --
 RECORD_VARS = (
-    "u_fast", "u_slow", "activation", "camp", "opioid_effect", "withdrawal", "ventilation",
-    "pao2", "spo2", "activation_peak", "effect_peak", "withdrawal_peak", "withdrawal_mean",
-    "activation_mean", "camp_min", "camp_max", "spo2_min", "hypoxia_minutes", "overdoses",
-    "alive", "agonist_occupancy",
+    "u_fast",
+    "u_slow",
+    "activation",
+    "camp",
+    "opioid_effect",
+    "withdrawal",
+    "ventilation",
+    "pao2",
+    "spo2",
+    "activation_peak",
+    "effect_peak",
+    "withdrawal_peak",
+    "withdrawal_mean",
+    "activation_mean",
+    "camp_min",
+    "camp_max",
+    "spo2_min",
+    "hypoxia_minutes",
+    "overdoses",
+    "alive",
+    "agonist_occupancy",
 )
-(R_UF, R_US, R_A, R_CAMP, R_EFF, R_W, R_V, R_PAO2, R_SPO2, R_APEAK, R_EPEAK, R_WPEAK, R_WMEAN,
- R_AMEAN, R_CMIN, R_CMAX, R_SMIN, R_HYPMIN, R_OD, R_ALIVE, R_CAR) = range(len(RECORD_VARS))
+(
+    R_UF,
+    R_US,
+    R_A,
+    R_CAMP,
+    R_EFF,
+    R_W,
+    R_V,
+    R_PAO2,
+    R_SPO2,
+    R_APEAK,
+    R_EPEAK,
+    R_WPEAK,
+    R_WMEAN,
+    R_AMEAN,
+    R_CMIN,
+    R_CMAX,
+    R_SMIN,
+    R_HYPMIN,
+    R_OD,
+    R_ALIVE,
+    R_CAR,
+) = range(len(RECORD_VARS))
 N_REC = len(RECORD_VARS)
 
 # --- overdose episode table ---------------------------------------------------
@@ -79,9 +161,9 @@ GL_X = np.array([-math.sqrt(0.6), 0.0, math.sqrt(0.6)])
 GL_W = np.array([5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0])
 #: Panel boundaries after each breakpoint (h): geometric, so minutes-scale
 #: heroin/6-MAM kinetics and hours-scale morphine kinetics are both resolved.
-PANEL_EDGES_H = np.array(
-    [0.0, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0, 1440.0]
-) / 60.0
+PANEL_EDGES_H = (
+    np.array([0.0, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0, 1440.0]) / 60.0
+)
 MAX_INTERVAL_H = 24.0
 MAX_NODES = 3 * (len(PANEL_EDGES_H) - 1)
 
@@ -90,12 +172,8 @@ MAX_NODES = 3 * (len(PANEL_EDGES_H) - 1)
 def _splitmix(x):
     """Counter-based hash to a uniform in [0, 1): random streams per subject and event."""
     z = (x + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
-    z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & np.uint64(
-        0xFFFFFFFFFFFFFFFF
-    )
-    z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & np.uint64(
-        0xFFFFFFFFFFFFFFFF
-    )
+    z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & np.uint64(0xFFFFFFFFFFFFFFFF)
     z = z ^ (z >> np.uint64(31))
     return float(z >> np.uint64(11)) / 9007199254740992.0
 
@@ -128,7 +206,7 @@ def _activation_at(zs, w_eff, kd, tau, eps, n_lig, n):
 
 @njit(cache=True, inline="always")
 def _resp(car, u, p):
-    """Quasi-steady relative ventilation and PaO2 at agonist occupancy ``car`` and AC state ``u``."""
+    """Quasi-steady relative ventilation and PaO2 at agonist occupancy ``car``, AC state ``u``."""
     a_r = respiratory_activation(car, u, p[I_RHO])
     v = relative_ventilation(a_r, p[I_WAKE], p[I_S], p[I_PW], p[I_PC])
     if v < 1e-9:
@@ -158,9 +236,31 @@ def _node_tables(lam, kf, ks, e_node, wf_node, ws_node, dec_f, dec_s):
 
 
 @njit(cache=True)
-def _interval(tau, z0, qlam, lam, w_eff, kd, tau_eff, eps, n_lig, p, uf0, us0,
-              e_node, wf_node, ws_node, dec_f, dec_s,
-              node_s, node_w, node_u_f, node_u_s, node_a, node_car):
+def _interval(
+    tau,
+    z0,
+    qlam,
+    lam,
+    w_eff,
+    kd,
+    tau_eff,
+    eps,
+    n_lig,
+    p,
+    uf0,
+    us0,
+    e_node,
+    wf_node,
+    ws_node,
+    dec_f,
+    dec_s,
+    node_s,
+    node_w,
+    node_u_f,
+    node_u_s,
+    node_a,
+    node_car,
+):
     """Quadrature over one interval of length ``tau``.
 
     Fills node times/weights/activations and the superactivation at each
@@ -230,12 +330,46 @@ def _interval(tau, z0, qlam, lam, w_eff, kd, tau_eff, eps, n_lig, p, uf0, us0,
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def run_chunk(
-    subj_global, seed, lam, vmat, vinv, eff_rows, kd, tau_eff, eps_eff, pvec,
-    ev_start, ev_end, ev_time, ev_state, ev_amount, ev_pair, ev_perkg, ev_duration, dose_factor,
-    rec_times, x_init, u_init, pao2_init,
-    rescue_on, rescue_state, rescue_amount, rescue_delay, rescue_trigger, rescue_prob,
-    screen_pao2, fine_dt, max_episodes, record_state,
-    out_rec, out_x, out_epi, out_n_epi, out_death, out_final_x, out_final_u,
+    subj_global,
+    seed,
+    lam,
+    vmat,
+    vinv,
+    eff_rows,
+    kd,
+    tau_eff,
+    eps_eff,
+    pvec,
+    ev_start,
+    ev_end,
+    ev_time,
+    ev_state,
+    ev_amount,
+    ev_pair,
+    ev_perkg,
+    ev_duration,
+    dose_factor,
+    rec_times,
+    x_init,
+    u_init,
+    pao2_init,
+    rescue_on,
+    rescue_state,
+    rescue_amount,
+    rescue_delay,
+    rescue_trigger,
+    rescue_prob,
+    screen_pao2,
+    fine_dt,
+    max_episodes,
+    record_state,
+    out_rec,
+    out_x,
+    out_epi,
+    out_n_epi,
+    out_death,
+    out_final_x,
+    out_final_u,
 ):
     """Simulate a chunk of subjects; see module docstring. Outputs are written in place."""
     n_sub = lam.shape[0]
@@ -410,9 +544,29 @@ def run_chunk(
                     q += vinv_i[m, st] * rate[st]
                 qlam[m] = q / lam[i, m]
             n_nodes, uf_end, us_end = _interval(
-                tau, z, qlam, lam_i, w_eff, kd_i, tau_i, eps_i, n_lig, p, uf, us,
-                e_node, wf_node, ws_node, dec_f, dec_s,
-                node_s, node_w, node_uf, node_us, node_a, node_car,
+                tau,
+                z,
+                qlam,
+                lam_i,
+                w_eff,
+                kd_i,
+                tau_i,
+                eps_i,
+                n_lig,
+                p,
+                uf,
+                us,
+                e_node,
+                wf_node,
+                ws_node,
+                dec_f,
+                dec_s,
+                node_s,
+                node_w,
+                node_uf,
+                node_us,
+                node_a,
+                node_car,
             )
             # ---- read-outs at nodes; respiratory screening ----
             first_low = -1
@@ -525,9 +679,29 @@ def run_chunk(
             if split_at < tau:
                 # redo the slow-state quadrature up to the split
                 _, uf_end, us_end = _interval(
-                    split_at, z, qlam, lam_i, w_eff, kd_i, tau_i, eps_i, n_lig, p, uf, us,
-                    e_node, wf_node, ws_node, dec_f, dec_s,
-                    node_s, node_w, node_uf, node_us, node_a, node_car,
+                    split_at,
+                    z,
+                    qlam,
+                    lam_i,
+                    w_eff,
+                    kd_i,
+                    tau_i,
+                    eps_i,
+                    n_lig,
+                    p,
+                    uf,
+                    us,
+                    e_node,
+                    wf_node,
+                    ws_node,
+                    dec_f,
+                    dec_s,
+                    node_s,
+                    node_w,
+                    node_uf,
+                    node_us,
+                    node_a,
+                    node_car,
                 )
             elif not need_fine:
                 pao2 = -1.0  # quasi-steady at the end; set below once z is advanced

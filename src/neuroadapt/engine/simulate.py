@@ -48,10 +48,16 @@ RECORD_META: dict[str, tuple[str, str]] = {
     "camp_min": ("1", "lowest cAMP since the previous record"),
     "camp_max": ("1", "highest cAMP since the previous record"),
     "spo2_min": ("1", "lowest SpO2 since the previous record"),
-    "hypoxia_minutes": ("min", "minutes with PaO2 below the hypoxia threshold since the previous record"),
+    "hypoxia_minutes": (
+        "min",
+        "minutes with PaO2 below the hypoxia threshold since the previous record",
+    ),
     "overdoses": ("1", "overdose episodes begun since the previous record"),
     "alive": ("1", "1 while the subject is alive"),
-    "agonist_occupancy": ("1", "fraction of MORs occupied by agonist, weighted by intrinsic activity (CAR)"),
+    "agonist_occupancy": (
+        "1",
+        "fraction of MORs occupied by agonist, weighted by intrinsic activity (CAR)",
+    ),
 }
 
 
@@ -190,7 +196,10 @@ def prepare(
     eff_rows = np.array([pk.effect_state[lig] for lig in ligands], dtype=np.int64)
     kd_m = samples["kd_morphine"]
     kd = np.stack(
-        [kd_m * (1.0 if lig == "morphine" else samples[f"affinity_ratio_{lig}"]) for lig in ligands],
+        [
+            kd_m * (1.0 if lig == "morphine" else samples[f"affinity_ratio_{lig}"])
+            for lig in ligands
+        ],
         axis=1,
     )
     tau = np.stack(
@@ -207,26 +216,44 @@ def prepare(
         ],
         axis=1,
     )
-    factor = np.stack([pk.dose_factor[pair] for pair in pairs], axis=1) if pairs else np.zeros((n, 0))
+    factor = (
+        np.stack([pk.dose_factor[pair] for pair in pairs], axis=1) if pairs else np.zeros((n, 0))
+    )
     return Prepared(
-        pk=pk, lam=np.ascontiguousarray(lam), vmat=np.ascontiguousarray(vmat),
-        vinv=np.ascontiguousarray(vinv), eff_rows=eff_rows, ligands=ligands,
-        kd=np.ascontiguousarray(kd), tau=np.ascontiguousarray(tau), eps=np.ascontiguousarray(eps),
-        pvec=kernel_params(samples, n), dose_factor=np.ascontiguousarray(factor),
-        pairs=list(pairs), samples=samples,
+        pk=pk,
+        lam=np.ascontiguousarray(lam),
+        vmat=np.ascontiguousarray(vmat),
+        vinv=np.ascontiguousarray(vinv),
+        eff_rows=eff_rows,
+        ligands=ligands,
+        kd=np.ascontiguousarray(kd),
+        tau=np.ascontiguousarray(tau),
+        eps=np.ascontiguousarray(eps),
+        pvec=kernel_params(samples, n),
+        dose_factor=np.ascontiguousarray(factor),
+        pairs=list(pairs),
+        samples=samples,
     )
 
 
 def baseline_pao2(samples: dict[str, np.ndarray]) -> np.ndarray:
     """Drug-free PaO2 (mmHg) of each subject from the respiration module."""
     v = relative_ventilation(
-        0.0, samples["wake_fraction"], samples["co2_sensitivity"], samples["p_wake"],
+        0.0,
+        samples["wake_fraction"],
+        samples["co2_sensitivity"],
+        samples["p_wake"],
         samples["p_chemo"],
     )
     return np.asarray(
         pao2_steady(
-            v, samples["paco2_baseline"], samples["fio2"], samples["p_barometric"],
-            samples["p_water"], samples["resp_quotient"], samples["aa_gradient"],
+            v,
+            samples["paco2_baseline"],
+            samples["fio2"],
+            samples["p_barometric"],
+            samples["p_water"],
+            samples["resp_quotient"],
+            samples["aa_gradient"],
         ),
         dtype=float,
     )
@@ -251,7 +278,9 @@ class SimulationResult:
 
 
 def _chunk_key(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[
+        :16
+    ]
 
 
 def _atomic_savez(path: Path, **arrays: np.ndarray) -> None:
@@ -318,8 +347,12 @@ def simulate(
     chunk = max(1, int(options.chunk_size))
     key = _chunk_key(
         {
-            "params": params.hash(), "doses": [asdict(d) for d in doses], "duration": duration_h,
-            "seed": seed, "variability": variability, "rescue": asdict(rescue) if rescue else None,
+            "params": params.hash(),
+            "doses": [asdict(d) for d in doses],
+            "duration": duration_h,
+            "seed": seed,
+            "variability": variability,
+            "rescue": asdict(rescue) if rescue else None,
             "options": asdict(options),
         }
     )
@@ -338,19 +371,39 @@ def simulate(
             with np.load(path) as f:
                 parts.append({k: f[k] for k in f.files})
         else:
-            parts.append(_run_prepared(prep, ids, seed, ev_time, ev_amount, ev_pair, ev_perkg,
-                                       ev_duration, rec_t, rescue, options))
+            parts.append(
+                _run_prepared(
+                    prep,
+                    ids,
+                    seed,
+                    ev_time,
+                    ev_amount,
+                    ev_pair,
+                    ev_perkg,
+                    ev_duration,
+                    rec_t,
+                    rescue,
+                    options,
+                )
+            )
             if path is not None:
                 _atomic_savez(path, **parts[-1])
         if progress:
             progress(min(start + chunk, total), total)
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    volumes = {k: v for k, v in prep.pk.volume.items()} if options.record_state and total <= chunk else None
+    volumes = (
+        {k: v for k, v in prep.pk.volume.items()}
+        if options.record_state and total <= chunk
+        else None
+    )
     ds = _to_dataset(merged, subj, rec_t, states, units, options, volumes)
     ds.attrs.update(
         {
-            "species": params.species, "seed": seed, "variability": variability,
-            "parameter_hash": params.hash(), "duration_h": duration_h,
+            "species": params.species,
+            "seed": seed,
+            "variability": variability,
+            "parameter_hash": params.hash(),
+            "duration_h": duration_h,
             "engine_options": json.dumps(asdict(options)),
         }
     )
@@ -359,8 +412,9 @@ def simulate(
     return SimulationResult(dataset=ds, episodes=episodes, final_state=final)
 
 
-def _run_prepared(prep, ids, seed, ev_time, ev_amount, ev_pair, ev_perkg, ev_duration, rec_t,
-                  rescue, options) -> dict[str, np.ndarray]:
+def _run_prepared(
+    prep, ids, seed, ev_time, ev_amount, ev_pair, ev_perkg, ev_duration, rec_t, rescue, options
+) -> dict[str, np.ndarray]:
     n = len(ids)
     ns = prep.pk.n
     x0 = np.zeros((n, ns))
@@ -382,20 +436,55 @@ def _run_prepared(prep, ids, seed, ev_time, ev_amount, ev_pair, ev_perkg, ev_dur
     ev_start = np.zeros(n, dtype=np.int64)
     ev_end = np.full(n, len(ev_time), dtype=np.int64)
     K.run_chunk(
-        np.asarray(ids, dtype=np.int64), np.int64(seed), prep.lam, prep.vmat, prep.vinv,
-        prep.eff_rows, prep.kd, prep.tau, prep.eps, prep.pvec,
-        ev_start, ev_end, ev_time, prep_ev_state(prep, ev_pair), ev_amount, ev_pair, ev_perkg,
-        ev_duration, prep.dose_factor, rec_t, x0, u0, pao2_0,
-        rescue is not None, np.int64(rescue_state), np.ascontiguousarray(rescue_amount),
+        np.asarray(ids, dtype=np.int64),
+        np.int64(seed),
+        prep.lam,
+        prep.vmat,
+        prep.vinv,
+        prep.eff_rows,
+        prep.kd,
+        prep.tau,
+        prep.eps,
+        prep.pvec,
+        ev_start,
+        ev_end,
+        ev_time,
+        prep_ev_state(prep, ev_pair),
+        ev_amount,
+        ev_pair,
+        ev_perkg,
+        ev_duration,
+        prep.dose_factor,
+        rec_t,
+        x0,
+        u0,
+        pao2_0,
+        rescue is not None,
+        np.int64(rescue_state),
+        np.ascontiguousarray(rescue_amount),
         (rescue.delay_min / 60.0) if rescue else 0.0,
-        rescue.trigger_pao2_mmhg if rescue else 0.0, rescue.probability if rescue else 0.0,
-        options.screen_pao2_mmhg, options.fine_dt_s / 3600.0, options.max_episodes,
-        options.record_state, out_rec, out_x, out_epi, out_n_epi, out_death, out_final_x,
+        rescue.trigger_pao2_mmhg if rescue else 0.0,
+        rescue.probability if rescue else 0.0,
+        options.screen_pao2_mmhg,
+        options.fine_dt_s / 3600.0,
+        options.max_episodes,
+        options.record_state,
+        out_rec,
+        out_x,
+        out_epi,
+        out_n_epi,
+        out_death,
+        out_final_x,
         out_final_u,
     )
     return {
-        "rec": out_rec.astype(np.float32), "x": out_x, "epi": out_epi, "n_epi": out_n_epi,
-        "death": out_death, "final_x": out_final_x, "final_u": out_final_u,
+        "rec": out_rec.astype(np.float32),
+        "x": out_x,
+        "epi": out_epi,
+        "n_epi": out_n_epi,
+        "death": out_death,
+        "final_x": out_final_x,
+        "final_u": out_final_u,
     }
 
 
@@ -411,27 +500,32 @@ def _to_dataset(merged, subj, rec_t, states, units, options, volumes=None) -> xr
     for k, name in enumerate(K.RECORD_VARS):
         unit, desc = RECORD_META[name]
         data[name] = xr.DataArray(
-            merged["rec"][:, :, k], dims=("subject", "time"),
+            merged["rec"][:, :, k],
+            dims=("subject", "time"),
             attrs={"units": unit, "long_name": desc},
         )
     data["tolerance_shift"] = xr.DataArray(
-        1.0 + merged["rec"][:, :, K.R_UF] + merged["rec"][:, :, K.R_US], dims=("subject", "time"),
+        1.0 + merged["rec"][:, :, K.R_UF] + merged["rec"][:, :, K.R_US],
+        dims=("subject", "time"),
         attrs={"units": "1", "long_name": "fold right-shift of opioid effects (1 + U)"},
     )
     data["death_time"] = xr.DataArray(
-        merged["death"] / 24.0, dims=("subject",),
+        merged["death"] / 24.0,
+        dims=("subject",),
         attrs={"units": "d", "long_name": "time of fatal overdose (NaN if alive)"},
     )
     if options.record_state:
         for m, (st, un) in enumerate(zip(states, units, strict=True)):
             data[f"pk_{st}"] = xr.DataArray(
-                merged["x"][:, :, m], dims=("subject", "time"),
+                merged["x"][:, :, m],
+                dims=("subject", "time"),
                 attrs={"units": "nM" if un == "nM" else "umol", "long_name": f"PK state {st}"},
             )
         for species, vol in (volumes or {}).items():
             m = states.index(species)
             data[f"conc_{species}"] = xr.DataArray(
-                merged["x"][:, :, m] / vol[:, None] * 1000.0, dims=("subject", "time"),
+                merged["x"][:, :, m] / vol[:, None] * 1000.0,
+                dims=("subject", "time"),
                 attrs={"units": "nM", "long_name": f"blood concentration of {species}"},
             )
     ds = xr.Dataset(data, coords=coords)
@@ -446,14 +540,24 @@ def _episodes_frame(merged, subj) -> pd.DataFrame:
             v = merged["epi"][i, e]
             rows.append(
                 {
-                    "subject": int(s), "start_h": v[0], "min_pao2_mmhg": v[1],
-                    "hypoxia_minutes": v[2], "severe_hypoxia_minutes": v[3],
+                    "subject": int(s),
+                    "start_h": v[0],
+                    "min_pao2_mmhg": v[1],
+                    "hypoxia_minutes": v[2],
+                    "severe_hypoxia_minutes": v[3],
                     "outcome": "fatal" if v[4] == K.OUTCOME_FATAL else "survived",
                     "naloxone_given": bool(v[5]),
                 }
             )
-    cols = ["subject", "start_h", "min_pao2_mmhg", "hypoxia_minutes", "severe_hypoxia_minutes",
-            "outcome", "naloxone_given"]
+    cols = [
+        "subject",
+        "start_h",
+        "min_pao2_mmhg",
+        "hypoxia_minutes",
+        "severe_hypoxia_minutes",
+        "outcome",
+        "naloxone_given",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -475,8 +579,10 @@ def trajectory(
     times_h = np.asarray(times_h, dtype=float)
     duration = float(times_h.max())
     opts = EngineOptions(
-        record_every_h=max(duration, 1e-6) * 2.0, record_state=True,
-        extra_record_times_h=tuple(times_h.tolist()), fine_dt_s=fine_dt_s,
+        record_every_h=max(duration, 1e-6) * 2.0,
+        record_state=True,
+        extra_record_times_h=tuple(times_h.tolist()),
+        fine_dt_s=fine_dt_s,
         chunk_size=10_000_000,
     )
     return simulate(params, doses, duration, subjects, seed, variability, rescue, opts)

@@ -47,22 +47,34 @@ def _naloxone_im_tmax_h(p: ParameterSet) -> tuple[float, ...]:
 
 
 def _baseline_pao2(p: ParameterSet) -> tuple[float, ...]:
-    pa_o2 = p["fio2"] * (p["p_barometric"] - p["p_water"]) - paco2(1.0, p["paco2_baseline"]) / p[
-        "resp_quotient"
-    ]
+    pa_o2 = (
+        p["fio2"] * (p["p_barometric"] - p["p_water"])
+        - paco2(1.0, p["paco2_baseline"]) / p["resp_quotient"]
+    )
     return (pa_o2 - p["aa_gradient"],)
 
 
 FITS: tuple[Fit, ...] = (
     Fit(("aa_gradient",), "human", ("resp_baseline_pao2_mann",), (95.0,), _baseline_pao2),
     Fit(
-        ("t_half_heroin", "t_half_6mam", "t_half_ke0_6mam", "t_half_ke0_morphine"), "rat",
-        ("Gottas 2013 blood 6-MAM Tmax", "Gottas 2013 blood morphine Tmax",
-         "pk_6mam_tmax_ecf_gottas", "pk_morphine_tmax_ecf_gottas"),
-        (2.0, 12.6, 4.3, 21.3), _rat_gottas_tmax_min,
+        ("t_half_heroin", "t_half_6mam", "t_half_ke0_6mam", "t_half_ke0_morphine"),
+        "rat",
+        (
+            "Gottas 2013 blood 6-MAM Tmax",
+            "Gottas 2013 blood morphine Tmax",
+            "pk_6mam_tmax_ecf_gottas",
+            "pk_morphine_tmax_ecf_gottas",
+        ),
+        (2.0, 12.6, 4.3, 21.3),
+        _rat_gottas_tmax_min,
     ),
-    Fit(("ka_naloxone_im",), "human", ("NARCAN label: IM naloxone Tmax 0.5 h",), (0.5,),
-        _naloxone_im_tmax_h),
+    Fit(
+        ("ka_naloxone_im",),
+        "human",
+        ("NARCAN label: IM naloxone Tmax 0.5 h",),
+        (0.5,),
+        _naloxone_im_tmax_h,
+    ),
 )
 
 
@@ -81,17 +93,26 @@ def refit(fits: tuple[Fit, ...] = FITS) -> list[dict[str, object]]:
         x0 = np.clip(np.log([q.value for q in spec]), lo + 1e-9, hi - 1e-9)
         target = np.asarray(f.values)
 
-        def resid(x: np.ndarray, f: Fit = f, base: ParameterSet = base) -> np.ndarray:
+        def resid(
+            x: np.ndarray, f: Fit = f, base: ParameterSet = base, target: np.ndarray = target
+        ) -> np.ndarray:
             vals = dict(zip(f.parameters, np.exp(x), strict=True))
             return (np.asarray(f.probe(base.with_values(**vals))) - target) / target
 
         sol = least_squares(resid, x0, bounds=(lo, hi), diff_step=0.02, xtol=1e-8)
-        model = np.asarray(f.probe(base.with_values(**dict(zip(f.parameters, np.exp(sol.x),
-                                                               strict=True)))))
+        model = np.asarray(
+            f.probe(base.with_values(**dict(zip(f.parameters, np.exp(sol.x), strict=True))))
+        )
         for k, q, x in zip(f.parameters, spec, np.exp(sol.x), strict=True):
             rows.append(
-                {"parameter": k, "species": f.species, "targets": "; ".join(f.targets),
-                 "table": q.value, "fitted": float(x), "target_values": list(f.values),
-                 "model_values": [round(float(v), 4) for v in model]}
+                {
+                    "parameter": k,
+                    "species": f.species,
+                    "targets": "; ".join(f.targets),
+                    "table": q.value,
+                    "fitted": float(x),
+                    "target_values": list(f.values),
+                    "model_values": [round(float(v), 4) for v in model],
+                }
             )
     return rows

@@ -133,7 +133,9 @@ def constant_infusion_rat(p: ParameterSet, umol_h: float, days: float, extra_day
     return t, run(p, [Dose(0.0, "morphine", "iv", mg_h * days * 24.0, duration_h=days * 24.0)], t)
 
 
-def recovery_days(p: ParameterSet, infusion_h: float, mg_kg_h: float, fraction: float = 0.05) -> float:
+def recovery_days(
+    p: ParameterSet, infusion_h: float, mg_kg_h: float, fraction: float = 0.05
+) -> float:
     """Days after an infusion until AC superactivation falls below ``fraction`` of its end value."""
     bw = p["body_weight"]
     t = np.arange(0.0, infusion_h + 60 * 24.0, 2.0)

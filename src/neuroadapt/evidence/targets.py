@@ -57,9 +57,18 @@ def load_targets() -> dict[str, Target]:
     out: dict[str, Target] = {}
     for row in csv.DictReader(text.splitlines()):
         out[row["id"]] = Target(
-            id=row["id"], scale=row["scale"], species=row["species"], quantity=row["quantity"],
-            kind=row["kind"], value=_num(row["value"]), low=_num(row["low"]),
-            high=_num(row["high"]), unit=row["unit"], condition=row["condition"],
-            source=row["source"], ref=row["pmid_or_doi"], confidence=row["confidence"],
+            id=row["id"],
+            scale=row["scale"],
+            species=row["species"],
+            quantity=row["quantity"],
+            kind=row["kind"],
+            value=_num(row["value"]),
+            low=_num(row["low"]),
+            high=_num(row["high"]),
+            unit=row["unit"],
+            condition=row["condition"],
+            source=row["source"],
+            ref=row["pmid_or_doi"],
+            confidence=row["confidence"],
         )
     return out

@@ -41,7 +41,14 @@ UMOL_PER_MMOL = 1000.0
 
 #: Ligands with a brain effect site, in receptor order.
 LIGANDS: tuple[str, ...] = (
-    "heroin", "6mam", "morphine", "m6g", "methadone", "buprenorphine", "naloxone", "naltrexone",
+    "heroin",
+    "6mam",
+    "morphine",
+    "m6g",
+    "methadone",
+    "buprenorphine",
+    "naloxone",
+    "naltrexone",
 )
 
 #: Which ligands each dosed drug brings into the system.
@@ -56,8 +63,12 @@ DRUG_LIGANDS: dict[str, tuple[str, ...]] = {
 
 #: Molar-mass parameter of each dosed drug (doses are mg of base).
 DRUG_MW: dict[str, str] = {
-    "heroin": "mw_heroin", "morphine": "mw_morphine", "methadone": "mw_methadone",
-    "buprenorphine": "mw_buprenorphine", "naloxone": "mw_naloxone", "naltrexone": "mw_naltrexone",
+    "heroin": "mw_heroin",
+    "morphine": "mw_morphine",
+    "methadone": "mw_methadone",
+    "buprenorphine": "mw_buprenorphine",
+    "naloxone": "mw_naloxone",
+    "naltrexone": "mw_naltrexone",
 }
 
 
@@ -211,11 +222,15 @@ def build_pk(params: dict, dosing: list[tuple[str, str]], n_subjects: int) -> Li
         b.rate(g3, None, k_3g, "renal elimination")
         central.update(morphine=mo, m6g=g6, m3g=g3)
         volume.update(morphine=v_mo, m6g=v_6g, m3g=v_3g)
-        links = [("morphine", mo, v_mo, "t_half_ke0_morphine", 1.0),
-                 ("m6g", g6, v_6g, "t_half_ke0_m6g", 1.0)]
+        links = [
+            ("morphine", mo, v_mo, "t_half_ke0_morphine", 1.0),
+            ("m6g", g6, v_6g, "t_half_ke0_m6g", 1.0),
+        ]
         if "heroin" in drugs:
-            links = [("heroin", h, v_h, "t_half_ke0_heroin", 1.0),
-                     ("6mam", m, v_m, "t_half_ke0_6mam", _p(params, "kp_6mam", n))] + links
+            links = [
+                ("heroin", h, v_h, "t_half_ke0_heroin", 1.0),
+                ("6mam", m, v_m, "t_half_ke0_6mam", _p(params, "kp_6mam", n)),
+            ] + links
         for lig, c, v, kname, kp in links:
             e = b.state(f"{lig}_brain", "nM")
             b.link(c, e, LN2 / _p(params, kname, n), kp, v, "blood-brain equilibration")
@@ -262,7 +277,7 @@ def build_pk(params: dict, dosing: list[tuple[str, str]], n_subjects: int) -> Li
         e = b.state(f"{drug}_brain", "nM")
         b.link(c, e, LN2 / _p(params, f"t_half_ke0_{drug}", n), 1.0, v, "blood-brain equilibration")
         effect[drug] = e
-        for d2, route in sorted(p for p in dosing if p[0] == drug):
+        for _, route in sorted(p for p in dosing if p[0] == drug):
             if route == "iv":
                 target, f = c, np.ones(n)
             else:
@@ -273,7 +288,13 @@ def build_pk(params: dict, dosing: list[tuple[str, str]], n_subjects: int) -> Li
             dose_factor[(drug, route)] = f * umol_per_mg(drug)
 
     return LinearPK(
-        states=b.states, units=b.units, matrix=b.matrix(), dose_state=dose_state,
-        dose_factor=dose_factor, effect_state=effect, central_state=central, volume=volume,
+        states=b.states,
+        units=b.units,
+        matrix=b.matrix(),
+        dose_state=dose_state,
+        dose_factor=dose_factor,
+        effect_state=effect,
+        central_state=central,
+        volume=volume,
         flows=b.flows,
     )

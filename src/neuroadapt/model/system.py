@@ -48,20 +48,30 @@ class PathwayEdge:
 MODULES: tuple[Module, ...] = (
     Module("dosing", "dose events", (), ("amount by drug and route",), "regimen / treatments"),
     Module(
-        "pk", "pharmacokinetics",
+        "pk",
+        "pharmacokinetics",
         ("heroin", "6mam", "morphine", "m6g", "m3g", "depots", "brain effect sites"),
-        ("effect-site concentrations",), "model.pk",
+        ("effect-site concentrations",),
+        "model.pk",
     ),
     Module(
-        "receptor", "MOR occupancy and activation", (),
-        ("activation A", "agonist occupancy CAR"), receptor.__doc__ or "",
+        "receptor",
+        "MOR occupancy and activation",
+        (),
+        ("activation A", "agonist occupancy CAR"),
+        receptor.__doc__ or "",
     ),
     Module(
-        "signalling", "Gi/o - adenylyl cyclase - cAMP", ("u_fast", "u_slow"),
-        ("cAMP", "opioid effect", "withdrawal index", "tolerance shift"), signalling.__doc__ or "",
+        "signalling",
+        "Gi/o - adenylyl cyclase - cAMP",
+        ("u_fast", "u_slow"),
+        ("cAMP", "opioid effect", "withdrawal index", "tolerance shift"),
+        signalling.__doc__ or "",
     ),
     Module(
-        "respiration", "brainstem respiration and overdose", ("pao2",),
+        "respiration",
+        "brainstem respiration and overdose",
+        ("pao2",),
         ("ventilation", "PaO2", "SpO2", "hypoxia minutes", "overdose episodes"),
         respiration.__doc__ or "",
     ),
@@ -69,7 +79,9 @@ MODULES: tuple[Module, ...] = (
 
 COUPLINGS: tuple[Coupling, ...] = (
     Coupling("dosing", "pk", "dose amounts by route"),
-    Coupling("pk", "receptor", "brain concentrations of heroin, 6-MAM, morphine, M6G and treatments"),
+    Coupling(
+        "pk", "receptor", "brain concentrations of heroin, 6-MAM, morphine, M6G and treatments"
+    ),
     Coupling("receptor", "signalling", "MOR activation A"),
     Coupling("receptor", "respiration", "agonist occupancy CAR"),
     Coupling("signalling", "respiration", "AC superactivation U (respiratory tolerance)"),
@@ -97,11 +109,15 @@ SLOW_STATES: dict[str, tuple[str, str]] = {
 READOUTS = {
     "receptor": (receptor.activation, receptor.stimulus, receptor.agonist_occupancy),
     "signalling": (
-        signalling.camp_level, signalling.superactivation_demand, signalling.opioid_effect,
+        signalling.camp_level,
+        signalling.superactivation_demand,
+        signalling.opioid_effect,
         signalling.withdrawal_index,
     ),
     "respiration": (
-        respiration.respiratory_activation, respiration.relative_ventilation,
-        respiration.pao2_steady, respiration.spo2,
+        respiration.respiratory_activation,
+        respiration.relative_ventilation,
+        respiration.pao2_steady,
+        respiration.spo2,
     ),
 }

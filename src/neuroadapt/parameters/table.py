@@ -29,13 +29,34 @@ import pint
 Species = Literal["human", "rat"]
 SPECIES: tuple[str, ...] = ("human", "rat")
 COLUMNS = (
-    "name", "species", "value", "unit", "lower", "upper", "cv", "fitted", "description", "source",
+    "name",
+    "species",
+    "value",
+    "unit",
+    "lower",
+    "upper",
+    "cv",
+    "fitted",
+    "description",
+    "source",
 )
 
 #: The internal unit system: the first unit whose dimensionality matches is used.
 INTERNAL_UNITS: tuple[str, ...] = (
-    "dimensionless", "h", "1/h", "kg", "L", "L/h", "L/h/kg", "L/kg", "nM", "g/mol",
-    "mmHg", "mmHg**2", "mmHg**3", "mg",
+    "dimensionless",
+    "h",
+    "1/h",
+    "kg",
+    "L",
+    "L/h",
+    "L/h/kg",
+    "L/kg",
+    "nM",
+    "g/mol",
+    "mmHg",
+    "mmHg**2",
+    "mmHg**3",
+    "mg",
 )
 
 ureg = pint.UnitRegistry()
@@ -96,7 +117,9 @@ def _parse_row(row: dict[str, str]) -> Parameter:
         if col not in row or row[col] is None or str(row[col]).strip() == "":
             raise ParameterError(f"parameter '{name or '?'}': column '{col}' is empty")
     if row["species"] not in (*SPECIES, "all"):
-        raise ParameterError(f"parameter '{name}': species '{row['species']}' not in human, rat, all")
+        raise ParameterError(
+            f"parameter '{name}': species '{row['species']}' not in human, rat, all"
+        )
     value, internal = _to_internal(float(row["value"]), row["unit"], name)
     lower, _ = _to_internal(float(row["lower"]), row["unit"], name)
     upper, _ = _to_internal(float(row["upper"]), row["unit"], name)
@@ -111,9 +134,18 @@ def _parse_row(row: dict[str, str]) -> Parameter:
     if row["fitted"] not in ("yes", "no"):
         raise ParameterError(f"parameter '{name}': fitted must be 'yes' or 'no'")
     return Parameter(
-        name=name, species=row["species"], value=value, unit=row["unit"], internal_unit=internal,
-        lower=lower, upper=upper, cv=cv, fitted=row["fitted"] == "yes",
-        description=row["description"], source=row["source"], table_value=float(row["value"]),
+        name=name,
+        species=row["species"],
+        value=value,
+        unit=row["unit"],
+        internal_unit=internal,
+        lower=lower,
+        upper=upper,
+        cv=cv,
+        fitted=row["fitted"] == "yes",
+        description=row["description"],
+        source=row["source"],
+        table_value=float(row["value"]),
     )
 
 
@@ -213,9 +245,16 @@ class ParameterSet:
         """Rows for display: table value and unit, internal value and unit, source."""
         return [
             {
-                "name": k, "value": p.table_value, "unit": p.unit, "internal": p.value,
-                "internal_unit": p.internal_unit, "cv": p.cv, "fitted": p.fitted,
-                "description": p.description, "source": p.source, "species": p.species,
+                "name": k,
+                "value": p.table_value,
+                "unit": p.unit,
+                "internal": p.value,
+                "internal_unit": p.internal_unit,
+                "cv": p.cv,
+                "fitted": p.fitted,
+                "description": p.description,
+                "source": p.source,
+                "species": p.species,
             }
             for k, p in self.params.items()
         ]

@@ -1,0 +1,258 @@
+"""Command-line interface: thin subcommands over library calls.
+
+User errors (a bad scenario, an unknown name, a bad option value) print one
+line and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from neuroadapt import __version__
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="neuroadapt: a laboratory for the neurological consequences of chronic heroin use.",
+)
+console = Console(stderr=True)
+out_console = Console()
+
+
+class UserError(Exception):
+    """An error in what the user asked for; printed as one line, exit status 2."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        out_console.print(f"neuroadapt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Simulate, calibrate and report."""
+
+
+def _load(scenario: str):
+    from neuroadapt.scenarios import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(scenario)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str, typer.Argument(help="Shipped scenario name or TOML file.")
+    ] = "default",
+    out: Annotated[Path | None, typer.Option("--out", help="Output directory.")] = None,
+    subjects: Annotated[int | None, typer.Option("--subjects", help="Cohort size.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
+) -> None:
+    """Simulate a scenario and write results, tables and the HTML report."""
+    base = _load(scenario)
+    if subjects is not None and subjects < 1:
+        raise UserError(f"option '--subjects' = {subjects}: must be an integer >= 1")
+    if seed is not None and seed < 0:
+        raise UserError(f"option '--seed' = {seed}: must be an integer >= 0")
+    from neuroadapt.evidence.calibration import evaluate
+    from neuroadapt.experiments.panels import compute_panels
+    from neuroadapt.experiments.run import resolve, run_scenario
+    from neuroadapt.report import build_report
+    from neuroadapt.scenarios import ScenarioError
+
+    try:
+        sc = resolve(base, subjects=subjects, seed=seed)
+    except (ScenarioError, ValueError) as exc:
+        raise UserError(str(exc).splitlines()[0]) from None
+    out_dir = out or Path("results") / sc.name
+    with _progress() as prog:
+        task = prog.add_task(f"simulating {sc.cohort.subjects} subjects", total=sc.cohort.subjects)
+        outputs = run_scenario(
+            sc, out_dir, progress=lambda done, total: prog.update(task, completed=done)
+        )
+        if not no_report:
+            prog.add_task("figure experiments and calibration", total=None)
+            panels = compute_panels(outputs.params, seed=sc.seed) if sc.species == "human" else {}
+            calibration = [r.as_dict() for r in evaluate()]
+            build_report(
+                out_dir / "report.html",
+                scenario=sc,
+                cohort=outputs.result.dataset,
+                episodes=outputs.result.episodes,
+                panels=panels,
+                calibration=calibration,
+                params=outputs.params,
+                provenance=outputs.provenance,
+            )
+    console.print(
+        f"wrote {out_dir}/ (results.nc, tables/, scenario.toml, provenance.json"
+        + ("" if no_report else ", report.html")
+        + ")"
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    )
+
+
+@app.command()
+def scenarios() -> None:
+    """List the shipped scenarios."""
+    from neuroadapt.scenarios import list_shipped
+
+    table = Table("name", "description")
+    for name, desc in list_shipped():
+        table.add_row(name, " ".join(desc.split()))
+    out_console.print(table)
+
+
+@app.command()
+def params(
+    species: Annotated[str, typer.Option("--species", help="human or rat.")] = "human",
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Print the parameter table: value, unit, variability, source."""
+    from neuroadapt.parameters import ParameterError, load_parameters
+
+    try:
+        ps = load_parameters(species)
+    except ParameterError as exc:
+        raise UserError(f"option '--species' = '{species}': {exc}") from None
+    rows = ps.to_rows()
+    if csv:
+        import pandas as pd
+
+        out_console.print(pd.DataFrame(rows).to_csv(index=False), end="")
+        return
+    table = Table("name", "value", "unit", "cv", "fitted", "source", title=f"{species} parameters")
+    for r in rows:
+        table.add_row(
+            r["name"],
+            f"{r['value']:g}",
+            r["unit"],
+            f"{r['cv']:g}",
+            "yes" if r["fitted"] else "",
+            r["source"],
+        )
+    out_console.print(table)
+
+
+@app.command()
+def calibrate(
+    out: Annotated[Path, typer.Option("--out", help="Where to write calibration.json.")] = Path(
+        "results/calibration.json"
+    ),
+    refit: Annotated[
+        bool, typer.Option("--refit", help="Also re-derive fitted parameters.")
+    ] = False,
+) -> None:
+    """Evaluate the model against every covered literature target.
+
+    Exits 1 if any target is missed without an explanation.
+    """
+    from neuroadapt.atomic import write_text
+    from neuroadapt.evidence.calibration import evaluate, unexplained_misses
+
+    results = evaluate()
+    table = Table("target", "species", "literature", "model", "status", "verdict", "source")
+    colour = {"pass": "green", "miss": "red", "explained miss": "yellow", "conflict": "magenta"}
+    for r in results:
+        table.add_row(
+            r.id,
+            r.species,
+            r.literature[:40],
+            f"{r.model} {r.unit}".strip(),
+            r.status,
+            f"[{colour[r.verdict]}]{r.verdict}[/]",
+            r.source,
+        )
+    out_console.print(table)
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    out_console.print(", ".join(f"{v}: {n}" for v, n in sorted(counts.items())))
+    payload: dict = {"results": [r.as_dict() for r in results], "counts": counts}
+    if refit:
+        from neuroadapt.evidence.fit import refit as do_refit
+
+        rows = do_refit()
+        payload["refit"] = rows
+        for row in rows:
+            out_console.print(
+                f"refit {row['parameter']} ({row['species']}): table "
+                f"{row['table']:.4g}, fitted {row['fitted']:.4g} (internal units)"
+            )
+    write_text(out, json.dumps(payload, indent=2))
+    console.print(f"wrote {out}")
+    missed = unexplained_misses(results)
+    if missed:
+        console.print(f"unexplained misses: {', '.join(r.id for r in missed)}")
+        raise typer.Exit(1)
+
+
+@app.command("export-sbml")
+def export_sbml(
+    out: Annotated[Path, typer.Option("--out", help="SBML file to write.")] = Path(
+        "neuroadapt.xml"
+    ),
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Scenario whose doses become events.")
+    ] = "tolerance-and-abstinence",
+) -> None:
+    """Export the model as SBML (typical subject; the scenario's doses become events)."""
+    from neuroadapt.engine.sbml import write_sbml
+    from neuroadapt.experiments.run import scenario_doses, scenario_params
+
+    sc = _load(scenario)
+    try:
+        write_sbml(out, scenario_params(sc), scenario_doses(sc))
+    except NotImplementedError as exc:
+        raise UserError(f"scenario '{scenario}': {exc}") from None
+    console.print(f"wrote {out}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into one line and exit status 2."""
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        console.print("interrupted; finished chunks are kept in the output's .checkpoint/")
+        sys.exit(130)
+    except Exception as exc:  # usage errors of the command-line parser
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if type(exc).__name__ == "Abort":
+            sys.exit(1)
+        raise

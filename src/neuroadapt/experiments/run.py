@@ -1,0 +1,219 @@
+"""Run a scenario: simulate the cohort, and write results, tables, scenario and provenance.
+
+This is the library call behind ``neuroadapt run``. It writes, into the
+output directory:
+
+- ``results.nc``: the cohort dataset (xarray/NetCDF; units and provenance in attributes);
+- ``tables/*.csv``: tidy tables (cohort summary over time, per-subject outcomes,
+  overdose episodes with minutes of hypoxia for later brain-injury modelling);
+- ``scenario.toml``: the resolved scenario (with any command-line overrides);
+- ``provenance.json``: version, seed, parameter hash, scenario hash, library versions.
+
+Every file is written atomically. The simulation checkpoints finished chunks
+under ``.checkpoint/`` and a rerun of the same scenario resumes from them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from neuroadapt.atomic import write_text, write_with
+from neuroadapt.engine.simulate import (
+    Dose,
+    EngineOptions,
+    RescueRule,
+    SimulationResult,
+    simulate,
+)
+from neuroadapt.parameters import ParameterSet, load_parameters
+from neuroadapt.scenarios import Scenario, dump_scenario
+
+SUMMARY_VARS = (
+    "tolerance_shift",
+    "activation_peak",
+    "effect_peak",
+    "withdrawal_peak",
+    "withdrawal_mean",
+    "spo2_min",
+    "hypoxia_minutes",
+    "overdoses",
+    "alive",
+)
+
+
+@dataclass
+class RunOutputs:
+    """What a run produced, in memory and on disk."""
+
+    scenario: Scenario
+    params: ParameterSet
+    result: SimulationResult
+    provenance: dict
+    out_dir: Path
+
+
+def resolve(scenario: Scenario, subjects: int | None = None, seed: int | None = None) -> Scenario:
+    """Apply command-line overrides to a scenario (validated like the file)."""
+    update: dict = {}
+    if seed is not None:
+        update["seed"] = seed
+    if subjects is not None:
+        update["cohort"] = scenario.cohort.model_copy(update={"subjects": subjects})
+    return scenario.model_validate(scenario.model_copy(update=update).model_dump())
+
+
+def scenario_params(scenario: Scenario) -> ParameterSet:
+    """The species' parameter set, with the scenario's body weight if it sets one."""
+    params = load_parameters(scenario.species)
+    if scenario.cohort.body_weight_kg is not None:
+        params = params.with_values(body_weight=scenario.cohort.body_weight_kg)
+    return params
+
+
+def scenario_doses(scenario: Scenario) -> list[Dose]:
+    """The scenario's regimen and treatments as engine dose events."""
+    return [
+        Dose(e.time_h, e.drug, e.route, e.amount, e.unit, e.duration_h)
+        for e in scenario.all_events()
+    ]
+
+
+def scenario_rescue(scenario: Scenario) -> RescueRule | None:
+    """The scenario's naloxone rescue rule, if any."""
+    r = scenario.rescue
+    if r is None:
+        return None
+    return RescueRule(
+        dose_mg=r.dose_mg,
+        route=r.route,
+        delay_min=r.delay_min,
+        trigger_pao2_mmhg=r.trigger_pao2_mmhg,
+        probability=r.probability,
+        drug=r.drug,
+    )
+
+
+def provenance(scenario: Scenario, params: ParameterSet) -> dict:
+    """Everything needed to reproduce a run."""
+    text = dump_scenario(scenario)
+    libs = ("numpy", "scipy", "numba", "xarray", "pandas", "pydantic", "pint")
+    return {
+        "neuroadapt_version": version("neuroadapt"),
+        "scenario": scenario.name,
+        "scenario_sha256": hashlib.sha256(text.encode()).hexdigest()[:16],
+        "seed": scenario.seed,
+        "subjects": scenario.cohort.subjects,
+        "species": scenario.species,
+        "parameter_hash": params.hash(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "libraries": {lib: version(lib) for lib in libs},
+    }
+
+
+def summary_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Median and 5/95 % quantiles over subjects of the key variables, per recorded time."""
+    rows = {"time_d": ds.time.values}
+    for v in SUMMARY_VARS:
+        x = ds[v].values.astype(float)
+        if v == "alive":
+            rows["alive_fraction"] = np.nanmean(x, axis=0)
+            continue
+        with np.errstate(all="ignore"):
+            q = (
+                np.nanquantile(x, [0.05, 0.5, 0.95], axis=0)
+                if np.isfinite(x).any()
+                else np.full((3, x.shape[1]), np.nan)
+            )
+        rows[f"{v}_p05"], rows[f"{v}_median"], rows[f"{v}_p95"] = q
+    return pd.DataFrame(rows)
+
+
+def subject_table(ds: xr.Dataset, episodes: pd.DataFrame) -> pd.DataFrame:
+    """One row per subject: outcome, tolerance reached, overdoses, hypoxia minutes."""
+    n_od = episodes.groupby("subject").size() if len(episodes) else pd.Series(dtype=int)
+    hyp = ds.hypoxia_minutes.sum("time").values
+    return pd.DataFrame(
+        {
+            "subject": ds.subject.values,
+            "died": ds.death_time.notnull().values,
+            "death_time_d": ds.death_time.values,
+            "max_tolerance_shift": ds.tolerance_shift.max("time").values,
+            "max_withdrawal": ds.withdrawal_peak.max("time").values,
+            "overdose_episodes": [int(n_od.get(s, 0)) for s in ds.subject.values],
+            "hypoxia_minutes": hyp,
+        }
+    )
+
+
+def run_scenario(
+    scenario: Scenario,
+    out_dir: str | Path,
+    progress: Callable[[int, int], None] | None = None,
+    options: EngineOptions | None = None,
+) -> RunOutputs:
+    """Simulate a scenario's cohort and write its result files.
+
+    Parameters
+    ----------
+    scenario
+        The resolved scenario (see :func:`resolve`).
+    out_dir
+        Output directory (created).
+    progress
+        Called with (subjects done, total) after each chunk.
+    options
+        Engine options; by default records every ``outputs.record_every``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    params = scenario_params(scenario)
+    opts = options or EngineOptions(record_every_h=scenario.outputs.record_every_h())
+    ckpt = out / ".checkpoint"
+    result = simulate(
+        params,
+        scenario_doses(scenario),
+        scenario.total_duration_h(),
+        scenario.cohort.subjects,
+        seed=scenario.seed,
+        variability=scenario.cohort.variability,
+        rescue=scenario_rescue(scenario),
+        options=opts,
+        checkpoint_dir=ckpt,
+        progress=progress,
+    )
+    prov = provenance(scenario, params)
+    ds = result.dataset
+    ds.attrs.update(
+        {
+            "title": f"neuroadapt cohort simulation: {scenario.name}",
+            "scenario_toml": dump_scenario(scenario),
+            "provenance": json.dumps(prov),
+        }
+    )
+    write_with(out / "results.nc", lambda p: ds.to_netcdf(p, engine="h5netcdf"), suffix=".nc")
+    tables = out / "tables"
+    tables.mkdir(exist_ok=True)
+    for name, frame in (
+        ("cohort_summary", summary_table(ds)),
+        ("subjects", subject_table(ds, result.episodes)),
+        ("overdose_episodes", result.episodes),
+    ):
+        write_text(tables / f"{name}.csv", frame.to_csv(index=False))
+    write_text(out / "scenario.toml", dump_scenario(scenario))
+    write_text(out / "provenance.json", json.dumps(prov, indent=2))
+    shutil.rmtree(ckpt, ignore_errors=True)
+    return RunOutputs(scenario=scenario, params=params, result=result, provenance=prov, out_dir=out)

@@ -1,0 +1,91 @@
+"""The calibration table: every covered target evaluated, no unexplained miss, fits reproducible."""
+
+import csv
+import math
+import unicodedata
+
+import pytest
+
+from neuroadapt.evidence.calibration import CHECKS, COVERED_SCALES, evaluate, unexplained_misses
+from neuroadapt.evidence.fit import refit
+from neuroadapt.evidence.targets import load_targets
+from neuroadapt.parameters import load_parameters
+
+
+@pytest.fixture(scope="module")
+def results():
+    return evaluate()
+
+
+def test_every_covered_target_is_evaluated(results):
+    covered = {t.id for t in load_targets().values() if t.scale in COVERED_SCALES}
+    assert {r.id for r in results} == covered
+    assert len({c.target_id for c in CHECKS}) == len(CHECKS)
+
+
+def test_no_unexplained_miss(results):
+    missed = unexplained_misses(results)
+    assert not missed, [(r.id, r.model, r.literature) for r in missed]
+
+
+def test_misses_and_conflicts_carry_a_reason(results):
+    for r in results:
+        if r.verdict != "pass":
+            assert len(r.note) > 40, r.id
+
+
+@pytest.mark.parametrize(
+    "tid",
+    [
+        "pk_heroin_thalf_iv_inturrisi",
+        "rec_morphine_c50_dahan",
+        "resp_baseline_pao2_mann",
+        "pk_6mam_tmax_ecf_gottas",
+    ],
+)
+def test_key_targets_pass(results, tid):
+    assert {r.id: r for r in results}[tid].verdict == "pass"
+
+
+def test_statuses_match_the_parameter_table(results):
+    """A target reported as 'calibrated' must have a fitted parameter whose source names it."""
+    fitted_sources = " ".join(
+        p.source for s in ("human", "rat") for p in load_parameters(s).params.values() if p.fitted
+    ) + " ".join(p.source for p in load_parameters("human").params.values())
+    for r in results:
+        if r.status == "calibrated":
+            first_author = unicodedata.normalize("NFKD", r.source.split()[0])
+            first_author = "".join(c for c in first_author if not unicodedata.combining(c))
+            assert first_author in fitted_sources, r.id
+
+
+def test_a_miss_is_reported_not_dropped(monkeypatch):
+    """Breaking a parameter turns its target into a miss (the checks can fail)."""
+    from neuroadapt.evidence import probes
+
+    real = probes.params
+
+    def broken(species="human", **over):
+        p = real(species, **over)
+        return p.with_values(t_half_morphine=3.9)
+
+    monkeypatch.setattr(probes, "params", broken)
+    res = {r.id: r for r in evaluate(("pk",))}
+    assert res["pk_morphine_thalf_iv_stuart"].verdict == "miss"
+
+
+def test_refit_reproduces_the_fitted_parameters():
+    for row in refit():
+        assert math.isfinite(row["fitted"]), row
+        assert row["fitted"] == pytest.approx(row["table"], rel=0.03), row
+
+
+def test_shipped_targets_match_the_shared_table(shared_dir):
+    shared = shared_dir / "literature" / "targets.csv"
+    with open(shared, newline="", encoding="utf-8") as f:
+        rows = {r["id"]: r for r in csv.DictReader(f)}
+    ours = load_targets()
+    for tid, t in ours.items():
+        assert tid in rows
+        assert rows[tid]["source"] == t.source
+    assert set(rows) == set(ours)
