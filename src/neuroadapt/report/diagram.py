@@ -1,0 +1,246 @@
+"""Mechanism diagrams drawn from the model's structure tables.
+
+Nothing here is hand-placed for a particular model: nodes and arrows come
+from :data:`neuroadapt.model.system.SIGNALLING_PATHWAY` and
+:data:`~neuroadapt.model.system.MODULES` / :data:`~neuroadapt.model.system.COUPLINGS`,
+and positions from a layered (longest-path) layout, so a pathway edge or a
+module added to those tables appears in the report without editing this file.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from neuroadapt.model.system import COUPLINGS, MODULES, SIGNALLING_PATHWAY, Coupling, Module
+
+__all__ = [
+    "draw_pathway",
+    "layered_layout",
+    "pathway_figure",
+    "structure_figure",
+]
+
+ACTIVATE = "#1b7837"
+INHIBIT = "#b2182b"
+CHRONIC = "#e08214"
+NODE_FACE = "#f7f7f7"
+
+
+def layered_layout(
+    nodes: Sequence[str], edges: Iterable[tuple[str, str]], spacing: float = 1.6
+) -> dict[str, tuple[float, float]]:
+    """Place nodes in layers by longest path from the sources.
+
+    Parameters
+    ----------
+    nodes
+        Node names (order breaks ties within a layer).
+    edges
+        Directed ``(source, target)`` pairs; must form an acyclic graph.
+    spacing
+        Distance between neighbours within a layer.
+
+    Returns
+    -------
+    dict
+        Node to ``(position within layer, layer)``; layer 0 holds the sources.
+    """
+    edges = list(edges)
+    layer = dict.fromkeys(nodes, 0)
+    for _ in range(len(nodes)):  # Bellman-Ford style relaxation of longest paths
+        changed = False
+        for a, b in edges:
+            if layer[b] < layer[a] + 1:
+                layer[b], changed = layer[a] + 1, True
+        if not changed:
+            break
+    else:
+        raise ValueError("layered_layout: the graph has a cycle")
+    pos: dict[str, tuple[float, float]] = {}
+    for lay in sorted(set(layer.values())):
+        members = [n for n in nodes if layer[n] == lay]
+        xs = (np.arange(len(members)) - (len(members) - 1) / 2.0) * spacing
+        for n, x in zip(members, xs, strict=True):
+            pos[n] = (float(x), float(lay))
+    return pos
+
+
+def _pathway_positions(edges: Sequence) -> dict[str, tuple[float, float]]:
+    """Backbone (acute) nodes in layers top-down; chronic-only nodes in a side column."""
+    nodes = list(dict.fromkeys(n for e in edges for n in (e.source, e.target)))
+    backbone = [e for e in edges if not e.chronic_only]
+    core = list(dict.fromkeys(n for e in backbone for n in (e.source, e.target)))
+    lay = layered_layout(core, [(e.source, e.target) for e in backbone])
+    pos = {n: (x, -y) for n, (x, y) in lay.items()}
+    side_x = max((x for x, _ in pos.values()), default=0.0) + 2.0
+    for n in nodes:
+        if n in pos:
+            continue
+        ys = [pos[m][1] for e in edges for m in (e.source, e.target)
+              if n in (e.source, e.target) and m != n and m in pos]
+        pos[n] = (side_x, float(np.mean(ys)) if ys else 0.0)
+    return pos
+
+
+def _box(ax: Axes, xy: tuple[float, float], label: str, wrap: int, fontsize: float,
+         face: str = NODE_FACE, edge: str = "#404040", char_w: float = 0.085,
+         line_h: float = 0.2) -> tuple[float, float]:
+    """Draw a rounded box with a wrapped label; return its (width, height) in data units."""
+    lines = textwrap.wrap(label, wrap, break_long_words=False) or [label]
+    w = char_w * fontsize / 9.0 * max(len(s) for s in lines) + 2.5 * char_w
+    h = line_h * fontsize / 9.0 * len(lines) + 0.8 * line_h
+    ax.add_patch(FancyBboxPatch((xy[0] - w / 2, xy[1] - h / 2), w, h,
+                                boxstyle="round,pad=0.02,rounding_size=0.08",
+                                facecolor=face, edgecolor=edge, linewidth=1.0, zorder=2))
+    ax.text(xy[0], xy[1], "\n".join(lines), ha="center", va="center", fontsize=fontsize,
+            zorder=3)
+    return w, h
+
+
+def _edge_point(c: np.ndarray, size: tuple[float, float], d: np.ndarray) -> np.ndarray:
+    """Where the ray from box centre ``c`` in direction ``d`` leaves the box."""
+    w, h = size
+    tx = (w / 2) / abs(d[0]) if abs(d[0]) > 1e-12 else np.inf
+    ty = (h / 2) / abs(d[1]) if abs(d[1]) > 1e-12 else np.inf
+    return c + d * min(tx, ty)
+
+
+def _arrow(ax: Axes, p0, s0, p1, s1, sign: int, color: str, style: str = "-",
+           rad: float = 0.0, lw: float = 1.6) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(p0, float), np.asarray(p1, float)
+    d = (b - a) / max(np.linalg.norm(b - a), 1e-12)
+    start, end = _edge_point(a, s0, d), _edge_point(b, s1, -d)
+    head = "-|>,head_length=0.5,head_width=0.25" if sign > 0 else "-[,widthB=0.9,lengthB=0.0"
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=head, mutation_scale=14, color=color,
+                                 linewidth=lw, linestyle=style, shrinkA=1,
+                                 shrinkB=1 if sign > 0 else 3,
+                                 connectionstyle=f"arc3,rad={rad}", zorder=1))
+    return start, end
+
+
+def draw_pathway(
+    ax: Axes,
+    chronic: bool,
+    edges: Sequence = SIGNALLING_PATHWAY,
+    notes: Mapping[str, str] | None = None,
+    title: str | None = None,
+) -> None:
+    """Draw the MOR signalling pathway under acute or chronic exposure on ``ax``.
+
+    Parameters
+    ----------
+    ax
+        Axes to draw on (its axis lines are hidden).
+    chronic
+        Draw the ``chronic_only`` edges and the nodes only they touch.
+    edges
+        Signed pathway edges (``source``, ``target``, ``sign``, ``chronic_only``).
+    notes
+        Optional text shown under a node (for example a simulated value).
+    title
+        Panel title.
+    """
+    pos = _pathway_positions(edges)
+    shown = [e for e in edges if chronic or not e.chronic_only]
+    visible = list(dict.fromkeys(n for e in shown for n in (e.source, e.target)))
+    sizes = {}
+    for n in visible:
+        is_chronic_node = all(e.chronic_only for e in edges if n in (e.source, e.target))
+        sizes[n] = _box(ax, pos[n], n, 15, 8.5,
+                        face="#fde0b2" if is_chronic_node else NODE_FACE)
+        if notes and n in notes:
+            ax.text(pos[n][0], pos[n][1] - sizes[n][1] / 2 - 0.08, notes[n], ha="center",
+                    va="top", fontsize=7.5, style="italic", color="#333333", zorder=3)
+    for e in shown:
+        color = CHRONIC if e.chronic_only else (ACTIVATE if e.sign > 0 else INHIBIT)
+        _arrow(ax, pos[e.source], sizes[e.source], pos[e.target], sizes[e.target], e.sign,
+               color, "--" if e.chronic_only else "-")
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    ax.set_xlim(min(xs) - 1.3, max(xs) + 1.3)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.6)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=10)
+
+
+def _legend(ax: Axes) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color=ACTIVATE, lw=1.6, label="activates (+)"),
+        Line2D([], [], color=INHIBIT, lw=1.6, label="inhibits (-)"),
+        Line2D([], [], color=CHRONIC, lw=1.6, ls="--", label="chronic exposure only"),
+    ]
+    ax.legend(handles=handles, loc="lower left", fontsize=7.5, frameon=False)
+
+
+def pathway_figure(edges: Sequence = SIGNALLING_PATHWAY,
+                   notes: Mapping[str, Mapping[str, str]] | None = None) -> Figure:
+    """Two panels, acute and chronic: mu-opioid receptor signalling under heroin exposure.
+
+    Parameters
+    ----------
+    edges
+        Signed pathway edges (default: the model's :data:`SIGNALLING_PATHWAY`).
+    notes
+        Optional ``{"acute": {node: text}, "chronic": {node: text}}``.
+    """
+    notes = notes or {}
+    fig = Figure(figsize=(10, 5.2), layout="constrained")
+    axes = fig.subplots(1, 2)
+    draw_pathway(axes[0], False, edges, notes.get("acute"), "acute exposure")
+    draw_pathway(axes[1], True, edges, notes.get("chronic"), "chronic exposure")
+    _legend(axes[1])
+    fig.suptitle("mu-opioid receptor signalling under acute and chronic heroin exposure",
+                 fontsize=11)
+    return fig
+
+
+def structure_figure(modules: Sequence[Module] = MODULES,
+                     couplings: Sequence[Coupling] = COUPLINGS) -> Figure:
+    """The model's modules (boxes with their states) and named couplings (labelled arrows)."""
+    names = [m.name for m in modules]
+    lay = layered_layout(names, [(c.source, c.target) for c in couplings], spacing=1.8)
+    pos = {n: (y * 4.4, -x) for n, (x, y) in lay.items()}  # layers run left to right
+    fig = Figure(figsize=(13, 3.6), layout="constrained")
+    ax = fig.subplots()
+    sizes = {}
+    for m in modules:
+        label = m.title + (f" [{', '.join(m.states)}]" if m.states else "")
+        sizes[m.name] = _box(ax, pos[m.name], label, 18, 8.5, face="#deebf7", char_w=0.11,
+                             line_h=0.22)
+    top = max(p[1] + sizes[n][1] / 2 for n, p in pos.items())
+    bottom = min(p[1] - sizes[n][1] / 2 for n, p in pos.items())
+    level = top + 0.35
+    color = "#2b5d8a"
+    for c in couplings:
+        (x0, y0), (x1, y1) = pos[c.source], pos[c.target]
+        label = "\n".join(textwrap.wrap(c.quantity, 20))
+        if abs(lay[c.target][1] - lay[c.source][1]) <= 1:
+            start, end = _arrow(ax, (x0, y0), sizes[c.source], (x1, y1), sizes[c.target], +1,
+                                color, lw=1.3)
+            xm, ym = (start + end) / 2
+        else:  # a coupling that skips a layer runs above the boxes, as an elbow
+            xa, xb = x0 + sizes[c.source][0] / 4, x1 - sizes[c.target][0] / 4
+            ya, yb = y0 + sizes[c.source][1] / 2, y1 + sizes[c.target][1] / 2
+            ax.plot([xa, xa, xb], [ya, level, level], color=color, lw=1.3, zorder=1)
+            ax.add_patch(FancyArrowPatch((xb, level), (xb, yb), color=color, lw=1.3,
+                                         arrowstyle="-|>,head_length=0.5,head_width=0.25",
+                                         mutation_scale=14, shrinkA=0, shrinkB=1, zorder=1))
+            xm, ym = (xa + xb) / 2, level
+            level += 0.6
+        ax.text(xm, ym + 0.06, label, ha="center", va="bottom", fontsize=7, color=color,
+                zorder=3)
+    xs = [p[0] for p in pos.values()]
+    ax.set_xlim(min(xs) - 1.6, max(xs) + 1.6)
+    ax.set_ylim(bottom - 0.2, max(level - 0.2, top + 0.6))
+    ax.set_axis_off()
+    ax.set_title("Model structure: modules and the named couplings between them", fontsize=11)
+    return fig

@@ -1,0 +1,202 @@
+"""HTML report: self-contained, complete, atomic; figure and diagram smoke tests."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
+
+from neuroadapt.engine.simulate import Dose, RescueRule, simulate
+from neuroadapt.experiments.panels import compute_panels
+from neuroadapt.model.system import SIGNALLING_PATHWAY
+from neuroadapt.parameters import load_parameters
+from neuroadapt.report import SECTION_HEADINGS, build_report, pathway_figure, structure_figure
+from neuroadapt.report import html as report_html
+from neuroadapt.report.diagram import draw_pathway, layered_layout
+from neuroadapt.report.figures import FIGURES, cohort_figure, cohort_summary, to_data_uri
+from neuroadapt.report.html import References, methods_paragraph
+from neuroadapt.scenarios import load_scenario
+
+CALIBRATION = [
+    {"id": "pk_6mam_thalf_rook", "scale": "pk", "species": "human",
+     "quantity": "terminal half-life of 6-MAM", "literature": "21.8 min", "model": "21.8",
+     "unit": "min", "status": "input", "verdict": "pass", "note": "",
+     "source": "Rook 2006 Clin Pharmacokinet", "ref": "doi:10.2165/00003088-200645040-00005"},
+    {"id": "x_miss", "scale": "signalling", "species": "rat", "quantity": "something",
+     "literature": "4 fold", "model": "2", "unit": "fold", "status": "validation",
+     "verdict": "explained miss", "note": "one mechanism only", "source": "Yu 1988 JPET",
+     "ref": ""},
+    {"id": "x_conflict", "scale": "pk", "species": "human", "quantity": "heroin half-life",
+     "literature": "7.6 min", "model": "3", "unit": "min", "status": "conflict",
+     "verdict": "conflict", "note": "two sources disagree", "source": "Rook 2006", "ref": ""},
+]
+
+
+@pytest.fixture(scope="module")
+def params():
+    return load_parameters("human")
+
+
+@pytest.fixture(scope="module")
+def cohort(params):
+    doses = [Dose(8.0 * i, "heroin", "iv", 20.0) for i in range(27)] + [
+        Dose(9 * 24.0 + 6.0, "heroin", "iv", 80.0)
+    ]
+    return simulate(params, doses, 10 * 24.0, 5, seed=3, variability=1.0,
+                    rescue=RescueRule(0.4, "im", 5.0, 40.0, 0.5))
+
+
+@pytest.fixture(scope="module")
+def panels(params):
+    return compute_panels(params, seed=0, overdose_subjects=10)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, params, cohort, panels):
+    folder = tmp_path_factory.mktemp("report")
+    path = build_report(
+        folder / "report.html", scenario=load_scenario("default"), cohort=cohort.dataset,
+        episodes=cohort.episodes, panels=panels, calibration=CALIBRATION, params=params,
+        provenance={"command": "pytest"},
+    )
+    return path
+
+
+def _outside_references(html: str) -> str:
+    start = html.index(">References</h2>")
+    end = html.index("</ol>", start)
+    return html[:start] + html[end:]
+
+
+def test_report_is_written_atomically(report):
+    assert report.is_file() and report.name == "report.html"
+    assert sorted(p.name for p in report.parent.iterdir()) == ["report.html"]
+
+
+def test_report_is_self_contained(report):
+    html = report.read_text(encoding="utf-8")
+    outside = _outside_references(html)
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", outside, re.I)
+    assert "<link" not in html and "<script" not in html
+    assert re.search(r'href="https://doi.org/10\.2165/', html)  # links only in the references
+
+
+def test_every_section_heading(report):
+    html = report.read_text(encoding="utf-8")
+    for heading in SECTION_HEADINGS:
+        assert f"<h2>{heading}</h2>" in html, heading
+    assert "Not computed" not in html
+
+
+def test_every_figure_is_an_embedded_png(report):
+    html = report.read_text(encoding="utf-8")
+    srcs = re.findall(r"<img[^>]*\ssrc=\"([^\"]+)\"", html)
+    assert len(srcs) == len(FIGURES) + 2  # panels, cohort, model structure
+    for src in srcs:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_content(report, params, cohort):
+    html = report.read_text(encoding="utf-8")
+    assert params.hash() in html
+    assert "default" in html and "Assumptions" in html
+    assert 'class="v-explained-miss"' in html and "explained miss: 1" in html
+    assert "conflict: 1" in html and "pass: 1" in html
+    deaths = int(np.isfinite(cohort.dataset["death_time"].values).sum())
+    assert f"{deaths} of 5" in html
+    assert "warning" not in re.sub(r"\.warning \{[^}]*\}", "", html)
+
+
+def test_failed_write_leaves_no_temp_file(tmp_path, params, cohort, monkeypatch):
+    target = tmp_path / "out.html"
+    target.write_text("old")
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report_html.os, "replace", boom)
+    with pytest.raises(OSError):
+        build_report(target, scenario=load_scenario("default"), cohort=cohort.dataset,
+                     episodes=cohort.episodes, panels={}, calibration=[], params=params,
+                     provenance={})
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["out.html"]
+
+
+def test_missing_panels_and_foreign_parameters_are_flagged(tmp_path, params, cohort):
+    other = params.with_values(ac_imax=params["ac_imax"] * 0.99)
+    path = build_report(tmp_path / "r.html", scenario=load_scenario("default"),
+                        cohort=cohort.dataset, episodes=pd.DataFrame(), panels={},
+                        calibration=[], params=other, provenance={"version": "x.y"},
+                        limitations=["cannot fly"])
+    html = path.read_text(encoding="utf-8")
+    assert html.count("Not computed") == len(FIGURES)
+    assert "was simulated with parameter set" in html
+    assert "<li>cannot fly</li>" in html and "No overdose episodes" in html
+
+
+def test_references_deduplicate_and_separate_assumptions():
+    refs = References()
+    a = refs.cite("Rook EJ et al. 2006 Clin Pharmacokinet 45:401-417, doi:10.2165/x")
+    b = refs.cite("Rook 2006 Clin Pharmacokinet", "target")
+    c = refs.cite("assumption: as in rats (Gottas A et al. 2013 Br J Pharmacol 170:546)", "p1")
+    d = refs.cite("fitted to X (Gottås 2013)")
+    assert a == b == ["1"]
+    assert c == ["A1", "2"] and d == ["2"]
+    assert len(refs.entries()) == 2
+    assert "Rook EJ et al." in str(refs.entries()[0][1])
+    assert refs.assumptions() == [("A1", "as in rats (Gottas A et al. 2013 Br J Pharmacol 170:546)",
+                                   "p1")]
+
+
+def test_methods_paragraph_uses_the_parameters(params):
+    refs = References()
+    text = " ".join(methods_paragraph(params, refs, variability=1.0))
+    t_half = params.params["t_half_heroin"]
+    assert f"half-life of {t_half.table_value:.3g} {t_half.unit} [" in text
+    assert "Inturrisi" in " ".join(str(e) for _, e in refs.entries())
+
+
+def test_cohort_summary_arithmetic(cohort):
+    rows = dict(cohort_summary(cohort.dataset, cohort.episodes))
+    assert rows["subjects"] == "5"
+    assert rows["overdose episodes"].startswith(f"{len(cohort.episodes)} in")
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_panel_figure_smoke(panels, name):
+    fig = FIGURES[name][1](panels[name])
+    assert isinstance(fig, Figure) and fig.axes
+    assert to_data_uri(fig, dpi=30).startswith("data:image/png;base64,")
+
+
+def test_cohort_figure_smoke(cohort):
+    for episodes in (cohort.episodes, None):
+        fig = cohort_figure(cohort.dataset, episodes)
+        assert len(fig.axes) == 6
+        to_data_uri(fig, dpi=30)
+
+
+def test_diagrams_smoke_and_chronic_only_edges():
+    for fig in (pathway_figure(), structure_figure()):
+        to_data_uri(fig, dpi=30)
+    acute_ax, chronic_ax = Figure().subplots(1, 2)
+    draw_pathway(acute_ax, False)
+    draw_pathway(chronic_ax, True)
+    arrows = [sum(isinstance(p, FancyArrowPatch) for p in ax.patches)
+              for ax in (acute_ax, chronic_ax)]
+    assert arrows == [sum(not e.chronic_only for e in SIGNALLING_PATHWAY), len(SIGNALLING_PATHWAY)]
+
+
+def test_layered_layout():
+    pos = layered_layout(["a", "b", "c"], [("a", "b"), ("b", "c"), ("a", "c")])
+    assert [pos[n][1] for n in "abc"] == [0, 1, 2]
+    with pytest.raises(ValueError, match="cycle"):
+        layered_layout(["a", "b"], [("a", "b"), ("b", "a")])
