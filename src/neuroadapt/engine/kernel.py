@@ -156,16 +156,23 @@ EPISODE_VARS = ("start_h", "min_pao2", "hypoxia_minutes", "severe_minutes", "out
 N_EPI = len(EPISODE_VARS)
 OUTCOME_RECOVERED, OUTCOME_FATAL = 0.0, 1.0
 
-# Gauss-Legendre 3-point rule on [-1, 1]
-GL_X = np.array([-math.sqrt(0.6), 0.0, math.sqrt(0.6)])
-GL_W = np.array([5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0])
-#: Panel boundaries after each breakpoint (h): geometric, so minutes-scale
-#: heroin/6-MAM kinetics and hours-scale morphine kinetics are both resolved.
-PANEL_EDGES_H = (
-    np.array([0.0, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0, 1440.0]) / 60.0
-)
 MAX_INTERVAL_H = 24.0
-MAX_NODES = 3 * (len(PANEL_EDGES_H) - 1)
+
+#: Quadrature rules: panel boundaries after each breakpoint (h), geometric so
+#: that minutes-scale heroin/6-MAM kinetics and hours-scale morphine kinetics
+#: are both resolved, and the Gauss-Legendre order within each panel. The
+#: "reference" rule is far finer and serves accuracy checks.
+QUADRATURE = {
+    "standard": (np.array([0.0, 1.5, 4.0, 10.0, 25.0, 60.0, 150.0, 360.0, 900.0, 1440.0]), 3),
+    "reference": (np.concatenate([[0.0], np.geomspace(0.05, 1440.0, 120)]), 5),
+}
+
+
+def quadrature_rule(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Panel edges (h), Gauss-Legendre nodes and weights on [-1, 1] for a named rule."""
+    edges_min, order = QUADRATURE[name]
+    gx, gw = np.polynomial.legendre.leggauss(order)
+    return edges_min / 60.0, gx, gw
 
 
 @njit(cache=True, inline="always")
@@ -186,15 +193,19 @@ def _uniform(seed, subject, counter):
 
 
 @njit(cache=True, inline="always")
-def _activation_at(zs, w_eff, kd, tau, eps, n_lig, n):
-    """Receptor activation ``A`` and agonist occupancy ``CAR`` from modal coordinates."""
+def _activation_at(zs, w_val, w_idx, w_cnt, kd, tau, eps, n_lig, n):
+    """Receptor activation ``A`` and agonist occupancy ``CAR`` from modal coordinates.
+
+    ``w_val[l, :w_cnt[l]]`` are the non-zero weights of the modes ``w_idx`` that
+    make up ligand ``l``'s effect-site concentration.
+    """
     odds = 0.0
     wodds = 0.0
     eodds = 0.0
     for li in range(n_lig):
         c = 0.0
-        for m in range(n):
-            c += w_eff[li, m] * zs[m]
+        for k in range(w_cnt[li]):
+            c += w_val[li, k] * zs[w_idx[li, k]]
         if c < 0.0:
             c = 0.0
         o = c / kd[li]
@@ -202,6 +213,16 @@ def _activation_at(zs, w_eff, kd, tau, eps, n_lig, n):
         wodds += tau[li] * o
         eodds += eps[li] * o
     return activation(stimulus(wodds, odds)), agonist_occupancy(eodds, odds)
+
+
+@njit(cache=True, inline="always")
+def _resp_ar(a_r, p):
+    """Quasi-steady relative ventilation and PaO2 at respiratory agonist occupancy ``a_r``."""
+    v = relative_ventilation(a_r, p[I_WAKE], p[I_S], p[I_PW], p[I_PC])
+    if v < 1e-9:
+        v = 1e-9
+    po2 = pao2_steady(v, p[I_PACO2], p[I_FIO2], p[I_PB], p[I_PH2O], p[I_RQ], p[I_AA])
+    return v, po2
 
 
 @njit(cache=True, inline="always")
@@ -216,17 +237,17 @@ def _resp(car, u, p):
 
 
 @njit(cache=True)
-def _node_tables(lam, kf, ks, e_node, wf_node, ws_node, dec_f, dec_s):
+def _node_tables(lam, kf, ks, edges, gx, gw, e_node, wf_node, ws_node, dec_f, dec_s):
     """Per-subject tables for full panels: node exponentials and slow-state weights."""
     n = lam.shape[0]
-    for pi in range(PANEL_EDGES_H.shape[0] - 1):
-        a_edge = PANEL_EDGES_H[pi]
-        b_edge = PANEL_EDGES_H[pi + 1]
+    for pi in range(edges.shape[0] - 1):
+        a_edge = edges[pi]
+        b_edge = edges[pi + 1]
         half = 0.5 * (b_edge - a_edge)
-        for g in range(3):
-            j = 3 * pi + g
-            s = a_edge + half * (1.0 + GL_X[g])
-            w = half * GL_W[g]
+        for g in range(gx.shape[0]):
+            j = gx.shape[0] * pi + g
+            s = a_edge + half * (1.0 + gx[g])
+            w = half * gw[g]
             for m in range(n):
                 e_node[j, m] = math.exp(lam[m] * s)
             wf_node[j] = w * math.exp(-kf * (b_edge - s))
@@ -241,7 +262,9 @@ def _interval(
     z0,
     qlam,
     lam,
-    w_eff,
+    w_val,
+    w_idx,
+    w_cnt,
     kd,
     tau_eff,
     eps,
@@ -249,11 +272,18 @@ def _interval(
     p,
     uf0,
     us0,
+    edges,
+    gx,
+    gw,
     e_node,
     wf_node,
     ws_node,
     dec_f,
     dec_s,
+    cut,
+    cut_e,
+    cut_w,
+    zs,
     node_s,
     node_w,
     node_u_f,
@@ -266,43 +296,55 @@ def _interval(
     Fills node times/weights/activations and the superactivation at each
     node (linear interpolation between exact panel-end values). Returns the
     number of nodes and the exact end values of U_fast and U_slow. Full
-    panels use the subject's precomputed tables; only the panel cut by
-    ``tau`` computes exponentials.
+    panels use the subject's precomputed tables; the panel cut by ``tau``
+    computes exponentials once and caches them (``cut``: [tau, panel]), so a
+    regular dosing interval costs no exponential at all.
     """
     n = lam.shape[0]
-    zs = np.empty(n)
+    ng = gx.shape[0]
     kf = p[I_KF]
     ks = p[I_KS]
     phi = p[I_PHI]
     n_nodes = 0
     uf_a = uf0
     us_a = us0
-    for pi in range(PANEL_EDGES_H.shape[0] - 1):
-        a_edge = PANEL_EDGES_H[pi]
+    for pi in range(edges.shape[0] - 1):
+        a_edge = edges[pi]
         if a_edge >= tau:
             break
-        full = PANEL_EDGES_H[pi + 1] <= tau
-        b_edge = PANEL_EDGES_H[pi + 1] if full else tau
+        full = edges[pi + 1] <= tau
+        b_edge = edges[pi + 1] if full else tau
         half = 0.5 * (b_edge - a_edge)
+        if not full and cut[0] != tau:
+            for g in range(ng):
+                s = a_edge + half * (1.0 + gx[g])
+                for m in range(n):
+                    cut_e[g, m] = math.exp(lam[m] * s)
+                cut_w[g, 0] = half * gw[g]
+                cut_w[g, 1] = half * gw[g] * math.exp(-kf * (b_edge - s))
+                cut_w[g, 2] = half * gw[g] * math.exp(-ks * (b_edge - s))
+            cut_w[0, 3] = math.exp(-kf * (b_edge - a_edge))
+            cut_w[0, 4] = math.exp(-ks * (b_edge - a_edge))
+            cut[0] = tau
         sum_f = 0.0
         sum_s = 0.0
         first = n_nodes
-        for g in range(3):
-            j = 3 * pi + g
-            s = a_edge + half * (1.0 + GL_X[g])
+        for g in range(ng):
+            j = ng * pi + g
+            s = a_edge + half * (1.0 + gx[g])
             if full:
                 for m in range(n):
                     zs[m] = e_node[j, m] * (z0[m] + qlam[m]) - qlam[m]
                 wf = wf_node[j]
                 ws = ws_node[j]
-                w = half * GL_W[g]
+                w = half * gw[g]
             else:
                 for m in range(n):
-                    zs[m] = math.exp(lam[m] * s) * (z0[m] + qlam[m]) - qlam[m]
-                w = half * GL_W[g]
-                wf = w * math.exp(-kf * (b_edge - s))
-                ws = w * math.exp(-ks * (b_edge - s))
-            a, car = _activation_at(zs, w_eff, kd, tau_eff, eps, n_lig, n)
+                    zs[m] = cut_e[g, m] * (z0[m] + qlam[m]) - qlam[m]
+                w = cut_w[g, 0]
+                wf = cut_w[g, 1]
+                ws = cut_w[g, 2]
+            a, car = _activation_at(zs, w_val, w_idx, w_cnt, kd, tau_eff, eps, n_lig, n)
             d = superactivation_demand(a, p[I_IMAX], p[I_GAIN])
             sum_f += wf * d
             sum_s += ws * d
@@ -315,8 +357,8 @@ def _interval(
             df = dec_f[pi]
             ds = dec_s[pi]
         else:
-            df = math.exp(-kf * (b_edge - a_edge))
-            ds = math.exp(-ks * (b_edge - a_edge))
+            df = cut_w[0, 3]
+            ds = cut_w[0, 4]
         uf_b = uf_a * df + kf * (1.0 - phi) * sum_f
         us_b = us_a * ds + ks * phi * sum_s
         for j in range(first, n_nodes):
@@ -340,6 +382,9 @@ def run_chunk(
     tau_eff,
     eps_eff,
     pvec,
+    edges,
+    gx,
+    gw,
     ev_start,
     ev_end,
     ev_time,
@@ -381,10 +426,18 @@ def run_chunk(
         lam_i = lam[i]
         v_i = vmat[i]
         vinv_i = vinv[i]
-        w_eff = np.empty((n_lig, n))
+        w_val = np.zeros((n_lig, n))
+        w_idx = np.zeros((n_lig, n), np.int64)
+        w_cnt = np.zeros(n_lig, np.int64)
         for li in range(n_lig):
+            scale = 0.0
             for m in range(n):
-                w_eff[li, m] = v_i[eff_rows[li], m]
+                scale = max(scale, abs(v_i[eff_rows[li], m]))
+            for m in range(n):
+                if abs(v_i[eff_rows[li], m]) > 1e-13 * scale:
+                    w_val[li, w_cnt[li]] = v_i[eff_rows[li], m]
+                    w_idx[li, w_cnt[li]] = m
+                    w_cnt[li] += 1
         kd_i = kd[i]
         tau_i = tau_eff[i]
         eps_i = eps_eff[i]
@@ -398,6 +451,8 @@ def run_chunk(
         inf_end = np.full(64, np.inf)
         inf_state = np.zeros(64, np.int64)
         inf_rate = np.zeros(64)
+        n_inf = 0
+        q_on = False
         t = 0.0
         alive = True
         below_arrest = 0.0
@@ -408,19 +463,24 @@ def run_chunk(
         ev = ev_start[i]
         rec = 0
         # scratch
-        node_s = np.empty(MAX_NODES)
-        node_w = np.empty(MAX_NODES)
-        node_a = np.empty(MAX_NODES)
-        node_car = np.empty(MAX_NODES)
-        node_uf = np.empty(MAX_NODES)
-        node_us = np.empty(MAX_NODES)
-        e_node = np.empty((MAX_NODES, n))
-        wf_node = np.empty(MAX_NODES)
-        ws_node = np.empty(MAX_NODES)
-        n_pan_max = PANEL_EDGES_H.shape[0] - 1
+        max_nodes = gx.shape[0] * (edges.shape[0] - 1)
+        node_s = np.empty(max_nodes)
+        node_w = np.empty(max_nodes)
+        node_a = np.empty(max_nodes)
+        node_car = np.empty(max_nodes)
+        node_uf = np.empty(max_nodes)
+        node_us = np.empty(max_nodes)
+        e_node = np.empty((max_nodes, n))
+        wf_node = np.empty(max_nodes)
+        ws_node = np.empty(max_nodes)
+        n_pan_max = edges.shape[0] - 1
+        cut = np.full(1, -1.0)
+        cut_e = np.empty((gx.shape[0], n))
+        cut_w = np.empty((gx.shape[0], 5))
+        zs_q = np.empty(n)
         dec_f = np.empty(n_pan_max)
         dec_s = np.empty(n_pan_max)
-        _node_tables(lam_i, p[I_KF], p[I_KS], e_node, wf_node, ws_node, dec_f, dec_s)
+        _node_tables(lam_i, p[I_KF], p[I_KS], edges, gx, gw, e_node, wf_node, ws_node, dec_f, dec_s)
         e_tau = np.empty(n)
         last_tau = -1.0
         zs = np.empty(n)
@@ -454,16 +514,19 @@ def run_chunk(
                                 inf_state[k] = st
                                 inf_rate[k] = amt / ev_duration[ev]
                                 rate[st] += inf_rate[k]
+                                n_inf += 1
                                 break
                     else:
                         for m in range(n):
                             z[m] += vinv_i[m, st] * amt
                 ev += 1
-            for k in range(64):
-                if inf_end[k] <= t + 1e-12:
-                    rate[inf_state[k]] -= inf_rate[k]
-                    inf_end[k] = np.inf
-                    inf_rate[k] = 0.0
+            if n_inf > 0:
+                for k in range(64):
+                    if inf_end[k] <= t + 1e-12:
+                        rate[inf_state[k]] -= inf_rate[k]
+                        inf_end[k] = np.inf
+                        inf_rate[k] = 0.0
+                        n_inf -= 1
             if pending_rescue <= t + 1e-12:
                 if alive:
                     for m in range(n):
@@ -471,7 +534,7 @@ def run_chunk(
                 pending_rescue = np.inf
             # ---- record at time t ----
             if rec < n_rec and t >= rec_times[rec] - 1e-9:
-                a_now, car_now = _activation_at(z, w_eff, kd_i, tau_i, eps_i, n_lig, n)
+                a_now, car_now = _activation_at(z, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
                 if not alive:
                     a_now, car_now = 0.0, 0.0
                 u_now = uf + us
@@ -528,8 +591,9 @@ def run_chunk(
             t_next = min(rec_times[rec], t + MAX_INTERVAL_H, t_end)
             if ev < ev_end[i]:
                 t_next = min(t_next, ev_time[ev])
-            for k in range(64):
-                t_next = min(t_next, inf_end[k])
+            if n_inf > 0:
+                for k in range(64):
+                    t_next = min(t_next, inf_end[k])
             t_next = min(t_next, pending_rescue)
             tau = t_next - t
             if tau <= 0.0:
@@ -537,18 +601,22 @@ def run_chunk(
             if not alive:
                 t = t_next
                 continue
-            # modal input term
-            for m in range(n):
-                q = 0.0
-                for st in range(n):
-                    q += vinv_i[m, st] * rate[st]
-                qlam[m] = q / lam[i, m]
+            # modal input term (zero without an infusion running)
+            if n_inf > 0 or q_on:
+                for m in range(n):
+                    q = 0.0
+                    for st in range(n):
+                        q += vinv_i[m, st] * rate[st]
+                    qlam[m] = q / lam[i, m]
+                q_on = n_inf > 0
             n_nodes, uf_end, us_end = _interval(
                 tau,
                 z,
                 qlam,
                 lam_i,
-                w_eff,
+                w_val,
+                w_idx,
+                w_cnt,
                 kd_i,
                 tau_i,
                 eps_i,
@@ -556,11 +624,18 @@ def run_chunk(
                 p,
                 uf,
                 us,
+                edges,
+                gx,
+                gw,
                 e_node,
                 wf_node,
                 ws_node,
                 dec_f,
                 dec_s,
+                cut,
+                cut_e,
+                cut_w,
+                zs_q,
                 node_s,
                 node_w,
                 node_uf,
@@ -569,15 +644,18 @@ def run_chunk(
                 node_car,
             )
             # ---- read-outs at nodes; respiratory screening ----
+            # PaO2 falls monotonically with the respiratory agonist occupancy,
+            # so the quasi-steady respiration is evaluated at its maximum only,
+            # and node by node only when that maximum is below the screen.
             first_low = -1
             last_low = -1
+            ar_max = 0.0
             for j in range(n_nodes):
                 a = node_a[j]
                 u = node_uf[j] + node_us[j]
                 c = camp_level(a, u, p[I_IMAX])
                 e = opioid_effect(c, p[I_IMAX])
                 wd = withdrawal_index(c, p[I_WSCALE])
-                _, po2_ss = _resp(node_car[j], u, p)
                 acc_apeak = max(acc_apeak, a)
                 acc_epeak = max(acc_epeak, e)
                 acc_wpeak = max(acc_wpeak, wd)
@@ -585,12 +663,22 @@ def run_chunk(
                 acc_aint += node_w[j] * a
                 acc_cmin = min(acc_cmin, c)
                 acc_cmax = max(acc_cmax, c)
-                if po2_ss < screen_pao2:
-                    if first_low < 0:
-                        first_low = j
-                    last_low = j
-                else:
-                    acc_smin = min(acc_smin, spo2(po2_ss, p[I_SEVA], p[I_SEVB]))
+                ar = respiratory_activation(node_car[j], u, p[I_RHO])
+                node_car[j] = ar
+                if ar > ar_max:
+                    ar_max = ar
+            _, po2_min = _resp_ar(ar_max, p)
+            if po2_min >= screen_pao2:
+                acc_smin = min(acc_smin, spo2(po2_min, p[I_SEVA], p[I_SEVB]))
+            else:
+                for j in range(n_nodes):
+                    _, po2_ss = _resp_ar(node_car[j], p)
+                    if po2_ss < screen_pao2:
+                        if first_low < 0:
+                            first_low = j
+                        last_low = j
+                    else:
+                        acc_smin = min(acc_smin, spo2(po2_ss, p[I_SEVA], p[I_SEVB]))
             split_at = tau
             died_at = -1.0
             need_fine = first_low >= 0 or pao2 < screen_pao2 or pending_rescue < np.inf
@@ -603,7 +691,7 @@ def run_chunk(
                     # start the lag at its quasi-steady value before the low window
                     for m in range(n):
                         zs[m] = math.exp(lam_i[m] * s0) * (z[m] + qlam[m]) - qlam[m]
-                    _, car0 = _activation_at(zs, w_eff, kd_i, tau_i, eps_i, n_lig, n)
+                    _, car0 = _activation_at(zs, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
                     _, pao2 = _resp(car0, node_uf[first_low] + node_us[first_low], p)
                 else:
                     for m in range(n):
@@ -624,7 +712,7 @@ def run_chunk(
                     while pj < n_nodes - 1 and node_s[pj + 1] < s:
                         pj += 1
                     u = node_uf[pj] + node_us[pj]
-                    _, car = _activation_at(zs, w_eff, kd_i, tau_i, eps_i, n_lig, n)
+                    _, car = _activation_at(zs, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
                     _, po2_ss = _resp(car, u, p)
                     pao2 = pao2 + (po2_ss - pao2) * lag
                     sat = spo2(pao2, p[I_SEVA], p[I_SEVB])
@@ -674,7 +762,7 @@ def run_chunk(
                         # window ended early: PaO2 is back near its quasi-steady level
                         for m in range(n):
                             zs[m] = math.exp(lam_i[m] * split_at) * (z[m] + qlam[m]) - qlam[m]
-                        _, car_end = _activation_at(zs, w_eff, kd_i, tau_i, eps_i, n_lig, n)
+                        _, car_end = _activation_at(zs, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
                         _, pao2 = _resp(car_end, node_uf[n_nodes - 1] + node_us[n_nodes - 1], p)
             if split_at < tau:
                 # redo the slow-state quadrature up to the split
@@ -683,7 +771,9 @@ def run_chunk(
                     z,
                     qlam,
                     lam_i,
-                    w_eff,
+                    w_val,
+                    w_idx,
+                    w_cnt,
                     kd_i,
                     tau_i,
                     eps_i,
@@ -691,11 +781,18 @@ def run_chunk(
                     p,
                     uf,
                     us,
+                    edges,
+                    gx,
+                    gw,
                     e_node,
                     wf_node,
                     ws_node,
                     dec_f,
                     dec_s,
+                    cut,
+                    cut_e,
+                    cut_w,
+                    zs_q,
                     node_s,
                     node_w,
                     node_uf,
@@ -716,7 +813,7 @@ def run_chunk(
             us = us_end
             t = t + split_at
             if pao2 < 0.0:
-                _, car_end = _activation_at(z, w_eff, kd_i, tau_i, eps_i, n_lig, n)
+                _, car_end = _activation_at(z, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
                 _, pao2 = _resp(car_end, uf + us, p)
             if died_at >= 0.0:
                 alive = False

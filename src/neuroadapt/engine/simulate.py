@@ -104,6 +104,8 @@ class EngineOptions:
         Overdose episodes stored per subject.
     record_state
         Also record every PK state at the record times (dense trajectories).
+    quadrature
+        ``"standard"`` or ``"reference"`` (a much finer rule for accuracy checks).
     """
 
     record_every_h: float = 24.0
@@ -112,6 +114,7 @@ class EngineOptions:
     fine_dt_s: float = 10.0
     max_episodes: int = 64
     record_state: bool = False
+    quadrature: str = "standard"
     extra_record_times_h: tuple[float, ...] = field(default_factory=tuple)
 
 
@@ -446,6 +449,7 @@ def _run_prepared(
         prep.tau,
         prep.eps,
         prep.pvec,
+        *K.quadrature_rule(options.quadrature),
         ev_start,
         ev_end,
         ev_time,
