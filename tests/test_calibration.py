@@ -84,7 +84,7 @@ def test_shipped_targets_match_the_shared_table(shared_dir):
     shared = shared_dir / "literature" / "targets.csv"
     with open(shared, newline="", encoding="utf-8") as f:
         rows = {r["id"]: r for r in csv.DictReader(f)}
-    ours = load_targets()
+    ours = load_targets(("targets.csv",))
     for tid, t in ours.items():
         assert tid in rows
         assert rows[tid]["source"] == t.source

@@ -69,6 +69,13 @@ FITS: tuple[Fit, ...] = (
         _rat_gottas_tmax_min,
     ),
     Fit(
+        ("affinity_ratio_naloxone",),
+        "human",
+        ("rec_naloxone_occupancy_2mg_in_johansson",),
+        (67.0,),
+        lambda p: (P.naloxone_peak_occupancy(p, 2.0),),
+    ),
+    Fit(
         ("ka_naloxone_im",),
         "human",
         ("NARCAN label: IM naloxone Tmax 0.5 h",),

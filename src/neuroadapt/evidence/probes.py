@@ -145,3 +145,29 @@ def recovery_days(
     u_end = u[i_end]
     after = np.nonzero((t > infusion_h) & (u < fraction * u_end))[0]
     return (t[after[0]] - infusion_h) / 24.0 if len(after) else math.inf
+
+
+def naloxone_occupancy(p: ParameterSet, mg: float, route: str = "intranasal"):
+    """Brain MOR occupancy by naloxone alone: (times h, occupancy) after one dose."""
+    t = minute_grid(8.0, 0.5)
+    ds = run(p, [Dose(0.0, "naloxone", route, mg)], t)
+    kd = p["kd_morphine"] * p["affinity_ratio_naloxone"]
+    c = ds.pk_naloxone_brain.values
+    return t, c / (c + kd)
+
+
+def naloxone_peak_occupancy(p: ParameterSet, mg: float) -> float:
+    """Peak brain MOR occupancy (%) after intranasal naloxone."""
+    return 100.0 * float(np.max(naloxone_occupancy(p, mg)[1]))
+
+
+def naloxone_onset_min(p: ParameterSet, mg: float = 2.0) -> float:
+    """Minutes to half of the peak occupancy after intranasal naloxone."""
+    t, occ = naloxone_occupancy(p, mg)
+    return 60.0 * float(t[np.argmax(occ >= 0.5 * occ.max())])
+
+
+def naloxone_offset_half_life_min(p: ParameterSet, mg: float = 2.0) -> float:
+    """Half-life (min) of the fall of occupancy from 1 to 6 h after intranasal naloxone."""
+    t, occ = naloxone_occupancy(p, mg)
+    return 60.0 * terminal_half_life(t, occ, 1.0, 6.0)

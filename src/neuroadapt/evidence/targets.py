@@ -2,9 +2,10 @@
 
 ``targets.csv`` beside this module is a copy of the project's literature
 target table (``shared/literature/targets.csv``; a test checks that the two
-agree when the shared folder is present). Each row carries its citation;
-the report and ``neuroadapt calibrate`` cite the original paper, not the
-table.
+agree when the shared folder is present). ``extra_targets.csv`` holds
+findings the developers read and added themselves, in the same format.
+Each row carries its citation; the report and ``neuroadapt calibrate``
+cite the original paper, not the table.
 """
 
 from __future__ import annotations
@@ -50,12 +51,20 @@ def _num(text: str) -> float:
     return float(text) if text not in ("", None) else math.nan
 
 
+TARGET_FILES = ("targets.csv", "extra_targets.csv")
+
+
 @cache
-def load_targets() -> dict[str, Target]:
-    """Load every target, keyed by id."""
-    text = files("neuroadapt.evidence").joinpath("targets.csv").read_text(encoding="utf-8")
+def load_targets(names: tuple[str, ...] = TARGET_FILES) -> dict[str, Target]:
+    """Load every target of the given files, keyed by id."""
+    rows = []
+    for name in names:
+        text = files("neuroadapt.evidence").joinpath(name).read_text(encoding="utf-8")
+        rows.extend(csv.DictReader(text.splitlines()))
     out: dict[str, Target] = {}
-    for row in csv.DictReader(text.splitlines()):
+    for row in rows:
+        if row["id"] in out:
+            raise ValueError(f"target id '{row['id']}' appears twice")
         out[row["id"]] = Target(
             id=row["id"],
             scale=row["scale"],
