@@ -22,13 +22,19 @@ def main(out_dir: Path, subjects: int = 300) -> dict[str, tuple[int, int]]:
     for label, gap_days in (("tolerant (next dose)", 0), ("after 14 days abstinent", 14)):
         t_test = 90 * 8.0 + gap_days * 24.0
         res = simulate(
-            params, history + [Dose(t_test, "heroin", "iv", test_mg)], t_test + 12.0, subjects,
-            seed=11, options=EngineOptions(record_every_h=24.0),
+            params,
+            history + [Dose(t_test, "heroin", "iv", test_mg)],
+            t_test + 12.0,
+            subjects,
+            seed=11,
+            options=EngineOptions(record_every_h=24.0),
         )
         ep = res.episodes[res.episodes.start_h >= t_test]
         out[label] = (int((ep.outcome == "fatal").sum()), len(ep))
-        print(f"{label:>25}: {out[label][1]} overdoses after {test_mg:g} mg, "
-              f"{out[label][0]} fatal, of {subjects}")
+        print(
+            f"{label:>25}: {out[label][1]} overdoses after {test_mg:g} mg, "
+            f"{out[label][0]} fatal, of {subjects}"
+        )
     return out
 
 

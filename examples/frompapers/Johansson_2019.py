@@ -28,8 +28,12 @@ def main(out_dir: Path) -> dict[float, float]:
         ax.axhline(reported, ls=":", color="grey")
         peaks[mg] = 100 * float(occ.max())
         print(f"{mg:g} mg IN: model peak {peaks[mg]:.0f} %, reported {reported:.0f} %")
-    ax.set(xlabel="minutes after intranasal naloxone", ylabel="brain MOR occupancy (%)",
-           xlim=(0, 360), title="Johansson 2019 (dotted: reported peaks)")
+    ax.set(
+        xlabel="minutes after intranasal naloxone",
+        ylabel="brain MOR occupancy (%)",
+        xlim=(0, 360),
+        title="Johansson 2019 (dotted: reported peaks)",
+    )
     ax.legend()
     out_dir.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_dir / "Johansson_2019.png", dpi=100)
