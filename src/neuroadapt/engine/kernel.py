@@ -157,6 +157,10 @@ N_EPI = len(EPISODE_VARS)
 OUTCOME_RECOVERED, OUTCOME_FATAL = 0.0, 1.0
 
 MAX_INTERVAL_H = 24.0
+#: In the fine respiratory window, PaO2 more than CRUISE_MARGIN mmHg above the
+#: hypoxia threshold is evaluated every CRUISE steps only (nothing is counted there).
+CRUISE = 3
+CRUISE_MARGIN = 10.0
 
 #: Quadrature rules: panel boundaries after each breakpoint (h), geometric so
 #: that minutes-scale heroin/6-MAM kinetics and hours-scale morphine kinetics
@@ -534,7 +538,9 @@ def run_chunk(
                 pending_rescue = np.inf
             # ---- record at time t ----
             if rec < n_rec and t >= rec_times[rec] - 1e-9:
-                a_now, car_now = _activation_at(z, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
+                a_now, car_now = _activation_at(
+                    z, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n
+                )
                 if not alive:
                     a_now, car_now = 0.0, 0.0
                 u_now = uf + us
@@ -699,24 +705,44 @@ def run_chunk(
                 n_steps = int(math.ceil((s1 - s0) / fine_dt))
                 if n_steps < 1:
                     n_steps = 1
-                dt = (s1 - s0) / n_steps
+                dt_base = (s1 - s0) / n_steps
+                dt = dt_base
                 for m in range(n):
                     eld[m] = math.exp(lam_i[m] * dt)
                 lag = 1.0 - math.exp(-dt / p[I_TAUO2])
+                lag_cruise = 1.0 - math.exp(-CRUISE * dt / p[I_TAUO2])
                 s = s0
                 pj = 0
+                cruise = False
+                since = 0
                 for _step in range(n_steps):
                     for m in range(n):
                         zs[m] = eld[m] * (zs[m] + qlam[m]) - qlam[m]
                     s += dt
+                    since += 1
+                    # far above the hypoxia threshold, evaluate every CRUISE steps only
+                    if cruise and since < CRUISE and _step < n_steps - 1:
+                        continue
+                    dt_eval = dt * since
+                    lag_eval = (
+                        lag
+                        if since == 1
+                        else (
+                            lag_cruise if since == CRUISE else 1.0 - math.exp(-dt_eval / p[I_TAUO2])
+                        )
+                    )
+                    since = 0
                     while pj < n_nodes - 1 and node_s[pj + 1] < s:
                         pj += 1
                     u = node_uf[pj] + node_us[pj]
                     _, car = _activation_at(zs, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
                     _, po2_ss = _resp(car, u, p)
-                    pao2 = pao2 + (po2_ss - pao2) * lag
+                    pao2 = pao2 + (po2_ss - pao2) * lag_eval
                     sat = spo2(pao2, p[I_SEVA], p[I_SEVB])
                     acc_smin = min(acc_smin, sat)
+                    margin = p[I_PHYP] + CRUISE_MARGIN
+                    cruise = pao2 > margin and po2_ss > margin and pending_rescue == np.inf
+                    dt = dt_eval
                     if pao2 < p[I_PHYP]:
                         acc_hyp += dt * 60.0
                         if in_episode:
@@ -726,7 +752,7 @@ def run_chunk(
                             in_episode = True
                             out_epi[i, n_epi, 0] = t + s
                             out_epi[i, n_epi, 1] = pao2
-                            out_epi[i, n_epi, 2] = 0.0
+                            out_epi[i, n_epi, 2] = dt * 60.0  # this step is hypoxic too
                             out_epi[i, n_epi, 3] = 0.0
                             out_epi[i, n_epi, 4] = OUTCOME_RECOVERED
                             out_epi[i, n_epi, 5] = 0.0
@@ -751,6 +777,7 @@ def run_chunk(
                         below_arrest = 0.0
                     if t + s >= pending_rescue - 1e-12:
                         break
+                    dt = dt_base
                 if died_at >= 0.0:
                     split_at = died_at
                     if n_epi > 0:
@@ -762,7 +789,9 @@ def run_chunk(
                         # window ended early: PaO2 is back near its quasi-steady level
                         for m in range(n):
                             zs[m] = math.exp(lam_i[m] * split_at) * (z[m] + qlam[m]) - qlam[m]
-                        _, car_end = _activation_at(zs, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
+                        _, car_end = _activation_at(
+                            zs, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n
+                        )
                         _, pao2 = _resp(car_end, node_uf[n_nodes - 1] + node_us[n_nodes - 1], p)
             if split_at < tau:
                 # redo the slow-state quadrature up to the split

@@ -110,7 +110,7 @@ class EngineOptions:
 
     record_every_h: float = 24.0
     chunk_size: int = 2000
-    screen_pao2_mmhg: float = 70.0
+    screen_pao2_mmhg: float = 65.0
     fine_dt_s: float = 10.0
     max_episodes: int = 64
     record_state: bool = False
