@@ -40,11 +40,13 @@ def test_shipped_scenario_loads_and_round_trips(name):
 def test_default_scenario():
     s = load_scenario("default")
     assert (s.species, s.seed, s.cohort.subjects) == ("human", 1, 200)
-    assert s.regimen == "25 mg iv q8h x 90d then 0 x 14d"
+    assert s.regimen == (
+        "10 mg iv q8h x 90d escalating 10% per 14d then 0 x 14d then 20 mg iv at 0 then 0 x 2d"
+    )
     assert s.rescue is not None
     assert (s.rescue.dose_mg, s.rescue.route, s.rescue.delay_min) == (0.4, "im", 5.0)
     assert (s.rescue.probability, s.rescue.trigger_pao2_mmhg) == (0.5, 40.0)
-    assert s.total_duration_h() == 104 * 24
+    assert s.total_duration_h() == 106 * 24
     assert s.weight_kg() == 70.0
 
 
