@@ -93,10 +93,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--profile", action="store_true", help="time breakdown of the engine")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     args = ap.parse_args(argv)
-    if args.quick:
-        args.subjects, args.years = 500, 1.0
-        args.check_subjects, args.check_years = 2, 0.25
-        args.rr_subjects, args.rr_years = 2, 0.25
+    if args.quick:  # smaller defaults; options given explicitly still win
+        ap.set_defaults(
+            subjects=500,
+            years=1.0,
+            check_subjects=2,
+            check_years=0.25,
+            rr_subjects=2,
+            rr_years=0.25,
+        )
+        args = ap.parse_args(argv)
     return args
 
 
