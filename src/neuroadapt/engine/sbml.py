@@ -21,8 +21,18 @@ independent integrator (libRoadRunner, COPASI, tellurium) can check it:
   :func:`~neuroadapt.model.signalling.superactivation_demand` (the ODE the
   kernel integrates exactly with exponential weights), and the arterial PO2
   lag ``dPaO2/dt = (PaO2_ss - PaO2)/tau_O2``.
-- **Doses.** One SBML event per dose time, adding ``amount x dose_factor``
-  (micromol; times body weight for mg/kg doses) to the dosing state.
+- **Doses.** SBML events at each dose time add ``amount x dose_factor``
+  (micromol; times body weight for mg/kg doses) to the dosing state, either
+  as one event per dose time (``events="per_dose"``) or as one re-arming
+  event that walks a dose table (``events="table"``); simulators slow down
+  with the number of events in a model (libRoadRunner: 17.6 against 1.3 s
+  per year of q8h dosing, docs/benchmarks.md), so ``"auto"`` switches to the
+  table above 200 dose times. Simultaneous doses share one event.
+
+:func:`roadrunner_simulate` runs an export in libRoadRunner robustly (segment
+by segment, flushing states below 1e-30 to zero; see its docstring for the
+failure it avoids). Parameter values are written by libsbml with 15
+significant digits.
 
 State variables are SBML *parameters* with rate rules (not species), all of
 them: PK amounts in micromol, effect-site concentrations in nM, ``u_fast`` and
