@@ -138,3 +138,31 @@ def test_steady_state_does_not_depend_on_the_start():
     b = simulate(HUMAN, primed, 60 * 24, 1, variability=0.0).dataset.tolerance_shift.values[0]
     assert abs(a[3] - b[3]) > 1e-3
     assert a[-1] == pytest.approx(b[-1], rel=2e-3)
+
+
+def test_rescue_trigger_level_matters():
+    doses = [Dose(0.0, "heroin", "iv", 40.0)]
+    opts = EngineOptions(record_every_h=6)
+
+    def deaths(trigger):
+        rule = RescueRule(route="iv", dose_mg=0.4, delay_min=3.0, trigger_pao2_mmhg=trigger)
+        res = simulate(HUMAN, doses, 12.0, 100, seed=2, rescue=rule, options=opts)
+        return int(res.dataset.death_time.notnull().sum())
+
+    assert deaths(60.0) < deaths(25.0)
+
+
+def test_empty_schedule_and_multi_chunk_concentrations():
+    res = simulate(HUMAN, [], 24.0, 3)
+    assert np.all(res.dataset.activation.values == 0)
+    t = np.array([0.0, 0.5, 1.0])
+    doses = [Dose(0.0, "heroin", "iv", 10.0)]
+    big = simulate(
+        HUMAN,
+        doses,
+        1.0,
+        5,
+        options=EngineOptions(record_every_h=0.5, record_state=True, chunk_size=2),
+    )
+    one = trajectory(HUMAN, doses, t, subjects=5, variability=1.0)
+    np.testing.assert_allclose(big.dataset.conc_morphine.values, one.dataset.conc_morphine.values)

@@ -157,10 +157,6 @@ N_EPI = len(EPISODE_VARS)
 OUTCOME_RECOVERED, OUTCOME_FATAL = 0.0, 1.0
 
 MAX_INTERVAL_H = 24.0
-#: In the fine respiratory window, PaO2 more than CRUISE_MARGIN mmHg above the
-#: hypoxia threshold is evaluated every CRUISE steps only (nothing is counted there).
-CRUISE = 3
-CRUISE_MARGIN = 10.0
 
 #: Quadrature rules: panel boundaries after each breakpoint (h), geometric so
 #: that minutes-scale heroin/6-MAM kinetics and hours-scale morphine kinetics
@@ -461,6 +457,7 @@ def run_chunk(
         alive = True
         below_arrest = 0.0
         in_episode = False
+        rescue_drawn = False
         n_epi = 0
         pending_rescue = np.inf
         rescue_counter = 0
@@ -689,7 +686,13 @@ def run_chunk(
             died_at = -1.0
             need_fine = first_low >= 0 or pao2 < screen_pao2 or pending_rescue < np.inf
             if need_fine:
-                s0 = 0.0 if (first_low <= 0 or pao2 < screen_pao2) else node_s[first_low - 1]
+                # start early enough that the PaO2 lag has equilibrated (10 tau_O2)
+                if first_low <= 0 or pao2 < screen_pao2:
+                    s0 = 0.0
+                else:
+                    s0 = node_s[first_low - 1]
+                    if s0 < 10.0 * p[I_TAUO2]:
+                        s0 = 0.0
                 s1 = tau if last_low < 0 or last_low + 1 >= n_nodes else node_s[last_low + 1]
                 if pending_rescue < np.inf:
                     s1 = tau
@@ -705,44 +708,24 @@ def run_chunk(
                 n_steps = int(math.ceil((s1 - s0) / fine_dt))
                 if n_steps < 1:
                     n_steps = 1
-                dt_base = (s1 - s0) / n_steps
-                dt = dt_base
+                dt = (s1 - s0) / n_steps
                 for m in range(n):
                     eld[m] = math.exp(lam_i[m] * dt)
                 lag = 1.0 - math.exp(-dt / p[I_TAUO2])
-                lag_cruise = 1.0 - math.exp(-CRUISE * dt / p[I_TAUO2])
                 s = s0
                 pj = 0
-                cruise = False
-                since = 0
                 for _step in range(n_steps):
                     for m in range(n):
                         zs[m] = eld[m] * (zs[m] + qlam[m]) - qlam[m]
                     s += dt
-                    since += 1
-                    # far above the hypoxia threshold, evaluate every CRUISE steps only
-                    if cruise and since < CRUISE and _step < n_steps - 1:
-                        continue
-                    dt_eval = dt * since
-                    lag_eval = (
-                        lag
-                        if since == 1
-                        else (
-                            lag_cruise if since == CRUISE else 1.0 - math.exp(-dt_eval / p[I_TAUO2])
-                        )
-                    )
-                    since = 0
                     while pj < n_nodes - 1 and node_s[pj + 1] < s:
                         pj += 1
                     u = node_uf[pj] + node_us[pj]
                     _, car = _activation_at(zs, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
                     _, po2_ss = _resp(car, u, p)
-                    pao2 = pao2 + (po2_ss - pao2) * lag_eval
+                    pao2 = pao2 + (po2_ss - pao2) * lag
                     sat = spo2(pao2, p[I_SEVA], p[I_SEVB])
                     acc_smin = min(acc_smin, sat)
-                    margin = p[I_PHYP] + CRUISE_MARGIN
-                    cruise = pao2 > margin and po2_ss > margin and pending_rescue == np.inf
-                    dt = dt_eval
                     if pao2 < p[I_PHYP]:
                         acc_hyp += dt * 60.0
                         if in_episode:
@@ -758,16 +741,22 @@ def run_chunk(
                             out_epi[i, n_epi, 5] = 0.0
                             n_epi += 1
                             acc_od += 1.0
-                            if rescue_on and pending_rescue == np.inf:
-                                rescue_counter += 1
-                                if _uniform(seed, subj_global[i], rescue_counter) < rescue_prob:
-                                    pending_rescue = t + s + rescue_delay
-                                    out_epi[i, n_epi - 1, 5] = 1.0
                         if in_episode:
                             out_epi[i, n_epi - 1, 3] += dt * 60.0
                             out_epi[i, n_epi - 1, 1] = min(out_epi[i, n_epi - 1, 1], pao2)
                     elif in_episode and pao2 > p[I_PHYP]:
                         in_episode = False
+                    if rescue_on and not rescue_drawn and pao2 < rescue_trigger:
+                        # the person is found (bystander or EMS): one draw per low spell
+                        rescue_drawn = True
+                        if pending_rescue == np.inf:
+                            rescue_counter += 1
+                            if _uniform(seed, subj_global[i], rescue_counter) < rescue_prob:
+                                pending_rescue = t + s + rescue_delay
+                    elif rescue_drawn and pao2 > max(p[I_PHYP], rescue_trigger):
+                        rescue_drawn = False
+                    if in_episode and pending_rescue < np.inf:
+                        out_epi[i, n_epi - 1, 5] = 1.0
                     if pao2 < p[I_PARREST]:
                         below_arrest += dt * 3600.0
                         if below_arrest >= p[I_ARRDELAY]:
@@ -777,7 +766,6 @@ def run_chunk(
                         below_arrest = 0.0
                     if t + s >= pending_rescue - 1e-12:
                         break
-                    dt = dt_base
                 if died_at >= 0.0:
                     split_at = died_at
                     if n_epi > 0:

@@ -110,8 +110,8 @@ class EngineOptions:
 
     record_every_h: float = 24.0
     chunk_size: int = 2000
-    screen_pao2_mmhg: float = 65.0
-    fine_dt_s: float = 10.0
+    screen_pao2_mmhg: float = 62.0
+    fine_dt_s: float = 30.0
     max_episodes: int = 64
     record_state: bool = False
     quadrature: str = "standard"
@@ -198,27 +198,14 @@ def prepare(
     ligands = [lig for lig in LIGANDS if lig in pk.effect_state]
     eff_rows = np.array([pk.effect_state[lig] for lig in ligands], dtype=np.int64)
     kd_m = samples["kd_morphine"]
-    kd = np.stack(
-        [
-            kd_m * (1.0 if lig == "morphine" else samples[f"affinity_ratio_{lig}"])
-            for lig in ligands
-        ],
-        axis=1,
-    )
-    tau = np.stack(
-        [
-            np.broadcast_to(samples.get(f"efficacy_{lig}", 0.0), (n,)).astype(float)
-            for lig in ligands
-        ],
-        axis=1,
-    )
-    eps = np.stack(
-        [
-            np.broadcast_to(samples.get(f"intrinsic_activity_{lig}", 0.0), (n,)).astype(float)
-            for lig in ligands
-        ],
-        axis=1,
-    )
+
+    def per_ligand(value) -> np.ndarray:
+        cols = [np.broadcast_to(value(lig), (n,)).astype(float) for lig in ligands]
+        return np.stack(cols, axis=1) if cols else np.zeros((n, 0))
+
+    kd = per_ligand(lambda lig: kd_m * samples.get(f"affinity_ratio_{lig}", 1.0))
+    tau = per_ligand(lambda lig: samples.get(f"efficacy_{lig}", 0.0))
+    eps = per_ligand(lambda lig: samples.get(f"intrinsic_activity_{lig}", 0.0))
     factor = (
         np.stack([pk.dose_factor[pair] for pair in pairs], axis=1) if pairs else np.zeros((n, 0))
     )
@@ -394,12 +381,8 @@ def simulate(
         if progress:
             progress(min(start + chunk, total), total)
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    volumes = (
-        {k: v for k, v in prep.pk.volume.items()}
-        if options.record_state and total <= chunk
-        else None
-    )
-    ds = _to_dataset(merged, subj, rec_t, states, units, options, volumes)
+    conc_species = list(prep.pk.volume) if options.record_state else []
+    ds = _to_dataset(merged, subj, rec_t, states, units, options, conc_species)
     ds.attrs.update(
         {
             "species": params.species,
@@ -469,7 +452,8 @@ def _run_prepared(
         (rescue.delay_min / 60.0) if rescue else 0.0,
         rescue.trigger_pao2_mmhg if rescue else 0.0,
         rescue.probability if rescue else 0.0,
-        options.screen_pao2_mmhg,
+        # the fine window must see the rescue trigger
+        max(options.screen_pao2_mmhg, (rescue.trigger_pao2_mmhg + 2.0) if rescue else 0.0),
         options.fine_dt_s / 3600.0,
         options.max_episodes,
         options.record_state,
@@ -481,7 +465,7 @@ def _run_prepared(
         out_final_x,
         out_final_u,
     )
-    return {
+    out = {
         "rec": out_rec.astype(np.float32),
         "x": out_x,
         "epi": out_epi,
@@ -490,6 +474,13 @@ def _run_prepared(
         "final_x": out_final_x,
         "final_u": out_final_u,
     }
+    if options.record_state:
+        cols = [
+            out_x[:, :, prep.pk.central_state[sp]] / vol[:, None] * 1000.0
+            for sp, vol in prep.pk.volume.items()
+        ]
+        out["conc"] = np.stack(cols, axis=2) if cols else np.zeros((n, len(rec_t), 0))
+    return out
 
 
 def prep_ev_state(prep: Prepared, ev_pair: np.ndarray) -> np.ndarray:
@@ -498,7 +489,7 @@ def prep_ev_state(prep: Prepared, ev_pair: np.ndarray) -> np.ndarray:
     return table[ev_pair] if len(ev_pair) else np.zeros(0, dtype=np.int64)
 
 
-def _to_dataset(merged, subj, rec_t, states, units, options, volumes=None) -> xr.Dataset:
+def _to_dataset(merged, subj, rec_t, states, units, options, conc_species=()) -> xr.Dataset:
     coords = {"subject": subj, "time": rec_t / 24.0}
     data = {}
     for k, name in enumerate(K.RECORD_VARS):
@@ -525,10 +516,9 @@ def _to_dataset(merged, subj, rec_t, states, units, options, volumes=None) -> xr
                 dims=("subject", "time"),
                 attrs={"units": "nM" if un == "nM" else "umol", "long_name": f"PK state {st}"},
             )
-        for species, vol in (volumes or {}).items():
-            m = states.index(species)
+        for k, species in enumerate(conc_species):
             data[f"conc_{species}"] = xr.DataArray(
-                merged["x"][:, :, m] / vol[:, None] * 1000.0,
+                merged["conc"][:, :, k],
                 dims=("subject", "time"),
                 attrs={"units": "nM", "long_name": f"blood concentration of {species}"},
             )
