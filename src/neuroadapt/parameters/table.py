@@ -101,14 +101,26 @@ def _to_internal(value: float, unit: str, name: str) -> tuple[float, str]:
     raise ParameterError(f"parameter '{name}': unit '{unit}' has no internal unit")
 
 
+def table_files() -> list[str]:
+    """Names of the CSV files that make up the one parameter table.
+
+    ``table.csv`` holds the pharmacology core; each later scale keeps its rows
+    in its own ``table_<module>.csv`` with the same columns.
+    """
+    names = [f.name for f in files("neuroadapt.parameters").iterdir() if f.name.endswith(".csv")]
+    return sorted(names, key=lambda n: (n != "table.csv", n))
+
+
 def read_rows(path: str | None = None) -> list[dict[str, str]]:
-    """Read the raw rows of the parameter table (the shipped one by default)."""
-    text = (
-        open(path, encoding="utf-8").read()
-        if path
-        else files("neuroadapt.parameters").joinpath("table.csv").read_text(encoding="utf-8")
-    )
-    return list(csv.DictReader(text.splitlines()))
+    """Read the raw rows of the parameter table (every shipped table file by default)."""
+    if path:
+        with open(path, encoding="utf-8") as f:
+            return list(csv.DictReader(f.read().splitlines()))
+    rows: list[dict[str, str]] = []
+    for name in table_files():
+        text = files("neuroadapt.parameters").joinpath(name).read_text(encoding="utf-8")
+        rows.extend(csv.DictReader(text.splitlines()))
+    return rows
 
 
 def _parse_row(row: dict[str, str]) -> Parameter:

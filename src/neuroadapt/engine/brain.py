@@ -1,0 +1,157 @@
+"""The slow clock: brain-scale modules advanced day by day from the fast layer's daily exposure.
+
+The pharmacology kernel (``engine.kernel``) records, per subject and day,
+integrals and extremes of the fast layer: mean and peak MOR activation, mean
+and peak withdrawal, minutes of hypoxia, overdose episodes, survival. Scales
+that move over weeks to years (dopamine, glutamate, inflammation, affect,
+structure, white matter, cognition) are driven by those daily exposures
+(DESIGN.md, "slow states step with a stable scheme on a coarser clock,
+driven by exposure integrals of the fast layer").
+
+A module is a plain Python module in ``neuroadapt.model`` with:
+
+``NAME``
+    Short name (used as a prefix in results).
+``STATES``
+    ``{state: (unit, initial)}``; ``initial`` is a number or a parameter name.
+``REGIONS``
+    Optional tuple of region names; states then have shape ``(subjects, regions)``.
+``INPUTS``
+    Names the module reads: daily drivers (``DRIVERS``), covariates
+    (``COVARIATES``) or outputs of modules listed before it.
+``OUTPUTS``
+    ``{output: (unit, description)}``.
+``step(state, inputs, p, dt_d) -> dict``
+    New state after ``dt_d`` days (vectorised numpy; exact or
+    unconditionally stable; no solving here beyond closed forms).
+``observe(state, inputs, p) -> dict``
+    Outputs from the state and the inputs of the same day.
+
+``p`` maps parameter names to per-subject arrays in internal units (rates
+are per hour in the table; modules convert to their day clock with
+``HOURS_PER_DAY``). The integrator below owns the loop over days; modules
+never loop over subjects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+
+import numpy as np
+import xarray as xr
+
+#: Daily drivers taken from the kernel's daily records.
+DRIVERS: tuple[str, ...] = (
+    "activation_mean",
+    "activation_peak",
+    "effect_peak",
+    "withdrawal_mean",
+    "withdrawal_peak",
+    "hypoxia_minutes",
+    "overdoses",
+    "alive",
+    "tolerance_shift",
+)
+#: Per-subject covariates (constant over the run, except age, which advances).
+COVARIATES: tuple[str, ...] = ("age_years", "female", "smoked_fraction")
+HOURS_PER_DAY = 24.0
+
+
+class ModuleSpecError(ValueError):
+    """A brain module is missing a required attribute or reads an unknown input."""
+
+
+def check_modules(modules: Sequence[ModuleType]) -> None:
+    """Check that each module is complete and reads only inputs that exist before it."""
+    known = set(DRIVERS) | set(COVARIATES)
+    for mod in modules:
+        for attr in ("NAME", "STATES", "INPUTS", "OUTPUTS", "step", "observe"):
+            if not hasattr(mod, attr):
+                raise ModuleSpecError(f"brain module {mod.__name__} lacks {attr}")
+        missing = [i for i in mod.INPUTS if i not in known]
+        if missing:
+            raise ModuleSpecError(
+                f"brain module {mod.NAME} reads {', '.join(missing)}, which no earlier module "
+                f"or driver provides"
+            )
+        known |= set(mod.OUTPUTS)
+
+
+def _initial(mod: ModuleType, p: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    regions = getattr(mod, "REGIONS", None)
+    shape = (n, len(regions)) if regions else (n,)
+    out = {}
+    for name, (_unit, init) in mod.STATES.items():
+        value = p[init] if isinstance(init, str) else init
+        arr = np.asarray(value, dtype=float)
+        if regions and arr.ndim == 1 and arr.shape[0] == n:
+            arr = arr[:, None]
+        out[name] = np.broadcast_to(arr, shape).astype(float).copy()
+    return out
+
+
+def integrate(
+    modules: Sequence[ModuleType],
+    daily: xr.Dataset,
+    p: dict[str, np.ndarray],
+    covariates: dict[str, np.ndarray],
+    dt_d: float = 1.0,
+) -> xr.Dataset:
+    """Advance brain modules over the days of a cohort's daily record.
+
+    Parameters
+    ----------
+    modules
+        Brain modules in dependency order.
+    daily
+        The engine's dataset recorded every 24 h (dims ``subject``, ``time`` in days).
+    p
+        Per-subject parameter arrays (``ParameterSet.sample``).
+    covariates
+        Per-subject covariates (``COVARIATES``); ``age_years`` is the age at day 0.
+    dt_d
+        Step in days (the record spacing).
+
+    Returns
+    -------
+    xarray.Dataset
+        Every state and output of every module, named ``<module>_<name>``, with
+        dims ``subject``, ``time`` (and ``region`` for regional modules).
+    """
+    check_modules(modules)
+    n = daily.sizes["subject"]
+    n_t = daily.sizes["time"]
+    drivers = {k: np.nan_to_num(daily[k].values.astype(float)) for k in DRIVERS if k in daily}
+    states = {mod.NAME: _initial(mod, p, n) for mod in modules}
+    records: dict[str, list[np.ndarray]] = {}
+    for d in range(n_t):
+        inputs: dict[str, np.ndarray] = {k: v[:, d] for k, v in drivers.items()}
+        inputs.update(covariates)
+        inputs["age_years"] = covariates["age_years"] + daily.time.values[d] / 365.25
+        for mod in modules:
+            st = states[mod.NAME]
+            if d > 0:
+                st = mod.step(st, inputs, p, dt_d)
+                states[mod.NAME] = st
+            outs = mod.observe(st, inputs, p)
+            inputs.update(outs)
+            for k, v in {**st, **outs}.items():
+                records.setdefault(f"{mod.NAME}_{k}", []).append(np.asarray(v, dtype=float))
+    data = {}
+    coords_r: dict[str, list[str]] = {}
+    for mod in modules:
+        regions = getattr(mod, "REGIONS", None)
+        meta = {k: (u, f"{mod.NAME} state {k}") for k, (u, _) in mod.STATES.items()}
+        meta.update(mod.OUTPUTS)
+        for k, (unit, desc) in meta.items():
+            arr = np.stack(records[f"{mod.NAME}_{k}"], axis=1)
+            rdim = f"{mod.NAME}_region"
+            dims = ("subject", "time", rdim) if arr.ndim == 3 else ("subject", "time")
+            data[f"{mod.NAME}_{k}"] = xr.DataArray(
+                arr, dims=dims, attrs={"units": unit, "long_name": desc}
+            )
+        if regions:
+            coords_r[f"{mod.NAME}_region"] = list(regions)
+    coords = {"subject": daily.subject.values, "time": daily.time.values, **coords_r}
+    return xr.Dataset(data, coords=coords)
