@@ -447,6 +447,7 @@ def run_chunk(
         uf = u_init[i, 0]
         us = u_init[i, 1]
         pao2 = pao2_init[i]
+        pao2_prev = pao2
         rate = np.zeros(n)  # active infusion input (umol/h per state)
         inf_end = np.full(64, np.inf)
         inf_state = np.zeros(64, np.int64)
@@ -774,13 +775,16 @@ def run_chunk(
                     if pending_rescue < t + tau - 1e-12:
                         split_at = pending_rescue - t
                     if s < split_at - 1e-12:
-                        # window ended early: PaO2 is back near its quasi-steady level
+                        # window ended early (PaO2 above the screen): relax the lag
+                        # towards the end value over the rest of the interval
                         for m in range(n):
                             zs[m] = math.exp(lam_i[m] * split_at) * (z[m] + qlam[m]) - qlam[m]
                         _, car_end = _activation_at(
                             zs, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n
                         )
-                        _, pao2 = _resp(car_end, node_uf[n_nodes - 1] + node_us[n_nodes - 1], p)
+                        u_end = node_uf[n_nodes - 1] + node_us[n_nodes - 1]
+                        _, po2_end = _resp(car_end, u_end, p)
+                        pao2 = po2_end + (pao2 - po2_end) * math.exp(-(split_at - s) / p[I_TAUO2])
             if split_at < tau:
                 # redo the slow-state quadrature up to the split
                 _, uf_end, us_end = _interval(
@@ -818,7 +822,8 @@ def run_chunk(
                     node_car,
                 )
             elif not need_fine:
-                pao2 = -1.0  # quasi-steady at the end; set below once z is advanced
+                pao2_prev = pao2
+                pao2 = -1.0  # relaxed towards the end value below, once z is advanced
             # ---- advance the exact PK and slow states ----
             if split_at != last_tau:
                 for m in range(n):
@@ -830,8 +835,12 @@ def run_chunk(
             us = us_end
             t = t + split_at
             if pao2 < 0.0:
+                # outside the fine window PaO2 stays above the screen: relax the lag
+                # towards the end value (exact for a constant target; equal to the
+                # quasi-steady value after intervals much longer than tau_O2)
                 _, car_end = _activation_at(z, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
-                _, pao2 = _resp(car_end, uf + us, p)
+                _, po2_end = _resp(car_end, uf + us, p)
+                pao2 = po2_end + (pao2_prev - po2_end) * math.exp(-split_at / p[I_TAUO2])
             if died_at >= 0.0:
                 alive = False
                 out_death[i] = t
