@@ -29,7 +29,7 @@ A module is a plain Python module in ``neuroadapt.model`` with:
 
 ``p`` maps parameter names to per-subject arrays in internal units (rates
 are per hour in the table; modules convert to their day clock with
-``HOURS_PER_DAY``). The integrator below owns the loop over days; modules
+``neuroadapt.model.clock.HOURS_PER_DAY``). The integrator below owns the loop over days; modules
 never loop over subjects.
 """
 
@@ -40,6 +40,17 @@ from types import ModuleType
 
 import numpy as np
 import xarray as xr
+
+from neuroadapt.model.clock import HOURS_PER_DAY
+
+__all__ = [
+    "COVARIATES",
+    "DRIVERS",
+    "HOURS_PER_DAY",
+    "ModuleSpecError",
+    "check_modules",
+    "integrate",
+]
 
 #: Daily drivers taken from the kernel's daily records.
 DRIVERS: tuple[str, ...] = (
@@ -55,7 +66,6 @@ DRIVERS: tuple[str, ...] = (
 )
 #: Per-subject covariates (constant over the run, except age, which advances).
 COVARIATES: tuple[str, ...] = ("age_years", "female", "smoked_fraction")
-HOURS_PER_DAY = 24.0
 
 
 class ModuleSpecError(ValueError):
