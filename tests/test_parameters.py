@@ -103,3 +103,15 @@ def test_table_is_valid_csv_with_unique_rows():
     ) as f:
         header = next(csv.reader(f))
     assert tuple(header) == COLUMNS
+
+
+def test_draws_do_not_depend_on_other_parameters():
+    from neuroadapt.parameters.table import standard_normal_stream
+
+    p = load_parameters("human")
+    a = p.sample(np.arange(6), seed=2)
+    smaller = type(p)({k: v for k, v in p.params.items() if k != "kd_morphine"}, "human")
+    b = smaller.sample(np.arange(6), seed=2)
+    np.testing.assert_array_equal(a["t_half_heroin"], b["t_half_heroin"])
+    z = standard_normal_stream(0, np.arange(50_000), "x")
+    assert abs(z.mean()) < 0.02 and abs(z.std() - 1) < 0.02

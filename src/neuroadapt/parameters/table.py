@@ -7,9 +7,9 @@ model then work on plain floats.
 
 Inter-individual variability is log-normal with the tabulated coefficient of
 variation (``cv``), scaled by the scenario's ``variability`` and clipped to
-the parameter's bounds. Each subject draws from its own random stream
-(``SeedSequence(seed, spawn_key=(subject,))``), so a cohort's numbers do not
-depend on how it is split into chunks.
+the parameter's bounds. Each (subject, parameter) draws from its own
+counter-based random stream, so a cohort's numbers depend neither on how it
+is split into chunks nor on which other parameters the table holds.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import csv
 import hashlib
 import json
 import math
+import zlib
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
@@ -25,6 +26,7 @@ from typing import Literal
 
 import numpy as np
 import pint
+from scipy.special import ndtri
 
 Species = Literal["human", "rat"]
 SPECIES: tuple[str, ...] = ("human", "rat")
@@ -88,6 +90,33 @@ class Parameter:
     def is_assumption(self) -> bool:
         """Whether the source is a stated assumption rather than a citation."""
         return self.source.strip().lower().startswith("assumption")
+
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser on uint64 arrays (a counter-based random stream)."""
+    with np.errstate(over="ignore"):
+        z = (x + np.uint64(0x9E3779B97F4A7C15)) & _MASK64
+        z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
+        z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK64
+        return z ^ (z >> np.uint64(31))
+
+
+def standard_normal_stream(seed: int, subjects: np.ndarray, name: str) -> np.ndarray:
+    """Standard normal draws, one per subject, for the quantity ``name``.
+
+    Each (seed, subject, name) has its own counter-based stream, so a subject's
+    draw does not depend on the chunk it is simulated in, nor on which other
+    parameters exist (adding a parameter to the table changes no other draw).
+    """
+    key = np.uint64(zlib.crc32(name.encode()))
+    with np.errstate(over="ignore"):
+        base = _splitmix64(np.uint64(seed) * np.uint64(0x100000001B3) ^ key)
+        x = _splitmix64(base ^ (np.asarray(subjects, dtype=np.uint64) * np.uint64(0x9E3779B1)))
+    u = ((x >> np.uint64(11)).astype(np.float64) + 0.5) / 9007199254740992.0
+    return ndtri(u)
 
 
 def _to_internal(value: float, unit: str, name: str) -> tuple[float, str]:
@@ -240,17 +269,11 @@ class ParameterSet:
             Name to array of shape ``(len(subjects),)`` in internal units.
         """
         subjects = np.asarray(subjects, dtype=np.int64)
-        names = self.names
-        z = np.empty((len(subjects), len(names)))
-        for row, s in enumerate(subjects):
-            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(s), 0)))
-            z[row] = rng.standard_normal(len(names))
         out = {}
-        for j, k in enumerate(names):
-            p = self.params[k]
+        for k, p in self.params.items():
             omega = math.sqrt(math.log1p(p.cv**2)) * variability
-            vals = p.value * np.exp(omega * z[:, j])
-            out[k] = np.clip(vals, p.lower, p.upper)
+            z = standard_normal_stream(seed, subjects, k)
+            out[k] = np.clip(p.value * np.exp(omega * z), p.lower, p.upper)
         return out
 
     def to_rows(self) -> list[dict[str, object]]:
