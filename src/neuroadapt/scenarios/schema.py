@@ -85,6 +85,14 @@ class Cohort(BaseModel):
     variability: float = Field(1.0, ge=0, le=3, description="a scale on inter-individual "
                                "variability (0 = identical subjects, 1 = literature)")
     body_weight_kg: float | None = Field(None, gt=0)
+    age_years_mean: float = Field(
+        35.0, ge=12, le=90, description="mean age at the start (years; users and controls)"
+    )
+    age_years_sd: float = Field(8.0, ge=0, le=30, description="SD of age at the start (years)")
+    female_fraction: float = Field(0.3, ge=0, le=1, description="fraction of women")
+    controls: int = Field(
+        0, ge=0, le=1_000_000, description="matched controls (same age/sex draws, no drug)"
+    )
 
 
 class Treatment(BaseModel):
