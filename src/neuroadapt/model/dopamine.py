@@ -1,0 +1,171 @@
+"""Mesolimbic dopamine: the reward surge, its tolerance, and the allostatic decline of reward.
+
+Process
+-------
+MOR activation on VTA GABA interneurons disinhibits dopamine neurons, so
+opioids raise nucleus-accumbens dopamine: 150-300 % of baseline while rats
+self-administer heroin at 0.05-0.2 mg/kg per injection, higher at 0.4 mg/kg
+[Wise 1995]. The surge follows the day's peak MOR activation ``A_pk``
+through a saturating (Hill) function. It is blunted by the cellular
+tolerance of the interneurons (the kernel's right-shift ``T = 1 + U``,
+inherited with exponent ``beta``) and by the loss of releasable dopamine
+``R`` (below):
+
+    x      = A_pk / T^beta                                                (1)
+    DA_ph  = 100 [1 + S_max (1 - R) x^n / (x^n + x50^n)]   (% of basal)   (2)
+
+With chronic use the reward system settles at a lower set point [allostasis;
+Koob & Le Moal 2001]. Exposure ``e = A_mean / (A_mean + e50)`` (daily mean
+activation, saturating) drives three slow losses, each a linear ODE with a
+constant daily input, advanced exactly over a day:
+
+    dh/dt = k_h (h_max e - h)       k_h = k_on if the target exceeds h,
+                                    else k_off (slow hedonic recovery)    (3)
+    dL/dt = k_L,on e (L_max - L) - k_L,off L      (D2/D3 receptor loss)   (4)
+    dR/dt = k_R,on e (R_max - R) - k_R,off R      (releasable DA loss)    (5)
+
+``h`` is the hedonic set-point shift (rising ICSS reward thresholds with
+extended access, J Neurosci 2006;26:5894), ``L`` the loss of striatal D2/D3
+availability and ``R`` the loss of stimulant-evoked release, both lower in
+heroin dependence [Martinez 2012]; D2 loss tracks years of use [Zijlstra
+2008]. Each recovers only partially over weeks of abstinence because the
+off-rates are slow.
+
+Tonic dopamine falls with the set point and, acutely, in withdrawal
+[Rossetti 1992; Crippens & Robinson 1994], read from the day's mean
+withdrawal index ``W`` (cAMP overshoot):
+
+    DA_tonic = (1 - h) [1 - w_max W / (W + W50)]                          (6)
+    deficit  = 1 - DA_tonic (1 - L)                      (hedonic deficit) (7)
+    r        = 1 - (1 - h)(1 - L)(1 - R)        (reward hypofunction)     (8)
+    anhedonia = r^m / (r^m + r50^m)                                       (9)
+
+The hedonic deficit is the gap that a dose closes: once it is large the
+user takes the drug to feel normal rather than to feel high (allostasis).
+Anhedonia reads only the slow states (a trait-like measure such as SHAPS or
+TEPS; 21-48 % of OUD samples clinically significant, review in Clin Psychol
+Sci 2019;7:1190; it improves as use falls, Lubman 2018).
+
+The model describes striatal (NAc) dopamine only; prefrontal dopamine, which
+rises in morphine abstinence [Bassareo 1995], is not represented.
+
+References
+----------
+Wise RA et al. 1995 Synapse 21:140-148, doi:10.1002/syn.890210207.
+Koob GF & Le Moal M 2001 Neuropsychopharmacology 24:97-129.
+Martinez D et al. 2012 Biol Psychiatry 71:192-198.
+Zijlstra F et al. 2008 Eur Neuropsychopharmacol 18:262-270,
+doi:10.1016/j.euroneuro.2007.11.002.
+Rossetti ZL, Hmaidan Y, Gessa GL 1992 Eur J Pharmacol 221:227-234, PMID:1426002.
+Pothos E et al. 1991 Brain Res 566:348-350, PMID:1814554.
+Lubman DI et al. 2018 J Psychopharmacol, doi:10.1177/0269881118791741.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: Hours per day of the slow clock (the table's rates are per hour; the model layer
+#: may not import the engine, so the constant of ``engine.brain`` is repeated here).
+HOURS_PER_DAY = 24.0
+NAME = "dopamine"
+STATES = {
+    "set_point_shift": ("1", 0.0),
+    "d2_loss": ("1", 0.0),
+    "release_loss": ("1", 0.0),
+}
+INPUTS = ("activation_mean", "activation_peak", "withdrawal_mean", "tolerance_shift")
+OUTPUTS = {
+    "da_phasic_peak": ("%", "peak NAc dopamine of the day, % of the subject's basal level"),
+    "da_tonic": ("1", "basal NAc dopamine, fraction of the drug-naive level"),
+    "hedonic_deficit": ("1", "gap below the hedonic baseline that a dose closes (0-1)"),
+    "anhedonia": ("1", "trait-like anhedonia from the slow reward losses (0-1)"),
+    "d2_availability": ("1", "striatal D2/D3 receptor availability, fraction of naive"),
+    "da_release_capacity": ("1", "stimulant-evoked dopamine release, fraction of naive"),
+}
+
+
+def rate_per_day(t_half_h: np.ndarray) -> np.ndarray:
+    """First-order rate (1/day) from a half-life in hours (the table's internal unit)."""
+    return math.log(2.0) / np.asarray(t_half_h) * HOURS_PER_DAY
+
+
+def relax(x: np.ndarray, target: np.ndarray, k_per_day: np.ndarray, dt_d: float) -> np.ndarray:
+    """Exact solution of ``dx/dt = k (target - x)`` over ``dt_d`` days for constant inputs."""
+    return target + (x - target) * np.exp(-k_per_day * dt_d)
+
+
+def gated_loss(
+    x: np.ndarray, drive: np.ndarray, x_max: np.ndarray, k_on: np.ndarray, k_off: np.ndarray, dt_d
+):
+    """Exact step of ``dx/dt = k_on drive (x_max - x) - k_off x`` (stays in ``[0, x_max]``)."""
+    k = k_on * drive + k_off
+    target = k_on * drive * x_max / k
+    return relax(x, target, k, dt_d)
+
+
+def exposure(a_mean: np.ndarray, e50: np.ndarray) -> np.ndarray:
+    """Saturating chronic-exposure drive in [0, 1) from the daily mean MOR activation."""
+    a = np.maximum(a_mean, 0.0)
+    return a / (a + e50)
+
+
+def step(state, inputs, p, dt_d):
+    """Advance the slow dopamine states by ``dt_d`` days, eqs. (3)-(5)."""
+    e = exposure(inputs["activation_mean"], p["da_exposure_e50"])
+    h = state["set_point_shift"]
+    h_target = p["da_allostasis_max"] * e
+    k_h = np.where(
+        h_target >= h,
+        rate_per_day(p["t_half_da_allostasis_on"]),
+        rate_per_day(p["t_half_da_allostasis_off"]),
+    )
+    return {
+        "set_point_shift": relax(h, h_target, k_h, dt_d),
+        "d2_loss": gated_loss(
+            state["d2_loss"],
+            e,
+            p["d2_loss_max"],
+            rate_per_day(p["t_half_d2_loss"]),
+            rate_per_day(p["t_half_d2_recovery"]),
+            dt_d,
+        ),
+        "release_loss": gated_loss(
+            state["release_loss"],
+            e,
+            p["da_release_loss_max"],
+            rate_per_day(p["t_half_da_release_loss"]),
+            rate_per_day(p["t_half_da_release_recovery"]),
+            dt_d,
+        ),
+    }
+
+
+def phasic_peak(a_peak, tolerance, release_loss, p) -> np.ndarray:
+    """Peak NAc dopamine (% of basal) for the day's peak activation, eqs. (1)-(2)."""
+    x = np.maximum(a_peak, 0.0) / np.maximum(tolerance, 1.0) ** p["da_tolerance_coupling"]
+    n = p["da_surge_hill"]
+    frac = x**n / (x**n + p["da_surge_a50"] ** n)
+    return 100.0 * (1.0 + p["da_surge_max"] * (1.0 - release_loss) * frac)
+
+
+def observe(state, inputs, p):
+    """Dopamine read-outs of the day, eqs. (1)-(2) and (6)-(9)."""
+    h, loss_d2, loss_r = state["set_point_shift"], state["d2_loss"], state["release_loss"]
+    w = np.maximum(inputs["withdrawal_mean"], 0.0)
+    tonic = (1.0 - h) * (1.0 - p["da_withdrawal_drop_max"] * w / (w + p["da_withdrawal_w50"]))
+    d2 = 1.0 - loss_d2
+    r = 1.0 - (1.0 - h) * d2 * (1.0 - loss_r)
+    m = p["anhedonia_hill"]
+    return {
+        "da_phasic_peak": phasic_peak(
+            inputs["activation_peak"], inputs["tolerance_shift"], loss_r, p
+        ),
+        "da_tonic": tonic,
+        "hedonic_deficit": 1.0 - tonic * d2,
+        "anhedonia": r**m / (r**m + p["anhedonia_r50"] ** m),
+        "d2_availability": d2,
+        "da_release_capacity": 1.0 - loss_r,
+    }
