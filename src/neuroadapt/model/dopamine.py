@@ -67,9 +67,7 @@ import math
 
 import numpy as np
 
-#: Hours per day of the slow clock (the table's rates are per hour; the model layer
-#: may not import the engine, so the constant of ``engine.brain`` is repeated here).
-HOURS_PER_DAY = 24.0
+from neuroadapt.model.clock import HOURS_PER_DAY
 NAME = "dopamine"
 STATES = {
     "set_point_shift": ("1", 0.0),
