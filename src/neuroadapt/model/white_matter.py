@@ -1,0 +1,289 @@
+"""White matter: FA loss and recovery, toxic leukoencephalopathy, hypoxic injury and DPHL.
+
+Process
+-------
+**Diffusion (FA).** Heroin users have lower fractional anisotropy in frontal
+sub-gyral white matter and the cingulum (Wollman 2015, PMID:26125488) and
+in the corpus callosum (PMID:21937797), with higher radial and unchanged
+axial diffusivity (Brain Res 2013, doi:10.1016/j.brainres.2013.07.036):
+myelin and glia rather than axons. Frontal FA is lower at 3 days of
+abstinence and normal at 1 month (Addict Biol 2013, PMID:21762286), so most
+of the frontal deficit is a fast, reversible component. Callosal and
+cingulate FA recover over months to years (Shen 2012 splenium r = +0.348
+with months of abstinence; Wollman 2015; Zhu 2022), so those tracts carry
+a slow component. Shen 2012's negative frontal correlation (r = -0.366) is
+not reproduced: the model takes Hao's longitudinal result (frontal FA
+normal at 1 month), which a within-subject design measures more directly
+than a cross-sectional correlation. The fast component follows the drug
+itself (``A``, the day's mean MOR activation: oedema, myelin water), since
+the glial activation of the inflammation module outlasts Hao's month; the
+slow one follows the inflammatory drive ``D`` (``glial_activation``,
+``cytokines``). Per tract ``j``:
+
+    dF_f/dt = k_f (m_j A - F_f)                        fast (days-weeks)   (1)
+    dF_s/dt = a_j D - k_s,j F_s / (1 + D/D50)          slow, repaired when
+                                                       the drive is low    (2)
+
+**Toxic spongiform leukoencephalopathy (TLE)** follows inhaled heroin
+("chasing the dragon") contaminated by an unidentified toxin (Wolters 1982,
+PMID:6128545). It is a rare, route-dependent event: daily onset hazard
+
+    h = lambda_TLE * smoked_fraction * (activation_mean > use threshold)   (3)
+
+then three clinical stages (Tan et al.; Bach 2012, PMID:23052964): stage 1
+(cerebellar signs), stage 2 after ~2-4 weeks (pyramidal/extrapyramidal
+signs), stage 3 (akinetic mutism, central pyrexia, death) in about a
+quarter. Each stage either progresses or stabilises with competing daily
+hazards, so the probability of progressing is ``p / t_stage`` against
+``(1 - p) / t_stage``; stage 3 ends in death with probability
+``p_death``. Overall mortality ``p12 p23 p3d`` sits between Wolters' 23.4 %
+(1982 outbreak) and Cheng 2019's 16.7 % after inhalation
+(doi:10.1007/s00415-018-9131-1). Progression does not need further
+exposure (Radiopaedia: up to 6 months).
+
+**Hypoxic-ischaemic injury.** On a day with ``H`` minutes below the hypoxia
+PaO2 threshold, a lesion (globus pallidus, hippocampus, watershed) forms with
+probability ``1 - exp(-(H - H0)+ / H_scale)``; a share of lesions is pallidal
+(Andersen & Skullerud 1999, doi:10.1016/S0379-0738(99)00040-7: 25 % of IV
+users' brains hypoxic, 9 % pallidal). A day with ``H`` above the severe
+threshold starts, with probability ``p_DPHL``, delayed post-hypoxic
+leukoencephalopathy after a lucid interval drawn uniformly between its
+bounds (7-14 days, PMC4777931); DPHL lowers frontal and callosal FA and
+improves over months (Arimany: better by 16 weeks).
+
+Random events use no global generator: each subject and day gets a uniform
+number from a counter-based hash of (stream seed, subject index, day,
+purpose) (:func:`uniform_hash`). The subject indices and the stream seed are
+read from ``p["subject_index"]`` and ``p["stream_seed"]`` when present
+(the caller adds them beside the sampled parameters), else ``0..n-1`` and 0;
+the day is counted in the state ``day``. The draws therefore depend only on
+the subject, the day and the seed, not on chunking or on other subjects.
+
+The integrator gives every state of a regional module the regional shape;
+subject-level states (TLE stage, lesions, DPHL, day) are stored repeated
+across the three tracts and read from the first column.
+
+Observables: ``fa`` per tract (fraction of a matched control), ``tle_stage``
+(0-3, the current stage; 0 also after recovery), ``tle_dead`` (0/1),
+``hypoxic_injury`` (0/1: any hypoxic-ischaemic lesion), ``pallidal_injury``
+(0/1), ``dphl`` (0-1 severity of active DPHL).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuroadapt.model.clock import HOURS_PER_DAY
+
+NAME = "white_matter"
+REGIONS: tuple[str, ...] = ("frontal white matter", "cingulum", "corpus callosum")
+REGION_KEYS: tuple[str, ...] = ("frontal", "cingulum", "callosum")
+STATES = {
+    "fa_loss_fast": ("1", 0.0),
+    "fa_loss_slow": ("1", 0.0),
+    "day": ("d", 0.0),
+    "tle_stage": ("1", 0.0),
+    "tle_max_stage": ("1", 0.0),
+    "tle_done": ("1", 0.0),
+    "tle_dead": ("1", 0.0),
+    "hypoxic_lesion": ("1", 0.0),
+    "pallidal_lesion": ("1", 0.0),
+    "dphl_timer": ("d", -1.0),
+    "dphl_level": ("1", 0.0),
+}
+INPUTS = (
+    "glial_activation",
+    "cytokines",
+    "hypoxia_minutes",
+    "activation_mean",
+    "alive",
+    "smoked_fraction",
+)
+OUTPUTS = {
+    "fa": ("1", "fractional anisotropy per tract, fraction of a matched control's"),
+    "tle_stage": ("1", "toxic leukoencephalopathy clinical stage (0 none/recovered, 1-3)"),
+    "tle_dead": ("1", "1 once toxic leukoencephalopathy has been fatal"),
+    "hypoxic_injury": ("1", "1 once any hypoxic-ischaemic lesion has formed"),
+    "pallidal_injury": ("1", "1 once a globus pallidus lesion has formed"),
+    "dphl": ("1", "severity of delayed post-hypoxic leukoencephalopathy (0-1)"),
+}
+#: Purposes of the hashed random streams (one per kind of event).
+STREAM_TLE_ONSET, STREAM_TLE_STAGE, STREAM_LESION, STREAM_PALLIDAL = 1, 2, 3, 4
+STREAM_DPHL, STREAM_DPHL_DELAY = 5, 6
+
+_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    x = (x + np.uint64(0x9E3779B97F4A7C15)) & _M64
+    x = ((x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _M64
+    x = ((x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _M64
+    return x ^ (x >> np.uint64(31))
+
+
+def uniform_hash(seed, subject, day, purpose: int) -> np.ndarray:
+    """Uniform numbers in [0, 1) from a hash of (seed, subject, day, purpose).
+
+    A counter-based generator (SplitMix64 finaliser applied in sequence): the
+    same arguments always give the same number, with no shared state.
+
+    Examples
+    --------
+    >>> u = uniform_hash(0, np.arange(3), 5, 1)
+    >>> bool(np.all((u >= 0) & (u < 1))), bool(np.all(u == uniform_hash(0, np.arange(3), 5, 1)))
+    (True, True)
+    """
+    with np.errstate(over="ignore"):
+        h = _splitmix64(np.asarray(seed, dtype=np.uint64) + np.uint64(0))
+        for part in (subject, day, purpose):
+            h = _splitmix64(h ^ np.asarray(np.round(part), dtype=np.int64).astype(np.uint64))
+    return (h >> np.uint64(11)).astype(np.float64) / float(2**53)
+
+
+def regional(p: dict[str, np.ndarray], stem: str) -> np.ndarray:
+    """Stack the per-tract parameters ``<stem>_<key>`` into an array (subjects, tracts)."""
+    return np.stack([np.asarray(p[f"{stem}_{k}"], dtype=float) for k in REGION_KEYS], axis=-1)
+
+
+def _c(x) -> np.ndarray:
+    return np.asarray(x, dtype=float).reshape(-1, 1)
+
+
+def _pos(x):
+    return np.maximum(np.asarray(x, dtype=float), 0.0)
+
+
+def drive(inputs: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
+    """Inflammatory drive of white-matter injury, shape (subjects,)."""
+    return _pos(inputs["glial_activation"] - p["str_glial_ref"]) + p["str_w_cytokine"] * _pos(
+        inputs["cytokines"] - p["str_cytokine_ref"]
+    )
+
+
+def _exact(x, target, k_dt):
+    return target + (x - target) * np.exp(-k_dt)
+
+
+def _stage_step(stage, done, dead, u, p, dt_d):
+    """One day of the TLE stage chain: progress, stabilise or (stage 3) die."""
+    stage0 = stage.copy()
+    stage, done, dead = stage.copy(), done.copy(), dead.copy()
+    for s, (prob, t_stage) in {
+        1: (p["wm_tle_p_stage2"], p["wm_tle_t_stage1"]),
+        2: (p["wm_tle_p_stage3"], p["wm_tle_t_stage2"]),
+        3: (p["wm_tle_p_death"], p["wm_tle_t_stage3"]),
+    }.items():
+        here = (stage0 == s) & (done == 0) & (dead == 0)
+        total = 1.0 - np.exp(-dt_d * HOURS_PER_DAY / np.asarray(t_stage, dtype=float))
+        leave = here & (u < total)
+        forward = leave & (u < total * np.asarray(prob, dtype=float))
+        if s < 3:
+            stage = np.where(forward, s + 1, stage)
+        else:
+            dead = np.where(forward, 1.0, dead)
+        done = np.where(leave & ~forward, 1.0, done)
+    return stage, done, dead
+
+
+def step(state, inputs, p, dt_d):
+    """Advance FA components and the TLE, lesion and DPHL event states by ``dt_d`` days."""
+    n = state["day"].shape[0]
+    col = {k: state[k][:, 0] for k in STATES if k not in ("fa_loss_fast", "fa_loss_slow")}
+    day = col["day"] + dt_d
+    subj = np.asarray(p.get("subject_index", np.arange(n)), dtype=np.int64)
+    seed = int(np.asarray(p.get("stream_seed", 0)).ravel()[0])
+    alive = (np.asarray(inputs["alive"], dtype=float) > 0.5) & (col["tle_dead"] == 0)
+
+    # FA: fast and slow components, eqs. (1)-(2)
+    d = drive(inputs, p)[:, None]
+    k_f = np.log(2.0) / _c(p["wm_t_half_fast"]) * HOURS_PER_DAY
+    act = np.asarray(inputs["activation_mean"], dtype=float)[:, None]
+    fast = _exact(state["fa_loss_fast"], regional(p, "wm_fast_loss_max") * act, k_f * dt_d)
+    k_s = np.log(2.0) / regional(p, "wm_t_half_repair") * HOURS_PER_DAY
+    k_s = k_s / (1.0 + d / _c(p["wm_repair_d50"]))
+    slow = _exact(
+        state["fa_loss_slow"],
+        regional(p, "wm_loss_rate_slow") * HOURS_PER_DAY * d / k_s,
+        k_s * dt_d,
+    )
+
+    # TLE onset, eq. (3), then the stage chain
+    using = np.asarray(inputs["activation_mean"], dtype=float) > p["wm_use_threshold"]
+    hazard = p["wm_tle_hazard"] * HOURS_PER_DAY * np.asarray(inputs["smoked_fraction"]) * using
+    onset = (
+        alive
+        & (col["tle_stage"] == 0)
+        & (col["tle_done"] == 0)
+        & (uniform_hash(seed, subj, day, STREAM_TLE_ONSET) < 1.0 - np.exp(-hazard * dt_d))
+    )
+    stage = np.where(onset, 1.0, col["tle_stage"])
+    stage, done, dead = _stage_step(
+        stage,
+        col["tle_done"],
+        col["tle_dead"],
+        np.where(onset, 1.0, uniform_hash(seed, subj, day, STREAM_TLE_STAGE)),
+        p,
+        dt_d,
+    )
+    max_stage = np.maximum(col["tle_max_stage"], stage)
+    stage = np.where(done > 0, 0.0, stage)
+
+    # hypoxic-ischaemic lesions and DPHL
+    hyp_h = np.asarray(inputs["hypoxia_minutes"], dtype=float) / 60.0
+    p_lesion = 1.0 - np.exp(-_pos(hyp_h - p["wm_lesion_hypoxia_threshold"]) / p["wm_lesion_scale"])
+    new_lesion = alive & (uniform_hash(seed, subj, day, STREAM_LESION) < p_lesion)
+    lesion = np.maximum(col["hypoxic_lesion"], new_lesion)
+    pallid = np.maximum(
+        col["pallidal_lesion"],
+        new_lesion & (uniform_hash(seed, subj, day, STREAM_PALLIDAL) < p["wm_pallidal_share"]),
+    )
+    severe = alive & (hyp_h >= p["wm_dphl_hypoxia_threshold"]) & (col["dphl_timer"] < 0)
+    start = severe & (uniform_hash(seed, subj, day, STREAM_DPHL) < p["wm_dphl_probability"])
+    lo, hi = p["wm_dphl_lucid_min"] / HOURS_PER_DAY, p["wm_dphl_lucid_max"] / HOURS_PER_DAY
+    delay = lo + (hi - lo) * uniform_hash(seed, subj, day, STREAM_DPHL_DELAY)
+    timer = np.where(start, delay, col["dphl_timer"])
+    running = (timer > 0) & ~start
+    timer = np.where(running, timer - dt_d, timer)
+    fire = running & (timer <= 0)
+    timer = np.where(fire, 0.0, timer)
+    k_dphl = np.log(2.0) / p["wm_dphl_t_half"] * HOURS_PER_DAY
+    level = np.where(fire, 1.0, col["dphl_level"] * np.exp(-k_dphl * dt_d))
+    # a DPHL episode ends when it has faded; the subject can then have another
+    timer = np.where((timer == 0) & (level < 0.01), -1.0, timer)
+
+    rep = {
+        "day": day,
+        "tle_stage": stage,
+        "tle_max_stage": max_stage,
+        "tle_done": done,
+        "tle_dead": dead,
+        "hypoxic_lesion": lesion.astype(float),
+        "pallidal_lesion": pallid.astype(float),
+        "dphl_timer": timer,
+        "dphl_level": level,
+    }
+    out = {
+        k: np.repeat(np.asarray(v, dtype=float)[:, None], len(REGIONS), axis=1)
+        for k, v in rep.items()
+    }
+    out["fa_loss_fast"] = np.minimum(fast, 0.9)
+    out["fa_loss_slow"] = np.minimum(slow, 0.9)
+    return out
+
+
+def observe(state, inputs, p):
+    """FA per tract and the subject-level clinical states."""
+    max_stage = state["tle_max_stage"][:, 0]
+    active = (state["tle_done"][:, 0] == 0) | (state["tle_dead"][:, 0] > 0)
+    tle_scale = np.where(active, 1.0, p["wm_tle_residual"]) * max_stage / 3.0
+    tle = regional(p, "wm_tle_fa_loss") * tle_scale[:, None]
+    dphl = regional(p, "wm_dphl_fa_loss") * state["dphl_level"][:, :1]
+    loss = state["fa_loss_fast"] + state["fa_loss_slow"] + tle + dphl
+    return {
+        "fa": np.clip(1.0 - loss, 0.05, 1.0),
+        "tle_stage": state["tle_stage"][:, 0].copy(),
+        "tle_dead": state["tle_dead"][:, 0].copy(),
+        "hypoxic_injury": state["hypoxic_lesion"][:, 0].copy(),
+        "pallidal_injury": state["pallidal_lesion"][:, 0].copy(),
+        "dphl": state["dphl_level"][:, 0].copy(),
+    }
