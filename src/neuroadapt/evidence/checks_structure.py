@@ -452,8 +452,9 @@ CHECKS: tuple[Check, ...] = (
         "Position: frontal FA recovers within a month (Hao, a longitudinal within-subject "
         "design), so months of abstinence cannot lower frontal FA in the model and r is about "
         "0. Shen's cross-sectional r = -0.366 (p = 0.03) mixes long- and short-term abstinent "
-        "groups that may differ in severity. The model does reproduce Shen's positive "
-        "splenium correlation (slow callosal repair): see shen_r('corpus callosum').",
+        "groups that may differ in severity. For the splenium the model gets Shen's positive "
+        "sign from slow callosal repair, but weaker (shen_r('corpus callosum') about +0.08 "
+        "against +0.348).",
         explained=True,
     ),
     Check(
