@@ -126,7 +126,8 @@ def test_error_message_examples():
     assert str(info.value) == ("scenario 'FILE': field 'cohort.subjects' = -5: "
                                "must be an integer >= 1 and <= 1000000")
     with pytest.raises(ScenarioError, match=r"unknown key; allowed: subjects, variability, "
-                                            r"body_weight_kg, age_years_mean, age_years_sd, female_fraction, controls "
+                                            r"body_weight_kg, age_years_mean, age_years_sd, "
+                                            r"female_fraction, controls "
                                             r"\(did you mean 'subjects'\?\)"):
         loads_scenario(BASE + "[cohort]\nsubjets = 5\n")
 

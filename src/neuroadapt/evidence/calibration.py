@@ -25,7 +25,20 @@ from neuroadapt.engine.simulate import Dose
 from neuroadapt.evidence import probes as P
 from neuroadapt.evidence.targets import Target, load_targets
 
-COVERED_SCALES = ("pk", "receptor", "signalling", "respiration")
+COVERED_SCALES = (
+    "pk",
+    "receptor",
+    "signalling",
+    "respiration",
+    "dopamine",
+    "glutamate",
+    "inflammation",
+    "structure",
+    "white_matter",
+    "cognition",
+)
+#: Modules holding the checks of the brain scales (loaded lazily: they import this module).
+CHECK_MODULES = ("neuroadapt.evidence.checks_neurochem", "neuroadapt.evidence.checks_structure")
 
 
 @dataclass(frozen=True)
@@ -708,11 +721,24 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
+def all_checks() -> tuple[Check, ...]:
+    """The pharmacology checks above plus those of every installed brain-scale check module."""
+    import importlib
+
+    extra: list[Check] = []
+    for name in CHECK_MODULES:
+        try:
+            extra.extend(importlib.import_module(name).CHECKS)
+        except ModuleNotFoundError:
+            continue
+    return (*CHECKS, *extra)
+
+
 def evaluate(scales: tuple[str, ...] = COVERED_SCALES) -> list[CalibrationResult]:
     """Evaluate every check whose target belongs to ``scales``."""
     targets = load_targets()
     out = []
-    for chk in CHECKS:
+    for chk in all_checks():
         t = targets[chk.target_id]
         if t.scale not in scales:
             continue

@@ -68,6 +68,7 @@ import math
 import numpy as np
 
 from neuroadapt.model.clock import HOURS_PER_DAY
+
 NAME = "dopamine"
 STATES = {
     "set_point_shift": ("1", 0.0),
