@@ -88,6 +88,9 @@ def brain_for(
     if not modules:
         return None
     p = params.sample(ids, seed, variability)
+    # random brain events (e.g. leukoencephalopathy) draw from per-subject streams
+    p["subject_index"] = np.asarray(ids, dtype=np.int64)
+    p["stream_seed"] = np.full(len(ids), seed)
     return integrate(modules, result.dataset, p, cov)
 
 

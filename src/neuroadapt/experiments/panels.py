@@ -54,31 +54,45 @@ class History:
         return self.doses()[-1].time_h
 
     def __str__(self) -> str:
-        return (f"{self.dose_mg:g} mg heroin {self.route} every {self.interval_h:g} h "
-                f"for {self.days:g} days")
+        return (
+            f"{self.dose_mg:g} mg heroin {self.route} every {self.interval_h:g} h "
+            f"for {self.days:g} days"
+        )
 
 
 #: The chronic history shared by the tolerance, withdrawal, respiration and overdose panels.
 HISTORY = History()
 
 PANEL_NAMES: tuple[str, ...] = (
-    "pk_by_route", "occupancy", "camp_acute_chronic", "tolerance", "withdrawal",
-    "respiration", "overdose_vs_dose",
+    "pk_by_route",
+    "occupancy",
+    "camp_acute_chronic",
+    "tolerance",
+    "withdrawal",
+    "respiration",
+    "overdose_vs_dose",
 )
 
 PK_ROUTES: tuple[str, ...] = ("iv", "smoked", "intranasal", "im", "oral")
 RECEPTOR_LIGANDS: tuple[str, ...] = (
-    "heroin", "6mam", "morphine", "m6g", "methadone", "buprenorphine",
+    "heroin",
+    "6mam",
+    "morphine",
+    "m6g",
+    "methadone",
+    "buprenorphine",
 )
 #: Engine variable -> (panel variable, units, long name) of the PK panel.
 PK_VARS: dict[str, tuple[str, str, str]] = {
     "conc_heroin": ("blood_heroin", "nM", "blood heroin concentration"),
     "conc_6mam": ("blood_6mam", "nM", "blood 6-MAM concentration"),
     "conc_morphine": ("blood_morphine", "nM", "blood morphine concentration"),
-    "pk_6mam_brain": ("brain_6mam", "nM",
-                      "brain effect-site 6-MAM (plasma-equivalent, includes brain partition)"),
-    "pk_morphine_brain": ("brain_morphine", "nM",
-                          "brain effect-site morphine (plasma-equivalent)"),
+    "pk_6mam_brain": (
+        "brain_6mam",
+        "nM",
+        "brain effect-site 6-MAM (plasma-equivalent, includes brain partition)",
+    ),
+    "pk_morphine_brain": ("brain_morphine", "nM", "brain effect-site morphine (plasma-equivalent)"),
 }
 
 
@@ -87,11 +101,14 @@ def _attrs(ds: xr.Dataset, engine_ds: xr.Dataset) -> dict:
     return {k: engine_ds.attrs[k] for k in keep if k in engine_ds.attrs} | dict(ds.attrs)
 
 
-def _meta(var: xr.DataArray, units: str | None = None, long_name: str | None = None
-          ) -> xr.DataArray:
+def _meta(
+    var: xr.DataArray, units: str | None = None, long_name: str | None = None
+) -> xr.DataArray:
     var = var.copy()
-    var.attrs = {"units": units or var.attrs.get("units", "1"),
-                 "long_name": long_name or var.attrs.get("long_name", var.name or "")}
+    var.attrs = {
+        "units": units or var.attrs.get("units", "1"),
+        "long_name": long_name or var.attrs.get("long_name", var.name or ""),
+    }
     return var
 
 
@@ -118,8 +135,9 @@ def _stack(parts: list[xr.Dataset], dim: str, labels: Sequence[str]) -> xr.Datas
 
 
 # ----------------------------------------------------------------------- panels
-def pk_and_occupancy(params: ParameterSet, seed: int = 0, dose_mg: float = 20.0
-                     ) -> tuple[xr.Dataset, xr.Dataset]:
+def pk_and_occupancy(
+    params: ParameterSet, seed: int = 0, dose_mg: float = 20.0
+) -> tuple[xr.Dataset, xr.Dataset]:
     """One heroin dose by each route: blood and brain concentrations, occupancy, activation."""
     t_min = np.arange(0, 361, 1.0)
     pk_parts, occ_parts = [], []
@@ -131,14 +149,19 @@ def pk_and_occupancy(params: ParameterSet, seed: int = 0, dose_mg: float = 20.0
             # round-off of the modal PK solution (|x| ~ 1e-13 nM) is clipped to zero
             values = np.maximum(ds[src].values, 0.0) if src in ds else np.zeros(t_min.size)
             pk[name] = xr.DataArray(values, dims="time", attrs={"units": unit, "long_name": long})
-        pk["alive"] = xr.DataArray(_alive(ds, t_min / 60.0), dims="time",
-                                   attrs={"units": "1", "long_name": "subject alive"})
+        pk["alive"] = xr.DataArray(
+            _alive(ds, t_min / 60.0),
+            dims="time",
+            attrs={"units": "1", "long_name": "subject alive"},
+        )
         pk.attrs = _attrs(pk, ds)
         pk_parts.append(pk.assign_coords(time=t_min))
-        occ = xr.Dataset({
-            "agonist_occupancy": _meta(ds["agonist_occupancy"]),
-            "activation": _meta(ds["activation"]),
-        }).assign_coords(time=t_min)
+        occ = xr.Dataset(
+            {
+                "agonist_occupancy": _meta(ds["agonist_occupancy"]),
+                "activation": _meta(ds["activation"]),
+            }
+        ).assign_coords(time=t_min)
         occ_parts.append(occ)
     pk = _stack(pk_parts, "route", PK_ROUTES)
     pk["time"].attrs = {"units": "min", "long_name": "time after the dose"}
@@ -181,10 +204,16 @@ def occupancy_curves(params: ParameterSet) -> xr.Dataset:
     coords = {"ligand": list(RECEPTOR_LIGANDS), "concentration": conc}
     ds = xr.Dataset(
         {
-            "occupancy_curve": (("ligand", "concentration"), np.array(occ),
-                                {"units": "1", "long_name": "fraction of MOR occupied"}),
-            "activation_curve": (("ligand", "concentration"), np.array(act),
-                                 {"units": "1", "long_name": "MOR activation A"}),
+            "occupancy_curve": (
+                ("ligand", "concentration"),
+                np.array(occ),
+                {"units": "1", "long_name": "fraction of MOR occupied"},
+            ),
+            "activation_curve": (
+                ("ligand", "concentration"),
+                np.array(act),
+                {"units": "1", "long_name": "MOR activation A"},
+            ),
             "kd": ("ligand", np.array(kds), {"units": "nM", "long_name": "dissociation constant"}),
         },
         coords=coords,
@@ -193,17 +222,21 @@ def occupancy_curves(params: ParameterSet) -> xr.Dataset:
     return ds
 
 
-def camp_acute_chronic(params: ParameterSet, seed: int = 0, history: History = HISTORY
-                       ) -> xr.Dataset:
+def camp_acute_chronic(
+    params: ParameterSet, seed: int = 0, history: History = HISTORY
+) -> xr.Dataset:
     """cAMP, opioid effect and withdrawal around one dose, naive vs on day 30 of the history."""
     rel_min = np.arange(-60, 421, 1.0)
-    acute = _typical(params, [Dose(1.0, "heroin", history.route, history.dose_mg)],
-                     1.0 + rel_min / 60.0, seed)
+    acute = _typical(
+        params, [Dose(1.0, "heroin", history.route, history.dose_mg)], 1.0 + rel_min / 60.0, seed
+    )
     t_dose = history.last_dose_h
     chronic = _typical(params, history.doses(), t_dose + rel_min / 60.0, seed)
     names = ("camp", "opioid_effect", "withdrawal", "activation", "tolerance_shift")
-    parts = [xr.Dataset({v: _meta(d[v]) for v in names}).assign_coords(time=rel_min)
-             for d in (acute, chronic)]
+    parts = [
+        xr.Dataset({v: _meta(d[v]) for v in names}).assign_coords(time=rel_min)
+        for d in (acute, chronic)
+    ]
     ds = _stack(parts, "exposure", ["acute", "chronic"])
     ds["time"].attrs = {"units": "min", "long_name": "time relative to the dose"}
     ds.attrs = _attrs(ds, acute)
@@ -215,12 +248,20 @@ def camp_acute_chronic(params: ParameterSet, seed: int = 0, history: History = H
     return ds
 
 
-def tolerance(params: ParameterSet, seed: int = 0, history: History = HISTORY,
-              abstinence_days: float = 30.0) -> xr.Dataset:
+def tolerance(
+    params: ParameterSet, seed: int = 0, history: History = HISTORY, abstinence_days: float = 30.0
+) -> xr.Dataset:
     """Daily tolerance (1 + U) and its components over the history and the abstinence after it."""
     days = history.days + abstinence_days
-    res = simulate(params, history.doses(), days * 24.0, 1, seed, 0.0,
-                   options=EngineOptions(record_every_h=24.0))
+    res = simulate(
+        params,
+        history.doses(),
+        days * 24.0,
+        1,
+        seed,
+        0.0,
+        options=EngineOptions(record_every_h=24.0),
+    )
     src = res.dataset.isel(subject=0)
     names = ("tolerance_shift", "u_fast", "u_slow", "effect_peak", "withdrawal_peak", "spo2_min")
     ds = xr.Dataset({v: _meta(src[v]) for v in names})
@@ -233,8 +274,13 @@ def tolerance(params: ParameterSet, seed: int = 0, history: History = HISTORY,
     return ds
 
 
-def withdrawal(params: ParameterSet, seed: int = 0, history: History = HISTORY,
-               naloxone_mg: float = 0.4, naloxone_after_h: float = 4.0) -> xr.Dataset:
+def withdrawal(
+    params: ParameterSet,
+    seed: int = 0,
+    history: History = HISTORY,
+    naloxone_mg: float = 0.4,
+    naloxone_after_h: float = 4.0,
+) -> xr.Dataset:
     """Withdrawal after an abrupt stop and after naloxone given after the last dose."""
     rel_h = np.concatenate([np.arange(-60, 720, 1.0) / 60.0, np.arange(12.0, 169.0, 1.0)])
     t_last = history.last_dose_h
@@ -242,8 +288,10 @@ def withdrawal(params: ParameterSet, seed: int = 0, history: History = HISTORY,
     nlx = Dose(t_last + naloxone_after_h, "naloxone", "im", naloxone_mg)
     precip = _typical(params, [*history.doses(), nlx], t_last + rel_h, seed)
     names = ("withdrawal", "camp", "activation", "tolerance_shift")
-    parts = [xr.Dataset({v: _meta(d[v]) for v in names}).assign_coords(time=rel_h)
-             for d in (stop, precip)]
+    parts = [
+        xr.Dataset({v: _meta(d[v]) for v in names}).assign_coords(time=rel_h)
+        for d in (stop, precip)
+    ]
     ds = _stack(parts, "condition", ["abrupt stop", "naloxone"])
     ds["time"].attrs = {"units": "h", "long_name": "time after the last heroin dose"}
     ds.attrs = _attrs(ds, stop) | {"naloxone_time_h": naloxone_after_h}
@@ -257,8 +305,10 @@ def withdrawal(params: ParameterSet, seed: int = 0, history: History = HISTORY,
 
 
 RESPIRATION_CONDITIONS: tuple[tuple[str, bool, float], ...] = (
-    ("naive 5 mg", False, 5.0), ("naive 20 mg", False, 20.0),
-    ("tolerant 20 mg", True, 20.0), ("tolerant 60 mg", True, 60.0),
+    ("naive 5 mg", False, 5.0),
+    ("naive 20 mg", False, 20.0),
+    ("tolerant 20 mg", True, 20.0),
+    ("tolerant 60 mg", True, 60.0),
 )
 
 
@@ -271,10 +321,14 @@ def respiration(params: ParameterSet, seed: int = 0, history: History = HISTORY)
         start = t_test if tolerant else 0.0
         doses = [*(history.doses() if tolerant else []), Dose(start, "heroin", "iv", mg)]
         d = _typical(params, doses, start + t_min / 60.0, seed)
-        part = xr.Dataset({v: _meta(d[v]) for v in
-                           ("ventilation", "pao2", "spo2", "agonist_occupancy")})
-        part["alive"] = xr.DataArray(_alive(d, start + t_min / 60.0), dims="time",
-                                     attrs={"units": "1", "long_name": "subject alive"})
+        part = xr.Dataset(
+            {v: _meta(d[v]) for v in ("ventilation", "pao2", "spo2", "agonist_occupancy")}
+        )
+        part["alive"] = xr.DataArray(
+            _alive(d, start + t_min / 60.0),
+            dims="time",
+            attrs={"units": "1", "long_name": "subject alive"},
+        )
         parts.append(part.assign_coords(time=t_min))
     ds = _stack(parts, "condition", [c[0] for c in RESPIRATION_CONDITIONS])
     ds = ds.assign_coords(
@@ -301,9 +355,15 @@ def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.n
     return np.clip(np.minimum(centre - half, p), 0, 1), np.clip(np.maximum(centre + half, p), 0, 1)
 
 
-def overdose_vs_dose(params: ParameterSet, seed: int = 0, subjects: int = 200,
-                     doses_mg: Sequence[float] | None = None, history: History = HISTORY,
-                     abstinence_days: float = 14.0, follow_up_h: float = 24.0) -> xr.Dataset:
+def overdose_vs_dose(
+    params: ParameterSet,
+    seed: int = 0,
+    subjects: int = 200,
+    doses_mg: Sequence[float] | None = None,
+    history: History = HISTORY,
+    abstinence_days: float = 14.0,
+    follow_up_h: float = 24.0,
+) -> xr.Dataset:
     """Probability of fatal and non-fatal overdose after one IV test dose, by history.
 
     Every history x dose level is one cohort simulation (history and test dose as
@@ -313,8 +373,11 @@ def overdose_vs_dose(params: ParameterSet, seed: int = 0, subjects: int = 200,
     doses_mg = np.geomspace(2.5, 200.0, 10) if doses_mg is None else np.asarray(doses_mg, float)
     t_tol = history.last_dose_h + history.interval_h
     t_abs = history.last_dose_h + abstinence_days * 24.0
-    histories = (("naive", [], 0.0), ("tolerant", history.doses(), t_tol),
-                 ("abstinent", history.doses(), t_abs))
+    histories = (
+        ("naive", [], 0.0),
+        ("tolerant", history.doses(), t_tol),
+        ("abstinent", history.doses(), t_abs),
+    )
     shape = (len(histories), len(doses_mg))
     n_risk, n_fatal, n_nonfatal = (np.zeros(shape, dtype=np.int64) for _ in range(3))
     ids = np.arange(subjects)
@@ -337,15 +400,27 @@ def overdose_vs_dose(params: ParameterSet, seed: int = 0, subjects: int = 200,
     lo, hi = wilson_interval(n_fatal, n_risk)
     ds = xr.Dataset(
         {
-            "p_fatal": (dims, n_fatal / np.maximum(n_risk, 1),
-                        {"units": "1", "long_name": "probability of a fatal overdose"}),
+            "p_fatal": (
+                dims,
+                n_fatal / np.maximum(n_risk, 1),
+                {"units": "1", "long_name": "probability of a fatal overdose"},
+            ),
             "p_fatal_low": (dims, lo, {"units": "1", "long_name": "95% Wilson lower bound"}),
             "p_fatal_high": (dims, hi, {"units": "1", "long_name": "95% Wilson upper bound"}),
-            "p_nonfatal": (dims, n_nonfatal / np.maximum(n_risk, 1),
-                           {"units": "1", "long_name": "probability of a non-fatal overdose "
-                            "episode (PaO2 below the overdose threshold, survived)"}),
-            "n_at_risk": (dims, n_risk, {"units": "1",
-                                          "long_name": "subjects alive at the test dose"}),
+            "p_nonfatal": (
+                dims,
+                n_nonfatal / np.maximum(n_risk, 1),
+                {
+                    "units": "1",
+                    "long_name": "probability of a non-fatal overdose "
+                    "episode (PaO2 below the overdose threshold, survived)",
+                },
+            ),
+            "n_at_risk": (
+                dims,
+                n_risk,
+                {"units": "1", "long_name": "subjects alive at the test dose"},
+            ),
             "n_fatal": (dims, n_fatal, {"units": "1", "long_name": "fatal overdoses"}),
             "n_nonfatal": (dims, n_nonfatal, {"units": "1", "long_name": "non-fatal overdoses"}),
         },
@@ -365,8 +440,9 @@ def overdose_vs_dose(params: ParameterSet, seed: int = 0, subjects: int = 200,
     return ds
 
 
-def compute_panels(params: ParameterSet, seed: int = 0, overdose_subjects: int = 200
-                   ) -> dict[str, xr.Dataset]:
+def compute_panels(
+    params: ParameterSet, seed: int = 0, overdose_subjects: int = 200
+) -> dict[str, xr.Dataset]:
     """Run every report panel's virtual experiment.
 
     Parameters

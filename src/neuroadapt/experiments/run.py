@@ -37,6 +37,13 @@ from neuroadapt.engine.simulate import (
     SimulationResult,
     simulate,
 )
+from neuroadapt.experiments.cohort import (
+    Group,
+    available_brain_modules,
+    brain_for,
+    covariates,
+    run_controls,
+)
 from neuroadapt.parameters import ParameterSet, load_parameters
 from neuroadapt.scenarios import Scenario, dump_scenario
 
@@ -62,6 +69,7 @@ class RunOutputs:
     result: SimulationResult
     provenance: dict
     out_dir: Path
+    controls: Group | None = None
 
 
 def resolve(scenario: Scenario, subjects: int | None = None, seed: int | None = None) -> Scenario:
@@ -197,6 +205,25 @@ def run_scenario(
     )
     prov = provenance(scenario, params)
     ds = result.dataset
+    controls = None
+    brain = None
+    if abs(opts.record_every_h - 24.0) < 1e-9:
+        # brain scales on the daily clock, for users and matched controls
+        modules = available_brain_modules()
+        ids = np.arange(scenario.cohort.subjects)
+        brain = brain_for(
+            params,
+            result,
+            ids,
+            covariates(scenario, ids),
+            scenario.seed,
+            scenario.cohort.variability,
+            modules,
+        )
+        controls = run_controls(scenario, params, opts, modules)
+        if brain is not None:
+            ds = xr.merge([ds, brain], compat="override", combine_attrs="override")
+            result.dataset = ds
     ds.attrs.update(
         {
             "title": f"neuroadapt cohort simulation: {scenario.name}",
@@ -213,7 +240,21 @@ def run_scenario(
         ("overdose_episodes", result.episodes),
     ):
         write_text(tables / f"{name}.csv", frame.to_csv(index=False))
+    if controls is not None:
+        cds = controls.result.dataset
+        if controls.brain is not None:
+            cds = xr.merge([cds, controls.brain], compat="override", combine_attrs="override")
+        cds.attrs.update({"title": f"matched drug-free controls: {scenario.name}"})
+        write_with(out / "controls.nc", lambda p: cds.to_netcdf(p, engine="h5netcdf"), suffix=".nc")
+        controls.result.dataset = cds
     write_text(out / "scenario.toml", dump_scenario(scenario))
     write_text(out / "provenance.json", json.dumps(prov, indent=2))
     shutil.rmtree(ckpt, ignore_errors=True)
-    return RunOutputs(scenario=scenario, params=params, result=result, provenance=prov, out_dir=out)
+    return RunOutputs(
+        scenario=scenario,
+        params=params,
+        result=result,
+        provenance=prov,
+        out_dir=out,
+        controls=controls,
+    )
