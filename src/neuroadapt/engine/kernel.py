@@ -257,40 +257,7 @@ def _node_tables(lam, kf, ks, edges, gx, gw, e_node, wf_node, ws_node, dec_f, de
 
 
 @njit(cache=True)
-def _interval(
-    tau,
-    z0,
-    qlam,
-    lam,
-    w_val,
-    w_idx,
-    w_cnt,
-    kd,
-    tau_eff,
-    eps,
-    n_lig,
-    p,
-    uf0,
-    us0,
-    edges,
-    gx,
-    gw,
-    e_node,
-    wf_node,
-    ws_node,
-    dec_f,
-    dec_s,
-    cut,
-    cut_e,
-    cut_w,
-    zs,
-    node_s,
-    node_w,
-    node_u_f,
-    node_u_s,
-    node_a,
-    node_car,
-):
+def _interval(tau, z0, qlam, subj, p, uf0, us0, rule, tables, nodes):
     """Quadrature over one interval of length ``tau``.
 
     Fills node times/weights/activations and the superactivation at each
@@ -298,8 +265,14 @@ def _interval(
     number of nodes and the exact end values of U_fast and U_slow. Full
     panels use the subject's precomputed tables; the panel cut by ``tau``
     computes exponentials once and caches them (``cut``: [tau, panel]), so a
-    regular dosing interval costs no exponential at all.
+    regular dosing interval costs no exponential at all. ``subj``, ``rule``,
+    ``tables`` and ``nodes`` bundle the subject's receptor layout, the
+    quadrature rule, the subject's node tables and the node scratch arrays.
     """
+    lam, w_val, w_idx, w_cnt, kd, tau_eff, eps, n_lig = subj
+    edges, gx, gw = rule
+    e_node, wf_node, ws_node, dec_f, dec_s, cut, cut_e, cut_w, zs = tables
+    node_s, node_w, node_u_f, node_u_s, node_a, node_car = nodes
     n = lam.shape[0]
     ng = gx.shape[0]
     kf = p[I_KF]
@@ -483,6 +456,10 @@ def run_chunk(
         dec_f = np.empty(n_pan_max)
         dec_s = np.empty(n_pan_max)
         _node_tables(lam_i, p[I_KF], p[I_KS], edges, gx, gw, e_node, wf_node, ws_node, dec_f, dec_s)
+        subj = (lam_i, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig)
+        rule = (edges, gx, gw)
+        tables = (e_node, wf_node, ws_node, dec_f, dec_s, cut, cut_e, cut_w, zs_q)
+        nodes = (node_s, node_w, node_uf, node_us, node_a, node_car)
         e_tau = np.empty(n)
         last_tau = -1.0
         zs = np.empty(n)
@@ -613,40 +590,7 @@ def run_chunk(
                         q += vinv_i[m, st] * rate[st]
                     qlam[m] = q / lam[i, m]
                 q_on = n_inf > 0
-            n_nodes, uf_end, us_end = _interval(
-                tau,
-                z,
-                qlam,
-                lam_i,
-                w_val,
-                w_idx,
-                w_cnt,
-                kd_i,
-                tau_i,
-                eps_i,
-                n_lig,
-                p,
-                uf,
-                us,
-                edges,
-                gx,
-                gw,
-                e_node,
-                wf_node,
-                ws_node,
-                dec_f,
-                dec_s,
-                cut,
-                cut_e,
-                cut_w,
-                zs_q,
-                node_s,
-                node_w,
-                node_uf,
-                node_us,
-                node_a,
-                node_car,
-            )
+            n_nodes, uf_end, us_end = _interval(tau, z, qlam, subj, p, uf, us, rule, tables, nodes)
             # ---- read-outs at nodes; respiratory screening ----
             # PaO2 falls monotonically with the respiratory agonist occupancy,
             # so the quasi-steady respiration is evaluated at its maximum only,
@@ -788,38 +732,7 @@ def run_chunk(
             if split_at < tau:
                 # redo the slow-state quadrature up to the split
                 _, uf_end, us_end = _interval(
-                    split_at,
-                    z,
-                    qlam,
-                    lam_i,
-                    w_val,
-                    w_idx,
-                    w_cnt,
-                    kd_i,
-                    tau_i,
-                    eps_i,
-                    n_lig,
-                    p,
-                    uf,
-                    us,
-                    edges,
-                    gx,
-                    gw,
-                    e_node,
-                    wf_node,
-                    ws_node,
-                    dec_f,
-                    dec_s,
-                    cut,
-                    cut_e,
-                    cut_w,
-                    zs_q,
-                    node_s,
-                    node_w,
-                    node_uf,
-                    node_us,
-                    node_a,
-                    node_car,
+                    split_at, z, qlam, subj, p, uf, us, rule, tables, nodes
                 )
             elif not need_fine:
                 pao2_prev = pao2
