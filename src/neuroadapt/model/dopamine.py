@@ -63,11 +63,11 @@ Lubman DI et al. 2018 J Psychopharmacol, doi:10.1177/0269881118791741.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from neuroadapt.model.clock import HOURS_PER_DAY
+from neuroadapt.model.clock import HOURS_PER_DAY, gated_loss, rate_per_day, relax
+
+__all__ = ["HOURS_PER_DAY", "exposure", "gated_loss", "rate_per_day", "relax"]
 
 NAME = "dopamine"
 STATES = {
@@ -84,25 +84,6 @@ OUTPUTS = {
     "d2_availability": ("1", "striatal D2/D3 receptor availability, fraction of naive"),
     "da_release_capacity": ("1", "stimulant-evoked dopamine release, fraction of naive"),
 }
-
-
-def rate_per_day(t_half_h: np.ndarray) -> np.ndarray:
-    """First-order rate (1/day) from a half-life in hours (the table's internal unit)."""
-    return math.log(2.0) / np.asarray(t_half_h) * HOURS_PER_DAY
-
-
-def relax(x: np.ndarray, target: np.ndarray, k_per_day: np.ndarray, dt_d: float) -> np.ndarray:
-    """Exact solution of ``dx/dt = k (target - x)`` over ``dt_d`` days for constant inputs."""
-    return target + (x - target) * np.exp(-k_per_day * dt_d)
-
-
-def gated_loss(
-    x: np.ndarray, drive: np.ndarray, x_max: np.ndarray, k_on: np.ndarray, k_off: np.ndarray, dt_d
-):
-    """Exact step of ``dx/dt = k_on drive (x_max - x) - k_off x`` (stays in ``[0, x_max]``)."""
-    k = k_on * drive + k_off
-    target = k_on * drive * x_max / k
-    return relax(x, target, k, dt_d)
 
 
 def exposure(a_mean: np.ndarray, e50: np.ndarray) -> np.ndarray:

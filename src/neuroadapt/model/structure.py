@@ -61,7 +61,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroadapt.model.clock import HOURS_PER_DAY
+from neuroadapt.model.clock import HOURS_PER_DAY, stack_regional
+from neuroadapt.model.clock import column as _c
+from neuroadapt.model.clock import positive as _pos
 
 NAME = "structure"
 #: Regions, in the order of the regional axis.
@@ -115,17 +117,8 @@ HOURS_PER_YEAR = 24.0 * 365.25
 
 
 def regional(p: dict[str, np.ndarray], stem: str) -> np.ndarray:
-    """Stack the per-region parameters ``<stem>_<key>`` into an array (subjects, regions)."""
-    return np.stack([np.asarray(p[f"{stem}_{k}"], dtype=float) for k in REGION_KEYS], axis=-1)
-
-
-def _c(x) -> np.ndarray:
-    """A per-subject parameter as a column (subjects, 1); scalars broadcast."""
-    return np.asarray(x, dtype=float).reshape(-1, 1)
-
-
-def _pos(x):
-    return np.maximum(np.asarray(x, dtype=float), 0.0)
+    """Per-region parameters ``<stem>_<key>`` as an array (subjects, regions)."""
+    return stack_regional(p, stem, REGION_KEYS)
 
 
 def drive(inputs: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:

@@ -73,7 +73,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroadapt.model.clock import HOURS_PER_DAY
+from neuroadapt.model.clock import HOURS_PER_DAY, stack_regional
+from neuroadapt.model.clock import column as _c
+from neuroadapt.model.clock import positive as _pos
 
 NAME = "white_matter"
 REGIONS: tuple[str, ...] = ("frontal white matter", "cingulum", "corpus callosum")
@@ -141,16 +143,8 @@ def uniform_hash(seed, subject, day, purpose: int) -> np.ndarray:
 
 
 def regional(p: dict[str, np.ndarray], stem: str) -> np.ndarray:
-    """Stack the per-tract parameters ``<stem>_<key>`` into an array (subjects, tracts)."""
-    return np.stack([np.asarray(p[f"{stem}_{k}"], dtype=float) for k in REGION_KEYS], axis=-1)
-
-
-def _c(x) -> np.ndarray:
-    return np.asarray(x, dtype=float).reshape(-1, 1)
-
-
-def _pos(x):
-    return np.maximum(np.asarray(x, dtype=float), 0.0)
+    """Per-region parameters ``<stem>_<key>`` as an array (subjects, regions)."""
+    return stack_regional(p, stem, REGION_KEYS)
 
 
 def drive(inputs: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
