@@ -24,17 +24,48 @@ from neuroadapt.report.html import References, methods_paragraph
 from neuroadapt.scenarios import load_scenario
 
 CALIBRATION = [
-    {"id": "pk_6mam_thalf_rook", "scale": "pk", "species": "human",
-     "quantity": "terminal half-life of 6-MAM", "literature": "21.8 min", "model": "21.8",
-     "unit": "min", "status": "input", "verdict": "pass", "note": "",
-     "source": "Rook 2006 Clin Pharmacokinet", "ref": "doi:10.2165/00003088-200645040-00005"},
-    {"id": "x_miss", "scale": "signalling", "species": "rat", "quantity": "something",
-     "literature": "4 fold", "model": "2", "unit": "fold", "status": "validation",
-     "verdict": "explained miss", "note": "one mechanism only", "source": "Yu 1988 JPET",
-     "ref": ""},
-    {"id": "x_conflict", "scale": "pk", "species": "human", "quantity": "heroin half-life",
-     "literature": "7.6 min", "model": "3", "unit": "min", "status": "conflict",
-     "verdict": "conflict", "note": "two sources disagree", "source": "Rook 2006", "ref": ""},
+    {
+        "id": "pk_6mam_thalf_rook",
+        "scale": "pk",
+        "species": "human",
+        "quantity": "terminal half-life of 6-MAM",
+        "literature": "21.8 min",
+        "model": "21.8",
+        "unit": "min",
+        "status": "input",
+        "verdict": "pass",
+        "note": "",
+        "source": "Rook 2006 Clin Pharmacokinet",
+        "ref": "doi:10.2165/00003088-200645040-00005",
+    },
+    {
+        "id": "x_miss",
+        "scale": "signalling",
+        "species": "rat",
+        "quantity": "something",
+        "literature": "4 fold",
+        "model": "2",
+        "unit": "fold",
+        "status": "validation",
+        "verdict": "explained miss",
+        "note": "one mechanism only",
+        "source": "Yu 1988 JPET",
+        "ref": "",
+    },
+    {
+        "id": "x_conflict",
+        "scale": "pk",
+        "species": "human",
+        "quantity": "heroin half-life",
+        "literature": "7.6 min",
+        "model": "3",
+        "unit": "min",
+        "status": "conflict",
+        "verdict": "conflict",
+        "note": "two sources disagree",
+        "source": "Rook 2006",
+        "ref": "",
+    },
 ]
 
 
@@ -48,8 +79,15 @@ def cohort(params):
     doses = [Dose(8.0 * i, "heroin", "iv", 20.0) for i in range(27)] + [
         Dose(9 * 24.0 + 6.0, "heroin", "iv", 80.0)
     ]
-    return simulate(params, doses, 10 * 24.0, 5, seed=3, variability=1.0,
-                    rescue=RescueRule(0.4, "im", 5.0, 40.0, 0.5))
+    return simulate(
+        params,
+        doses,
+        10 * 24.0,
+        5,
+        seed=3,
+        variability=1.0,
+        rescue=RescueRule(0.4, "im", 5.0, 40.0, 0.5),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +99,13 @@ def panels(params):
 def report(tmp_path_factory, params, cohort, panels):
     folder = tmp_path_factory.mktemp("report")
     path = build_report(
-        folder / "report.html", scenario=load_scenario("default"), cohort=cohort.dataset,
-        episodes=cohort.episodes, panels=panels, calibration=CALIBRATION, params=params,
+        folder / "report.html",
+        scenario=load_scenario("default"),
+        cohort=cohort.dataset,
+        episodes=cohort.episodes,
+        panels=panels,
+        calibration=CALIBRATION,
+        params=params,
         provenance={"command": "pytest"},
     )
     return path
@@ -123,19 +166,33 @@ def test_failed_write_leaves_no_temp_file(tmp_path, params, cohort, monkeypatch)
 
     monkeypatch.setattr(report_html.os, "replace", boom)
     with pytest.raises(OSError):
-        build_report(target, scenario=load_scenario("default"), cohort=cohort.dataset,
-                     episodes=cohort.episodes, panels={}, calibration=[], params=params,
-                     provenance={})
+        build_report(
+            target,
+            scenario=load_scenario("default"),
+            cohort=cohort.dataset,
+            episodes=cohort.episodes,
+            panels={},
+            calibration=[],
+            params=params,
+            provenance={},
+        )
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["out.html"]
 
 
 def test_missing_panels_and_foreign_parameters_are_flagged(tmp_path, params, cohort):
     other = params.with_values(ac_imax=params["ac_imax"] * 0.99)
-    path = build_report(tmp_path / "r.html", scenario=load_scenario("default"),
-                        cohort=cohort.dataset, episodes=pd.DataFrame(), panels={},
-                        calibration=[], params=other, provenance={"version": "x.y"},
-                        limitations=["cannot fly"])
+    path = build_report(
+        tmp_path / "r.html",
+        scenario=load_scenario("default"),
+        cohort=cohort.dataset,
+        episodes=pd.DataFrame(),
+        panels={},
+        calibration=[],
+        params=other,
+        provenance={"version": "x.y"},
+        limitations=["cannot fly"],
+    )
     html = path.read_text(encoding="utf-8")
     assert html.count("Not computed") == len(FIGURES)
     assert "was simulated with parameter set" in html
@@ -152,8 +209,9 @@ def test_references_deduplicate_and_separate_assumptions():
     assert c == ["A1", "2"] and d == ["2"]
     assert len(refs.entries()) == 2
     assert "Rook EJ et al." in str(refs.entries()[0][1])
-    assert refs.assumptions() == [("A1", "as in rats (Gottas A et al. 2013 Br J Pharmacol 170:546)",
-                                   "p1")]
+    assert refs.assumptions() == [
+        ("A1", "as in rats (Gottas A et al. 2013 Br J Pharmacol 170:546)", "p1")
+    ]
 
 
 def test_methods_paragraph_uses_the_parameters(params):
@@ -190,8 +248,9 @@ def test_diagrams_smoke_and_chronic_only_edges():
     acute_ax, chronic_ax = Figure().subplots(1, 2)
     draw_pathway(acute_ax, False)
     draw_pathway(chronic_ax, True)
-    arrows = [sum(isinstance(p, FancyArrowPatch) for p in ax.patches)
-              for ax in (acute_ax, chronic_ax)]
+    arrows = [
+        sum(isinstance(p, FancyArrowPatch) for p in ax.patches) for ax in (acute_ax, chronic_ax)
+    ]
     assert arrows == [sum(not e.chronic_only for e in SIGNALLING_PATHWAY), len(SIGNALLING_PATHWAY)]
 
 

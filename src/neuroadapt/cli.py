@@ -101,6 +101,7 @@ def run(
                 calibration=calibration,
                 params=outputs.params,
                 provenance=outputs.provenance,
+                controls=outputs.controls.result.dataset if outputs.controls else None,
             )
     console.print(
         f"wrote {out_dir}/ (results.nc, tables/, scenario.toml, provenance.json"

@@ -82,24 +82,44 @@ def _pathway_positions(edges: Sequence) -> dict[str, tuple[float, float]]:
     for n in nodes:
         if n in pos:
             continue
-        ys = [pos[m][1] for e in edges for m in (e.source, e.target)
-              if n in (e.source, e.target) and m != n and m in pos]
+        ys = [
+            pos[m][1]
+            for e in edges
+            for m in (e.source, e.target)
+            if n in (e.source, e.target) and m != n and m in pos
+        ]
         pos[n] = (side_x, float(np.mean(ys)) if ys else 0.0)
     return pos
 
 
-def _box(ax: Axes, xy: tuple[float, float], label: str, wrap: int, fontsize: float,
-         face: str = NODE_FACE, edge: str = "#404040", char_w: float = 0.085,
-         line_h: float = 0.2) -> tuple[float, float]:
+def _box(
+    ax: Axes,
+    xy: tuple[float, float],
+    label: str,
+    wrap: int,
+    fontsize: float,
+    face: str = NODE_FACE,
+    edge: str = "#404040",
+    char_w: float = 0.085,
+    line_h: float = 0.2,
+) -> tuple[float, float]:
     """Draw a rounded box with a wrapped label; return its (width, height) in data units."""
     lines = textwrap.wrap(label, wrap, break_long_words=False) or [label]
     w = char_w * fontsize / 9.0 * max(len(s) for s in lines) + 2.5 * char_w
     h = line_h * fontsize / 9.0 * len(lines) + 0.8 * line_h
-    ax.add_patch(FancyBboxPatch((xy[0] - w / 2, xy[1] - h / 2), w, h,
-                                boxstyle="round,pad=0.02,rounding_size=0.08",
-                                facecolor=face, edgecolor=edge, linewidth=1.0, zorder=2))
-    ax.text(xy[0], xy[1], "\n".join(lines), ha="center", va="center", fontsize=fontsize,
-            zorder=3)
+    ax.add_patch(
+        FancyBboxPatch(
+            (xy[0] - w / 2, xy[1] - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0.02,rounding_size=0.08",
+            facecolor=face,
+            edgecolor=edge,
+            linewidth=1.0,
+            zorder=2,
+        )
+    )
+    ax.text(xy[0], xy[1], "\n".join(lines), ha="center", va="center", fontsize=fontsize, zorder=3)
     return w, h
 
 
@@ -111,16 +131,37 @@ def _edge_point(c: np.ndarray, size: tuple[float, float], d: np.ndarray) -> np.n
     return c + d * min(tx, ty)
 
 
-def _arrow(ax: Axes, p0, s0, p1, s1, sign: int, color: str, style: str = "-",
-           rad: float = 0.0, lw: float = 1.6) -> tuple[np.ndarray, np.ndarray]:
+def _arrow(
+    ax: Axes,
+    p0,
+    s0,
+    p1,
+    s1,
+    sign: int,
+    color: str,
+    style: str = "-",
+    rad: float = 0.0,
+    lw: float = 1.6,
+) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(p0, float), np.asarray(p1, float)
     d = (b - a) / max(np.linalg.norm(b - a), 1e-12)
     start, end = _edge_point(a, s0, d), _edge_point(b, s1, -d)
     head = "-|>,head_length=0.5,head_width=0.25" if sign > 0 else "-[,widthB=0.9,lengthB=0.0"
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=head, mutation_scale=14, color=color,
-                                 linewidth=lw, linestyle=style, shrinkA=1,
-                                 shrinkB=1 if sign > 0 else 3,
-                                 connectionstyle=f"arc3,rad={rad}", zorder=1))
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle=head,
+            mutation_scale=14,
+            color=color,
+            linewidth=lw,
+            linestyle=style,
+            shrinkA=1,
+            shrinkB=1 if sign > 0 else 3,
+            connectionstyle=f"arc3,rad={rad}",
+            zorder=1,
+        )
+    )
     return start, end
 
 
@@ -152,15 +193,31 @@ def draw_pathway(
     sizes = {}
     for n in visible:
         is_chronic_node = all(e.chronic_only for e in edges if n in (e.source, e.target))
-        sizes[n] = _box(ax, pos[n], n, 15, 8.5,
-                        face="#fde0b2" if is_chronic_node else NODE_FACE)
+        sizes[n] = _box(ax, pos[n], n, 15, 8.5, face="#fde0b2" if is_chronic_node else NODE_FACE)
         if notes and n in notes:
-            ax.text(pos[n][0], pos[n][1] - sizes[n][1] / 2 - 0.08, notes[n], ha="center",
-                    va="top", fontsize=7.5, style="italic", color="#333333", zorder=3)
+            ax.text(
+                pos[n][0],
+                pos[n][1] - sizes[n][1] / 2 - 0.08,
+                notes[n],
+                ha="center",
+                va="top",
+                fontsize=7.5,
+                style="italic",
+                color="#333333",
+                zorder=3,
+            )
     for e in shown:
         color = CHRONIC if e.chronic_only else (ACTIVATE if e.sign > 0 else INHIBIT)
-        _arrow(ax, pos[e.source], sizes[e.source], pos[e.target], sizes[e.target], e.sign,
-               color, "--" if e.chronic_only else "-")
+        _arrow(
+            ax,
+            pos[e.source],
+            sizes[e.source],
+            pos[e.target],
+            sizes[e.target],
+            e.sign,
+            color,
+            "--" if e.chronic_only else "-",
+        )
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     ax.set_xlim(min(xs) - 1.3, max(xs) + 1.3)
@@ -181,8 +238,9 @@ def _legend(ax: Axes) -> None:
     ax.legend(handles=handles, loc="lower left", fontsize=7.5, frameon=False)
 
 
-def pathway_figure(edges: Sequence = SIGNALLING_PATHWAY,
-                   notes: Mapping[str, Mapping[str, str]] | None = None) -> Figure:
+def pathway_figure(
+    edges: Sequence = SIGNALLING_PATHWAY, notes: Mapping[str, Mapping[str, str]] | None = None
+) -> Figure:
     """Two panels, acute and chronic: mu-opioid receptor signalling under heroin exposure.
 
     Parameters
@@ -198,13 +256,15 @@ def pathway_figure(edges: Sequence = SIGNALLING_PATHWAY,
     draw_pathway(axes[0], False, edges, notes.get("acute"), "acute exposure")
     draw_pathway(axes[1], True, edges, notes.get("chronic"), "chronic exposure")
     _legend(axes[1])
-    fig.suptitle("mu-opioid receptor signalling under acute and chronic heroin exposure",
-                 fontsize=11)
+    fig.suptitle(
+        "mu-opioid receptor signalling under acute and chronic heroin exposure", fontsize=11
+    )
     return fig
 
 
-def structure_figure(modules: Sequence[Module] = MODULES,
-                     couplings: Sequence[Coupling] = COUPLINGS) -> Figure:
+def structure_figure(
+    modules: Sequence[Module] = MODULES, couplings: Sequence[Coupling] = COUPLINGS
+) -> Figure:
     """The model's modules (boxes with their states) and named couplings (labelled arrows)."""
     names = [m.name for m in modules]
     lay = layered_layout(names, [(c.source, c.target) for c in couplings], spacing=1.8)
@@ -214,8 +274,9 @@ def structure_figure(modules: Sequence[Module] = MODULES,
     sizes = {}
     for m in modules:
         label = m.title + (f" [{', '.join(m.states)}]" if m.states else "")
-        sizes[m.name] = _box(ax, pos[m.name], label, 18, 8.5, face="#deebf7", char_w=0.11,
-                             line_h=0.22)
+        sizes[m.name] = _box(
+            ax, pos[m.name], label, 18, 8.5, face="#deebf7", char_w=0.11, line_h=0.22
+        )
     top = max(p[1] + sizes[n][1] / 2 for n, p in pos.items())
     bottom = min(p[1] - sizes[n][1] / 2 for n, p in pos.items())
     level = top + 0.35
@@ -224,20 +285,30 @@ def structure_figure(modules: Sequence[Module] = MODULES,
         (x0, y0), (x1, y1) = pos[c.source], pos[c.target]
         label = "\n".join(textwrap.wrap(c.quantity, 20))
         if abs(lay[c.target][1] - lay[c.source][1]) <= 1:
-            start, end = _arrow(ax, (x0, y0), sizes[c.source], (x1, y1), sizes[c.target], +1,
-                                color, lw=1.3)
+            start, end = _arrow(
+                ax, (x0, y0), sizes[c.source], (x1, y1), sizes[c.target], +1, color, lw=1.3
+            )
             xm, ym = (start + end) / 2
         else:  # a coupling that skips a layer runs above the boxes, as an elbow
             xa, xb = x0 + sizes[c.source][0] / 4, x1 - sizes[c.target][0] / 4
             ya, yb = y0 + sizes[c.source][1] / 2, y1 + sizes[c.target][1] / 2
             ax.plot([xa, xa, xb], [ya, level, level], color=color, lw=1.3, zorder=1)
-            ax.add_patch(FancyArrowPatch((xb, level), (xb, yb), color=color, lw=1.3,
-                                         arrowstyle="-|>,head_length=0.5,head_width=0.25",
-                                         mutation_scale=14, shrinkA=0, shrinkB=1, zorder=1))
+            ax.add_patch(
+                FancyArrowPatch(
+                    (xb, level),
+                    (xb, yb),
+                    color=color,
+                    lw=1.3,
+                    arrowstyle="-|>,head_length=0.5,head_width=0.25",
+                    mutation_scale=14,
+                    shrinkA=0,
+                    shrinkB=1,
+                    zorder=1,
+                )
+            )
             xm, ym = (xa + xb) / 2, level
             level += 0.6
-        ax.text(xm, ym + 0.06, label, ha="center", va="bottom", fontsize=7, color=color,
-                zorder=3)
+        ax.text(xm, ym + 0.06, label, ha="center", va="bottom", fontsize=7, color=color, zorder=3)
     xs = [p[0] for p in pos.values()]
     ax.set_xlim(min(xs) - 1.6, max(xs) + 1.6)
     ax.set_ylim(bottom - 0.2, max(level - 0.2, top + 0.6))

@@ -59,11 +59,17 @@ def _nodata(ax: Axes, text: str = "not recorded") -> None:
 
 
 SHORT = {
-    "blood_heroin": "blood heroin", "blood_6mam": "blood 6-MAM", "blood_morphine": "blood morphine",
-    "brain_6mam": "brain 6-MAM (effect site)", "brain_morphine": "brain morphine (effect site)",
-    "agonist_occupancy": "agonist occupancy (CAR)", "activation": "MOR activation A",
-    "ventilation": "alveolar ventilation (x rest)", "pao2": "arterial PO2 (mmHg)",
-    "spo2": "SpO2 (fraction)", "effect_peak": "daily peak opioid effect",
+    "blood_heroin": "blood heroin",
+    "blood_6mam": "blood 6-MAM",
+    "blood_morphine": "blood morphine",
+    "brain_6mam": "brain 6-MAM (effect site)",
+    "brain_morphine": "brain morphine (effect site)",
+    "agonist_occupancy": "agonist occupancy (CAR)",
+    "activation": "MOR activation A",
+    "ventilation": "alveolar ventilation (x rest)",
+    "pao2": "arterial PO2 (mmHg)",
+    "spo2": "SpO2 (fraction)",
+    "effect_peak": "daily peak opioid effect",
     "withdrawal_peak": "daily peak withdrawal index",
 }
 
@@ -121,8 +127,13 @@ def cohort_figure(cohort: xr.Dataset, episodes: pd.DataFrame | None = None) -> F
         day = np.floor(episodes["start_h"].to_numpy(float) / 24.0)
         bins = np.arange(0, max(t.max(), day.max()) + 2)
         fatal = episodes["outcome"].to_numpy() == "fatal"
-        ax.hist([day[~fatal], day[fatal]], bins=bins, stacked=True, color=["#fdae61", "#d7191c"],
-                label=["survived", "fatal"])
+        ax.hist(
+            [day[~fatal], day[fatal]],
+            bins=bins,
+            stacked=True,
+            color=["#fdae61", "#d7191c"],
+            label=["survived", "fatal"],
+        )
         ax.legend(fontsize=7, frameon=False)
         ax.set_xlabel("day", fontsize=8)
     else:
@@ -156,12 +167,24 @@ def cohort_summary(cohort: xr.Dataset, episodes: pd.DataFrame) -> list[tuple[str
     n = int(cohort.sizes.get("subject", 0))
     days = float(np.nanmax(cohort["time"].values)) if cohort.sizes.get("time") else 0.0
     rows = [("subjects", str(n)), ("simulated time", f"{days:g} days")]
-    rows.append(("highest tolerance (1 + U) per subject",
-                 _spread(_per_subject(cohort, "tolerance_shift", "max"))))
-    rows.append(("peak withdrawal index per subject",
-                 _spread(_per_subject(cohort, "withdrawal_peak", "max"))))
-    rows.append(("lowest SpO2 per subject",
-                 _spread(100 * _per_subject(cohort, "spo2_min", "min"), "{:.0f}%")))
+    rows.append(
+        (
+            "highest tolerance (1 + U) per subject",
+            _spread(_per_subject(cohort, "tolerance_shift", "max")),
+        )
+    )
+    rows.append(
+        (
+            "peak withdrawal index per subject",
+            _spread(_per_subject(cohort, "withdrawal_peak", "max")),
+        )
+    )
+    rows.append(
+        (
+            "lowest SpO2 per subject",
+            _spread(100 * _per_subject(cohort, "spo2_min", "min"), "{:.0f}%"),
+        )
+    )
     ep = episodes if episodes is not None else pd.DataFrame()
     n_ep = len(ep)
     fatal = int((ep["outcome"] == "fatal").sum()) if n_ep else 0
@@ -169,17 +192,31 @@ def cohort_summary(cohort: xr.Dataset, episodes: pd.DataFrame) -> list[tuple[str
         deaths = int(np.isfinite(cohort["death_time"].values).sum())
     else:
         deaths = fatal
-    rows.append(("overdose episodes", f"{n_ep} in {ep['subject'].nunique() if n_ep else 0} "
-                 f"subjects ({n_ep - fatal} survived, {fatal} fatal)"))
+    rows.append(
+        (
+            "overdose episodes",
+            f"{n_ep} in {ep['subject'].nunique() if n_ep else 0} "
+            f"subjects ({n_ep - fatal} survived, {fatal} fatal)",
+        )
+    )
     rows.append(("deaths", f"{deaths} of {n} ({100 * deaths / max(n, 1):.1f}%)"))
     if n_ep and "naloxone_given" in ep:
         given = ep["naloxone_given"].astype(bool)
         saved = int((given & (ep["outcome"] != "fatal")).sum())
-        rows.append(("naloxone given", f"in {int(given.sum())} of {n_ep} episodes "
-                     f"({100 * given.mean():.0f}%)"))
-        rows.append(("rescued by naloxone", f"{saved} of {int(given.sum())} episodes with "
-                     f"naloxone survived ({100 * saved / max(int(given.sum()), 1):.0f}%); "
-                     f"{saved} of {n_ep} episodes overall ({100 * saved / n_ep:.0f}%)"))
+        rows.append(
+            (
+                "naloxone given",
+                f"in {int(given.sum())} of {n_ep} episodes ({100 * given.mean():.0f}%)",
+            )
+        )
+        rows.append(
+            (
+                "rescued by naloxone",
+                f"{saved} of {int(given.sum())} episodes with "
+                f"naloxone survived ({100 * saved / max(int(given.sum()), 1):.0f}%); "
+                f"{saved} of {n_ep} episodes overall ({100 * saved / n_ep:.0f}%)",
+            )
+        )
     return rows
 
 
@@ -189,20 +226,27 @@ def episode_table(episodes: pd.DataFrame) -> list[dict[str, str]]:
         return []
     out = []
     for (outcome, nlx), g in episodes.groupby(["outcome", "naloxone_given"], sort=True):
-        out.append({
-            "outcome": str(outcome), "naloxone": "yes" if nlx else "no", "n": str(len(g)),
-            "min_pao2": f"{g['min_pao2_mmhg'].median():.1f}",
-            "hypoxia": f"{g['hypoxia_minutes'].median():.1f}",
-            "severe": f"{g['severe_hypoxia_minutes'].median():.1f}",
-        })
+        out.append(
+            {
+                "outcome": str(outcome),
+                "naloxone": "yes" if nlx else "no",
+                "n": str(len(g)),
+                "min_pao2": f"{g['min_pao2_mmhg'].median():.1f}",
+                "hypoxia": f"{g['hypoxia_minutes'].median():.1f}",
+                "severe": f"{g['severe_hypoxia_minutes'].median():.1f}",
+            }
+        )
     return out
 
 
 # ----------------------------------------------------------------------- panels
 def pk_figure(ds: xr.Dataset) -> Figure:
     """Blood and brain concentrations after one dose by each route (log scale)."""
-    names = [v for v in ("blood_heroin", "blood_6mam", "blood_morphine", "brain_6mam",
-                         "brain_morphine") if v in ds]
+    names = [
+        v
+        for v in ("blood_heroin", "blood_6mam", "blood_morphine", "brain_6mam", "brain_morphine")
+        if v in ds
+    ]
     fig = Figure(figsize=(12, 6.4), layout="constrained")
     axes = fig.subplots(2, 3).ravel()
     t_min = ds["time"].values.astype(float)
@@ -210,8 +254,13 @@ def pk_figure(ds: xr.Dataset) -> Figure:
         _small(ax, SHORT.get(var, var))
         for k, route in enumerate(ds["route"].values):
             y = ds[var].sel(route=route).values.astype(float)
-            ax.plot(t_min, np.where(y > 0, y, np.nan), color=COLORS[k % len(COLORS)], lw=1.3,
-                    label=str(route))
+            ax.plot(
+                t_min,
+                np.where(y > 0, y, np.nan),
+                color=COLORS[k % len(COLORS)],
+                lw=1.3,
+                label=str(route),
+            )
         ax.set_xscale("log")
         ax.set_yscale("log")
         top = np.nanmax(ds[var].values) if np.isfinite(ds[var].values).any() else 1.0
@@ -219,7 +268,7 @@ def pk_figure(ds: xr.Dataset) -> Figure:
         ax.set_xlim(0.8, t_min.max())
         ax.set_xlabel("minutes after the dose (log scale)", fontsize=8)
         ax.set_ylabel("nM", fontsize=8)
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_axis_off()
     handles, labels = axes[0].get_legend_handles_labels()
     axes[-1].legend(handles, labels, title="route", loc="center", frameon=False)
@@ -234,8 +283,13 @@ def occupancy_figure(ds: xr.Dataset) -> Figure:
     for ax, var in zip(axes[:2], ("agonist_occupancy", "activation"), strict=True):
         _small(ax, SHORT.get(var, var))
         for k, route in enumerate(ds["route"].values):
-            ax.plot(t_h, ds[var].sel(route=route), color=COLORS[k % len(COLORS)], lw=1.3,
-                    label=str(route))
+            ax.plot(
+                t_h,
+                ds[var].sel(route=route),
+                color=COLORS[k % len(COLORS)],
+                lw=1.3,
+                label=str(route),
+            )
         ax.set_ylim(0, 1)
         ax.set_xlabel("hours after the dose", fontsize=8)
     axes[0].legend(fontsize=7, frameon=False, title="route", title_fontsize=7)
@@ -270,24 +324,36 @@ def camp_figure(ds: xr.Dataset, pathway=SIGNALLING_PATHWAY) -> Figure:
         notes = {"cAMP": f"simulated: {np.nanmin(camp):.2f}-{np.nanmax(camp):.2f} x naive"}
         if "withdrawal" in sub and np.nanmax(sub["withdrawal"].values) > 0:
             notes["withdrawal (overshoot)"] = f"peak index {np.nanmax(sub['withdrawal']):.2f}"
-        draw_pathway(fig.add_subplot(grid[row, 0]), str(exp) == "chronic", pathway, notes,
-                     f"{exp} exposure")
+        draw_pathway(
+            fig.add_subplot(grid[row, 0]), str(exp) == "chronic", pathway, notes, f"{exp} exposure"
+        )
         ax = fig.add_subplot(grid[row, 1], sharey=ref, sharex=ref)
         ref = ref or ax
         _small(ax, titles.get(str(exp), str(exp)))
-        for k, (var, lab) in enumerate((("camp", "cAMP (x naive drug-free)"),
-                                        ("opioid_effect", "opioid effect"),
-                                        ("withdrawal", "withdrawal index"),
-                                        ("tolerance_shift", "tolerance 1 + U"))):
+        for k, (var, lab) in enumerate(
+            (
+                ("camp", "cAMP (x naive drug-free)"),
+                ("opioid_effect", "opioid effect"),
+                ("withdrawal", "withdrawal index"),
+                ("tolerance_shift", "tolerance 1 + U"),
+            )
+        ):
             if var in sub:
-                ax.plot(t_h, sub[var], color=COLORS[k], lw=1.5, label=lab,
-                        ls=":" if var == "tolerance_shift" else "-")
+                ax.plot(
+                    t_h,
+                    sub[var],
+                    color=COLORS[k],
+                    lw=1.5,
+                    label=lab,
+                    ls=":" if var == "tolerance_shift" else "-",
+                )
         ax.axvline(0, color="k", lw=0.8, ls="--")
         ax.axhline(1, color="grey", lw=0.6)
         ax.set_xlabel("hours relative to the dose", fontsize=8)
         ax.legend(fontsize=7, frameon=False, loc="center right")
-    fig.suptitle("mu-opioid receptor signalling under acute and chronic heroin exposure",
-                 fontsize=11)
+    fig.suptitle(
+        "mu-opioid receptor signalling under acute and chronic heroin exposure", fontsize=11
+    )
     return fig
 
 
@@ -321,13 +387,21 @@ def withdrawal_figure(ds: xr.Dataset) -> Figure:
     fig = Figure(figsize=(12, 3.8), layout="constrained")
     axes = fig.subplots(1, 2)
     t = ds["time"].values
-    for ax, (lo, hi, title) in zip(axes, ((-1, 12, "first 12 h (minute resolution)"),
-                                          (0, t.max(), "7 days (hourly)")), strict=True):
+    for ax, (lo, hi, title) in zip(
+        axes,
+        ((-1, 12, "first 12 h (minute resolution)"), (0, t.max(), "7 days (hourly)")),
+        strict=True,
+    ):
         _small(ax, title)
         m = (t >= lo) & (t <= hi)
         for k, cond in enumerate(ds["condition"].values):
-            ax.plot(t[m], ds["withdrawal"].sel(condition=cond).values[m],
-                    color=COLORS[k], lw=1.5, label=str(cond))
+            ax.plot(
+                t[m],
+                ds["withdrawal"].sel(condition=cond).values[m],
+                color=COLORS[k],
+                lw=1.5,
+                label=str(cond),
+            )
         if "naloxone_time_h" in ds.attrs:
             ax.axvline(float(ds.attrs["naloxone_time_h"]), color=COLORS[1], ls=":", lw=1)
         ax.set_xlabel("hours after the last heroin dose", fontsize=8)
@@ -360,14 +434,13 @@ def overdose_figure(ds: xr.Dataset) -> Figure:
     for k, hist in enumerate(ds["history"].values):
         sub = ds.sel(history=hist)
         col = COLORS[k % len(COLORS)]
-        ax.plot(dose, sub["p_fatal"], color=col, lw=1.8, marker="o", ms=3.5,
-                label=f"{hist}: fatal")
+        ax.plot(dose, sub["p_fatal"], color=col, lw=1.8, marker="o", ms=3.5, label=f"{hist}: fatal")
         if "p_fatal_low" in sub:
-            ax.fill_between(dose, sub["p_fatal_low"], sub["p_fatal_high"], color=col, alpha=0.15,
-                            lw=0)
+            ax.fill_between(
+                dose, sub["p_fatal_low"], sub["p_fatal_high"], color=col, alpha=0.15, lw=0
+            )
         if "p_nonfatal" in sub:
-            ax.plot(dose, sub["p_nonfatal"], color=col, lw=1.1, ls="--",
-                    label=f"{hist}: non-fatal")
+            ax.plot(dose, sub["p_nonfatal"], color=col, lw=1.1, ls="--", label=f"{hist}: non-fatal")
     ax.set_xscale("log")
     ax.set_ylim(0, 1)
     ax.set_xlabel("single IV heroin dose (mg)")
@@ -382,7 +455,9 @@ FIGURES: dict[str, tuple[str, Callable[[xr.Dataset], Figure]]] = {
     "pk_by_route": ("Pharmacokinetics by route", pk_figure),
     "occupancy": ("Receptor occupancy and activation", occupancy_figure),
     "camp_acute_chronic": (
-        "mu-opioid receptor signalling under acute and chronic heroin exposure", camp_figure),
+        "mu-opioid receptor signalling under acute and chronic heroin exposure",
+        camp_figure,
+    ),
     "tolerance": ("Tolerance: build-up and loss", tolerance_figure),
     "withdrawal": ("Withdrawal: abrupt stop and naloxone", withdrawal_figure),
     "respiration": ("Respiration around a dose", respiration_figure),

@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 
 from neuroadapt import __version__
 from neuroadapt.parameters import ParameterSet
+from neuroadapt.report.brain import BRAIN_HEADINGS, brain_sections
 from neuroadapt.report.diagram import structure_figure
 from neuroadapt.report.figures import (
     FIGURES,
@@ -49,9 +50,11 @@ __all__ = [
 VERDICTS: tuple[str, ...] = ("pass", "miss", "explained miss", "conflict")
 
 DEFAULT_LIMITATIONS: tuple[str, ...] = (
-    "Only the pharmacokinetic, receptor, cAMP-signalling and respiratory scales exist so far: "
-    "no dopamine, glutamate, neuroinflammation, brain structure, cognition or behaviour; doses "
-    "are scripted, not chosen by the virtual person.",
+    "There is no behaviour module yet: doses are scripted, not chosen by the virtual person, "
+    "so craving, anhedonia and negative affect do not feed back on use.",
+    "The brain scales (dopamine, glutamate, neuroinflammation, affect, structure, white "
+    "matter, cognition) run on a daily clock driven by daily exposure integrals of the fast "
+    "layer; they exist only for runs recorded every day.",
     "Receptor binding is at equilibrium with the effect-site concentration (no explicit "
     "association and dissociation kinetics; buprenorphine's slow dissociation is an "
     "effect-site delay).",
@@ -60,7 +63,8 @@ DEFAULT_LIMITATIONS: tuple[str, ...] = (
     "physiological blood-brain barrier model.",
     "CO2 is quasi-steady (PaCO2 follows ventilation instantly); only PaO2 has a lag.",
     "Cardiac arrest is a threshold rule (PaO2 below a level for a fixed time), not a "
-    "cardiovascular model; hypoxic brain injury is not yet modelled.",
+    "cardiovascular model; hypoxic brain injury is an event rule driven by daily minutes of "
+    "hypoxia, not a model of cerebral perfusion.",
     "Tolerance is one mechanism (adenylyl-cyclase superactivation with two time constants); "
     "receptor desensitisation, internalisation and down-regulation are not modelled.",
     "Several parameters come from rats, dogs or cells and are used for humans where the "
@@ -70,10 +74,18 @@ DEFAULT_LIMITATIONS: tuple[str, ...] = (
 )
 
 SECTION_HEADINGS: tuple[str, ...] = (
-    "Summary", "Cohort results", "Model structure",
+    "Summary",
+    "Cohort results",
+    "Model structure",
     *(title for title, _ in FIGURES.values()),
-    "Methods", "Calibration against the literature", "What this model cannot do",
-    "Parameters", "References", "Assumptions", "Provenance",
+    *BRAIN_HEADINGS,
+    "Methods",
+    "Calibration against the literature",
+    "What this model cannot do",
+    "Parameters",
+    "References",
+    "Assumptions",
+    "Provenance",
 )
 
 
@@ -138,7 +150,7 @@ def _embedded(text: str) -> list[str]:
         for piece in _split_top(group):
             m = _CITE.search(piece)
             if m:
-                out.append(_strip_note(piece[m.start():]))
+                out.append(_strip_note(piece[m.start() :]))
     return out
 
 
@@ -234,15 +246,18 @@ class References:
 
     def assumptions(self) -> list[tuple[str, str, str]]:
         """``(label, assumption text, parameters or rows that rely on it)``."""
-        return [(f"A{i}", a[len("assumption"):].lstrip(" :"), ", ".join(self._users.get(a, [])))
-                for i, a in enumerate(self._assumptions, start=1)]
+        return [
+            (f"A{i}", a[len("assumption") :].lstrip(" :"), ", ".join(self._users.get(a, [])))
+            for i, a in enumerate(self._assumptions, start=1)
+        ]
 
 
 def _linkify(text: str) -> Markup:
     html = str(escape(text))
     for pattern, url in _LINKS:
-        html = pattern.sub(lambda m, u=url: f'<a href="{u.format(m.group(1))}">{m.group(0)}</a>',
-                           html)
+        html = pattern.sub(
+            lambda m, u=url: f'<a href="{u.format(m.group(1))}">{m.group(0)}</a>', html
+        )
     return Markup(html)
 
 
@@ -298,8 +313,9 @@ def _value_text(row: Mapping[str, Any], percent: bool) -> str:
     return f"{value:.3g} {unit}"
 
 
-def methods_paragraph(params: ParameterSet, refs: References, variability: float | None = None
-                      ) -> list[str]:
+def methods_paragraph(
+    params: ParameterSet, refs: References, variability: float | None = None
+) -> list[str]:
     """Sentences of the methods paragraph, built from the parameters used, with citations.
 
     Parameters
@@ -339,8 +355,11 @@ def methods_paragraph(params: ParameterSet, refs: References, variability: float
 
 # ------------------------------------------------------------------ rendering
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("neuroadapt.report", "templates"),
-                       autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
+    return Environment(
+        loader=PackageLoader("neuroadapt.report", "templates"),
+        autoescape=select_autoescape(["html"]),
+        keep_trailing_newline=True,
+    )
 
 
 def _fmt(x: Any) -> str:
@@ -359,57 +378,106 @@ def render_report(
     params: ParameterSet,
     provenance: Mapping[str, Any],
     limitations: Iterable[str] | None = None,
+    controls: xr.Dataset | None = None,
 ) -> str:
     """Render the report to an HTML string (see :func:`build_report`)."""
     refs = References()
     cohort_cfg = getattr(scenario, "cohort", None)
     methods = methods_paragraph(params, refs, getattr(cohort_cfg, "variability", None))
-    param_rows = [{**r, "value": _fmt(r["value"]), "cv": _fmt(r["cv"]),
-                   "fitted": "yes" if r["fitted"] else "no",
-                   "cite": refs.marker(str(r["source"]), str(r["name"]))}
-                  for r in params.to_rows()]
+    param_rows = [
+        {
+            **r,
+            "value": _fmt(r["value"]),
+            "cv": _fmt(r["cv"]),
+            "fitted": "yes" if r["fitted"] else "no",
+            "cite": refs.marker(str(r["source"]), str(r["name"])),
+        }
+        for r in params.to_rows()
+    ]
     cal_rows = []
     for row in calibration:
         src = ", ".join(str(row.get(k, "")).strip() for k in ("source", "ref") if row.get(k))
-        cal_rows.append({**{k: _fmt(v) for k, v in row.items()},
-                         "cite": refs.marker(src, str(row.get("id", ""))) if src else ""})
+        cal_rows.append(
+            {
+                **{k: _fmt(v) for k, v in row.items()},
+                "cite": refs.marker(src, str(row.get("id", ""))) if src else "",
+            }
+        )
     counts = Counter(str(r.get("verdict", "")) for r in calibration)
     verdict_counts = [(v, counts.get(v, 0)) for v in VERDICTS] + sorted(
-        (v, c) for v, c in counts.items() if v not in VERDICTS)
+        (v, c) for v, c in counts.items() if v not in VERDICTS
+    )
     status_counts = sorted(Counter(str(r.get("status", "")) for r in calibration).items())
     figures = []
     for name, (title, func) in FIGURES.items():
         ds = panels.get(name)
-        figures.append({
-            "id": name, "title": title,
-            "img": to_data_uri(func(ds)) if ds is not None else None,
-            "description": ds.attrs.get("description", "") if ds is not None else "",
-        })
+        figures.append(
+            {
+                "id": name,
+                "title": title,
+                "img": to_data_uri(func(ds)) if ds is not None else None,
+                "description": ds.attrs.get("description", "") if ds is not None else "",
+            }
+        )
+    names = list(FIGURES)
+    anchor = (
+        f"#s{names.index('camp_acute_chronic') + 4}"
+        if panels.get("camp_acute_chronic") is not None
+        else None
+    )
+    brain = brain_sections(
+        cohort,
+        controls,
+        calibration,
+        params,
+        cite=lambda src, user: refs.marker(src, user),
+        pathway_anchor=anchor,
+    )
+    for sec in brain:
+        for block in sec["blocks"]:
+            if block["kind"] == "html":
+                block["text"] = Markup(block["text"])
     warnings = []
     p_hash = params.hash()
     for label, ds in [("cohort", cohort), *panels.items()]:
         h = ds.attrs.get("parameter_hash")
         if h and h != p_hash:
             warnings.append(f"{label} was simulated with parameter set {h}, not {p_hash}.")
-    prov = {"version": provenance.get("version", __version__),
-            "date": provenance.get("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
-            "parameter hash": p_hash, **{k: _fmt(v) for k, v in provenance.items()
-                                         if k not in ("version", "date")}}
-    return _environment().get_template("report.html").render(
-        scenario=scenario, scenario_name=getattr(scenario, "name", str(scenario)),
-        description=getattr(scenario, "description", ""),
-        regimen=getattr(scenario, "regimen", ""),
-        subjects=int(cohort.sizes.get("subject", 0)),
-        seed=getattr(scenario, "seed", cohort.attrs.get("seed", "")),
-        species=params.species, provenance=prov, warnings=warnings,
-        summary=cohort_summary(cohort, episodes), episode_rows=episode_table(episodes),
-        cohort_img=to_data_uri(cohort_figure(cohort, episodes)),
-        structure_img=to_data_uri(structure_figure()), figures=figures,
-        methods=methods, calibration=cal_rows, verdict_counts=verdict_counts,
-        status_counts=status_counts,
-        limitations=list(DEFAULT_LIMITATIONS if limitations is None else limitations),
-        parameters=param_rows, references=refs.entries(), assumptions=refs.assumptions(),
-        headings=SECTION_HEADINGS,
+    prov = {
+        "version": provenance.get("version", __version__),
+        "date": provenance.get("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        "parameter hash": p_hash,
+        **{k: _fmt(v) for k, v in provenance.items() if k not in ("version", "date")},
+    }
+    return (
+        _environment()
+        .get_template("report.html")
+        .render(
+            scenario=scenario,
+            scenario_name=getattr(scenario, "name", str(scenario)),
+            description=getattr(scenario, "description", ""),
+            regimen=getattr(scenario, "regimen", ""),
+            subjects=int(cohort.sizes.get("subject", 0)),
+            seed=getattr(scenario, "seed", cohort.attrs.get("seed", "")),
+            species=params.species,
+            provenance=prov,
+            warnings=warnings,
+            summary=cohort_summary(cohort, episodes),
+            episode_rows=episode_table(episodes),
+            cohort_img=to_data_uri(cohort_figure(cohort, episodes)),
+            structure_img=to_data_uri(structure_figure()),
+            figures=figures,
+            brain=brain,
+            methods=methods,
+            calibration=cal_rows,
+            verdict_counts=verdict_counts,
+            status_counts=status_counts,
+            limitations=list(DEFAULT_LIMITATIONS if limitations is None else limitations),
+            parameters=param_rows,
+            references=refs.entries(),
+            assumptions=refs.assumptions(),
+            headings=SECTION_HEADINGS,
+        )
     )
 
 
@@ -424,6 +492,7 @@ def build_report(
     params: ParameterSet,
     provenance: Mapping[str, Any],
     limitations: Iterable[str] | None = None,
+    controls: xr.Dataset | None = None,
 ) -> Path:
     """Write the self-contained HTML report atomically.
 
@@ -434,7 +503,8 @@ def build_report(
     scenario
         The :class:`~neuroadapt.scenarios.Scenario` that was run.
     cohort
-        Engine dataset (dimensions ``subject`` x ``time`` in days).
+        Engine dataset (dimensions ``subject`` x ``time`` in days), with the brain-scale
+        variables (``<module>_<name>``) when the run integrated them.
     episodes
         Overdose episode table from the engine.
     panels
@@ -449,6 +519,9 @@ def build_report(
         Free key-value pairs (``version`` and ``date`` override the defaults).
     limitations
         Sentences for "What this model cannot do" (default :data:`DEFAULT_LIMITATIONS`).
+    controls
+        Dataset of the matched drug-free controls (same brain variables as ``cohort``),
+        or None; the brain sections then compare users with the matched-control value.
 
     Returns
     -------
@@ -456,9 +529,17 @@ def build_report(
         The written file.
     """
     path = Path(path)
-    html = render_report(scenario=scenario, cohort=cohort, episodes=episodes, panels=panels,
-                         calibration=calibration, params=params, provenance=provenance,
-                         limitations=limitations)
+    html = render_report(
+        scenario=scenario,
+        cohort=cohort,
+        episodes=episodes,
+        panels=panels,
+        calibration=calibration,
+        params=params,
+        provenance=provenance,
+        limitations=limitations,
+        controls=controls,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
