@@ -114,12 +114,19 @@ def _alive(ds: xr.Dataset) -> np.ndarray:
     return np.ones((ds.sizes["subject"], ds.sizes["time"]), dtype=bool)
 
 
-def _series(ds: xr.Dataset, var: str) -> np.ndarray:
-    """``subject x time [x region]`` float array, NaN where the subject is dead."""
-    da = ds[var]
+def _series(ds: xr.Dataset, var: str, times: slice | int | None = None) -> np.ndarray:
+    """``subject x time [x region]`` float array, NaN where the subject is dead.
+
+    ``times`` selects recorded times before anything is copied (an int keeps the time axis).
+    """
+    sel = slice(None) if times is None else times
+    if isinstance(sel, int):
+        sel = slice(sel, sel + 1)
+    sub = ds[[var, "alive"] if "alive" in ds else [var]].isel(time=sel)
+    da = sub[var]
     dims = ["subject", "time", *[d for d in da.dims if d not in ("subject", "time")]]
     x = da.transpose(*dims).values.astype(float)
-    mask = _alive(ds)
+    mask = _alive(sub)
     return np.where(mask.reshape(mask.shape + (1,) * (x.ndim - 2)), x, np.nan)
 
 
@@ -240,7 +247,7 @@ def effect_size(
 def _at(ds: xr.Dataset | None, var: str, day: float) -> np.ndarray | None:
     if ds is None or var not in ds:
         return None
-    return _series(ds, var)[:, _index(ds, day)]
+    return _series(ds, var, _index(ds, day))[:, 0]
 
 
 def region_effects(
@@ -506,12 +513,12 @@ def _trajectories(
         if var not in users:
             _nodata(ax)
             continue
-        x = _series(users, var)[:, s]
+        x = _series(users, var, s)
         _band(ax, t, x if k is None else x[..., k], COLORS[0], "users")
         if controls is not None and var in controls:
             sc = _stride(controls.sizes["time"])
             tc, _ = _time_axis(_times(controls)[sc])
-            xc = _series(controls, var)[:, sc]
+            xc = _series(controls, var, sc)
             _band(ax, tc, xc if k is None else xc[..., k], CONTROL_COLOR, "controls", band=False)
         if end is not None:
             ax.axvline(end / 365.25 if unit == "years" else end, color="k", ls=":", lw=0.9)
@@ -750,7 +757,7 @@ def recovery_curves(
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            mu = np.nanmean(_series(users, var)[:, i0:], axis=0)
+            mu = np.nanmean(_series(users, var, slice(i0, None)), axis=0)
             if controls is not None and var in controls:
                 mc = np.nanmean(_series(controls, var), axis=0)
                 mc = mc[[_index(controls, d) for d in t[i0:]]]

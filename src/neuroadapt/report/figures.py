@@ -110,7 +110,8 @@ def cohort_figure(cohort: xr.Dataset, episodes: pd.DataFrame | None = None) -> F
         ax.set_xlabel("day", fontsize=8)
         unit = cohort[var].attrs.get("units", "1")
         ax.set_ylabel("" if unit == "1" else unit, fontsize=8)
-    axes[0].legend(fontsize=7, frameon=False)
+    if axes[0].get_legend_handles_labels()[0]:
+        axes[0].legend(fontsize=7, frameon=False)
     ax = axes[4]
     _small(ax, "subjects alive")
     if "alive" in cohort:
