@@ -145,6 +145,16 @@ def test_cue_craving_incubates_early_and_fades_late():
     assert c[365 + 84] < c[365 + 14]
 
 
+def test_cue_craving_incubates_for_weeks_and_declines_over_months():
+    """Typical 2-year user: craving on abstinence days 14-30 >= 15 % above day 1, then falls."""
+    brain, _ = run_brain("human", human_use_doses(730), 730 + 180)
+    c = brain.glutamate_craving.values[0]
+    day1 = c[730 + 1]
+    assert np.all(c[730 + 14 : 730 + 31] >= 1.15 * day1)
+    assert c[730 + 60] < c[730 + 21]
+    assert c[730 + 180] < 0.6 * day1
+
+
 def test_one_daily_step_is_the_exact_exponential_solution():
     p = {k: np.array([v]) for k, v in load_parameters("human").values().items()}
     a = np.array([0.3])

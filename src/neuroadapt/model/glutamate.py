@@ -33,13 +33,18 @@ homeostasis, Kalivas 2009; LaLumiere & Kalivas 2008; Shen 2014]. The reach of
 spill-over grows steeply as uptake falls (exponent ``q`` > 1), which is why
 restoring GLT-1 alone blocks cue-induced seeking [Shen 2014]:
 
-    cue_glutamate = 1 + g_cue C (1 + I) (1 + g_xct X) / glt1^q                (5)
-    craving       = s / (s + s50),   s = cue_glutamate - 1                    (6)
+    cue_glutamate = 1 + s,   s = g_cue C (1 + g_xct X) / glt1^q               (5)
+    craving       = r / (r + s50),   r = s (1 + I)                            (6)
 
 ``cue_glutamate`` is 1 in a drug-naive (or yoked) subject: no cue-evoked rise.
-Incubation (4) makes craving grow over the first weeks of abstinence and the
-fading association (3) with recovering transporters (1)-(2) makes it fall
-late.
+Incubation ``I`` is a gain on the response to the released glutamate
+(assumption: postsynaptic, by analogy with the accumbal AMPA-receptor
+changes of incubated cocaine craving), so it raises craving (6) but not the
+presynaptic spill-over index (5) that feeds gray-matter loss. It builds over
+the first weeks of abstinence (``I_max`` of several-fold, as incubated
+cue-induced responding in rats) faster than the transporters (1)-(2)
+recover, so craving on abstinence days 14-30 is clearly above day 1; the
+fading association (3) and recovering transporters make it fall over months.
 
 Treatment inputs (optional, not daily drivers of the kernel)
 -------------------------------------------------------------
@@ -127,15 +132,16 @@ def observe(state, inputs, p):
     """Transporter levels, cue-evoked spill-over and craving, eqs. (5)-(6)."""
     glt1 = 1.0 - state["glt1_loss"]
     xct = 1.0 - state["xct_loss"]
-    release = p["cue_glutamate_gain"] * state["cue_association"] * (1.0 + state["incubation"])
+    release = p["cue_glutamate_gain"] * state["cue_association"]
     s = (
         release
         * (1.0 + p["xct_release_gain"] * state["xct_loss"])
         / glt1 ** p["spillover_exponent"]
     )
+    r = s * (1.0 + state["incubation"])
     return {
         "glt1": glt1,
         "xct": xct,
         "cue_glutamate": 1.0 + s,
-        "craving": s / (s + p["craving_s50"]),
+        "craving": r / (r + p["craving_s50"]),
     }
