@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuroadapt.model import structure, white_matter
+
 NAME = "cognition"
 #: Cognitive domains (the regional axis of this module).
 REGIONS: tuple[str, ...] = (
@@ -77,19 +79,9 @@ FA_MEMBERS: dict[str, tuple[str, ...]] = {
 }
 #: Domains affected acutely by intoxication and withdrawal.
 ACUTE_MEMBERS: tuple[str, ...] = tuple(d for d in REGIONS if d != "processing_speed")
-GM_KEYS: tuple[str, ...] = (
-    "pfc",
-    "acc",
-    "insula",
-    "temporal",
-    "nacc",
-    "fusiform",
-    "hippocampus",
-    "amygdala",
-    "putamen",
-    "precuneus",
-)
-FA_KEYS: tuple[str, ...] = ("frontal", "cingulum", "callosum")
+#: Region keys of the structure and white-matter modules, in their axis order.
+GM_KEYS: tuple[str, ...] = structure.REGION_KEYS
+FA_KEYS: tuple[str, ...] = white_matter.REGION_KEYS
 STATES: dict[str, tuple[str, float]] = {}
 INPUTS = ("gm_volume", "fa", "activation_mean", "withdrawal_mean")
 OUTPUTS = {

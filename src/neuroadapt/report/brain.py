@@ -44,6 +44,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from neuroadapt.model import structure
 from neuroadapt.report.figures import COLORS, _nodata, _small
 
 __all__ = [
@@ -289,18 +290,7 @@ class Finding:
     source: str
 
 
-_ALL_GM = (
-    "prefrontal cortex",
-    "anterior cingulate",
-    "insula",
-    "temporal cortex",
-    "nucleus accumbens",
-    "fusiform",
-    "hippocampus",
-    "amygdala",
-    "putamen",
-    "precuneus",
-)
+_ALL_GM = structure.REGIONS
 STRUCTURE_FINDINGS: tuple[Finding, ...] = (
     Finding(
         "str_gm_density_lower_lyoo",
