@@ -129,3 +129,17 @@ def test_params_scenarios_version():
     assert proc.returncode == 0 and "t_half_heroin" in proc.stdout
     assert "default" in cli("scenarios").stdout
     assert cli("--version").stdout.startswith("neuroadapt ")
+
+
+def test_export_sbml_writes_a_valid_model(tmp_path):
+    import libsbml
+
+    out = tmp_path / "model.xml"
+    proc = cli("export-sbml", "--out", str(out), "--scenario", "single-dose-routes")
+    assert proc.returncode == 0, proc.stderr
+    doc = libsbml.readSBMLFromFile(str(out))
+    assert doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR) == 0
+    model = doc.getModel()
+    ids = {model.getParameter(i).getId() for i in range(model.getNumParameters())}
+    assert {"u_fast", "u_slow", "pao2"} <= ids
+    assert cli("export-sbml", "--scenario", "nope").returncode == 2
