@@ -111,6 +111,11 @@ def test_bad_scenario_is_one_line_exit_2(case, tmp_path):
 
 def test_bad_options_exit_2(tmp_path):
     assert cli("run", "--subjects", "0").returncode == 2
+    a_file = tmp_path / "f.txt"
+    a_file.write_text("keep me")
+    proc = cli("run", "--subjects", "2", "--out", str(a_file))
+    assert proc.returncode == 2 and "--out" in proc.stderr and "Traceback" not in proc.stderr
+    assert a_file.read_text() == "keep me"
     assert cli("run", "no-such-scenario").returncode == 2
     assert cli("params", "--species", "dog").returncode == 2
 

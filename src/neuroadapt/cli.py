@@ -83,6 +83,8 @@ def run(
     except (ScenarioError, ValueError) as exc:
         raise UserError(str(exc).splitlines()[0]) from None
     out_dir = out or Path("results") / sc.name
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"option '--out' = '{out_dir}': exists and is not a directory")
     with _progress() as prog:
         task = prog.add_task(f"simulating {sc.cohort.subjects} subjects", total=sc.cohort.subjects)
         outputs = run_scenario(
