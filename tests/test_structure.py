@@ -6,8 +6,6 @@ follows mean MOR activation, so these tests do not depend on the real
 glutamate and inflammation modules.
 """
 
-import math
-import types
 
 import numpy as np
 import pytest
@@ -23,29 +21,8 @@ from neuroadapt.parameters import load_parameters
 
 
 def _neurochem():
-    """Test double for the glutamate and inflammation modules (exact 14-day follower)."""
-    mod = types.ModuleType("neurochem_double")
-    mod.NAME = "neurochem"
-    mod.STATES = {"x": ("1", 0.0)}
-    mod.INPUTS = ("activation_mean",)
-    mod.OUTPUTS = {k: ("1", k) for k in ("glt1", "cue_glutamate", "glial_activation", "cytokines")}
-    k = math.log(2.0) / 14.0
-
-    def step(s, inp, p, dt):
-        a = inp["activation_mean"]
-        return {"x": a + (s["x"] - a) * math.exp(-k * dt)}
-
-    def observe(s, inp, p):
-        x = s["x"]
-        return {
-            "glt1": 1 - 0.8 * x,
-            "cue_glutamate": 1 + 9.6 * x,
-            "glial_activation": 0.6 * x,
-            "cytokines": 1 + 0.64 * x,
-        }
-
-    mod.step, mod.observe = step, observe
-    return mod
+    """Test double for the glutamate and inflammation modules (the checks' stand-in)."""
+    return CS.standin_neurochemistry()
 
 
 MODULES = [_neurochem(), structure, white_matter, cognition]
