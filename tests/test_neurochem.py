@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from neuroadapt.engine.brain import check_modules, integrate
 from neuroadapt.engine.simulate import simulate
-from neuroadapt.evidence.calibration import is_true
+from neuroadapt.evidence.calibration import evaluate_checks, is_true
 from neuroadapt.evidence.checks_neurochem import (
     CHECKS,
     DAILY,
@@ -188,24 +188,7 @@ def test_one_daily_step_is_the_exact_exponential_solution():
 
 
 def _evaluate(checks):
-    targets = load_targets()
-    out = []
-    for chk in checks:
-        t = targets[chk.target_id]
-        try:
-            m = float(chk.evaluate())
-            ok = bool(chk.compare(m, t))
-        except Exception as exc:  # noqa: BLE001 - a failing probe is a miss with its reason
-            m, ok = math.nan, False
-            print(chk.target_id, exc)
-        if chk.status == "conflict" and not ok:
-            verdict = "conflict"
-        elif ok:
-            verdict = "pass"
-        else:
-            verdict = "explained miss" if chk.explained else "miss"
-        out.append((chk.target_id, m, verdict))
-    return out
+    return [(r.id, r.value, r.verdict) for r in evaluate_checks(tuple(checks))]
 
 
 def test_every_neurochemical_target_has_a_check():

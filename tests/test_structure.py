@@ -6,7 +6,6 @@ follows mean MOR activation, so these tests do not depend on the real
 glutamate and inflammation modules.
 """
 
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 
 from neuroadapt.engine.brain import check_modules, integrate
 from neuroadapt.evidence import checks_structure as CS
-from neuroadapt.evidence.calibration import is_true
+from neuroadapt.evidence.calibration import evaluate_checks, is_true
 from neuroadapt.evidence.targets import load_targets
 from neuroadapt.model import cognition, structure, white_matter
 from neuroadapt.parameters import load_parameters
@@ -203,23 +202,13 @@ def test_every_structure_target_has_a_check():
 
 @pytest.fixture(scope="module")
 def results():
-    targets = load_targets()
+    by_id = {c.target_id: c for c in CS.CHECKS}
     out = []
-    for chk in CS.CHECKS:
-        t = targets[chk.target_id]
-        try:
-            m = float(chk.evaluate())
-            ok = bool(chk.compare(m, t))
-        except Exception as exc:  # a probe that fails is a miss (as in calibration.evaluate)
-            m, ok = float("nan"), False
-            chk = chk.__class__(**{**chk.__dict__, "note": f"error: {exc}"})
-        if chk.status == "conflict" and not ok:
-            verdict = "conflict"
-        elif ok:
-            verdict = "pass"
-        else:
-            verdict = "explained miss" if chk.explained else "miss"
-        out.append((chk, m, verdict))
+    for r in evaluate_checks(CS.CHECKS):
+        chk = by_id[r.id]
+        if r.model.startswith("error"):  # a probe that fails is a miss (as in calibrate)
+            chk = chk.__class__(**{**chk.__dict__, "note": r.model})
+        out.append((chk, r.value, r.verdict))
     return out
 
 

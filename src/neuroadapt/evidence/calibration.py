@@ -72,10 +72,13 @@ class CalibrationResult:
     note: str
     source: str
     ref: str
+    value: float = math.nan
 
-    def as_dict(self) -> dict[str, str]:
-        """Plain dict (for JSON and the report)."""
-        return asdict(self)
+    def as_dict(self) -> dict[str, str | float | None]:
+        """Plain dict (for JSON and the report); a missing model value becomes ``None``."""
+        d = asdict(self)
+        d["value"] = None if math.isnan(self.value) else self.value
+        return d
 
 
 def within(rel: float) -> Callable[[float, Target], bool]:
@@ -736,18 +739,25 @@ def all_checks() -> tuple[Check, ...]:
 
 def evaluate(scales: tuple[str, ...] = COVERED_SCALES) -> list[CalibrationResult]:
     """Evaluate every check whose target belongs to ``scales``."""
+    return evaluate_checks(all_checks(), scales)
+
+
+def evaluate_checks(
+    checks: tuple[Check, ...], scales: tuple[str, ...] | None = None
+) -> list[CalibrationResult]:
+    """Evaluate the given checks (those of ``scales`` only, if given) against their targets."""
     targets = load_targets()
     out = []
-    for chk in all_checks():
+    for chk in checks:
         t = targets[chk.target_id]
-        if t.scale not in scales:
+        if scales is not None and t.scale not in scales:
             continue
         try:
             m = float(chk.evaluate())
             ok = bool(chk.compare(m, t))
             model_text = ("yes" if m else "no") if chk.compare is is_true else f"{m:.4g}"
         except Exception as exc:  # a probe that fails is a miss, reported with its reason
-            ok, model_text = False, f"error: {exc}"
+            m, ok, model_text = math.nan, False, f"error: {exc}"
         if chk.status == "conflict" and not ok:
             verdict = "conflict"
         elif ok:
@@ -769,6 +779,7 @@ def evaluate(scales: tuple[str, ...] = COVERED_SCALES) -> list[CalibrationResult
                 note=chk.note,
                 source=t.source,
                 ref=t.ref,
+                value=m,
             )
         )
     return out

@@ -29,6 +29,7 @@ import xarray as xr
 
 from neuroadapt.engine.simulate import Dose, EngineOptions, simulate, trajectory
 from neuroadapt.model import receptor
+from neuroadapt.model.pk import LIGANDS
 from neuroadapt.parameters import ParameterSet
 
 __all__ = ["HISTORY", "PANEL_NAMES", "History", "compute_panels", "wilson_interval"]
@@ -74,13 +75,9 @@ PANEL_NAMES: tuple[str, ...] = (
 )
 
 PK_ROUTES: tuple[str, ...] = ("iv", "smoked", "intranasal", "im", "oral")
-RECEPTOR_LIGANDS: tuple[str, ...] = (
-    "heroin",
-    "6mam",
-    "morphine",
-    "m6g",
-    "methadone",
-    "buprenorphine",
+#: Agonists drawn in the equilibrium occupancy panel (the model's ligands less antagonists).
+RECEPTOR_LIGANDS: tuple[str, ...] = tuple(
+    lig for lig in LIGANDS if lig not in ("naloxone", "naltrexone")
 )
 #: Engine variable -> (panel variable, units, long name) of the PK panel.
 PK_VARS: dict[str, tuple[str, str, str]] = {
