@@ -76,6 +76,7 @@ import numpy as np
 from neuroadapt.model.clock import HOURS_PER_DAY, stack_regional
 from neuroadapt.model.clock import column as _c
 from neuroadapt.model.clock import positive as _pos
+from neuroadapt.parameters.table import splitmix64
 
 NAME = "white_matter"
 REGIONS: tuple[str, ...] = ("frontal white matter", "cingulum", "corpus callosum")
@@ -113,16 +114,6 @@ OUTPUTS = {
 STREAM_TLE_ONSET, STREAM_TLE_STAGE, STREAM_LESION, STREAM_PALLIDAL = 1, 2, 3, 4
 STREAM_DPHL, STREAM_DPHL_DELAY = 5, 6
 
-_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-def _splitmix64(x: np.ndarray) -> np.ndarray:
-    x = (x + np.uint64(0x9E3779B97F4A7C15)) & _M64
-    x = ((x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _M64
-    x = ((x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _M64
-    return x ^ (x >> np.uint64(31))
-
-
 def uniform_hash(seed, subject, day, purpose: int) -> np.ndarray:
     """Uniform numbers in [0, 1) from a hash of (seed, subject, day, purpose).
 
@@ -136,9 +127,9 @@ def uniform_hash(seed, subject, day, purpose: int) -> np.ndarray:
     (True, True)
     """
     with np.errstate(over="ignore"):
-        h = _splitmix64(np.asarray(seed, dtype=np.uint64) + np.uint64(0))
+        h = splitmix64(np.asarray(seed, dtype=np.uint64) + np.uint64(0))
         for part in (subject, day, purpose):
-            h = _splitmix64(h ^ np.asarray(np.round(part), dtype=np.int64).astype(np.uint64))
+            h = splitmix64(h ^ np.asarray(np.round(part), dtype=np.int64).astype(np.uint64))
     return (h >> np.uint64(11)).astype(np.float64) / float(2**53)
 
 

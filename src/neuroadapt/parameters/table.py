@@ -95,7 +95,7 @@ class Parameter:
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
-def _splitmix64(x: np.ndarray) -> np.ndarray:
+def splitmix64(x: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser on uint64 arrays (a counter-based random stream)."""
     with np.errstate(over="ignore"):
         z = (x + np.uint64(0x9E3779B97F4A7C15)) & _MASK64
@@ -113,8 +113,8 @@ def standard_normal_stream(seed: int, subjects: np.ndarray, name: str) -> np.nda
     """
     key = np.uint64(zlib.crc32(name.encode()))
     with np.errstate(over="ignore"):
-        base = _splitmix64(np.uint64(seed) * np.uint64(0x100000001B3) ^ key)
-        x = _splitmix64(base ^ (np.asarray(subjects, dtype=np.uint64) * np.uint64(0x9E3779B1)))
+        base = splitmix64(np.uint64(seed) * np.uint64(0x100000001B3) ^ key)
+        x = splitmix64(base ^ (np.asarray(subjects, dtype=np.uint64) * np.uint64(0x9E3779B1)))
     u = ((x >> np.uint64(11)).astype(np.float64) + 0.5) / 9007199254740992.0
     return ndtri(u)
 
