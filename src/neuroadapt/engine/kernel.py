@@ -228,12 +228,7 @@ def _resp_ar(a_r, p):
 @njit(cache=True, inline="always")
 def _resp(car, u, p):
     """Quasi-steady relative ventilation and PaO2 at agonist occupancy ``car``, AC state ``u``."""
-    a_r = respiratory_activation(car, u, p[I_RHO])
-    v = relative_ventilation(a_r, p[I_WAKE], p[I_S], p[I_PW], p[I_PC])
-    if v < 1e-9:
-        v = 1e-9
-    po2 = pao2_steady(v, p[I_PACO2], p[I_FIO2], p[I_PB], p[I_PH2O], p[I_RQ], p[I_AA])
-    return v, po2
+    return _resp_ar(respiratory_activation(car, u, p[I_RHO]), p)
 
 
 @njit(cache=True)
