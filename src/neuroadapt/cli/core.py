@@ -1,50 +1,16 @@
-"""Command-line interface: thin subcommands over library calls.
-
-User errors (a bad scenario, an unknown name, a bad option value) print one
-line and exit with status 2; no traceback.
-"""
+"""The core subcommands: run, scenarios, params, calibrate, export-sbml."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from neuroadapt import __version__
-
-app = typer.Typer(
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    no_args_is_help=True,
-    help="neuroadapt: a laboratory for the neurological consequences of chronic heroin use.",
-)
-console = Console(stderr=True)
-out_console = Console()
-
-
-class UserError(Exception):
-    """An error in what the user asked for; printed as one line, exit status 2."""
-
-
-def _version(value: bool) -> None:
-    if value:
-        out_console.print(f"neuroadapt {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-) -> None:
-    """Simulate, calibrate and report."""
+from neuroadapt.cli.common import UserError, app, console, out_console
 
 
 def _load(scenario: str):
@@ -238,24 +204,3 @@ def export_sbml(
     except NotImplementedError as exc:
         raise UserError(f"scenario '{scenario}': {exc}") from None
     console.print(f"wrote {out}")
-
-
-def main() -> None:
-    """Entry point: run the app, turning user errors into one line and exit status 2."""
-    try:
-        app(standalone_mode=False)
-    except UserError as exc:
-        console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
-        sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        console.print("interrupted; finished chunks are kept in the output's .checkpoint/")
-        sys.exit(130)
-    except Exception as exc:  # usage errors of the command-line parser
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if type(exc).__name__ == "Abort":
-            sys.exit(1)
-        raise

@@ -1,0 +1,38 @@
+"""Command-line interface: thin subcommands over library calls.
+
+User errors (a bad scenario, an unknown name, a bad option value) print one
+line and exit with status 2; no traceback. Each group of subcommands lives in
+its own module and registers itself on :data:`neuroadapt.cli.common.app`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from neuroadapt.cli import core  # noqa: F401  (registers run, scenarios, params, ...)
+from neuroadapt.cli.common import UserError, app, console
+
+__all__ = ["app", "main", "UserError"]
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into one line and exit status 2."""
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        console.print("interrupted; finished chunks are kept in the output's .checkpoint/")
+        sys.exit(130)
+    except Exception as exc:  # usage errors of the command-line parser
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if type(exc).__name__ == "Abort":
+            sys.exit(1)
+        raise
