@@ -1,0 +1,254 @@
+"""Synthetic modulated gray-matter maps of a virtual cohort, in MNI space at 2 mm.
+
+For subject *s* and voxel *v* (template gray-matter probability ``G(v)``,
+atlas region ``r(v)``, the model's fractional regional change ``Δ_{s,r}``)::
+
+    M_s(v) = G(v) · (1 + Δ_{s,r(v)}) · exp(σ_a F_s(v) − σ_a²/2)
+                  · (1 + β_age (age_s − age_ref)) · (1 + β_f female_s)
+                  · (TIV_s / TIV_ref)^γ  +  σ_n G(v) ε_s(v)
+    map_s = K_8mm ∗ max(M_s, 0)
+
+``F_s`` is a unit-variance Gaussian random field (white noise smoothed to
+``anat_fwhm_mm``), ``ε_s`` white noise, ``K_8mm`` the final Gaussian kernel:
+atrophy enters before smoothing, as in a real VBM pipeline (segmentation,
+modulation, then smoothing). Every number comes from the ``img_*`` rows of the
+parameter table (see :func:`neuroadapt.imaging.parameters.imaging_parameters`).
+
+Each subject draws from its own random stream, keyed by the seed and the
+participant id, so a subject's map does not depend on which or how many other
+subjects are generated in the same call.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+from scipy.ndimage import gaussian_filter
+
+from neuroadapt.atomic import write_text, write_with
+from neuroadapt.imaging.atlases import TEMPLATE_INFO, gm_template, load_atlas, region_label_image
+from neuroadapt.imaging.parameters import imaging_parameters
+from neuroadapt.model.structure import REGIONS
+
+FWHM_TO_SIGMA = 1.0 / np.sqrt(8.0 * np.log(2.0))
+MAP_SUFFIX = "label-GM_desc-modulatedS8_probseg.nii.gz"
+
+
+def subject_rng(seed: int, participant_id: str, stream: str) -> np.random.Generator:
+    """Random generator of one subject and one purpose (independent of the cohort)."""
+    key = zlib.crc32(f"{participant_id}:{stream}".encode())
+    return np.random.default_rng([int(seed), key])
+
+
+def map_filename(participant_id: str) -> str:
+    """BIDS-derivatives file name of a subject's smoothed modulated GM map."""
+    return f"{participant_id}_space-{TEMPLATE_INFO['space']}_res-2_{MAP_SUFFIX}"
+
+
+def make_participants(
+    n_users: int,
+    n_controls: int,
+    seed: int = 0,
+    age_mean: float = 35.0,
+    age_sd: float = 8.0,
+    female_fraction: float = 0.3,
+    years_of_use: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """A participants table (BIDS columns) with ages, sexes and generated TIV.
+
+    Parameters
+    ----------
+    n_users, n_controls
+        Group sizes; users come first (``sub-001`` ...).
+    seed
+        Seed of the per-subject streams.
+    age_mean, age_sd, female_fraction
+        Cohort demographics.
+    years_of_use
+        Per-user years of use (default: 5 + 0.25 (age − 20), at least 1).
+    """
+    ids = [f"sub-{i + 1:03d}" for i in range(n_users + n_controls)]
+    rows = []
+    for i, pid in enumerate(ids):
+        rng = subject_rng(seed, pid, "demographics")
+        age = float(np.clip(age_mean + age_sd * rng.standard_normal(), 18, 80))
+        female = rng.random() < female_fraction
+        rows.append(
+            {
+                "participant_id": pid,
+                "group": "user" if i < n_users else "control",
+                "age": round(age, 2),
+                "sex": "F" if female else "M",
+            }
+        )
+    df = pd.DataFrame(rows)
+    if years_of_use is None:
+        years = np.maximum(1.0, 5.0 + 0.25 * (df["age"].to_numpy() - 20.0))
+    else:
+        years = np.zeros(len(df))
+        years[:n_users] = np.asarray(years_of_use, dtype=float)
+    df["years_of_use"] = np.where(df["group"] == "user", np.round(years, 2), 0.0)
+    df["tiv"] = generate_tiv(df, seed)
+    return df
+
+
+def generate_tiv(participants: pd.DataFrame, seed: int = 0) -> np.ndarray:
+    """Total intracranial volume (mL) per participant: normal within sex."""
+    p = imaging_parameters()
+    out = np.empty(len(participants))
+    pairs = zip(participants["participant_id"], participants["sex"], strict=True)
+    for i, (pid, sex) in enumerate(pairs):
+        rng = subject_rng(seed, str(pid), "tiv")
+        mean = p["tiv_female"] if str(sex).upper().startswith("F") else p["tiv_male"]
+        out[i] = round(mean + p["tiv_sd"] * rng.standard_normal(), 1)
+    return out
+
+
+def _unit_field(rng: np.random.Generator, shape: tuple, sigma_vox: float) -> np.ndarray:
+    noise = rng.standard_normal(shape, dtype=np.float32)
+    field = gaussian_filter(noise, sigma_vox, mode="constant")
+    delta = np.zeros((int(8 * sigma_vox) | 1,) * 3, dtype=np.float64)
+    delta[(delta.shape[0] // 2,) * 3] = 1.0
+    var = float((gaussian_filter(delta, sigma_vox, mode="constant") ** 2).sum())
+    return field / np.float32(np.sqrt(var))
+
+
+class MapSynthesizer:
+    """Generate smoothed, modulated GM maps from a regional change table.
+
+    Parameters
+    ----------
+    atlas
+        Atlas that carries the regional change (``"harvard_oxford"`` or ``"aal3"``).
+    seed
+        Seed of the per-subject streams.
+    overrides
+        Imaging parameter overrides (working units, names without ``img_``).
+    """
+
+    def __init__(self, atlas: str = "harvard_oxford", seed: int = 0, overrides: dict | None = None):
+        self.atlas = atlas
+        self.seed = int(seed)
+        self.params = imaging_parameters(overrides)
+        tpl = gm_template()
+        self.affine = tpl.affine.copy()
+        self.base = np.asarray(tpl.get_fdata(), dtype=np.float32)
+        self.regions = region_label_image(load_atlas(atlas), REGIONS)
+        vox = float(abs(self.affine[0, 0]))
+        self._sigma_anat = self.params["anat_fwhm_mm"] * FWHM_TO_SIGMA / vox
+        self._sigma_smooth = self.params["smoothing_fwhm_mm"] * FWHM_TO_SIGMA / vox
+
+    def subject_map(self, row: pd.Series, change: np.ndarray) -> np.ndarray:
+        """The smoothed modulated GM map of one participant (3-D float32).
+
+        Parameters
+        ----------
+        row
+            Participant row with ``participant_id``, ``age``, ``sex``, ``tiv``.
+        change
+            Fractional gray-matter change per region, in the order of ``REGIONS``.
+        """
+        p = self.params
+        pid = str(row["participant_id"])
+        change = np.asarray(change, dtype=np.float32)
+        if change.shape != (len(REGIONS),) or not np.all(np.isfinite(change)):
+            raise ValueError(f"{pid}: regional change must be {len(REGIONS)} finite numbers")
+        factor = np.concatenate([[np.float32(1.0)], 1.0 + change])[self.regions]
+        rng = subject_rng(self.seed, pid, "anatomy")
+        field = _unit_field(rng, self.base.shape, self._sigma_anat)
+        anat = np.exp(p["anat_sd"] * field - 0.5 * p["anat_sd"] ** 2)
+        female = str(row["sex"]).upper().startswith("F")
+        glob = (
+            (1.0 + p["age_slope"] * (float(row["age"]) - p["age_ref"]))
+            * (1.0 + (p["female_effect"] if female else 0.0))
+            * (float(row["tiv"]) / p["tiv_ref"]) ** p["tiv_exponent"]
+        )
+        noise = rng.standard_normal(self.base.shape, dtype=np.float32)
+        gm = self.base * (factor * anat * np.float32(glob) + np.float32(p["noise_sd"]) * noise)
+        np.maximum(gm, 0.0, out=gm)
+        return gaussian_filter(gm, self._sigma_smooth, mode="constant")
+
+    def maps(self, participants: pd.DataFrame, change: pd.DataFrame) -> Iterator[np.ndarray]:
+        """Yield each participant's map, in the table's order."""
+        table = _change_table(participants, change)
+        for _, row in participants.iterrows():
+            yield self.subject_map(row, table.loc[row["participant_id"]].to_numpy())
+
+
+def _change_table(participants: pd.DataFrame, change: pd.DataFrame) -> pd.DataFrame:
+    missing_cols = [r for r in REGIONS if r not in change.columns]
+    if missing_cols:
+        raise ValueError(f"change table lacks region columns: {', '.join(missing_cols)}")
+    table = change.copy()
+    if "participant_id" in table.columns:
+        table = table.set_index("participant_id")
+    table = table[list(REGIONS)].astype(float)
+    missing = [p for p in participants["participant_id"] if p not in table.index]
+    if missing:
+        raise ValueError(f"change table lacks participants: {', '.join(map(str, missing[:5]))}")
+    return table
+
+
+def save_nifti(path: str | Path, data: np.ndarray, affine: np.ndarray) -> Path:
+    """Write a NIfTI image atomically (gzip-compressed when the name ends in .gz)."""
+    img = nib.Nifti1Image(np.asarray(data, dtype=np.float32), affine)
+    img.header.set_xyzt_units("mm")
+    raw = img.to_bytes()
+    payload = gzip.compress(raw, compresslevel=3) if str(path).endswith(".gz") else raw
+    return write_with(path, lambda tmp: tmp.write_bytes(payload))
+
+
+def write_cohort(
+    out_dir: str | Path,
+    participants: pd.DataFrame,
+    change: pd.DataFrame,
+    seed: int = 0,
+    atlas: str = "harvard_oxford",
+    overrides: dict | None = None,
+    progress=None,
+) -> list[Path]:
+    """Generate and write a cohort as a BIDS-derivatives folder.
+
+    Writes ``dataset_description.json``, ``participants.tsv``,
+    ``ground_truth.tsv`` (the regional change used) and
+    ``sub-*/anat/sub-*_space-MNI152NLin2009aSym_res-2_label-GM_desc-modulatedS8_probseg.nii.gz``.
+
+    Returns
+    -------
+    list of Path
+        The map files, in the participants' order.
+    """
+    out = Path(out_dir)
+    synth = MapSynthesizer(atlas=atlas, seed=seed, overrides=overrides)
+    table = _change_table(participants, change)
+    paths = []
+    for i, (_, row) in enumerate(participants.iterrows()):
+        pid = str(row["participant_id"])
+        data = synth.subject_map(row, table.loc[pid].to_numpy())
+        path = out / pid / "anat" / map_filename(pid)
+        save_nifti(path, data, synth.affine)
+        paths.append(path)
+        if progress is not None:
+            progress(i + 1, len(participants))
+    description = {
+        "Name": "neuroadapt synthetic modulated gray-matter maps",
+        "BIDSVersion": "1.9.0",
+        "DatasetType": "derivative",
+        "GeneratedBy": [{"Name": "neuroadapt", "Description": "neuroadapt.imaging.synth"}],
+        "Template": TEMPLATE_INFO["space"],
+        "Atlas": atlas,
+        "Seed": int(seed),
+        "Parameters": synth.params,
+    }
+    write_text(out / "dataset_description.json", json.dumps(description, indent=2))
+    write_text(out / "participants.tsv", participants.to_csv(sep="\t", index=False))
+    truth = table.loc[participants["participant_id"]].reset_index()
+    write_text(out / "ground_truth.tsv", truth.to_csv(sep="\t", index=False))
+    return paths
