@@ -45,11 +45,13 @@ from neuroadapt.model.clock import HOURS_PER_DAY
 
 __all__ = [
     "COVARIATES",
+    "BrainClock",
     "DRIVERS",
     "HOURS_PER_DAY",
     "ModuleSpecError",
     "check_modules",
     "integrate",
+    "to_dataset",
 ]
 
 #: Daily drivers taken from the kernel's daily records.
@@ -101,6 +103,85 @@ def _initial(mod: ModuleType, p: dict[str, np.ndarray], n: int) -> dict[str, np.
     return out
 
 
+class BrainClock:
+    """The brain modules' states for a group of subjects, advanced one day at a time.
+
+    Parameters
+    ----------
+    modules
+        Brain modules in dependency order.
+    p
+        Per-subject parameter arrays.
+    covariates
+        Per-subject covariates (``COVARIATES``); ``age_years`` is the age at day 0.
+    """
+
+    def __init__(
+        self,
+        modules: Sequence[ModuleType],
+        p: dict[str, np.ndarray],
+        covariates: dict[str, np.ndarray],
+    ) -> None:
+        check_modules(modules)
+        self.modules = list(modules)
+        self.p = p
+        self.covariates = covariates
+        n = len(next(iter(covariates.values())))
+        self.states = {mod.NAME: _initial(mod, p, n) for mod in self.modules}
+
+    def advance(
+        self, drivers: dict[str, np.ndarray], day: float, dt_d: float | None
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Step every module by ``dt_d`` days (``None``: observe only) and observe day ``day``.
+
+        Returns every module's states and outputs keyed ``<module>_<name>``,
+        and the day's inputs (drivers, covariates and outputs by plain name).
+        """
+        inputs: dict[str, np.ndarray] = dict(drivers)
+        inputs.update(self.covariates)
+        inputs["age_years"] = self.covariates["age_years"] + day / 365.25
+        out: dict[str, np.ndarray] = {}
+        for mod in self.modules:
+            st = self.states[mod.NAME]
+            if dt_d is not None:
+                st = mod.step(st, inputs, self.p, dt_d)
+                self.states[mod.NAME] = st
+            outs = mod.observe(st, inputs, self.p)
+            inputs.update(outs)
+            for k, v in st.items():
+                out[f"{mod.NAME}_{k}"] = v
+            for k, v in outs.items():
+                out[f"{mod.NAME}_{k}"] = v
+        return out, inputs
+
+
+def to_dataset(
+    modules: Sequence[ModuleType],
+    records: dict[str, list[np.ndarray]],
+    subjects: np.ndarray,
+    time_d: np.ndarray,
+    dtype: type = np.float64,
+) -> xr.Dataset:
+    """Label recorded module states and outputs (lists over time) as a dataset."""
+    data = {}
+    coords_r: dict[str, list[str]] = {}
+    for mod in modules:
+        regions = getattr(mod, "REGIONS", None)
+        meta = {k: (u, f"{mod.NAME} state {k}") for k, (u, _) in mod.STATES.items()}
+        meta.update(mod.OUTPUTS)
+        for k, (unit, desc) in meta.items():
+            arr = np.stack(records[f"{mod.NAME}_{k}"], axis=1).astype(dtype, copy=False)
+            rdim = f"{mod.NAME}_region"
+            dims = ("subject", "time", rdim) if arr.ndim == 3 else ("subject", "time")
+            data[f"{mod.NAME}_{k}"] = xr.DataArray(
+                arr, dims=dims, attrs={"units": unit, "long_name": desc}
+            )
+        if regions:
+            coords_r[f"{mod.NAME}_region"] = list(regions)
+    coords = {"subject": subjects, "time": time_d, **coords_r}
+    return xr.Dataset(data, coords=coords)
+
+
 def integrate(
     modules: Sequence[ModuleType],
     daily: xr.Dataset,
@@ -129,39 +210,16 @@ def integrate(
         Every state and output of every module, named ``<module>_<name>``, with
         dims ``subject``, ``time`` (and ``region`` for regional modules).
     """
-    check_modules(modules)
-    n = daily.sizes["subject"]
+    clock = BrainClock(modules, p, covariates)
     n_t = daily.sizes["time"]
     drivers = {k: np.nan_to_num(daily[k].values.astype(float)) for k in DRIVERS if k in daily}
-    states = {mod.NAME: _initial(mod, p, n) for mod in modules}
     records: dict[str, list[np.ndarray]] = {}
     for d in range(n_t):
-        inputs: dict[str, np.ndarray] = {k: v[:, d] for k, v in drivers.items()}
-        inputs.update(covariates)
-        inputs["age_years"] = covariates["age_years"] + daily.time.values[d] / 365.25
-        for mod in modules:
-            st = states[mod.NAME]
-            if d > 0:
-                st = mod.step(st, inputs, p, dt_d)
-                states[mod.NAME] = st
-            outs = mod.observe(st, inputs, p)
-            inputs.update(outs)
-            for k, v in {**st, **outs}.items():
-                records.setdefault(f"{mod.NAME}_{k}", []).append(np.asarray(v, dtype=float))
-    data = {}
-    coords_r: dict[str, list[str]] = {}
-    for mod in modules:
-        regions = getattr(mod, "REGIONS", None)
-        meta = {k: (u, f"{mod.NAME} state {k}") for k, (u, _) in mod.STATES.items()}
-        meta.update(mod.OUTPUTS)
-        for k, (unit, desc) in meta.items():
-            arr = np.stack(records[f"{mod.NAME}_{k}"], axis=1)
-            rdim = f"{mod.NAME}_region"
-            dims = ("subject", "time", rdim) if arr.ndim == 3 else ("subject", "time")
-            data[f"{mod.NAME}_{k}"] = xr.DataArray(
-                arr, dims=dims, attrs={"units": unit, "long_name": desc}
-            )
-        if regions:
-            coords_r[f"{mod.NAME}_region"] = list(regions)
-    coords = {"subject": daily.subject.values, "time": daily.time.values, **coords_r}
-    return xr.Dataset(data, coords=coords)
+        out, _ = clock.advance(
+            {k: v[:, d] for k, v in drivers.items()},
+            float(daily.time.values[d]),
+            dt_d if d > 0 else None,
+        )
+        for k, v in out.items():
+            records.setdefault(k, []).append(np.asarray(v, dtype=float))
+    return to_dataset(modules, records, daily.subject.values, daily.time.values)

@@ -383,6 +383,7 @@ def run_chunk(
     out_death,
     out_final_x,
     out_final_u,
+    out_final_pao2,
 ):
     """Simulate a chunk of subjects; see module docstring. Outputs are written in place."""
     n_sub = lam.shape[0]
@@ -758,3 +759,4 @@ def run_chunk(
             out_final_x[i, m] = xs[m]
         out_final_u[i, 0] = uf
         out_final_u[i, 1] = us
+        out_final_pao2[i] = pao2

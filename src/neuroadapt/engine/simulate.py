@@ -413,6 +413,7 @@ def _run_prepared(
     out_death = np.full(n, np.nan)
     out_final_x = np.zeros((n, ns))
     out_final_u = np.zeros((n, 2))
+    out_final_pao2 = np.zeros(n)
     if rescue is not None:
         pair_idx = prep.pairs.index((rescue.drug, rescue.route))
         rescue_state = prep.pk.dose_state[(rescue.drug, rescue.route)]
@@ -464,6 +465,7 @@ def _run_prepared(
         out_death,
         out_final_x,
         out_final_u,
+        out_final_pao2,
     )
     out = {
         "rec": out_rec.astype(np.float32),

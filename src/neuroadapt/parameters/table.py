@@ -43,7 +43,8 @@ COLUMNS = (
     "source",
 )
 
-#: The internal unit system: the first unit whose dimensionality matches is used.
+#: The internal unit system: a unit listed here is kept; otherwise the first unit
+#: whose dimensionality matches is used (so body weights are in kg, drug amounts in mg).
 INTERNAL_UNITS: tuple[str, ...] = (
     "dimensionless",
     "h",
@@ -124,6 +125,8 @@ def _to_internal(value: float, unit: str, name: str) -> tuple[float, str]:
         q = ureg.Quantity(value, unit)
     except Exception as exc:  # pint raises several error types
         raise ParameterError(f"parameter '{name}': unit '{unit}' is not a pint unit") from exc
+    if unit in INTERNAL_UNITS:  # e.g. drug amounts in mg beside body weights in kg
+        return float(value), unit
     for target in INTERNAL_UNITS:
         if q.dimensionality == ureg.Quantity(1, target).dimensionality:
             return float(q.to(target).magnitude), target

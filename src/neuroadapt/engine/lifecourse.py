@@ -1,0 +1,519 @@
+"""Life courses: people who decide their own use, day by day, for years.
+
+Each day every subject's behaviour (``model.behaviour``) decides from the
+brain's state of the evening before whether and how much to use; the
+pharmacology kernel then runs that day from the carried PK, tolerance and
+PaO2 state (with overdose, rescue and death resolved inside the day); the
+day's exposure advances the brain modules (``engine.brain.BrainClock``).
+Escalation, lapses, relapses and overdoses after abstinence are outcomes,
+not inputs.
+
+Plan of a life course (:class:`LifePlan`): ``use_days`` of regular use from
+day 0; then subjects of the abstinence arm (drawn with probability
+``abstinent_fraction``) are held abstinent for ``detox_days`` (residential
+detoxification, prison) and then try to stay abstinent on their own until
+``use_days + follow_up_days``; the other subjects keep using.
+
+All random draws (arm, cues, lapses, purity, rescue) come from counter-based
+streams keyed by seed, global subject index and day, so results do not
+depend on chunking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.special import ndtri
+
+from neuroadapt.engine import kernel as K
+from neuroadapt.engine.brain import BrainClock, to_dataset
+from neuroadapt.engine.simulate import (
+    RECORD_META,
+    RescueRule,
+    _atomic_savez,
+    _chunk_key,
+    baseline_pao2,
+    prep_ev_state,
+    prepare,
+)
+from neuroadapt.model import behaviour as B
+from neuroadapt.parameters import ParameterSet
+from neuroadapt.parameters.table import splitmix64
+
+__all__ = ["LifeCourseResult", "LifePlan", "simulate_lifecourse", "uniform_stream"]
+
+#: Mode of subjects held abstinent (detoxification) and of drug-free controls.
+HELD, NEVER = 2, 3
+
+
+@dataclass(frozen=True)
+class LifePlan:
+    """Timeline of a life-course cohort (days) and how doses are taken."""
+
+    route: str = "iv"
+    start_dose_mg: float = 10.0
+    use_days: int = 3650
+    detox_days: int = 14
+    follow_up_days: int = 730
+    abstinent_fraction: float = 0.5
+    first_use_hour: float = 8.0
+    waking_hours: float = 16.0
+
+    @property
+    def days(self) -> int:
+        """Total simulated days."""
+        return self.use_days + self.follow_up_days
+
+
+@dataclass
+class LifeCourseResult:
+    """Recorded trajectories, per-subject outcomes and overdose episodes."""
+
+    dataset: xr.Dataset
+    subjects: pd.DataFrame
+    episodes: pd.DataFrame
+
+
+def uniform_stream(seed: int, ids: np.ndarray, counter, name: str) -> np.ndarray:
+    """Uniform draws in (0, 1), keyed by ``(seed, subject, counter, name)``.
+
+    ``counter`` (e.g. the day) is a number or an array aligned with ``ids``.
+    """
+    key = np.uint64(sum(ord(c) * 131**i for i, c in enumerate(name)) & ((1 << 63) - 1))
+    with np.errstate(over="ignore"):
+        base = splitmix64(np.uint64(seed) * np.uint64(0x100000001B3) ^ key)
+        c = np.asarray(counter, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03)
+        base = splitmix64(base ^ c)
+        x = splitmix64(base ^ (np.asarray(ids, dtype=np.uint64) * np.uint64(0x9E3779B1)))
+    return ((x >> np.uint64(11)) + 0.5) / 9007199254740992.0
+
+
+#: Fast-layer daily read-outs and how they are aggregated between records.
+_AGG = {
+    "activation_mean": "mean",
+    "activation_peak": "max",
+    "effect_peak": "max",
+    "withdrawal_mean": "mean",
+    "withdrawal_peak": "max",
+    "hypoxia_minutes": "sum",
+    "overdoses": "sum",
+    "uses": "sum",
+}
+_REC = {
+    "activation_mean": K.R_AMEAN,
+    "activation_peak": K.R_APEAK,
+    "effect_peak": K.R_EPEAK,
+    "withdrawal_mean": K.R_WMEAN,
+    "withdrawal_peak": K.R_WPEAK,
+    "hypoxia_minutes": K.R_HYPMIN,
+    "overdoses": K.R_OD,
+}
+_META = {
+    "uses": ("1", "doses taken since the previous record"),
+    "dose_mg": ("mg", "habitual dose per use at the record time"),
+    "mode": ("1", "0 using, 1 abstaining, 2 held abstinent (detoxification), 3 never used"),
+    "tolerance_shift": ("1", "fold right-shift of opioid effects (1 + U) at the record time"),
+    "alive": ("1", "1 while the subject is alive"),
+}
+
+
+def simulate_lifecourse(
+    params: ParameterSet,
+    plan: LifePlan,
+    subjects: int | np.ndarray,
+    covariates: dict[str, np.ndarray],
+    modules: Sequence[ModuleType],
+    drug_free: np.ndarray | None = None,
+    seed: int = 0,
+    variability: float = 1.0,
+    rescue: RescueRule | None = None,
+    record_every_d: int = 30,
+    chunk_size: int = 2000,
+    checkpoint_dir: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> LifeCourseResult:
+    """Simulate life courses of a cohort.
+
+    Parameters
+    ----------
+    params
+        Parameter set (human).
+    plan
+        Timeline and dosing habits.
+    subjects
+        Number of subjects or their global indices.
+    covariates
+        Per-subject covariates (``engine.brain.COVARIATES``), aligned with ``subjects``.
+    modules
+        Brain modules in dependency order (must include affect and glutamate).
+    drug_free
+        Per-subject flags of matched controls who never use (default: none).
+    seed, variability
+        Random streams and the scale on inter-individual variability.
+    rescue
+        Naloxone rescue rule, or ``None``.
+    record_every_d
+        Days between recorded points (the last day is always recorded).
+    chunk_size
+        Subjects simulated together.
+    checkpoint_dir
+        Directory for finished chunks (resume after interruption).
+    progress
+        Called with (subjects done, total).
+    """
+    subj = np.arange(subjects) if np.isscalar(subjects) else np.asarray(subjects, dtype=np.int64)
+    free = np.zeros(len(subj), bool) if drug_free is None else np.asarray(drug_free, bool)
+    rec_days = np.unique(np.r_[np.arange(0, plan.days + 1, record_every_d), plan.days])
+    key = _chunk_key(
+        {
+            "params": params.hash(),
+            "plan": asdict(plan),
+            "seed": seed,
+            "variability": variability,
+            "rescue": asdict(rescue) if rescue else None,
+            "record": record_every_d,
+            "modules": [m.NAME for m in modules],
+            "cov": {k: np.asarray(v).tolist() for k, v in covariates.items()},
+            "drug_free": free.tolist(),
+        }
+    )
+    ckpt = Path(checkpoint_dir) if checkpoint_dir else None
+    if ckpt:
+        ckpt.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for start in range(0, len(subj), chunk_size):
+        sl = slice(start, start + chunk_size)
+        ids = subj[sl]
+        path = ckpt / f"life-{key}-{int(ids[0]):07d}-{len(ids)}.npz" if ckpt else None
+        if path is not None and path.exists():
+            with np.load(path, allow_pickle=False) as f:
+                parts.append({k: f[k] for k in f.files})
+        else:
+            cov = {k: np.asarray(v)[sl] for k, v in covariates.items()}
+            parts.append(
+                _run_chunk(
+                    params, plan, ids, free[sl], cov, modules, seed, variability, rescue, rec_days
+                )
+            )
+            if path is not None:
+                _atomic_savez(path, **parts[-1])
+        if progress:
+            progress(min(start + chunk_size, len(subj)), len(subj))
+    merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return _label(merged, subj, rec_days, modules, plan)
+
+
+def _block_events(n_use, dose, plan, ids, day0, n_days, seed, p):
+    """Flat event arrays for ``n_days`` days: ``n_use`` doses a day spread over waking hours."""
+    per_day = np.repeat(n_use[:, None], n_days, axis=1)
+    total_per_subject = per_day.sum(1)
+    ev_end = np.cumsum(total_per_subject).astype(np.int64)
+    ev_start = ev_end - total_per_subject
+    owner = np.repeat(np.arange(len(ids)), total_per_subject)
+    rank = np.arange(len(owner)) - ev_start[owner]
+    n_o = np.maximum(n_use[owner], 1)
+    day = rank // n_o
+    k = rank % n_o
+    ev_time = day * 24.0 + plan.first_use_hour + k * (plan.waking_hours / n_o)
+    counter = (day0 + day) * 8 + k
+    z = ndtri(uniform_stream(seed, ids[owner], counter, "behaviour:purity"))
+    amount = dose[owner] * B.purity_factor(z, {"purity_cv": p["purity_cv"][owner]})
+    return ev_start.astype(np.int64), ev_end, ev_time, amount
+
+
+class _Pharmacology:
+    """The kernel's carried state for the drug-taking subjects of a chunk."""
+
+    def __init__(self, params, plan, ids, seed, variability, rescue):
+        self.pairs = [("heroin", plan.route)]
+        if rescue is not None and (rescue.drug, rescue.route) not in self.pairs:
+            self.pairs.append((rescue.drug, rescue.route))
+        self.prep = prepare(params, self.pairs, ids, seed, variability)
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.seed, self.rescue, self.plan = seed, rescue, plan
+        n = len(ids)
+        self.rule = K.quadrature_rule("standard")
+        if rescue is not None:
+            r_pair = self.pairs.index((rescue.drug, rescue.route))
+            self.r_state = self.prep.pk.dose_state[(rescue.drug, rescue.route)]
+            self.r_amount = np.ascontiguousarray(self.prep.dose_factor[:, r_pair] * rescue.dose_mg)
+        else:
+            self.r_state, self.r_amount = 0, np.zeros(n)
+        self.screen = max(62.0, (rescue.trigger_pao2_mmhg + 2.0) if rescue else 0.0)
+        self.x = np.zeros((n, self.prep.pk.n))
+        self.u = np.zeros((n, 2))
+        self.pao2 = baseline_pao2(self.prep.samples) * np.ones(n)
+        self.ev_state = int(prep_ev_state(self.prep, np.zeros(1, dtype=np.int64))[0])
+
+    def run(self, n_use, dose, day0, n_days, alive):
+        """Run ``n_days`` days; returns daily bins (n, n_days, N_REC), deaths (h) and episodes."""
+        n = len(self.ids)
+        ev_start, ev_end, ev_time, amount = _block_events(
+            n_use * alive, dose, self.plan, self.ids, day0, n_days, self.seed, self.prep.samples
+        )
+        m = len(ev_time)
+        rec_t = np.arange(n_days + 1) * 24.0
+        out_rec = np.empty((n, n_days + 1, K.N_REC))
+        out_epi = np.full((n, 16 * n_days, K.N_EPI), np.nan)
+        out_n_epi = np.zeros(n, dtype=np.int64)
+        out_death = np.full(n, np.nan)
+        new_x, new_u, new_pao2 = np.empty_like(self.x), np.empty_like(self.u), np.empty(n)
+        r = self.rescue
+        K.run_chunk(
+            self.ids,
+            np.int64(int(splitmix64(np.uint64(self.seed) ^ np.uint64(day0 + 1))) >> 2),
+            self.prep.lam,
+            self.prep.vmat,
+            self.prep.vinv,
+            self.prep.eff_rows,
+            self.prep.kd,
+            self.prep.tau,
+            self.prep.eps,
+            self.prep.pvec,
+            *self.rule,
+            ev_start,
+            ev_end,
+            ev_time,
+            np.full(m, self.ev_state, dtype=np.int64),
+            amount,
+            np.zeros(m, dtype=np.int64),
+            np.zeros(m, dtype=np.bool_),
+            np.zeros(m),
+            self.prep.dose_factor,
+            rec_t,
+            self.x,
+            self.u,
+            self.pao2,
+            r is not None,
+            np.int64(self.r_state),
+            self.r_amount,
+            (r.delay_min / 60.0) if r else 0.0,
+            r.trigger_pao2_mmhg if r else 0.0,
+            r.probability if r else 0.0,
+            self.screen,
+            30.0 / 3600.0,
+            out_epi.shape[1],
+            False,
+            out_rec,
+            np.zeros((n, 1, self.prep.pk.n)),
+            out_epi,
+            out_n_epi,
+            out_death,
+            new_x,
+            new_u,
+            new_pao2,
+        )
+        self.x, self.u, self.pao2 = new_x, new_u, new_pao2
+        out_n_epi[~alive] = 0  # the dead are only carried along
+        episodes = [
+            (int(self.ids[i]), day0 * 24.0 + out_epi[i, e, 0], *out_epi[i, e, 1:])
+            for i in np.flatnonzero(out_n_epi)
+            for e in range(int(out_n_epi[i]))
+        ]
+        died = alive & np.isfinite(out_death)
+        self.x[died | ~alive] = 0.0
+        return out_rec[:, 1:], np.where(died, out_death, np.nan), episodes
+
+    def tolerance(self):
+        """Fold right-shift 1 + U of every subject now."""
+        return 1.0 + self.u.sum(1)
+
+
+def _run_chunk(
+    params, plan, ids, drug_free, cov, modules, seed, variability, rescue, rec_days, block_days=28
+):
+    n = len(ids)
+    users = ~drug_free
+    pharm = _Pharmacology(params, plan, ids[users], seed, variability, rescue)
+    p = params.sample(ids, seed, variability)
+    p["subject_index"] = np.asarray(ids, dtype=np.int64)
+    p["stream_seed"] = np.full(n, seed)
+    clock = BrainClock(modules, p, cov)
+    nu = int(users.sum())
+    alive = np.ones(n, dtype=bool)
+    death = np.full(n, np.nan)
+    arm = (uniform_stream(seed, ids, 0, "behaviour:arm") < plan.abstinent_fraction) & users
+    mode = np.where(users, B.USING, NEVER)
+    n_use_reg = np.clip(np.rint(p["uses_per_day"]), 1, 8).astype(np.int64)
+    habit = np.where(users, plan.start_dose_mg, 0.0)
+    priming = np.zeros(n)
+    bits = np.zeros(n, dtype=np.uint64)
+    discharge = plan.use_days + plan.detox_days
+    first_lapse = np.full(n, np.nan)
+    relapse = np.full(n, np.nan)
+    episodes: list = []
+    acc = {k: np.zeros(n) for k in _AGG}
+    records: dict[str, list[np.ndarray]] = {}
+    out, inputs = clock.advance(_zero_drivers(n), 0.0, None)
+    _store(records, out, acc, mode, habit, np.ones(n), alive, 0)
+    rec_i = 1
+    day = 0
+    while day < plan.days:
+        # regular use before the abstinence arm starts needs no daily decision
+        n_days = min(block_days, plan.use_days - day) if day < plan.use_days else 1
+        if day == plan.use_days:
+            mode = np.where(arm, HELD, mode)
+        if day == discharge:
+            mode = np.where(mode == HELD, B.ABSTAINING, mode)
+        # ---- decide (from the state of the evening before) ----
+        tol = np.ones(n)
+        tol[users] = pharm.tolerance()
+        habit = np.where(
+            (mode == B.USING) & users, B.regular_dose(plan.start_dose_mg, tol, p), habit
+        )
+        cue = uniform_stream(seed, ids, day, "behaviour:cue") < p["cue_probability"]
+        drive = B.lapse_drive(inputs["craving"], cue, inputs["negative_affect"], priming, p)
+        lapse = (
+            (mode == B.ABSTAINING)
+            & users
+            & (uniform_stream(seed, ids, day, "behaviour:lapse") < B.lapse_probability(drive, p))
+        )
+        n_use = np.where(mode == B.USING, n_use_reg, lapse.astype(np.int64)) * alive * users
+        dose = np.where(mode == B.USING, habit, habit * p["lapse_dose_fraction"])
+        # ---- pharmacology of the block ----
+        bins = np.zeros((n, n_days, K.N_REC))
+        died_h = np.full(n, np.nan)
+        if nu:
+            b_u, d_u, eps = pharm.run(n_use[users], dose[users], day, n_days, alive[users])
+            bins[users] = b_u
+            died_h[users] = d_u
+            episodes.extend(eps)
+        # ---- behaviour bookkeeping (blocks of regular use have no abstinent subjects) ----
+        used = n_use > 0
+        bits = ((bits << np.uint64(1)) | used.astype(np.uint64)) & np.uint64((1 << 62) - 1)
+        first_lapse = np.where(lapse & np.isnan(first_lapse), day, first_lapse)
+        back = (mode == B.ABSTAINING) & users & B.relapsed(bits, p)
+        relapse = np.where(back & np.isnan(relapse), day, relapse)
+        mode = np.where(back, B.USING, mode)
+        priming = B.step_priming(priming, used, p)
+        # ---- brain, day by day ----
+        dead_now = np.isfinite(died_h)
+        for j in range(n_days):
+            d_abs = day + j
+            dies_today = dead_now & (died_h >= j * 24.0) & (died_h < (j + 1) * 24.0)
+            death = np.where(dies_today, d_abs + (died_h - j * 24.0) / 24.0, death)
+            alive &= ~dies_today
+            drivers = {k: np.nan_to_num(bins[:, j, c]) for k, c in _REC.items()}
+            for k in _ALIVE_ONLY:
+                drivers[k] = np.where(alive, drivers[k], 0.0)
+            drivers["alive"] = alive.astype(float)
+            tol_j = np.ones(n)
+            tol_j[users] = 1.0 + np.nan_to_num(bins[users, j, K.R_UF] + bins[users, j, K.R_US])
+            drivers["tolerance_shift"] = tol_j
+            out, inputs = clock.advance(drivers, d_abs + 1.0, 1.0)
+            for k, how in _AGG.items():
+                v = n_use.astype(float) if k == "uses" else drivers[k]
+                acc[k] = np.maximum(acc[k], v) if how == "max" else acc[k] + v
+            if rec_i < len(rec_days) and d_abs + 1 == rec_days[rec_i]:
+                span = rec_days[rec_i] - rec_days[rec_i - 1]
+                _store(records, out, acc, mode, habit, tol_j, alive, span)
+                rec_i += 1
+        day += n_days
+    result = {f"rec_{k}": np.stack(v, axis=1).astype(np.float32) for k, v in records.items()}
+    ep = np.array(episodes, dtype=float).reshape(-1, 1 + K.N_EPI)
+    result.update(
+        {
+            "arm": np.where(users, arm.astype(np.int8), 2).astype(np.int8),
+            "death_time": death,
+            "first_lapse": first_lapse,
+            "relapse": relapse,
+            "final_habit": habit,
+            "episodes": ep,
+        }
+    )
+    return result
+
+
+_ALIVE_ONLY = (
+    "activation_mean",
+    "activation_peak",
+    "effect_peak",
+    "withdrawal_mean",
+    "withdrawal_peak",
+)
+
+
+def _zero_drivers(n: int) -> dict[str, np.ndarray]:
+    d = {k: np.zeros(n) for k in _REC}
+    d["alive"] = np.ones(n)
+    d["tolerance_shift"] = np.ones(n)
+    return d
+
+
+def _store(records, out, acc, mode, habit, tol, alive, span):
+    for k, v in out.items():
+        records.setdefault(k, []).append(np.asarray(v, dtype=np.float32))
+    for k, how in _AGG.items():
+        val = acc[k] / span if (how == "mean" and span) else acc[k]
+        records.setdefault(f"fast_{k}", []).append(val.astype(np.float32))
+        acc[k] = np.zeros_like(acc[k])
+    records.setdefault("fast_mode", []).append(mode.astype(np.float32))
+    records.setdefault("fast_dose_mg", []).append(habit.astype(np.float32))
+    records.setdefault("fast_tolerance_shift", []).append(tol.astype(np.float32))
+    records.setdefault("fast_alive", []).append(alive.astype(np.float32))
+
+
+def _label(merged, subj, rec_days, modules, plan) -> LifeCourseResult:
+    recs = {k[4:]: merged[k] for k in merged if k.startswith("rec_")}
+    brain_recs = {
+        k: [recs[k][:, t] for t in range(recs[k].shape[1])]
+        for k in recs
+        if not k.startswith("fast_")
+    }
+    ds = to_dataset(modules, brain_recs, subj, rec_days.astype(float), dtype=np.float32)
+    for k in (*_AGG, "mode", "dose_mg", "tolerance_shift", "alive"):
+        unit, desc = _META.get(k) or RECORD_META[k]
+        ds[k] = xr.DataArray(
+            recs[f"fast_{k}"], dims=("subject", "time"), attrs={"units": unit, "long_name": desc}
+        )
+    ds["time"].attrs.update({"units": "d", "long_name": "time since the start of use"})
+    ds["death_time"] = xr.DataArray(
+        merged["death_time"],
+        dims=("subject",),
+        attrs={"units": "d", "long_name": "time of fatal overdose"},
+    )
+    ds["arm"] = xr.DataArray(
+        np.array(["continued use", "abstinence", "control"])[merged["arm"].astype(np.int64)],
+        dims=("subject",),
+        attrs={"long_name": "arm after the use period"},
+    )
+    ds.attrs.update({"lifecourse_plan": str(asdict(plan))})
+    subjects = pd.DataFrame(
+        {
+            "subject": subj,
+            "arm": ds["arm"].values,
+            "death_time_d": merged["death_time"],
+            "first_lapse_d": merged["first_lapse"],
+            "relapse_d": merged["relapse"],
+            "habitual_dose_mg": merged["final_habit"],
+        }
+    )
+    cols = [
+        "subject",
+        "start_h",
+        "min_pao2_mmhg",
+        "hypoxia_minutes",
+        "severe_hypoxia_minutes",
+        "outcome",
+        "naloxone_given",
+    ]
+    ep = merged["episodes"]
+    episodes = pd.DataFrame(
+        {
+            "subject": ep[:, 0].astype(np.int64),
+            "start_h": ep[:, 1],
+            "min_pao2_mmhg": ep[:, 2],
+            "hypoxia_minutes": ep[:, 3],
+            "severe_hypoxia_minutes": ep[:, 4],
+            "outcome": np.where(ep[:, 5] == K.OUTCOME_FATAL, "fatal", "survived"),
+            "naloxone_given": ep[:, 6] > 0,
+        },
+        columns=cols,
+    )
+    return LifeCourseResult(dataset=ds, subjects=subjects, episodes=episodes)

@@ -1,0 +1,131 @@
+"""Behaviour of virtual people: when they use, how much, and lapse versus relapse.
+
+A person is either *using* (regular, daily use) or *abstaining* (trying not
+to use, e.g. after detoxification or release). Decisions are taken once a
+day from the brain's state the evening before; nothing about escalation,
+relapse or overdose is scheduled.
+
+Regular use: dose titrated to effect
+------------------------------------
+A regular user takes ``n_use`` doses a day. Tolerance is a right-shift of
+the concentration-effect relation by the factor ``T = 1 + U`` (the
+signalling module's AC superactivation), so the dose that gives the effect
+the user is used to grows with ``T``. Users titrate partly to effect and
+are capped by what they can obtain [Smyth 2010 reports intake in
+"quarters"/day rising with dependence; Strang 2003]:
+
+    D_habit = min(D_0 T^gamma, D_max)                                          (1)
+
+Each dose differs from the intended one by the purity of what was bought
+(lognormal, mean 1, coefficient of variation ``cv_purity``):
+
+    D = D_habit exp(sigma z - sigma^2 / 2),  sigma^2 = ln(1 + cv_purity^2)     (2)
+
+Escalation therefore follows tolerance; overdoses during regular use follow
+unusually pure doses.
+
+Abstaining: lapses from craving, negative affect and priming
+------------------------------------------------------------
+On an abstinent day the urge to use combines independent sources as
+probabilities (as the affect module does): cue-induced craving ``C`` on days
+the person meets drug cues (probability ``q_cue``), negative affect ``N``
+(withdrawal, hedonic deficit, stress) and drug priming ``P`` after a recent
+use [de Wit & Stewart 1981; Shaham 2003 for the reinstatement triad of
+cue, stress and prime]:
+
+    drive = 1 - (1 - w_C C cue)(1 - w_N N)(1 - w_P P)                         (3)
+
+The day's lapse hazard is a Hill function of the drive, and the lapse
+probability follows from it:
+
+    h = h_max drive^n / (drive^n + drive_50^n),   Pr(lapse) = 1 - exp(-h)       (4)
+
+A lapse is one use of ``f_lapse D_habit``: the dose the person was used to,
+now taken without the tolerance that made it safe (overdose after
+abstinence, Strang 2003; Binswanger 2007). Priming jumps to 1 on a use day
+and decays with half-time ``t_prime``. A *relapse* is a return to regular
+use: at least ``k_relapse`` use days within the last ``window`` days
+(Smyth 2010: "return to daily use"); the person then uses regularly again.
+
+References
+----------
+Smyth BP et al. 2010 Ir Med J 103:176-179, PMID:20669601.
+Strang J et al. 2003 BMJ 326:959-960, doi:10.1136/bmj.326.7396.959.
+Binswanger IA et al. 2007 N Engl J Med 356:157-165, PMID:17215533.
+de Wit H & Stewart J 1981 Psychopharmacology 75:134-143.
+Shaham Y et al. 2003 Psychopharmacology 168:3-20.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuroadapt.model.clock import HOURS_PER_DAY, rate_per_day
+
+__all__ = [
+    "ABSTAINING",
+    "USING",
+    "lapse_drive",
+    "lapse_probability",
+    "purity_factor",
+    "regular_dose",
+    "relapsed",
+    "step_priming",
+    "use_count",
+]
+
+#: Behavioural modes.
+USING, ABSTAINING = 0, 1
+
+
+def regular_dose(d0: np.ndarray, tolerance: np.ndarray, p: dict) -> np.ndarray:
+    """Habitual dose of a regular user (mg), eq. (1)."""
+    t = np.maximum(np.nan_to_num(tolerance, nan=1.0), 1.0)
+    return np.minimum(d0 * t ** p["dose_escalation_exponent"], p["dose_max"])
+
+
+def purity_factor(z: np.ndarray, p: dict) -> np.ndarray:
+    """Lognormal purity factor with mean 1 from standard normal draws ``z``, eq. (2)."""
+    s2 = np.log1p(np.asarray(p["purity_cv"]) ** 2)
+    return np.exp(np.sqrt(s2) * z - 0.5 * s2)
+
+
+def lapse_drive(craving, cue, negative_affect, priming, p: dict) -> np.ndarray:
+    """Urge to use on an abstinent day in [0, 1], eq. (3)."""
+    return 1.0 - (
+        (1.0 - p["lapse_weight_craving"] * np.clip(craving, 0, 1) * cue)
+        * (1.0 - p["lapse_weight_affect"] * np.clip(negative_affect, 0, 1))
+        * (1.0 - p["lapse_weight_prime"] * np.clip(priming, 0, 1))
+    )
+
+
+def lapse_probability(drive: np.ndarray, p: dict) -> np.ndarray:
+    """Probability of using on an abstinent day, eq. (4)."""
+    n = p["lapse_hill"]
+    dn = np.maximum(drive, 0.0) ** n
+    # the table holds rates per hour; the decision is daily
+    h = p["lapse_hazard_max"] * HOURS_PER_DAY * dn / (dn + p["lapse_drive_d50"] ** n)
+    return -np.expm1(-h)
+
+
+def step_priming(priming: np.ndarray, used: np.ndarray, p: dict, dt_d: float = 1.0):
+    """Priming after a day: 1 after a use day, otherwise exponential decay."""
+    decayed = priming * np.exp(-rate_per_day(p["t_half_priming"]) * dt_d)
+    return np.where(used, 1.0, decayed)
+
+
+def use_count(bits: np.ndarray, n_bits: int = 63) -> np.ndarray:
+    """Number of use days in the last ``n_bits`` days of a bit history (bit 0 = today)."""
+    b = np.asarray(bits, dtype=np.uint64)
+    count = np.zeros(b.shape, dtype=np.int64)
+    for k in range(int(n_bits)):
+        count += ((b >> np.uint64(k)) & np.uint64(1)).astype(np.int64)
+    return count
+
+
+def relapsed(bits: np.ndarray, p: dict) -> np.ndarray:
+    """Return to regular use: at least ``relapse_use_days`` use days in the window."""
+    window = np.asarray(p["relapse_window"]).astype(np.int64)
+    mask = (np.uint64(1) << window.astype(np.uint64)) - np.uint64(1)
+    recent = np.asarray(bits, dtype=np.uint64) & mask
+    return use_count(recent, int(window.max(initial=0))) >= p["relapse_use_days"]
