@@ -12,6 +12,7 @@ import sys
 import typer
 
 from neuroadapt.cli import core  # noqa: F401  (registers run, scenarios, params, ...)
+from neuroadapt.cli import medpc  # noqa: F401  (registers the medpc group)
 from neuroadapt.cli.common import UserError, app, console
 
 __all__ = ["app", "main", "UserError"]

@@ -1,0 +1,179 @@
+"""``neuroadapt medpc``: inspect MED-PC files, summarise sessions, export CSV."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from neuroadapt.cli.common import UserError, app, console, out_console
+
+medpc_app = typer.Typer(
+    no_args_is_help=True, help="MED-PC files: inspect, summarise with a profile, export CSV."
+)
+app.add_typer(medpc_app, name="medpc")
+
+
+def _read(path: Path):
+    from neuroadapt.io.medpc import MedPCError, read_medpc
+
+    if not path.exists():
+        raise UserError(f"file '{path}': does not exist")
+    try:
+        result = read_medpc(path)
+    except MedPCError as exc:
+        raise UserError(f"file {exc}") from None
+    for skip in result.skipped:
+        console.print(
+            f"warning: {path}: skipped the session starting at line {skip.start_line} "
+            f"(line {skip.line}: {skip.reason})",
+            highlight=False,
+            markup=False,
+        )
+    return result
+
+
+def _profile(name: str):
+    from neuroadapt.io.medpc import ProfileError, load_profile
+
+    try:
+        return load_profile(name)
+    except ProfileError as exc:
+        raise UserError(f"option '--profile' = '{name}': {exc}") from None
+
+
+def _tables(files: list[Path], profile_name: str):
+    import pandas as pd
+
+    from neuroadapt.io.medpc import MedPCError, events_table, sessions_table
+
+    profile = _profile(profile_name)
+    if profile.events is None:
+        raise UserError(f"option '--profile' = '{profile_name}': defines no events")
+    events, sessions = [], []
+    first = 0
+    for path in files:
+        result = _read(path)
+        try:
+            ev = events_table(result.sessions, profile, first=first)
+        except MedPCError as exc:
+            raise UserError(f"file '{path}', profile '{profile.name}': {exc.message}") from None
+        if profile.msn:
+            for s in result.sessions:
+                msn = s.header.msn or ""
+                if not any(fnmatch.fnmatchcase(msn, pat) for pat in profile.msn):
+                    console.print(
+                        f"warning: {path}: MSN '{msn}' (line {s.line}) is not one of profile "
+                        f"'{profile.name}''s programs ({', '.join(profile.msn)})",
+                        highlight=False,
+                        markup=False,
+                    )
+        st = sessions_table(result.sessions, profile, first=first)
+        st.insert(1, "path", str(path))
+        events.append(ev)
+        sessions.append(st)
+        first += len(result)
+    return profile, pd.concat(events, ignore_index=True), pd.concat(sessions, ignore_index=True)
+
+
+FilesArg = Annotated[list[Path], typer.Argument(help="MED-PC files.")]
+ProfileOpt = Annotated[
+    str, typer.Option("--profile", help="Shipped profile name or TOML file (see 'profiles').")
+]
+
+
+@medpc_app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="A MED-PC file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Each session's header fields and variables as parsed, and skipped sessions."""
+    result = _read(file)
+    if as_json:
+        out_console.print_json(json.dumps(result.describe()))
+        return
+    for i, s in enumerate(result.sessions):
+        h = s.header
+        table = Table(title=f"session {i} (line {s.line}): {h.subject} {h.start_date} {h.msn}")
+        table.add_column("variable")
+        table.add_column("value / length")
+        for k, v in s.scalars.items():
+            table.add_row(k, f"{v:g}")
+        for k, a in s.arrays.items():
+            table.add_row(k, f"array[{a.size}] ({s.columns.get(k, 5)} per row)")
+        out_console.print(table)
+
+
+@medpc_app.command()
+def profiles() -> None:
+    """List the shipped profiles."""
+    from neuroadapt.io.medpc import list_profiles
+
+    table = Table("name", "description")
+    for name, desc in list_profiles():
+        table.add_row(name, desc)
+    out_console.print(table)
+
+
+@medpc_app.command()
+def summarize(
+    files: FilesArg,
+    profile: ProfileOpt,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the table as CSV.")] = None,
+    timeout_s: Annotated[
+        float | None, typer.Option("--timeout-s", help="Timeout when the profile gives none.")
+    ] = None,
+    progressive_ratio: Annotated[
+        bool,
+        typer.Option("--progressive-ratio", help="Add PR breakpoints (Richardson & Roberts)."),
+    ] = False,
+) -> None:
+    """Self-administration metrics per session (docs/medpc.md defines each)."""
+    from neuroadapt.analysis import breakpoints, session_metrics
+
+    if timeout_s is not None and timeout_s < 0:
+        raise UserError(f"option '--timeout-s' = {timeout_s}: must be >= 0")
+    if out is not None and out.is_dir():
+        raise UserError(f"option '--out' = '{out}': is a directory; give a .csv file")
+    _, events, sessions = _tables(files, profile)
+    metrics = session_metrics(events, sessions, timeout_s=timeout_s)
+    if progressive_ratio:
+        metrics = metrics.merge(breakpoints(events), on="session", how="left")
+    if out is not None:
+        from neuroadapt.atomic import write_with
+
+        write_with(out, lambda tmp: metrics.to_csv(tmp, index=False), suffix=".csv")
+        console.print(f"wrote {out} ({len(metrics)} sessions)")
+    else:
+        sys.stdout.write(metrics.to_csv(index=False))
+
+
+@medpc_app.command("to-csv")
+def to_csv(
+    files: FilesArg,
+    profile: ProfileOpt,
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+) -> None:
+    """Write events.csv (one row per event) and sessions.csv (header and named scalars)."""
+    import pandas as pd
+
+    from neuroadapt.atomic import write_with
+
+    if out.exists() and not out.is_dir():
+        raise UserError(f"option '--out' = '{out}': exists and is not a directory")
+    prof, events, sessions = _tables(files, profile)
+    events = events.merge(sessions[["session", "path"]], on="session", how="left")
+    scalars = []
+    for path in files:
+        for s in _read(path).sessions:
+            for letter, value in s.scalars.items():
+                scalars.append((str(path), s.line, letter, prof.meaning(letter), value))
+    scalar_table = pd.DataFrame(scalars, columns=["path", "line", "letter", "meaning", "value"])
+    for name, table in (("events", events), ("sessions", sessions), ("scalars", scalar_table)):
+        write_with(out / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False), ".csv")
+    console.print(f"wrote {out}/ (events.csv: {len(events)} rows, sessions.csv, scalars.csv)")
