@@ -1,0 +1,146 @@
+"""Atlases, synthetic maps, loading errors, ROI statistics, PET/fMRI read-outs, validation."""
+
+import socket
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+
+from neuroadapt.imaging.atlases import aal3, gm_mask, harvard_oxford
+from neuroadapt.imaging.load import ImagingInputError, load_maps
+from neuroadapt.imaging.readouts import fmri_cue_contrast, pet_bpnd, srtm_bfm, srtm_tac
+from neuroadapt.imaging.roi import compare_groups
+from neuroadapt.imaging.synth import MapSynthesizer, make_participants
+from neuroadapt.model.structure import REGIONS
+
+
+def test_atlases_cover_every_region_without_network(monkeypatch):
+    def no_net(*a, **k):
+        raise AssertionError("network access at run time")
+
+    monkeypatch.setattr(socket.socket, "connect", no_net)
+    assert int((np.asarray(gm_mask().dataobj) > 0).sum()) == 204492
+    for atlas in (harvard_oxford(), aal3()):
+        for region in REGIONS:
+            assert atlas.region_mask(region).sum() > 100, (atlas.name, region)
+
+
+def test_synthetic_maps_reproducible_per_subject_and_atrophy_lowers_region():
+    p = make_participants(2, 1, seed=3)
+    change = pd.DataFrame(0.0, index=p["participant_id"], columns=list(REGIONS))
+    change.loc["sub-001", "putamen"] = -0.3
+    s = MapSynthesizer(seed=3)
+    full = list(s.maps(p, change))
+    alone = s.subject_map(p.iloc[1], change.loc["sub-002"].to_numpy())
+    assert np.array_equal(full[1], alone)
+    same = s.subject_map(p.iloc[0], np.zeros(len(REGIONS)))
+    put = s.regions == REGIONS.index("putamen") + 1
+    other = s.regions == REGIONS.index("precuneus") + 1
+    assert full[0][put].mean() < 0.85 * same[put].mean()
+    assert full[0][other].mean() == pytest.approx(same[other].mean(), rel=0.02)
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """Four small maps (4 mm grid) and a participants table."""
+    aff = np.diag([4.0, 4.0, 4.0, 1.0])
+    aff[:3, 3] = [-90, -126, -72]
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        data = 0.5 + 0.05 * rng.standard_normal((12, 12, 10))
+        nib.save(nib.Nifti1Image(data.astype(np.float32), aff), tmp_path / f"sub-{i}_gm.nii.gz")
+    pt = pd.DataFrame({"participant_id": [f"sub-{i}" for i in range(4)],
+                       "group": ["user", "user", "control", "control"]})  # fmt: skip
+    pt.to_csv(tmp_path / "participants.tsv", sep="\t", index=False)
+    return tmp_path, aff
+
+
+def _err(*args, **kw):
+    with pytest.raises(ImagingInputError) as exc:
+        load_maps(*args, **kw)
+    msg = str(exc.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_loader_accepts_good_input(tiny):
+    d, _ = tiny
+    ms = load_maps(d, d / "participants.tsv")
+    assert (
+        ms.data.shape == (4, 1440)
+        and list(ms.participants["group"]) == ["user"] * 2 + ["control"] * 2
+    )
+
+
+def test_loader_errors_name_the_file(tiny):
+    d, aff = tiny
+    nib.save(nib.Nifti1Image(np.ones((12, 12, 9), np.float32), aff), d / "sub-3_gm.nii.gz")
+    assert "sub-3_gm.nii.gz" in _err(d, d / "participants.tsv") and "shape" in _err(
+        d, d / "participants.tsv"
+    )
+    nib.save(nib.Nifti1Image(np.ones((12, 12, 10), np.float32), aff * 2), d / "sub-3_gm.nii.gz")
+    assert "affine" in _err(d, d / "participants.tsv")
+    bad = np.ones((12, 12, 10), np.float32)
+    bad[0, 0, 0] = np.nan
+    nib.save(nib.Nifti1Image(bad, aff), d / "sub-3_gm.nii.gz")
+    assert "NaN" in _err(d, d / "participants.tsv")
+    nib.save(nib.Nifti1Image(np.zeros((12, 12, 10), np.float32), aff), d / "sub-3_gm.nii.gz")
+    assert "sub-3_gm.nii.gz: every voxel is 0" in _err(d, d / "participants.tsv")
+
+
+def test_loader_errors_on_table_and_mask(tiny):
+    d, aff = tiny
+    pt = pd.read_csv(d / "participants.tsv", sep="\t")
+    pt.assign(group=["user", "patient", "control", "control"]).to_csv(
+        d / "p2.tsv", sep="\t", index=False
+    )
+    assert "p2.tsv: column 'group' has value 'patient'" in _err(d, d / "p2.tsv")
+    pt.drop(columns="group").to_csv(d / "p3.tsv", sep="\t", index=False)
+    assert "no 'group' column" in _err(d, d / "p3.tsv")
+    pt.iloc[:3].to_csv(d / "p4.tsv", sep="\t", index=False)
+    assert "sub-3 has no row" in _err(d, d / "p4.tsv")
+    assert "mask is empty" in _err(d, d / "participants.tsv", mask=np.zeros((12, 12, 10), bool))
+
+
+def test_roi_comparison_matches_statsmodels():
+    sm = pytest.importorskip("statsmodels.api")
+    p = make_participants(15, 15, seed=1)
+    rng = np.random.default_rng(1)
+    vals = pd.DataFrame({"a": rng.normal(10, 1, 30) - 0.8 * (p["group"] == "user").to_numpy()},
+                        index=p["participant_id"])  # fmt: skip
+    res = compare_groups(vals, p).iloc[0]
+    X = np.c_[np.ones(30), (p["group"] == "user"), p["age"], p["sex"] == "F", p["tiv"]].astype(
+        float
+    )
+    fit = sm.OLS(vals["a"].to_numpy(), X).fit()
+    assert res["t"] == pytest.approx(fit.tvalues[1]) and res["p"] == pytest.approx(fit.pvalues[1])
+    u, c = vals["a"][p["group"].values == "user"], vals["a"][p["group"].values == "control"]
+    pooled = np.sqrt((u.var() + c.var()) / 2)
+    assert res["cohens_d"] == pytest.approx((u.mean() - c.mean()) / pooled)
+
+
+def test_pet_recovers_bpnd_and_fmri_scales_with_craving():
+    _, _, ct = srtm_tac(np.array([1.0, 2.0, 3.5]))
+    assert np.allclose(srtm_bfm(ct), [1.0, 2.0, 3.5], rtol=0.03)
+    p = make_participants(20, 20, seed=2)
+    meas, true = pet_bpnd(p, np.r_[np.full(20, 0.8), np.ones(20)], seed=2)
+    assert (meas - true).abs().to_numpy().mean() / true.to_numpy().mean() < 0.05
+    assert compare_groups(meas, p)["diff_pct"].lt(-10).all()
+    f = fmri_cue_contrast(p, np.r_[np.full(20, 1.0), np.zeros(20)], seed=2)
+    assert compare_groups(f, p).set_index("region").loc["nucleus accumbens", "p"] < 0.01
+    with pytest.raises(ValueError):
+        pet_bpnd(p, np.ones(3))
+
+
+def test_validation_small():
+    from neuroadapt.imaging.validation import validate
+
+    mask = np.zeros(gm_mask().shape, bool)
+    full = np.asarray(gm_mask().dataobj) > 0
+    mask[55:75, 60:80, 25:45] = True  # right putamen / insula neighbourhood
+    mask &= full
+    r = validate({"putamen": -0.2}, n_users=12, n_controls=12, n_cohorts=1, n_null=2,
+                 n_permutations=50, mask=mask)  # fmt: skip
+    assert r.sensitivity.loc[0, "detected_fraction_of_cohorts"] == 1.0
+    assert 0 <= r.fwe_tfce <= 1 and r.n_voxels == int(mask.sum())
