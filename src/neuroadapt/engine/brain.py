@@ -35,6 +35,7 @@ never loop over subjects.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -44,11 +45,13 @@ import xarray as xr
 from neuroadapt.model.clock import HOURS_PER_DAY
 
 __all__ = [
+    "BRAIN_MODULES",
     "COVARIATES",
     "BrainClock",
     "DRIVERS",
     "HOURS_PER_DAY",
     "ModuleSpecError",
+    "available_brain_modules",
     "check_modules",
     "integrate",
     "to_dataset",
@@ -68,6 +71,29 @@ DRIVERS: tuple[str, ...] = (
 )
 #: Per-subject covariates (constant over the run, except age, which advances).
 COVARIATES: tuple[str, ...] = ("age_years", "female", "smoked_fraction")
+
+
+#: Brain modules in dependency order (neurochemistry before structure before cognition).
+BRAIN_MODULES: tuple[str, ...] = (
+    "dopamine",
+    "glutamate",
+    "inflammation",
+    "affect",
+    "structure",
+    "white_matter",
+    "cognition",
+)
+
+
+def available_brain_modules() -> list[ModuleType]:
+    """The brain modules that exist in ``neuroadapt.model``, in dependency order."""
+    mods = []
+    for name in BRAIN_MODULES:
+        try:
+            mods.append(importlib.import_module(f"neuroadapt.model.{name}"))
+        except ModuleNotFoundError:
+            continue
+    return mods
 
 
 class ModuleSpecError(ValueError):

@@ -36,9 +36,14 @@ COVERED_SCALES = (
     "structure",
     "white_matter",
     "cognition",
+    "clinical",
 )
 #: Modules holding the checks of the brain scales (loaded lazily: they import this module).
-CHECK_MODULES = ("neuroadapt.evidence.checks_neurochem", "neuroadapt.evidence.checks_structure")
+CHECK_MODULES = (
+    "neuroadapt.evidence.checks_neurochem",
+    "neuroadapt.evidence.checks_structure",
+    "neuroadapt.evidence.checks_clinical",
+)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ group's daily exposure (``engine.brain.integrate``).
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -18,36 +17,16 @@ import numpy as np
 import xarray as xr
 from scipy.special import ndtr
 
-from neuroadapt.engine.brain import integrate
+from neuroadapt.engine.brain import BRAIN_MODULES as BRAIN_MODULES
+from neuroadapt.engine.brain import available_brain_modules, integrate
 from neuroadapt.engine.simulate import EngineOptions, SimulationResult, simulate
 from neuroadapt.parameters import ParameterSet
 from neuroadapt.parameters.table import standard_normal_stream
 from neuroadapt.scenarios import Scenario
 
-#: Brain modules in dependency order (neurochemistry before structure before cognition).
-BRAIN_MODULES: tuple[str, ...] = (
-    "dopamine",
-    "glutamate",
-    "inflammation",
-    "affect",
-    "structure",
-    "white_matter",
-    "cognition",
-)
 #: Control subjects draw their own parameters from indices offset by this.
 CONTROL_OFFSET = 1_000_000_000
 AGE_RANGE_YEARS = (16.0, 85.0)
-
-
-def available_brain_modules() -> list[ModuleType]:
-    """The brain modules that exist in ``neuroadapt.model``, in dependency order."""
-    mods = []
-    for name in BRAIN_MODULES:
-        try:
-            mods.append(importlib.import_module(f"neuroadapt.model.{name}"))
-        except ModuleNotFoundError:
-            continue
-    return mods
 
 
 def covariates(scenario: Scenario, subjects: np.ndarray) -> dict[str, np.ndarray]:

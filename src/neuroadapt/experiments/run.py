@@ -70,6 +70,9 @@ class RunOutputs:
     provenance: dict
     out_dir: Path
     controls: Group | None = None
+    subjects: pd.DataFrame | None = None
+    clinical: pd.DataFrame | None = None
+    survival: pd.DataFrame | None = None
 
 
 def resolve(scenario: Scenario, subjects: int | None = None, seed: int | None = None) -> Scenario:
@@ -189,6 +192,8 @@ def run_scenario(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     params = scenario_params(scenario)
+    if scenario.behaviour is not None:
+        return _run_lifecourse(scenario, params, out, progress)
     opts = options or EngineOptions(record_every_h=scenario.outputs.record_every_h())
     ckpt = out / ".checkpoint"
     result = simulate(
@@ -257,4 +262,68 @@ def run_scenario(
         provenance=prov,
         out_dir=out,
         controls=controls,
+    )
+
+
+def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progress) -> RunOutputs:
+    """``run_scenario`` for scenarios whose people decide their own use."""
+    from neuroadapt.experiments.lifecourse import (
+        clinical_outcomes,
+        life_plan,
+        run_lifecourse,
+        survival_table,
+    )
+
+    ckpt = out / ".checkpoint"
+    res, users, controls = run_lifecourse(
+        scenario, params, scenario_rescue(scenario), checkpoint_dir=ckpt, progress=progress
+    )
+    prov = provenance(scenario, params)
+    plan = life_plan(scenario)
+    for ds, title in ((users, "users"), (controls, "matched drug-free controls")):
+        if ds is None:
+            continue
+        ds.attrs.update(
+            {
+                "title": f"neuroadapt life-course cohort ({title}): {scenario.name}",
+                "scenario_toml": dump_scenario(scenario),
+                "provenance": json.dumps(prov),
+                "parameter_hash": params.hash(),
+                "seed": scenario.seed,
+            }
+        )
+    write_with(out / "results.nc", lambda p: users.to_netcdf(p, engine="h5netcdf"), suffix=".nc")
+    if controls is not None:
+        write_with(
+            out / "controls.nc", lambda p: controls.to_netcdf(p, engine="h5netcdf"), suffix=".nc"
+        )
+    clinical = clinical_outcomes(res.subjects, plan, res.episodes)
+    surv = survival_table(res.subjects, plan)
+    tables = out / "tables"
+    tables.mkdir(exist_ok=True)
+    for name, frame in (
+        ("subjects", res.subjects),
+        ("overdose_episodes", res.episodes),
+        ("clinical_outcomes", clinical),
+        ("survival", surv),
+    ):
+        write_text(tables / f"{name}.csv", frame.to_csv(index=False))
+    write_text(out / "scenario.toml", dump_scenario(scenario))
+    write_text(out / "provenance.json", json.dumps(prov, indent=2))
+    shutil.rmtree(ckpt, ignore_errors=True)
+    empty = pd.DataFrame()
+    return RunOutputs(
+        scenario=scenario,
+        params=params,
+        result=SimulationResult(dataset=users, episodes=res.episodes, final_state={}),
+        provenance=prov,
+        out_dir=out,
+        controls=(
+            Group("controls", SimulationResult(controls, empty, {}), None)
+            if controls is not None
+            else None
+        ),
+        subjects=res.subjects,
+        clinical=clinical,
+        survival=surv,
     )

@@ -167,6 +167,10 @@ def from_validation_error(exc: ValidationError, model: type[BaseModel],
         return ScenarioError(err.field, err.value, err.allowed + more, source)
     holder, info = _walk(model, loc)
     value = first.get("input", MISSING)
+    if not loc and isinstance(cause, ValueError) and "'regimen'" in str(cause):
+        # the whole-scenario check: regimen and [behaviour] exclude each other
+        given = value.get("regimen", MISSING) if isinstance(value, dict) else MISSING
+        return ScenarioError("regimen", given, str(cause) + more, source)
     if kind == "extra_forbidden":
         keys = ", ".join(holder.model_fields) if holder is not None else "(none)"
         allowed = f"unknown key; allowed: {keys}"

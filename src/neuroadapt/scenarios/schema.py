@@ -37,7 +37,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from neuroadapt.model.routes import ALLOWED_ROUTES, ROUTE_ALIASES
 from neuroadapt.scenarios.errors import (
@@ -50,6 +57,7 @@ from neuroadapt.scenarios.regimen import DoseEvent, Regimen, parse_duration, sor
 
 __all__ = [
     "DEFAULT_BODY_WEIGHT_KG",
+    "Behaviour",
     "Cohort",
     "Outputs",
     "Rescue",
@@ -149,6 +157,53 @@ class Rescue(BaseModel):
         return route
 
 
+class Behaviour(BaseModel):
+    """Use decided by the virtual people themselves (``model.behaviour``) instead of a regimen.
+
+    Everyone uses from time 0 for ``use``; then a random ``abstinent_fraction``
+    is held abstinent for ``detox`` (residential detoxification, prison) and
+    afterwards tries to stay abstinent on their own until ``use + follow_up``;
+    the others keep using.
+    """
+
+    model_config = _CONFIG
+    route: str = Field("iv", description="route of the heroin people take: "
+                       + ", ".join(ALLOWED_ROUTES["heroin"]))
+    start_dose_mg: float = Field(10.0, gt=0, le=1000, description="dose per use at the start")
+    use: str = Field("10y", description=_DURATION + " of regular use")
+    detox: str = Field("14d", description=_DURATION + " held abstinent at the end of use")
+    follow_up: str = Field("2y", description=_DURATION + " after the end of use")
+    abstinent_fraction: float = Field(0.5, ge=0, le=1)
+
+    @field_validator("route")
+    @classmethod
+    def _check_route(cls, value: str) -> str:
+        route = ROUTE_ALIASES.get(value.lower(), value.lower())
+        if route not in ALLOWED_ROUTES["heroin"]:
+            raise ValueError("must be a route allowed for heroin: "
+                             + ", ".join(ALLOWED_ROUTES["heroin"]))
+        return route
+
+    @field_validator("use", "follow_up")
+    @classmethod
+    def _check_days(cls, value: str) -> str:
+        if parse_duration(value, "duration") < 24:
+            raise ValueError("must be at least one day, e.g. '10y' or '730d'")
+        return value
+
+    @field_validator("detox")
+    @classmethod
+    def _check_detox(cls, value: str) -> str:
+        parse_duration(value, "detox")
+        return value
+
+    def days(self) -> tuple[int, int, int]:
+        """Return (use, detox, follow-up) rounded to whole days."""
+        return tuple(  # type: ignore[return-value]
+            round(parse_duration(v) / 24) for v in (self.use, self.detox, self.follow_up)
+        )
+
+
 class Outputs(BaseModel):
     """What a run records."""
 
@@ -174,7 +229,10 @@ class Scenario(BaseModel):
     description: str = ""
     species: Literal["human", "rat"] = "human"
     seed: int = Field(0, ge=0, le=2**63 - 1)  # TOML integers are 64-bit
-    regimen: str = Field(description="a regimen such as '25 mg iv q8h x 90d then 0 x 14d'")
+    regimen: str | None = Field(
+        None, description="a regimen such as '25 mg iv q8h x 90d then 0 x 14d'"
+    )
+    behaviour: Behaviour | None = None
     duration: str | None = Field(None, description=_DURATION)
     cohort: Cohort = Field(default_factory=Cohort)
     outputs: Outputs = Field(default_factory=Outputs)
@@ -183,22 +241,36 @@ class Scenario(BaseModel):
 
     @field_validator("regimen")
     @classmethod
-    def _check_regimen(cls, value: str) -> str:
-        Regimen.parse(value)
+    def _check_regimen(cls, value: str | None) -> str | None:
+        if value is not None:
+            Regimen.parse(value)
         return value
+
+    @model_validator(mode="after")
+    def _regimen_or_behaviour(self) -> Scenario:
+        either = (
+            "give either 'regimen' (scheduled doses) or a [behaviour] table "
+            "(people decide their own use)"
+        )
+        if self.regimen is None and self.behaviour is None:
+            raise ValueError("required key is missing; " + either)
+        if self.regimen is not None and self.behaviour is not None:
+            raise ValueError(either + ", not both")
+        return self
 
     @field_validator("duration")
     @classmethod
     def _check_duration(cls, value: str | None) -> str | None:
         return None if value is None else _positive_duration(value, "duration")
 
-    def parsed_regimen(self) -> Regimen:
-        """Return the parsed (heroin) regimen."""
-        return Regimen.parse(self.regimen)
+    def parsed_regimen(self) -> Regimen | None:
+        """Return the parsed (heroin) regimen (``None`` with ``[behaviour]``)."""
+        return Regimen.parse(self.regimen) if self.regimen else None
 
     def all_events(self) -> list[DoseEvent]:
         """Return the dose events of the regimen and every treatment, sorted by time."""
-        events = self.parsed_regimen().events()
+        reg = self.parsed_regimen()
+        events = reg.events() if reg is not None else []
         for t in self.treatments:
             events.extend(t.parsed_regimen().events(start_h=t.start_h()))
         return sort_events(events)
@@ -211,8 +283,12 @@ class Scenario(BaseModel):
         """
         if self.duration is not None:
             return parse_duration(self.duration)
+        if self.behaviour is not None:
+            use, _, follow = self.behaviour.days()  # whole days
+            return 24.0 * (use + follow)
         ends = [t.start_h() + t.parsed_regimen().duration_h for t in self.treatments]
-        return max([self.parsed_regimen().duration_h, *ends])
+        reg = self.parsed_regimen()
+        return max([reg.duration_h if reg is not None else 0.0, *ends])
 
     def weight_kg(self) -> float:
         """Return the body weight: ``cohort.body_weight_kg`` or the species default."""
