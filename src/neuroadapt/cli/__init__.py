@@ -11,9 +11,11 @@ import sys
 
 import typer
 
-from neuroadapt.cli import core  # noqa: F401  (registers run, scenarios, params, ...)
-from neuroadapt.cli import imaging  # noqa: F401  (registers the imaging sub-app)
-from neuroadapt.cli import medpc  # noqa: F401  (registers the medpc group)
+from neuroadapt.cli import (
+    core,  # noqa: F401  (registers run, scenarios, params, ...)
+    imaging,  # noqa: F401  (registers the imaging sub-app)
+    medpc,  # noqa: F401  (registers the medpc group)
+)
 from neuroadapt.cli.common import UserError, app, console
 
 __all__ = ["app", "main", "UserError"]
