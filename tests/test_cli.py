@@ -25,7 +25,9 @@ def cli(*args, cwd=None):
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "default"
-    proc = cli("run", "default", "--subjects", "12", "--seed", "3", "--out", str(out))
+    proc = cli(
+        "run", "escalation-and-relapse", "--subjects", "12", "--seed", "3", "--out", str(out)
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -79,7 +81,15 @@ def test_report_is_self_contained_with_real_figures(run_dir):
 
 def test_same_seed_same_numbers(run_dir, tmp_path):
     proc = cli(
-        "run", "default", "--subjects", "12", "--seed", "3", "--out", str(tmp_path), "--no-report"
+        "run",
+        "escalation-and-relapse",
+        "--subjects",
+        "12",
+        "--seed",
+        "3",
+        "--out",
+        str(tmp_path),
+        "--no-report",
     )
     assert proc.returncode == 0, proc.stderr
     a = xr.open_dataset(run_dir / "results.nc", engine="h5netcdf")

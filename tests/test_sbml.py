@@ -253,7 +253,12 @@ def test_both_event_encodings_give_the_same_trajectory():
 
 @pytest.mark.parametrize(
     "name",
-    ["default", "tolerance-and-abstinence", "rat-iv-heroin", "methadone-maintenance"],
+    [
+        "escalation-and-relapse",
+        "tolerance-and-abstinence",
+        "rat-iv-heroin",
+        "methadone-maintenance",
+    ],
 )
 def test_shipped_scenarios_match_the_engine(name):
     """Escalation, abstinence and re-exposure, rats, methadone: typical subject, daily U."""

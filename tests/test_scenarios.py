@@ -39,13 +39,20 @@ def test_shipped_scenario_loads_and_round_trips(name):
 
 def test_default_scenario():
     s = load_scenario("default")
-    assert (s.species, s.seed, s.cohort.subjects) == ("human", 1, 200)
+    assert (s.species, s.seed, s.cohort.subjects, s.cohort.controls) == ("human", 1, 1000, 1000)
+    assert s.regimen is None and s.behaviour is not None
+    assert s.behaviour.days() == (3652, 14, 730)  # 10 years of use, 2 of follow-up
+    assert s.behaviour.abstinent_fraction == 0.5
+    assert s.rescue is not None
+    assert (s.rescue.dose_mg, s.rescue.route, s.rescue.delay_min) == (0.4, "im", 5.0)
+    assert s.total_duration_h() == (3652 + 730) * 24
+
+
+def test_escalation_and_relapse_scenario():
+    s = load_scenario("escalation-and-relapse")
     assert s.regimen == (
         "10 mg iv q8h x 90d escalating 10% per 14d then 0 x 14d then 20 mg iv at 0 then 0 x 2d"
     )
-    assert s.rescue is not None
-    assert (s.rescue.dose_mg, s.rescue.route, s.rescue.delay_min) == (0.4, "im", 5.0)
-    assert (s.rescue.probability, s.rescue.trigger_pao2_mmhg) == (0.5, 40.0)
     assert s.total_duration_h() == 106 * 24
     assert s.weight_kg() == 70.0
 

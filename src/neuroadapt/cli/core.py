@@ -28,7 +28,9 @@ def run(
         str, typer.Argument(help="Shipped scenario name or TOML file.")
     ] = "default",
     out: Annotated[Path | None, typer.Option("--out", help="Output directory.")] = None,
-    subjects: Annotated[int | None, typer.Option("--subjects", help="Cohort size.")] = None,
+    subjects: Annotated[
+        int | None, typer.Option("--subjects", help="Cohort size (and matched controls, if any).")
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
 ) -> None:
@@ -38,7 +40,7 @@ def run(
         raise UserError(f"option '--subjects' = {subjects}: must be an integer >= 1")
     if seed is not None and seed < 0:
         raise UserError(f"option '--seed' = {seed}: must be an integer >= 0")
-    from neuroadapt.evidence.calibration import evaluate
+    from neuroadapt.evidence.cache import evaluate_cached
     from neuroadapt.experiments.panels import compute_panels
     from neuroadapt.experiments.run import resolve, run_scenario
     from neuroadapt.report import build_report
@@ -59,7 +61,7 @@ def run(
         if not no_report:
             prog.add_task("figure experiments and calibration", total=None)
             panels = compute_panels(outputs.params, seed=sc.seed) if sc.species == "human" else {}
-            calibration = [r.as_dict() for r in evaluate()]
+            calibration = [r.as_dict() for r in evaluate_cached()]
             build_report(
                 out_dir / "report.html",
                 scenario=sc,
@@ -70,6 +72,16 @@ def run(
                 params=outputs.params,
                 provenance=outputs.provenance,
                 controls=outputs.controls.result.dataset if outputs.controls else None,
+                lifecourse=(
+                    {
+                        "use_days": sc.behaviour.days()[0],
+                        "subjects": outputs.subjects,
+                        "survival": outputs.survival,
+                        "clinical": outputs.clinical,
+                    }
+                    if sc.behaviour is not None
+                    else None
+                ),
             )
     console.print(
         f"wrote {out_dir}/ (results.nc, tables/, scenario.toml, provenance.json"

@@ -76,12 +76,18 @@ class RunOutputs:
 
 
 def resolve(scenario: Scenario, subjects: int | None = None, seed: int | None = None) -> Scenario:
-    """Apply command-line overrides to a scenario (validated like the file)."""
+    """Apply command-line overrides to a scenario (validated like the file).
+
+    With matched controls, ``subjects`` sets both groups (1:1 matching).
+    """
     update: dict = {}
     if seed is not None:
         update["seed"] = seed
     if subjects is not None:
-        update["cohort"] = scenario.cohort.model_copy(update={"subjects": subjects})
+        size = {"subjects": subjects}
+        if scenario.cohort.controls:
+            size["controls"] = subjects
+        update["cohort"] = scenario.cohort.model_copy(update=size)
     return scenario.model_validate(scenario.model_copy(update=update).model_dump())
 
 
@@ -139,6 +145,8 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
     """Median and 5/95 % quantiles over subjects of the key variables, per recorded time."""
     rows = {"time_d": ds.time.values}
     for v in SUMMARY_VARS:
+        if v not in ds:
+            continue
         x = ds[v].values.astype(float)
         if v == "alive":
             rows["alive_fraction"] = np.nanmean(x, axis=0)
@@ -302,6 +310,7 @@ def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progres
     tables = out / "tables"
     tables.mkdir(exist_ok=True)
     for name, frame in (
+        ("cohort_summary", summary_table(users)),
         ("subjects", res.subjects),
         ("overdose_episodes", res.episodes),
         ("clinical_outcomes", clinical),

@@ -918,10 +918,13 @@ def brain_sections(
     params: Any,
     cite: Callable[[str, str], str] = lambda s, u: "",
     pathway_anchor: str | None = None,
+    end: float | None = None,
 ) -> list[dict[str, Any]]:
     """The six brain sections (:data:`BRAIN_HEADINGS`) as ``{"title", "blocks"}`` dicts.
 
-    Without brain variables each section holds one note saying why.
+    Without brain variables each section holds one note saying why. ``end``
+    gives the day use ended (life courses); by default it is found from the
+    daily MOR activation.
     """
     if not has_brain(users):
         why = (
@@ -932,7 +935,7 @@ def brain_sections(
         return [{"title": h, "blocks": [_note(why)]} for h in BRAIN_HEADINGS]
     if controls is not None and not has_brain(controls):
         controls = None
-    end = end_of_use(users)
+    end = end_of_use(users) if end is None else end
     last = float(_times(users)[-1])
     end_txt = (
         "no use was recorded, so there is no end of use"

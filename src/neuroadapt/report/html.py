@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 
 from neuroadapt import __version__
 from neuroadapt.parameters import ParameterSet
+from neuroadapt.report.behaviour import behaviour_section
 from neuroadapt.report.brain import BRAIN_HEADINGS, brain_sections
 from neuroadapt.report.diagram import structure_figure
 from neuroadapt.report.figures import (
@@ -362,6 +363,18 @@ def _environment() -> Environment:
     )
 
 
+def _regimen_text(scenario: Any) -> str:
+    """The scenario's regimen, or a summary of its [behaviour] table."""
+    b = getattr(scenario, "behaviour", None)
+    if b is not None:
+        return (
+            f"decided by each person (behaviour model): {b.route}, starting at "
+            f"{b.start_dose_mg:g} mg per use; use {b.use}, then {b.abstinent_fraction:.0%} "
+            f"detoxified ({b.detox}) and followed for {b.follow_up}"
+        )
+    return str(getattr(scenario, "regimen", "") or "")
+
+
 def _fmt(x: Any) -> str:
     if isinstance(x, float | np.floating):
         return f"{x:.4g}"
@@ -379,6 +392,7 @@ def render_report(
     provenance: Mapping[str, Any],
     limitations: Iterable[str] | None = None,
     controls: xr.Dataset | None = None,
+    lifecourse: Mapping[str, Any] | None = None,
 ) -> str:
     """Render the report to an HTML string (see :func:`build_report`)."""
     refs = References()
@@ -425,14 +439,36 @@ def render_report(
         if panels.get("camp_acute_chronic") is not None
         else None
     )
+    life = dict(lifecourse or {})
+    users, end = cohort, None
+    if life:
+        # recovery is read from the detoxified people who did not relapse
+        end = float(life["use_days"])
+        subj = life["subjects"]
+        kept = subj[(subj["arm"] == "abstinence") & subj["relapse_d"].isna()]["subject"]
+        if len(kept) >= 10:
+            users = cohort.sel(subject=cohort.subject.isin(kept.to_numpy()))
     brain = brain_sections(
-        cohort,
+        users,
         controls,
         calibration,
         params,
         cite=lambda src, user: refs.marker(src, user),
         pathway_anchor=anchor,
+        end=end,
     )
+    if life:
+        brain.append(
+            behaviour_section(
+                cohort,
+                episodes,
+                life.get("survival"),
+                life.get("clinical"),
+                calibration,
+                float(life["use_days"]),
+                cite=lambda src, user: refs.marker(src, user),
+            )
+        )
     for sec in brain:
         for block in sec["blocks"]:
             if block["kind"] == "html":
@@ -456,7 +492,7 @@ def render_report(
             scenario=scenario,
             scenario_name=getattr(scenario, "name", str(scenario)),
             description=getattr(scenario, "description", ""),
-            regimen=getattr(scenario, "regimen", ""),
+            regimen=_regimen_text(scenario),
             subjects=int(cohort.sizes.get("subject", 0)),
             seed=getattr(scenario, "seed", cohort.attrs.get("seed", "")),
             species=params.species,
@@ -493,6 +529,7 @@ def build_report(
     provenance: Mapping[str, Any],
     limitations: Iterable[str] | None = None,
     controls: xr.Dataset | None = None,
+    lifecourse: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the self-contained HTML report atomically.
 
@@ -522,6 +559,10 @@ def build_report(
     controls
         Dataset of the matched drug-free controls (same brain variables as ``cohort``),
         or None; the brain sections then compare users with the matched-control value.
+    lifecourse
+        For scenarios whose people decide their own use: ``use_days`` and the
+        run's ``subjects``, ``survival`` and ``clinical`` tables (adds the
+        behaviour section; recovery is read from detoxified non-relapsers).
 
     Returns
     -------
@@ -539,6 +580,7 @@ def build_report(
         provenance=provenance,
         limitations=limitations,
         controls=controls,
+        lifecourse=lifecourse,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -23,7 +23,7 @@ Examples
 --------
 >>> s = load_scenario("default")
 >>> s.cohort.subjects, s.total_duration_h() / 24
-(200, 106.0)
+(1000, 4382.0)
 >>> loads_scenario(dump_scenario(s)) == s
 True
 """

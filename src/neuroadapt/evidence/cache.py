@@ -1,0 +1,64 @@
+"""A cache of the calibration table, keyed by everything that can change it.
+
+Evaluating every target simulates dozens of probes (about half a minute).
+The key is a hash of the package version and of the bytes of every source,
+parameter and target file of the installed package, so any change to the
+model, its parameters or the targets gives a new key; nothing stale is
+ever served. The cache lives in ``$NEUROADAPT_CACHE``, else
+``$XDG_CACHE_HOME/neuroadapt``, else ``~/.cache/neuroadapt``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import neuroadapt
+from neuroadapt.atomic import write_text
+from neuroadapt.evidence.calibration import CalibrationResult, evaluate
+
+__all__ = ["cache_dir", "code_key", "evaluate_cached"]
+
+
+def cache_dir() -> Path:
+    """Where cached results are kept."""
+    if os.environ.get("NEUROADAPT_CACHE"):
+        return Path(os.environ["NEUROADAPT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "neuroadapt"
+
+
+def code_key() -> str:
+    """Hash of the version and every .py/.csv/.toml file of the installed package."""
+    root = Path(neuroadapt.__file__).parent
+    h = hashlib.sha256(neuroadapt.__version__.encode())
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".csv", ".toml") and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def evaluate_cached(directory: Path | None = None) -> list[CalibrationResult]:
+    """:func:`~neuroadapt.evidence.calibration.evaluate`, reusing a result for the same code."""
+    path = (directory or cache_dir()) / f"calibration-{code_key()}.json"
+    if path.is_file():
+        try:
+            rows = json.loads(path.read_text())
+            return [
+                CalibrationResult(
+                    **{**r, "value": float("nan") if r["value"] is None else r["value"]}
+                )
+                for r in rows
+            ]
+        except (ValueError, TypeError, KeyError):
+            pass  # unreadable or from another layout: evaluate again
+    results = evaluate()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text(path, json.dumps([r.as_dict() for r in results]))
+    except OSError:
+        pass  # a read-only home is not an error; the results are still returned
+    return results

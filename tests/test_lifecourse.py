@@ -1,0 +1,166 @@
+"""Life courses: behaviour functions, chunk invariance, outcomes, the [behaviour] scenario."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from neuroadapt.engine.brain import available_brain_modules
+from neuroadapt.engine.lifecourse import LifePlan, simulate_lifecourse, uniform_stream
+from neuroadapt.engine.outcomes import kaplan_meier, survival_table
+from neuroadapt.engine.simulate import RescueRule
+from neuroadapt.model import behaviour as B
+from neuroadapt.parameters import load_parameters
+
+P = load_parameters("human")
+PLAN = LifePlan(use_days=120, detox_days=7, follow_up_days=60, abstinent_fraction=0.5)
+
+
+def _cov(n):
+    return {"age_years": np.full(n, 30.0), "female": np.zeros(n), "smoked_fraction": np.zeros(n)}
+
+
+@pytest.fixture(scope="module")
+def small():
+    n = 16
+    return simulate_lifecourse(
+        P,
+        PLAN,
+        n,
+        _cov(n),
+        available_brain_modules(),
+        seed=5,
+        rescue=RescueRule(probability=0.5),
+        record_every_d=10,
+        chunk_size=16,
+    )
+
+
+def test_chunking_does_not_change_numbers(small):
+    n = 16
+    other = simulate_lifecourse(
+        P,
+        PLAN,
+        n,
+        _cov(n),
+        available_brain_modules(),
+        seed=5,
+        rescue=RescueRule(probability=0.5),
+        record_every_d=10,
+        chunk_size=5,
+    )
+    xr.testing.assert_equal(small.dataset, other.dataset)
+    pd.testing.assert_frame_equal(small.subjects, other.subjects)
+
+
+def test_escalation_follows_tolerance(small):
+    cont = small.dataset.isel(subject=small.dataset.arm.values == "continued use")
+    dose = cont.dose_mg.values
+    tol = cont.tolerance_shift.values
+    assert np.all(dose[:, -1] > dose[:, 0])  # everybody escalated
+    # eq. (1) with exponent 1 below the cap: dose = D0 x tolerance at the decision
+    assert np.all(dose <= P["dose_max"] * np.exp(3 * 0.4) + 1e-6)
+    assert np.nanmean(tol[:, -1]) > 1.1
+
+
+def test_abstinence_arm_stops_then_lapses_or_not(small):
+    ds = small.dataset
+    arm = ds.arm.values
+    held = (ds.time.values > PLAN.use_days) & (ds.time.values <= PLAN.use_days + PLAN.detox_days)
+    assert np.all(ds.uses.values[arm == "abstinence"][:, held] == 0)
+    s = small.subjects
+    ab = s[s.arm == "abstinence"]
+    discharge = PLAN.use_days + PLAN.detox_days
+    assert (ab.first_lapse_d.dropna() >= discharge).all()
+    # a relapse needs lapses first, and comes after the first lapse
+    assert (ab.relapse_d.dropna() >= ab.first_lapse_d[ab.relapse_d.notna()]).all()
+    assert s[s.arm == "continued use"].first_lapse_d.isna().all()
+
+
+def test_controls_never_use():
+    n = 6
+    res = simulate_lifecourse(
+        P,
+        PLAN,
+        np.arange(n),
+        _cov(n),
+        available_brain_modules(),
+        drug_free=np.array([False, False, False, True, True, True]),
+        seed=2,
+        record_every_d=30,
+    )
+    ds = res.dataset
+    assert list(ds.arm.values[3:]) == ["control"] * 3
+    assert np.all(ds.uses.values[3:] == 0) and np.all(ds.activation_mean.values[3:] == 0)
+
+
+def test_lapse_probability_rises_with_urge_and_priming():
+    p = {k: np.asarray(P[k]) for k in P.names}
+    d = np.linspace(0, 1, 11)
+    prob = B.lapse_probability(d, p)
+    assert prob[0] == 0 and np.all(np.diff(prob) > 0) and prob[-1] < 1
+    no_prime = B.lapse_drive(0.5, 1.0, 0.3, 0.0, p)
+    primed = B.lapse_drive(0.5, 1.0, 0.3, 1.0, p)
+    assert primed > no_prime
+
+
+def test_relapse_rule_counts_days_in_the_window():
+    p = {"relapse_window": np.array([7.0]), "relapse_use_days": np.array([3.0])}
+    assert not B.relapsed(np.array([0b1000001], dtype=np.uint64), p)[0]
+    assert B.relapsed(np.array([0b0010011], dtype=np.uint64), p)[0]
+    assert not B.relapsed(np.array([0b11 << 7 | 1], dtype=np.uint64), p)[0]  # old days drop out
+
+
+def test_purity_factor_has_mean_one():
+    z = np.random.default_rng(0).standard_normal(200_000)
+    assert B.purity_factor(z, {"purity_cv": 0.35}).mean() == pytest.approx(1.0, rel=0.01)
+
+
+def test_uniform_stream_is_counter_based():
+    a = uniform_stream(1, np.arange(5), 3, "x")
+    assert np.all((a > 0) & (a < 1))
+    np.testing.assert_array_equal(a[2:], uniform_stream(1, np.arange(2, 5), 3, "x"))
+    assert not np.allclose(a, uniform_stream(1, np.arange(5), 4, "x"))
+
+
+def test_kaplan_meier_matches_hand_computation():
+    t, s = kaplan_meier(np.array([2.0, 3.0, 3.0, 5.0, 8.0]), np.array([1, 1, 0, 1, 0], bool))
+    # at 2: 4/5; at 3: x 3/4 (4 at risk, 1 event); at 5: x 1/2
+    np.testing.assert_allclose(s, [1.0, 0.8, 0.6, 0.3])
+    np.testing.assert_allclose(t, [0, 2, 3, 5])
+
+
+def test_survival_table_outcomes(small):
+    surv = survival_table(small.subjects, PLAN)
+    assert set(surv.outcome) >= {"lapse", "relapse", "death"}
+    for _, cur in surv.groupby("outcome"):
+        assert np.all(np.diff(cur.survival.to_numpy()) <= 1e-12)
+
+
+def test_cli_runs_a_behaviour_scenario(tmp_path):
+    toml = tmp_path / "life.toml"
+    toml.write_text(
+        'name = "life"\nseed = 3\n[behaviour]\nuse = "60d"\nfollow_up = "30d"\n'
+        '[cohort]\nsubjects = 6\ncontrols = 6\n[outputs]\nrecord_every = "10d"\n'
+    )
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "neuroadapt", "run", str(toml), "--out", str(out), "--no-report"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for name in (
+        "results.nc",
+        "controls.nc",
+        "tables/survival.csv",
+        "tables/clinical_outcomes.csv",
+        "tables/subjects.csv",
+    ):
+        assert (out / name).exists(), name
+    ds = xr.open_dataset(out / "results.nc", engine="h5netcdf")
+    assert ds.sizes["subject"] == 6 and "structure_gm_volume" in ds
