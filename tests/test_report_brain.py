@@ -217,7 +217,7 @@ def test_sections_without_brain_variables(users):
 def test_report_with_brain_sections(tmp_path, users, controls, params, with_controls):
     path = build_report(
         tmp_path / "r.html",
-        scenario=load_scenario("default"),
+        scenario=load_scenario("escalation-and-relapse"),
         cohort=users,
         episodes=pd.DataFrame(),
         panels={},

@@ -27,7 +27,7 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.nd
     Examples
     --------
     >>> t, s = kaplan_meier(np.array([1.0, 2.0, 3.0]), np.array([True, False, True]))
-    >>> [round(x, 3) for x in s]
+    >>> [round(float(x), 3) for x in s]
     [1.0, 0.667, 0.0]
     """
     time = np.asarray(time, dtype=float)
