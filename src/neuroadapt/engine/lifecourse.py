@@ -342,6 +342,7 @@ def _run_chunk(
     mode = np.where(users, B.USING, NEVER)
     n_use_reg = np.clip(np.rint(p["uses_per_day"]), 1, 8).astype(np.int64)
     habit = np.where(users, plan.start_dose_mg, 0.0)
+    ceiling = np.full(n, np.inf)  # lowered after each non-fatal overdose
     priming = np.zeros(n)
     bits = np.zeros(n, dtype=np.uint64)
     discharge = plan.use_days + plan.detox_days
@@ -365,7 +366,11 @@ def _run_chunk(
         tol = np.ones(n)
         tol[users] = pharm.tolerance()
         habit = np.where(
-            (mode == B.USING) & users, B.regular_dose(plan.start_dose_mg, tol, p), habit
+            (mode == B.USING) & users,
+            np.minimum(
+                B.regular_dose(plan.start_dose_mg, tol, inputs["hedonic_deficit"], p), ceiling
+            ),
+            habit,
         )
         cue = uniform_stream(seed, ids, day, "behaviour:cue") < p["cue_probability"]
         drive = B.lapse_drive(inputs["craving"], cue, inputs["negative_affect"], priming, p)
@@ -387,6 +392,8 @@ def _run_chunk(
         # ---- behaviour bookkeeping (blocks of regular use have no abstinent subjects) ----
         used = n_use > 0
         bits = ((bits << np.uint64(1)) | used.astype(np.uint64)) & np.uint64((1 << 62) - 1)
+        survived_od = (np.nan_to_num(bins[:, :, K.R_OD]).sum(axis=1) > 0) & ~np.isfinite(died_h)
+        ceiling = np.where(survived_od, B.after_overdose(np.minimum(habit, ceiling), p), ceiling)
         first_lapse = np.where(lapse & np.isnan(first_lapse), day, first_lapse)
         back = (mode == B.ABSTAINING) & users & B.relapsed(bits, p)
         relapse = np.where(back & np.isnan(relapse), day, relapse)

@@ -154,7 +154,13 @@ CHECKS: tuple[Check, ...] = (
         lambda m, t: 1.7 <= m <= 21.9 and bool(_tolerant_safer()),
         "inside the binomial 95 % CI of 3/37 (1.7-21.9 %) and above continuing users",
         "%",
-        "Detoxification of 14 days in the probe (28 in the study); naloxone in half of overdoses.",
+        "Detoxification of 14 days in the probe (28 in the study); naloxone in half of "
+        "overdoses. Too few deaths: overdoses in the 4 months after discharge are several "
+        "times more frequent than in continuing users (see the behaviour section of the "
+        "report), but rarely fatal, because the model's tolerance is shallow (a right-shift of "
+        "about 1.5-fold from AC superactivation), so the habitual dose a person returns to is "
+        "only a few times a naive person's, while real tolerance is many-fold.",
+        explained=True,
     ),
     Check(
         "cli_lifetime_overdose_seal",
@@ -164,7 +170,7 @@ CHECKS: tuple[Check, ...] = (
         "equal to the reported share",
         "%",
         "The probe covers 2 years of use; Seal's injectors reported overdoses over careers of "
-        "about two decades, so the model's 2-year share is a lower bound.",
+        "about two decades (the default 10-year cohort gives the share over 10 years).",
         explained=True,
     ),
     Check(

@@ -10,11 +10,13 @@ Regular use: dose titrated to effect
 A regular user takes ``n_use`` doses a day. Tolerance is a right-shift of
 the concentration-effect relation by the factor ``T = 1 + U`` (the
 signalling module's AC superactivation), so the dose that gives the effect
-the user is used to grows with ``T``. Users titrate partly to effect and
-are capped by what they can obtain [Smyth 2010 reports intake in
-"quarters"/day rising with dependence; Strang 2003]:
+the user is used to grows with ``T``; the hedonic deficit ``H`` of the
+dopamine module (allostasis: the same effect feels less) drives the dose
+further up, "chasing the high" [Koob & Le Moal 2001]. Doses are capped by
+what the user can obtain [Smyth 2010 reports intake in "quarters"/day rising
+with dependence; Strang 2003]:
 
-    D_habit = min(D_0 T^gamma, D_max)                                          (1)
+    D_habit = min(D_0 T^gamma (1 + a_H H), D_max)                             (1)
 
 Each dose differs from the intended one by the purity of what was bought
 (lognormal, mean 1, coefficient of variation ``cv_purity``):
@@ -22,7 +24,10 @@ Each dose differs from the intended one by the purity of what was bought
     D = D_habit exp(sigma z - sigma^2 / 2),  sigma^2 = ln(1 + cv_purity^2)     (2)
 
 Escalation therefore follows tolerance; overdoses during regular use follow
-unusually pure doses.
+unusually pure doses. A person who survives an overdose caps their dose at a
+fraction ``f_od`` of the dose they were taking (harm-reduction learning):
+
+    D_max,person <- f_od min(D_habit, D_max,person)                           (2b)
 
 Abstaining: lapses from craving, negative affect and priming
 ------------------------------------------------------------
@@ -49,6 +54,7 @@ use: at least ``k_relapse`` use days within the last ``window`` days
 
 References
 ----------
+Koob GF & Le Moal M 2001 Neuropsychopharmacology 24:97-129.
 Smyth BP et al. 2010 Ir Med J 103:176-179, PMID:20669601.
 Strang J et al. 2003 BMJ 326:959-960, doi:10.1136/bmj.326.7396.959.
 Binswanger IA et al. 2007 N Engl J Med 356:157-165, PMID:17215533.
@@ -65,6 +71,7 @@ from neuroadapt.model.clock import HOURS_PER_DAY, rate_per_day
 __all__ = [
     "ABSTAINING",
     "USING",
+    "after_overdose",
     "lapse_drive",
     "lapse_probability",
     "purity_factor",
@@ -78,10 +85,19 @@ __all__ = [
 USING, ABSTAINING = 0, 1
 
 
-def regular_dose(d0: np.ndarray, tolerance: np.ndarray, p: dict) -> np.ndarray:
+def regular_dose(
+    d0: np.ndarray, tolerance: np.ndarray, hedonic_deficit: np.ndarray, p: dict
+) -> np.ndarray:
     """Habitual dose of a regular user (mg), eq. (1)."""
     t = np.maximum(np.nan_to_num(tolerance, nan=1.0), 1.0)
-    return np.minimum(d0 * t ** p["dose_escalation_exponent"], p["dose_max"])
+    h = np.clip(np.nan_to_num(hedonic_deficit), 0.0, 1.0)
+    dose = d0 * t ** p["dose_escalation_exponent"] * (1.0 + p["dose_allostasis_gain"] * h)
+    return np.minimum(dose, p["dose_max"])
+
+
+def after_overdose(dose: np.ndarray, p: dict) -> np.ndarray:
+    """Personal dose ceiling after surviving an overdose, eq. (2b)."""
+    return dose * p["overdose_dose_reduction"]
 
 
 def purity_factor(z: np.ndarray, p: dict) -> np.ndarray:

@@ -406,13 +406,15 @@ def structure_table(
     calibration: Sequence[Mapping[str, Any]],
     params: Any,
     cite: Callable[[str, str], str] = lambda s, u: "",
+    end: float | None = None,
 ) -> list[list[str]]:
     """Rows of the whitepaper-style structural table (see :data:`STRUCTURE_FINDINGS`).
 
     Columns: region, finding, method, reference, model time point, model Cohen's d (90 %),
-    model % difference (90 %), matches the literature, calibration verdict.
+    model % difference (90 %), matches the literature, calibration verdict. ``end`` is the
+    day use ended (found from the daily activation when not given).
     """
-    end = end_of_use(users)
+    end = end_of_use(users) if end is None else end
     if end is None or GM not in users:
         return []
     t = _times(users)
@@ -935,14 +937,21 @@ def brain_sections(
         return [{"title": h, "blocks": [_note(why)]} for h in BRAIN_HEADINGS]
     if controls is not None and not has_brain(controls):
         controls = None
+    given = end is not None
     end = end_of_use(users) if end is None else end
     last = float(_times(users)[-1])
-    end_txt = (
-        "no use was recorded, so there is no end of use"
-        if end is None
-        else f"end of use: {_fmt_day(end)}, the last day on which any living subject's daily "
-        f"mean MOR activation exceeded {100 * USE_THRESHOLD:g} % of the cohort's peak"
-    )
+    if end is None:
+        end_txt = "no use was recorded, so there is no end of use"
+    elif given:
+        end_txt = (
+            f"end of use: {_fmt_day(end)}, when the detoxified arm stopped; recovery is read "
+            "from the detoxified people who did not relapse (lapses included)"
+        )
+    else:
+        end_txt = (
+            f"end of use: {_fmt_day(end)}, the last day on which any living subject's daily "
+            f"mean MOR activation exceeded {100 * USE_THRESHOLD:g} % of the cohort's peak"
+        )
     comp = _comparison_text(controls)
     eff_txt = (
         "Cohen's d is the users' mean minus the controls' mean over the users' population SD, "
@@ -957,7 +966,7 @@ def brain_sections(
 
     # 1 structure
     blocks: list[Block] = [_p(f"{comp} {end_txt[0].upper()}{end_txt[1:]}.")]
-    rows = structure_table(users, controls, calibration, params, cite) if end else []
+    rows = structure_table(users, controls, calibration, params, cite, end=end) if end else []
     if rows:
         blocks += [
             _table(
