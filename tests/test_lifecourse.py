@@ -164,3 +164,49 @@ def test_cli_runs_a_behaviour_scenario(tmp_path):
         assert (out / name).exists(), name
     ds = xr.open_dataset(out / "results.nc", engine="h5netcdf")
     assert ds.sizes["subject"] == 6 and "structure_gm_volume" in ds
+
+
+def test_overdose_after_abstinence_counts_people_by_arm():
+    from neuroadapt.report.behaviour import overdose_after_abstinence
+
+    users = xr.Dataset(
+        {
+            "arm": ("subject", ["abstinence", "abstinence", "continued use", "abstinence"]),
+            "death_time": ("subject", [np.nan, np.nan, np.nan, 5.0]),
+        },
+        coords={"subject": [0, 1, 2, 3]},
+    )
+    ep = pd.DataFrame(
+        {"subject": [0, 0, 2, 1], "start_h": [10 * 24 + 1, 11 * 24, 9 * 24, 200 * 24]}
+    )
+    got = overdose_after_abstinence(users, ep, discharge_day=10.0)
+    # subject 3 died before discharge; 1's overdose is after the window; 2's before discharge
+    assert got == {"abstinence": (1, 2), "continued use": (0, 1)}
+
+
+def test_report_has_the_behaviour_section(small, tmp_path):
+    from neuroadapt.report import build_report
+    from neuroadapt.scenarios import load_scenario
+
+    surv = survival_table(small.subjects, PLAN)
+    path = build_report(
+        tmp_path / "r.html",
+        scenario=load_scenario("default"),
+        cohort=small.dataset,
+        episodes=small.episodes,
+        panels={},
+        calibration=[],
+        params=P,
+        provenance={},
+        lifecourse={
+            "use_days": PLAN.use_days,
+            "discharge_day": PLAN.use_days + PLAN.detox_days,
+            "subjects": small.subjects,
+            "survival": surv,
+            "clinical": None,
+        },
+    )
+    html = path.read_text()
+    assert "Behaviour: escalation, lapse and relapse" in html
+    assert "Overdose after lost tolerance" in html
+    assert "when the detoxified arm stopped" in html

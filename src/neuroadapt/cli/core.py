@@ -75,6 +75,7 @@ def run(
                 lifecourse=(
                     {
                         "use_days": sc.behaviour.days()[0],
+                        "discharge_day": sum(sc.behaviour.days()[:2]),
                         "subjects": outputs.subjects,
                         "survival": outputs.survival,
                         "clinical": outputs.clinical,

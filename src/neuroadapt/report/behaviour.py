@@ -16,7 +16,12 @@ from matplotlib.figure import Figure
 
 from neuroadapt.report.brain import _img, _lit_block, _p, _table
 
-__all__ = ["behaviour_figure", "behaviour_section"]
+__all__ = [
+    "after_abstinence_text",
+    "behaviour_figure",
+    "behaviour_section",
+    "overdose_after_abstinence",
+]
 
 _COLOURS = {
     "lapse": "tab:orange",
@@ -84,6 +89,37 @@ def behaviour_figure(users: xr.Dataset, survival: pd.DataFrame, use_days: float)
     return fig
 
 
+def overdose_after_abstinence(
+    users: xr.Dataset, episodes: pd.DataFrame, discharge_day: float, window_d: float = 120.0
+) -> dict[str, tuple[int, int]]:
+    """People with an overdose in the ``window_d`` days after discharge, by arm.
+
+    Returns ``{arm: (people with an overdose, people alive at discharge)}``.
+    """
+    arm = pd.Series(users.arm.values, index=users.subject.values)
+    death = pd.Series(users.death_time.values, index=users.subject.values)
+    t0, t1 = discharge_day * 24.0, (discharge_day + window_d) * 24.0
+    hit = set(episodes[(episodes["start_h"] >= t0) & (episodes["start_h"] < t1)]["subject"])
+    out = {}
+    for name in ("abstinence", "continued use"):
+        at_risk = [s for s in arm.index[arm == name] if not death[s] < discharge_day]
+        out[name] = (sum(s in hit for s in at_risk), len(at_risk))
+    return out
+
+
+def after_abstinence_text(users: xr.Dataset, episodes: pd.DataFrame, discharge_day: float) -> str:
+    """One sentence comparing overdoses after discharge with continued use."""
+    c = overdose_after_abstinence(users, episodes, discharge_day)
+    (a, na), (b, nb) = c["abstinence"], c["continued use"]
+    if not na or not nb:
+        return ""
+    return (
+        f"Overdose after lost tolerance: in the 4 months after discharge {a} of {na} detoxified "
+        f"people ({100 * a / na:.1f} %) overdosed, against {b} of {nb} who kept using "
+        f"({100 * b / nb:.1f} %) over the same months; nobody scheduled these overdoses."
+    )
+
+
 def behaviour_section(
     users: xr.Dataset,
     episodes: pd.DataFrame,
@@ -92,6 +128,7 @@ def behaviour_section(
     calibration: Sequence[Mapping[str, Any]],
     use_days: float,
     cite: Callable[[str, str], str] = lambda s, u: "",
+    discharge_day: float | None = None,
 ) -> dict[str, Any]:
     """The behaviour section as ``{"title", "blocks"}``."""
     title = "Behaviour: escalation, lapse and relapse, overdose after abstinence"
@@ -136,5 +173,9 @@ def behaviour_section(
     blocks.append(
         _p(f"{len(episodes)} overdose episodes in {users.sizes['subject']} users, {n_fatal} fatal.")
     )
+    if discharge_day is not None:
+        text = after_abstinence_text(users, episodes, discharge_day)
+        if text:
+            blocks.append(_p(text))
     blocks += _lit_block(calibration, ("clinical",), cite)
     return {"title": title, "blocks": blocks}

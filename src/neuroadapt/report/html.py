@@ -467,6 +467,7 @@ def render_report(
                 calibration,
                 float(life["use_days"]),
                 cite=lambda src, user: refs.marker(src, user),
+                discharge_day=life.get("discharge_day"),
             )
         )
     for sec in brain:
