@@ -24,7 +24,7 @@ _WORK_UNIT = {"s": "s", "min": "min", "year": "year", "1/year": "1/year", "1/min
 def imaging_parameters(overrides: dict[str, float] | None = None) -> dict[str, float]:
     """The ``img_*`` parameters, without the prefix, in imaging working units.
 
-    Lengths are millimetres (stored as dimensionless mm / 1 mm), times in
+    Lengths are millimetres (the table's internal length unit), times in
     seconds (fMRI) or minutes (PET), ages in years, volumes in millilitres.
 
     Parameters

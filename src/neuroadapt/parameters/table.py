@@ -60,6 +60,7 @@ INTERNAL_UNITS: tuple[str, ...] = (
     "mmHg**2",
     "mmHg**3",
     "mg",
+    "mm",
 )
 
 ureg = pint.UnitRegistry()
