@@ -54,7 +54,11 @@ HELD, NEVER = 2, 3
 
 @dataclass(frozen=True)
 class LifePlan:
-    """Timeline of a life-course cohort (days) and how doses are taken."""
+    """Timeline of a life-course cohort (days) and how doses are taken.
+
+    ``fine_dt_s`` is a numerical option: the step of the fine respiratory
+    resolution while PaO2 is low (see ``EngineOptions.fine_dt_s``).
+    """
 
     route: str = "iv"
     start_dose_mg: float = 10.0
@@ -64,6 +68,7 @@ class LifePlan:
     abstinent_fraction: float = 0.5
     first_use_hour: float = 8.0
     waking_hours: float = 16.0
+    fine_dt_s: float = 30.0
 
     @property
     def days(self) -> int:
@@ -297,7 +302,7 @@ class _Pharmacology:
             r.trigger_pao2_mmhg if r else 0.0,
             r.probability if r else 0.0,
             self.screen,
-            30.0 / 3600.0,
+            self.plan.fine_dt_s / 3600.0,
             out_epi.shape[1],
             False,
             out_rec,

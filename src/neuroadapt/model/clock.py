@@ -48,5 +48,20 @@ def positive(x) -> np.ndarray:
 
 
 def stack_regional(p: dict[str, np.ndarray], stem: str, keys: tuple[str, ...]) -> np.ndarray:
-    """Stack per-region parameters ``<stem>_<key>`` into an array ``(subjects, regions)``."""
-    return np.stack([np.asarray(p[f"{stem}_{k}"], dtype=float) for k in keys], axis=-1)
+    """Stack per-region parameters ``<stem>_<key>`` into an array ``(subjects, regions)``.
+
+    The stack is remembered in ``p`` (under ``"__stack__<stem>"``, checked against
+    the arrays it was built from), since modules ask for it every day.
+    """
+    parts = [p[f"{stem}_{k}"] for k in keys]
+    memo_key = f"__stack__{stem}"
+    memo = p.get(memo_key)
+    if memo is not None and len(memo[0]) == len(parts) and all(
+        a is b for a, b in zip(memo[0], parts, strict=True)
+    ):
+        return memo[1]
+    stacked = np.stack([np.asarray(a, dtype=float) for a in parts], axis=-1)
+    stacked.flags.writeable = False
+    if isinstance(p, dict):
+        p[memo_key] = (parts, stacked)
+    return stacked

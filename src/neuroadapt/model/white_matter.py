@@ -133,6 +133,15 @@ def uniform_hash(seed, subject, day, purpose: int) -> np.ndarray:
     return (h >> np.uint64(11)).astype(np.float64) / float(2**53)
 
 
+def _hash_where(mask, seed, subj, day, purpose: int, fill: float) -> np.ndarray:
+    """``uniform_hash`` where ``mask`` holds, ``fill`` elsewhere (same numbers, less work)."""
+    out = np.full(mask.shape, fill)
+    if mask.any():
+        idx = np.flatnonzero(mask)
+        out[idx] = uniform_hash(seed, subj[idx], day[idx], purpose)
+    return out
+
+
 def regional(p: dict[str, np.ndarray], stem: str) -> np.ndarray:
     """Per-region parameters ``<stem>_<key>`` as an array (subjects, regions)."""
     return stack_regional(p, stem, REGION_KEYS)
@@ -199,14 +208,24 @@ def step(state, inputs, p, dt_d):
         alive
         & (col["tle_stage"] == 0)
         & (col["tle_done"] == 0)
-        & (uniform_hash(seed, subj, day, STREAM_TLE_ONSET) < 1.0 - np.exp(-hazard * dt_d))
+        & (hazard > 0)
+    )
+    onset = onset & (
+        _hash_where(onset, seed, subj, day, STREAM_TLE_ONSET, 1.0) < 1.0 - np.exp(-hazard * dt_d)
     )
     stage = np.where(onset, 1.0, col["tle_stage"])
     stage, done, dead = _stage_step(
         stage,
         col["tle_done"],
         col["tle_dead"],
-        np.where(onset, 1.0, uniform_hash(seed, subj, day, STREAM_TLE_STAGE)),
+        _hash_where(
+            (stage > 0) & ~onset & (col["tle_done"] == 0) & (col["tle_dead"] == 0),
+            seed,
+            subj,
+            day,
+            STREAM_TLE_STAGE,
+            1.0,
+        ),
         p,
         dt_d,
     )
@@ -216,16 +235,23 @@ def step(state, inputs, p, dt_d):
     # hypoxic-ischaemic lesions and DPHL
     hyp_h = np.asarray(inputs["hypoxia_minutes"], dtype=float) / 60.0
     p_lesion = 1.0 - np.exp(-_pos(hyp_h - p["wm_lesion_hypoxia_threshold"]) / p["wm_lesion_scale"])
-    new_lesion = alive & (uniform_hash(seed, subj, day, STREAM_LESION) < p_lesion)
+    at_risk = alive & (p_lesion > 0)
+    new_lesion = at_risk & (_hash_where(at_risk, seed, subj, day, STREAM_LESION, 1.0) < p_lesion)
     lesion = np.maximum(col["hypoxic_lesion"], new_lesion)
     pallid = np.maximum(
         col["pallidal_lesion"],
-        new_lesion & (uniform_hash(seed, subj, day, STREAM_PALLIDAL) < p["wm_pallidal_share"]),
+        new_lesion
+        & (
+            _hash_where(new_lesion, seed, subj, day, STREAM_PALLIDAL, 1.0)
+            < p["wm_pallidal_share"]
+        ),
     )
     severe = alive & (hyp_h >= p["wm_dphl_hypoxia_threshold"]) & (col["dphl_timer"] < 0)
-    start = severe & (uniform_hash(seed, subj, day, STREAM_DPHL) < p["wm_dphl_probability"])
+    start = severe & (
+        _hash_where(severe, seed, subj, day, STREAM_DPHL, 1.0) < p["wm_dphl_probability"]
+    )
     lo, hi = p["wm_dphl_lucid_min"] / HOURS_PER_DAY, p["wm_dphl_lucid_max"] / HOURS_PER_DAY
-    delay = lo + (hi - lo) * uniform_hash(seed, subj, day, STREAM_DPHL_DELAY)
+    delay = lo + (hi - lo) * _hash_where(start, seed, subj, day, STREAM_DPHL_DELAY, 0.0)
     timer = np.where(start, delay, col["dphl_timer"])
     running = (timer > 0) & ~start
     timer = np.where(running, timer - dt_d, timer)
