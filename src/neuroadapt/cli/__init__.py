@@ -13,6 +13,7 @@ import typer
 
 from neuroadapt.cli import (
     core,  # noqa: F401  (registers run, scenarios, params, ...)
+    experiment,  # noqa: F401  (registers experiment and experiments)
     imaging,  # noqa: F401  (registers the imaging sub-app)
     medpc,  # noqa: F401  (registers the medpc group)
 )

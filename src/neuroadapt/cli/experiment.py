@@ -1,0 +1,78 @@
+"""``neuroadapt experiment``: run a rat-lab protocol, write MED-PC files, tables and a report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from neuroadapt.cli.common import UserError, app, console, out_console
+
+
+def _list() -> None:
+    from neuroadapt.experiments.ratlab import list_protocols
+
+    table = Table("protocol", "description")
+    for name, desc in list_protocols():
+        table.add_row(name, desc)
+    out_console.print(table)
+
+
+@app.command("experiments")
+def experiments() -> None:
+    """List the shipped rat-lab protocols."""
+    _list()
+
+
+@app.command("experiment")
+def experiment(
+    name: Annotated[
+        str | None, typer.Argument(help="Shipped protocol name or a protocol TOML file.")
+    ] = None,
+    animals: Annotated[
+        int | None, typer.Option("--animals", help="Rats in all (default: the protocol's).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output directory (default results/<name>/).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the shipped protocols.")] = False,
+) -> None:
+    """Run a virtual rat experiment closed loop; write MED-PC files, zone tables and report.html."""
+    from neuroadapt.experiments.ratlab import ProtocolError, load_protocol, run_protocol
+    from neuroadapt.experiments.ratlab import write_outputs as write_lab_files
+    from neuroadapt.report.ratlab import write_lab_report
+
+    if list_:
+        _list()
+        return
+    if name is None:
+        raise UserError("give a protocol name (see 'neuroadapt experiment --list')")
+    if animals is not None and animals < 1:
+        raise UserError(f"option '--animals' = {animals}: must be >= 1")
+    try:
+        protocol = load_protocol(name)
+        directory = out or Path("results") / protocol.name
+        if directory.exists() and not directory.is_dir():
+            raise UserError(f"option '--out' = '{directory}': exists and is not a directory")
+        with console.status(f"running {protocol.name}") as status:
+            result = run_protocol(
+                protocol,
+                animals=animals,
+                seed=seed,
+                progress=lambda d: status.update(f"running {protocol.name}: day {d}"),
+            )
+    except ProtocolError as exc:
+        raise UserError(str(exc)) from None
+    write_lab_files(result, directory)
+    methods = (
+        f"{len(result.subjects)} virtual rats ({', '.join(sorted(set(result.groups)))}), seed "
+        f"{result.seed}, simulated closed loop by neuroadapt.engine.operant: every lever press "
+        "and infusion resolved on a 1-s clock from each rat's own pharmacokinetics, receptor "
+        "activation, tolerance and brain state (docs/ratlab.md); sessions written as MED-PC IV "
+        "files and analysed with neuroadapt.analysis as real files are."
+    )
+    report = write_lab_report(directory, protocol.name, protocol.description, methods)
+    console.print(f"wrote {directory}/ (medpc/, tables/, {report.name})")
