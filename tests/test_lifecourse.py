@@ -210,3 +210,26 @@ def test_report_has_the_behaviour_section(small, tmp_path):
     assert "Behaviour: escalation, lapse and relapse" in html
     assert "Overdose after lost tolerance" in html
     assert "when the detoxified arm stopped" in html
+
+
+def test_a_fatal_brain_event_ends_the_life_course():
+    import types
+
+    fake = types.ModuleType("fake_white_matter")
+    fake.NAME = "white_matter"
+    fake.STATES = {}
+    fake.INPUTS = ("age_years",)
+    fake.OUTPUTS = {"tle_dead": ("1", "dies on day 5")}
+    fake.step = lambda state, inputs, p, dt: {}
+    fake.observe = lambda state, inputs, p: {
+        "tle_dead": (inputs["age_years"] > 30.0 + 5.5 / 365.25).astype(float)
+    }
+    keep = [m for m in available_brain_modules() if m.NAME not in ("white_matter", "cognition")]
+    mods = [*keep, fake]
+    n = 3
+    res = simulate_lifecourse(
+        P, LifePlan(use_days=20, follow_up_days=5), n, _cov(n), mods, seed=1, record_every_d=1
+    )
+    ds = res.dataset
+    np.testing.assert_array_equal(ds.death_time.values, [6.0, 6.0, 6.0])
+    assert np.all(ds.uses.values[:, 7:] == 0) and np.all(ds.alive.values[:, 7:] == 0)

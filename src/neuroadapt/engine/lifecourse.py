@@ -419,8 +419,14 @@ def _run_chunk(
             tol_j[users] = 1.0 + np.nan_to_num(bins[users, j, K.R_UF] + bins[users, j, K.R_US])
             drivers["tolerance_shift"] = tol_j
             out, inputs = clock.advance(drivers, d_abs + 1.0, 1.0)
+            # deaths from the brain (fatal toxic leukoencephalopathy) end the life course too
+            tle = out.get("white_matter_tle_dead")
+            if tle is not None:
+                brain_death = alive & (np.asarray(tle) > 0)
+                death = np.where(brain_death, d_abs + 1.0, death)
+                alive &= ~brain_death
             for k, how in _AGG.items():
-                v = n_use.astype(float) if k == "uses" else drivers[k]
+                v = (n_use * alive).astype(float) if k == "uses" else drivers[k]
                 acc[k] = np.maximum(acc[k], v) if how == "max" else acc[k] + v
             if rec_i < len(rec_days) and d_abs + 1 == rec_days[rec_i]:
                 span = rec_days[rec_i] - rec_days[rec_i - 1]
@@ -429,6 +435,9 @@ def _run_chunk(
         day += n_days
     result = {f"rec_{k}": np.stack(v, axis=1).astype(np.float32) for k, v in records.items()}
     ep = np.array(episodes, dtype=float).reshape(-1, 1 + K.N_EPI)
+    # a block's doses were simulated ahead; drop episodes after a death from the brain
+    died_at = dict(zip(ids.tolist(), death.tolist(), strict=True))
+    ep = ep[[not (ep_t / 24.0 > died_at[int(s_)]) for s_, ep_t in ep[:, :2]]] if len(ep) else ep
     result.update(
         {
             "arm": np.where(users, arm.astype(np.int8), 2).astype(np.int8),
@@ -488,7 +497,7 @@ def _label(merged, subj, rec_days, modules, plan) -> LifeCourseResult:
     ds["death_time"] = xr.DataArray(
         merged["death_time"],
         dims=("subject",),
-        attrs={"units": "d", "long_name": "time of fatal overdose"},
+        attrs={"units": "d", "long_name": "time of death (overdose or leukoencephalopathy)"},
     )
     ds["arm"] = xr.DataArray(
         np.array(["continued use", "abstinence", "control"])[merged["arm"].astype(np.int64)],

@@ -69,7 +69,7 @@ def behaviour_figure(users: xr.Dataset, survival: pd.DataFrame, use_days: float)
         xlabel="days since discharge from detoxification",
         ylabel="cumulative incidence",
         ylim=(0, 1.02),
-        title="B. Lapse, relapse and overdose death",
+        title="B. Lapse, relapse and death",
     )
     ax[1].legend(fontsize=8)
     per_year = users.overdoses.values
