@@ -2,7 +2,10 @@
 
 Each simulated day of each rat is one pass of :func:`_run_day` (``prange``
 over rats): a session resolved on a 1-s decision clock, then the home cage
-until the next session on a 30-s clock. The PK state is carried exactly in
+until the next session on a 30-s clock for 4 h after the session or a
+scheduled dose and a 10-min clock otherwise (the PK step is exact at any
+length; the clock only sets how finely the daily means of activation and
+withdrawal are integrated). The PK state is carried exactly in
 modal coordinates of the rat's own system matrix
 (``engine.simulate.modal_decomposition``): a step multiplies each mode by
 ``exp(lambda dt)``; an IV infusion of ``infusion_s`` seconds adds its amount
@@ -67,7 +70,10 @@ __all__ = [
 
 #: Seconds in a simulated day (session start to the next session start).
 DAY_S = 86400
+#: Home-cage steps (s): fine for HOME_FINE_S after the session or a scheduled dose, else coarse.
 HOME_DT_S = 30
+HOME_COARSE_S = 600
+HOME_FINE_S = 4 * 3600
 #: Event codes, as in the ``neuroadapt-sa`` MED-PC profile.
 CODES: dict[str, int] = {
     "active_press": 1,
@@ -293,25 +299,26 @@ def _run_day(
         h0 = pb[5]
         k_a = pb[6]
         k_n = pb[7]
-        a_v = pb[9]
-        a_e = pb[10]
-        k_sr = ln2 / pb[11] / 3600.0
-        a_h = pb[12]
-        a_he = pb[13]
-        lam_h = pb[14] / 3600.0
-        a_f = pb[15]
-        phi50 = pb[16]
-        r_hill = pb[17]
-        g_c = pb[18]
-        g_s = pb[19]
-        k_cue = ln2 / (pb[20] * 3600.0)
-        k_stress = ln2 / (pb[21] * 3600.0)
-        a_p = pb[22]
-        k_ext = pb[23] / 3600.0
-        beta = pb[24]
-        r_side = pb[25] / 3600.0
-        r_centre = pb[26] / 3600.0
-        k_forget = ln2 / pb[28] / 3600.0
+        k_c = pb[8]
+        a_v = pb[10]
+        a_e = pb[11]
+        k_sr = ln2 / pb[12] / 3600.0
+        a_h = pb[13]
+        a_he = pb[14]
+        lam_h = pb[15] / 3600.0
+        a_f = pb[16]
+        phi50 = pb[17]
+        r_hill = pb[18]
+        g_c = pb[19]
+        g_s = pb[20]
+        k_cue = ln2 / (pb[21] * 3600.0)
+        k_stress = ln2 / (pb[22] * 3600.0)
+        a_p = pb[23]
+        k_ext = pb[24] / 3600.0
+        beta = pb[25]
+        r_side = pb[26] / 3600.0
+        r_centre = pb[27] / 3600.0
+        k_forget = ln2 / pb[29] / 3600.0
         da_beta = dap[i, 0]
         da_hill = dap[i, 1]
         da_a50 = dap[i, 2]
@@ -330,9 +337,11 @@ def _run_day(
         c_buf = np.empty(n_lig)
         e1 = np.empty(n)
         e_home = np.empty(n)
+        e_coarse = np.empty(n)
         for m in range(n):
             e1[m] = math.exp(lam[i, m] * (1.0 / 3600.0))
             e_home[m] = math.exp(lam[i, m] * (HOME_DT_S / 3600.0))
+            e_coarse[m] = math.exp(lam[i, m] * (HOME_COARSE_S / 3600.0))
         # counters
         c_act = 0
         c_inact = 0
@@ -380,7 +389,17 @@ def _run_day(
         step = 0
         while t < DAY_S - 1e-9:
             in_sess = t < sess
-            dt = 1.0 if in_sess else min(float(HOME_DT_S), DAY_S - t)
+            if in_sess:
+                dt = 1.0
+            else:
+                # fine steps while drug from the session or a scheduled dose is on board
+                near = t - sess < HOME_FINE_S
+                if next_dose > 0 and t - dose_t[i, next_dose - 1] < HOME_FINE_S:
+                    near = True
+                if next_dose < n_doses[i] and dose_t[i, next_dose] - t < HOME_COARSE_S:
+                    near = True
+                dt = float(HOME_DT_S) if near else float(HOME_COARSE_S)
+                dt = min(dt, DAY_S - t)
             # ---- scheduled doses due now ----
             while next_dose < n_doses[i] and dose_t[i, next_dose] <= t + 1e-9:
                 amt = dose_amt[i, next_dose] * bw[i]
@@ -429,7 +448,13 @@ def _run_day(
                         stress = 1.0
                         c_shock += 1
                         k_ev = _emit(ev_t, ev_c, i, k_ev, t, 12)
-                h_star = O.set_point(h0, k_a, shift[i], k_n, affect[i], stress)
+                if t < cue_off_t:
+                    cue = 1.0
+                else:
+                    cue = math.exp(-k_cue * (t - last_cue_off)) if last_cue_off > -1e17 else 0.0
+                h_star = O.set_point(
+                    h0, k_a, shift[i], k_n, affect[i], stress, k_c, craving[i], cue
+                )
                 e_now = O.hedonic_state(a_int, u, imax)
                 dr = unit_dose[i] if reinforced[i] else 0.0
                 o_plus = o_i + dr * unit_odds[i, 0]
@@ -442,11 +467,10 @@ def _run_day(
                     a_plus = activation(stimulus(w_plus, o_plus))
                 e_plus = O.hedonic_state(a_plus, u, imax)
                 r_h = O.drive(e_now, h_star) - O.drive(e_plus, h_star)
-                if t < cue_off_t:
-                    cue = 1.0
-                else:
-                    cue = math.exp(-k_cue * (t - last_cue_off)) if last_cue_off > -1e17 else 0.0
                 psi = O.retrieval(phi_now, phi50, r_hill, craving[i], cue, g_c, stress, g_s)
+                if t < to_end:
+                    # the timeout is signalled: only habit and exploration press through it
+                    r_h = 0.0
                 lam_a, lam_i = O.press_hazards(
                     v, v_mem, psi * retr, r_h, habit, lam_max, u50, hill, lam_h, lam_0, g_i
                 )
@@ -537,6 +561,9 @@ def _run_day(
             elif dt == HOME_DT_S:
                 for m in range(n):
                     z[m] *= e_home[m]
+            elif dt == HOME_COARSE_S:
+                for m in range(n):
+                    z[m] *= e_coarse[m]
             else:
                 for m in range(n):
                     z[m] *= math.exp(lam[i, m] * (dt / 3600.0))

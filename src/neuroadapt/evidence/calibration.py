@@ -37,12 +37,16 @@ COVERED_SCALES = (
     "white_matter",
     "cognition",
     "clinical",
+    "self_administration",
+    "reinstatement",
+    "place_preference",
 )
 #: Modules holding the checks of the brain scales (loaded lazily: they import this module).
 CHECK_MODULES = (
     "neuroadapt.evidence.checks_neurochem",
     "neuroadapt.evidence.checks_structure",
     "neuroadapt.evidence.checks_clinical",
+    "neuroadapt.evidence.checks_rat",
 )
 
 

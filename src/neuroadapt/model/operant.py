@@ -33,10 +33,12 @@ Drive and set point
 -------------------
 The rat seeks a hedonic level ``h*``; the allostatic shift ``s`` of the
 dopamine module (hedonic set point, rises with daily exposure) and negative
-affect ``N`` (affect module, or acute stress ``S(t)`` after footshock) raise
-it:
+affect ``N`` (affect module, or acute stress ``S(t)`` after footshock)
+raise it, and so does a drug cue, by the glutamate module's cue-evoked
+craving ``C`` times the cue trace ``c(t)`` (below), which incubates over
+abstinence:
 
-    h* = h0 + k_a s + k_n max(N, S(t))                                      (2)
+    h* = h0 + k_a s + k_n max(N, S(t)) + k_c C c(t)                         (2)
     drive d(e) = max(0, h* - e)                                             (3)
 
 The expected effect after one infusion, ``e+``, is (1) at
@@ -64,7 +66,9 @@ craving ``C`` times the cue trace ``c(t)``), and stress ``S(t)``:
     lambda_inactive = lambda_0 + g_i (lambda_active - lambda_0)             (9)
 
 ``lambda_0`` is exploration (equal on both levers), ``g_i`` generalisation
-to the inactive lever, ``H`` the habit.
+to the inactive lever, ``H`` the habit. During the signalled timeout the
+goal-directed term is off (``r_H = 0``): only habit and exploration press
+through it, so timeout presses grow with habit.
 
 Learning
 --------
@@ -82,7 +86,7 @@ ratio strain under a progressive ratio), the expectation extinguishes, and
 so does, within the session, what cues, stress or the drug state retrieved
 [Bouton 2004]:
 
-    V <- V (1 - a_E),   rho <- rho (1 - a_E psi),   H <- H (1 - a_HE)      (11)
+    V <- V (1 - a_E),   rho <- rho (1 - a_E),   H <- H (1 - a_HE)          (11)
 
 ``rho`` (1 at the start of each session) multiplies ``psi`` in (6): what
 is retrieved extinguishes within the session and recovers by the next
@@ -151,6 +155,7 @@ PARAM_NAMES: tuple[str, ...] = (
     "set_point_h0",
     "allostatic_gain",
     "affect_gain",
+    "cue_drive_gain",
     "value_initial",
     "value_learning_rate",
     "value_extinction_rate",
@@ -182,9 +187,9 @@ def hedonic_state(a, u, imax):
 
 
 @register_jitable
-def set_point(h0, k_a, shift, k_n, affect, stress):
-    """Allostatic hedonic set point ``h*``, eq. (2)."""
-    return h0 + k_a * shift + k_n * max(affect, stress)
+def set_point(h0, k_a, shift, k_n, affect, stress, k_c, craving, cue):
+    """Allostatic hedonic set point ``h*``, eq. (2), raised by cue-evoked craving."""
+    return h0 + k_a * shift + k_n * max(affect, stress) + k_c * craving * cue
 
 
 @register_jitable
@@ -239,11 +244,12 @@ def learn(v, v_mem, habit, n_exp, phi, n_presses, a_v, a_h, a_f):
 def extinguish(v, retr, psi, habit, a_e, a_he):
     """Updates after an unreinforced press beyond the expected ratio, eq. (11).
 
-    Returns ``(V, rho, H)``: retrieval within the session, ``rho``, fades in
-    proportion to what was retrieved (``psi``), so reinstated seeking is
-    self-limiting; it starts again at 1 the next session.
+    Returns ``(V, rho, H)``: retrieval within the session, ``rho``, fades with
+    each unreinforced press (``psi`` is accepted for symmetry with the
+    retrieval it acts on), so reinstated seeking is self-limiting; it starts
+    again at 1 the next session.
     """
-    return v * (1.0 - a_e), retr * (1.0 - a_e * psi), habit * (1.0 - a_he)
+    return v * (1.0 - a_e), retr * (1.0 - a_e), habit * (1.0 - a_he)
 
 
 @register_jitable
