@@ -74,5 +74,8 @@ def experiment(
         "activation, tolerance and brain state (docs/ratlab.md); sessions written as MED-PC IV "
         "files and analysed with neuroadapt.analysis as real files are."
     )
-    report = write_lab_report(directory, protocol.name, protocol.description, methods)
+    fraction = next(
+        (p.fraction for g in protocol.groups for p in g.phases if p.kind == "extinction"), 0.25
+    )
+    report = write_lab_report(directory, protocol.name, protocol.description, methods, fraction)
     console.print(f"wrote {directory}/ (medpc/, tables/, {report.name})")

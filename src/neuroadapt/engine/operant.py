@@ -678,6 +678,7 @@ class OperantLab:
         eff_rows = [pk.effect_state[lig] for lig in ligands]
         self._lam = np.ascontiguousarray(lam)
         self._vinv = np.ascontiguousarray(vinv)
+        self._vmat = vmat
         self._w_e = np.ascontiguousarray(vmat[:, eff_rows, :])
         self._w_p = np.ascontiguousarray(_plasma_rows(pk, ligands, vmat, s, n))
 
@@ -768,6 +769,10 @@ class OperantLab:
             "hedonic_deficit": b["dopamine_hedonic_deficit"],
             "da_phasic_peak": b["dopamine_da_phasic_peak"],
         }
+
+    def pk_state(self) -> np.ndarray:
+        """PK amounts (umol) and effect-site concentrations (nM) now, ``(rats, states)``."""
+        return np.einsum("nij,nj->ni", self._vmat, self.z)
 
     def state(self) -> dict[str, np.ndarray]:
         """Behavioural state (expectation, habit, place values) and tolerance, per rat."""

@@ -83,8 +83,14 @@ class LabAnalysis:
     files: list[str] = field(default_factory=list)
 
 
-def analyse_lab_files(directory: str | os.PathLike[str]) -> LabAnalysis:
-    """Analyse the MED-PC files and zone table an experiment wrote to ``directory``."""
+def analyse_lab_files(
+    directory: str | os.PathLike[str], extinction_fraction: float = 0.25
+) -> LabAnalysis:
+    """Analyse the MED-PC files and zone table an experiment wrote to ``directory``.
+
+    ``extinction_fraction`` is the criterion's share of the training baseline
+    (``neuroadapt.analysis.extinction_criterion``).
+    """
     d = Path(directory)
     profile = load_profile(PROFILE)
     events, sessions = [], []
@@ -115,7 +121,7 @@ def analyse_lab_files(directory: str | os.PathLike[str]) -> LabAnalysis:
                 ["session", "subject", "group", "day", "unit_dose_ug_per_kg"]
             ].merge(bp, on="session")
         if (daily["phase"] == "extinction").any():
-            out.extinction = extinction_criterion(daily).merge(
+            out.extinction = extinction_criterion(daily, fraction=extinction_fraction).merge(
                 daily[["subject", "group"]].drop_duplicates(), on="subject"
             )
         tests = daily[daily["phase"] == "reinstatement"]
@@ -173,7 +179,7 @@ def _fig(fig: Figure, caption: str) -> dict[str, str]:
     return {"uri": to_data_uri(fig), "caption": caption}
 
 
-def _operant_sections(a: LabAnalysis) -> list[dict[str, Any]]:
+def _operant_sections(a: LabAnalysis, fraction: float) -> list[dict[str, Any]]:
     sections = []
     daily = a.daily
     sa = daily[daily["phase"].isin(["self_administration", "naloxone_test"])]
@@ -285,8 +291,8 @@ def _operant_sections(a: LabAnalysis) -> list[dict[str, Any]]:
         extra.append(
             {
                 "title": "Extinction",
-                "text": "Criterion: 2 consecutive sessions with active presses at or below 25 % "
-                "of the mean of the last 3 self-administration sessions.",
+                "text": "Criterion: 2 consecutive sessions with active presses at or below "
+                f"{100 * fraction:g} % of the mean of the last 3 self-administration sessions.",
                 "figures": [],
                 "tables": [_table(a.extinction, "Extinction criterion per rat")],
             }
@@ -310,11 +316,15 @@ def _operant_sections(a: LabAnalysis) -> list[dict[str, Any]]:
 
 
 def write_lab_report(
-    directory: str | os.PathLike[str], title: str, description: str = "", methods: str = ""
+    directory: str | os.PathLike[str],
+    title: str,
+    description: str = "",
+    methods: str = "",
+    extinction_fraction: float = 0.25,
 ) -> Path:
     """Analyse an experiment's files, write ``tables/analysis_*.csv`` and ``report.html``."""
     d = Path(directory)
-    a = analyse_lab_files(d)
+    a = analyse_lab_files(d, extinction_fraction)
     tables = d / "tables"
     tables.mkdir(parents=True, exist_ok=True)
     sections: list[dict[str, Any]] = []
@@ -331,7 +341,7 @@ def write_lab_report(
             t.to_csv(tables / f"analysis_{name}.csv", index=False)
             a.files.append(f"tables/analysis_{name}.csv")
     if len(a.daily):
-        sections += _operant_sections(a)
+        sections += _operant_sections(a, extinction_fraction)
     if len(a.withdrawal):
         sections.append(
             {
