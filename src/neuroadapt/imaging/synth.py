@@ -25,6 +25,7 @@ import gzip
 import json
 import zlib
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import nibabel as nib
@@ -120,6 +121,13 @@ def _unit_field(rng: np.random.Generator, shape: tuple, sigma_vox: float) -> np.
     return field / np.float32(np.sqrt(var))
 
 
+@cache
+def _region_image(atlas: str) -> np.ndarray:
+    image = region_label_image(load_atlas(atlas), REGIONS)
+    image.flags.writeable = False
+    return image
+
+
 class MapSynthesizer:
     """Generate smoothed, modulated GM maps from a regional change table.
 
@@ -131,16 +139,35 @@ class MapSynthesizer:
         Seed of the per-subject streams.
     overrides
         Imaging parameter overrides (working units, names without ``img_``).
+    box
+        Optional sub-volume (three slices of the 2 mm template grid): maps are
+        generated on that box only, with its own affine. Used by the validation
+        to simulate many cohorts cheaply; the random fields then differ from
+        whole-brain maps of the same seed (they are drawn on another shape),
+        but have the same distribution away from the box faces.
     """
 
-    def __init__(self, atlas: str = "harvard_oxford", seed: int = 0, overrides: dict | None = None):
+    def __init__(
+        self,
+        atlas: str = "harvard_oxford",
+        seed: int = 0,
+        overrides: dict | None = None,
+        box: tuple[slice, slice, slice] | None = None,
+    ):
         self.atlas = atlas
         self.seed = int(seed)
         self.params = imaging_parameters(overrides)
         tpl = gm_template()
         self.affine = tpl.affine.copy()
         self.base = np.asarray(tpl.get_fdata(), dtype=np.float32)
-        self.regions = region_label_image(load_atlas(atlas), REGIONS)
+        self.regions = _region_image(atlas)
+        self.box = None if box is None else tuple(box)
+        if self.box is not None:
+            shape = self.base.shape
+            start = np.array([sl.indices(n)[0] for sl, n in zip(self.box, shape, strict=True)])
+            self.base = np.ascontiguousarray(self.base[self.box])
+            self.regions = np.ascontiguousarray(self.regions[self.box])
+            self.affine[:3, 3] += self.affine[:3, :3] @ start
         vox = float(abs(self.affine[0, 0]))
         self._sigma_anat = self.params["anat_fwhm_mm"] * FWHM_TO_SIGMA / vox
         self._sigma_smooth = self.params["smoothing_fwhm_mm"] * FWHM_TO_SIGMA / vox
