@@ -16,27 +16,70 @@ imaging_app = typer.Typer(
 app.add_typer(imaging_app, name="imaging")
 
 
-def cohort_tables(outputs) -> dict:
+#: Arms of a life-course scenario's users (the ``arm`` variable of results.nc).
+ARMS = ("continued use", "abstinence")
+
+
+def imaging_day(scenario, times: np.ndarray, day: float | None, arm: str | None) -> float:
+    """The recorded day a cohort is imaged at (the record nearest to the requested day).
+
+    Default: the end of use (``behaviour.days()[0]``) for life-course
+    scenarios, the end of follow-up when an arm is chosen, else the last record.
+    """
+    b = scenario.behaviour
+    if day is None:
+        if b is not None and arm is None:
+            day = float(b.days()[0])
+        else:
+            day = float(times[-1])
+    step = float(np.median(np.diff(times))) if times.size > 1 else 0.0
+    if not times[0] - step <= day <= times[-1] + step:
+        raise UserError(
+            f"option '--day' = {day:g}: the run recorded days {times[0]:g} to {times[-1]:g}"
+        )
+    return float(times[np.argmin(np.abs(times - day))])
+
+
+def years_of_use(scenario, day: float, arm: str | None) -> float:
+    """Years of use at the imaging day, from the scenario's plan.
+
+    Life courses: use runs from day 0 to the end of use; afterwards the
+    abstinence arm stops (lapses and relapses are not counted) and the
+    continued-use arm goes on. Other scenarios: the imaging day.
+    """
+    b = scenario.behaviour
+    if b is None:
+        return day / 365.25
+    use_days = float(b.days()[0])
+    if day <= use_days or arm == "continued use":
+        return day / 365.25
+    return use_days / 365.25
+
+
+def cohort_tables(outputs, day: float | None = None, arm: str | None = None) -> dict:
     """Adapter from a scenario run to the imaging inputs (kept here, in one place).
 
-    Reads, at the last record of users (``results``) and matched controls
-    (``controls``): ``structure_gm_volume`` (fraction of a matched control's
-    regional volume → change = value − 1), ``dopamine_d2_availability`` and
-    ``glutamate_craving``; ages and sexes come from the cohort's covariates.
-    Subjects with a missing value (e.g. died) are left out.
+    Reads, at the imaging day (:func:`imaging_day`), users (``results``) and
+    matched controls (``controls``): ``structure_gm_volume`` (fraction of a
+    matched control's regional volume → change = value − 1),
+    ``dopamine_d2_availability`` and ``glutamate_craving``. Ages are the
+    cohort's ages at the start plus the imaging day, sexes the cohort's;
+    years of use come from the scenario (:func:`years_of_use`). Users who
+    died before the day (``alive`` = 0) or have a missing value are left out;
+    with ``arm``, only the users of that arm (``"continued use"`` or
+    ``"abstinence"``) are imaged.
+
+    Returns
+    -------
+    dict
+        ``participants``, ``change`` (participants × regions), ``d2``,
+        ``craving`` (arrays in the participants' order), ``day`` (the recorded
+        day used), ``arm`` and ``years_of_use``.
     """
     import pandas as pd
 
     from neuroadapt.experiments.cohort import covariates
     from neuroadapt.model.structure import REGIONS
-
-    def last(ds, name, default):
-        if ds is None or name not in ds:
-            return None if default is None else default
-        da = ds[name].isel(time=-1)
-        if "structure_region" in da.dims:
-            da = da.sel(structure_region=list(REGIONS))
-        return np.asarray(da.values, dtype=float)
 
     users = outputs.result.dataset
     controls = outputs.controls.result.dataset if outputs.controls is not None else None
@@ -44,25 +87,42 @@ def cohort_tables(outputs) -> dict:
     n_c = controls.sizes["subject"] if controls is not None else 0
     if n_c == 0:
         raise UserError("the scenario run has no matched controls")
-    years = float(users["time"].values[-1]) / 365.25
-    cov_u = covariates(outputs.scenario, np.arange(n_u))
-    cov_c = covariates(outputs.scenario, np.arange(n_c))
+    if arm is not None:
+        if arm not in ARMS:
+            raise UserError(f"option '--arm' = '{arm}': allowed: {', '.join(ARMS)}")
+        if "arm" not in users:
+            raise UserError(f"option '--arm': scenario '{outputs.scenario.name}' has no arms")
+    times = np.asarray(users["time"].values, dtype=float)
+    day = imaging_day(outputs.scenario, times, day, arm)
+    years = years_of_use(outputs.scenario, day, arm)
+
+    def at(ds, name, default):
+        if name not in ds:
+            return default
+        da = ds[name].sel(time=day)
+        if "structure_region" in da.dims:
+            da = da.sel(structure_region=list(REGIONS))
+        return np.asarray(da.values, dtype=float)
+
     rows, change, d2, crave = [], [], [], []
-    for group, ds, cov, n in (("user", users, cov_u, n_u), ("control", controls, cov_c, n_c)):
-        gm = last(ds, "structure_gm_volume", None)
+    for group, ds, n in (("user", users, n_u), ("control", controls, n_c)):
+        cov = covariates(outputs.scenario, np.arange(n))
+        gm = at(ds, "structure_gm_volume", None)
         if gm is None:
             raise UserError("the scenario's results have no 'structure_gm_volume' variable")
-        dd = last(ds, "dopamine_d2_availability", np.ones(n))
-        cr = last(ds, "glutamate_craving", np.zeros(n))
-        for i in range(n):
-            if not (np.all(np.isfinite(gm[i])) and np.isfinite(dd[i]) and np.isfinite(cr[i])):
-                continue
+        dd = at(ds, "dopamine_d2_availability", np.ones(n))
+        cr = at(ds, "glutamate_craving", np.zeros(n))
+        alive = at(ds, "alive", np.ones(n)) > 0.5
+        keep = alive & np.all(np.isfinite(gm), axis=1) & np.isfinite(dd) & np.isfinite(cr)
+        if group == "user" and arm is not None:
+            keep &= np.asarray(ds["arm"].values) == arm
+        for i in np.flatnonzero(keep):
             pid = f"sub-{'U' if group == 'user' else 'C'}{i + 1:04d}"
             rows.append(
                 {
                     "participant_id": pid,
                     "group": group,
-                    "age": round(float(cov["age_years"][i]) + years, 2),
+                    "age": round(float(cov["age_years"][i]) + day / 365.25, 2),
                     "sex": "F" if cov["female"][i] > 0.5 else "M",
                     "years_of_use": round(years, 3) if group == "user" else 0.0,
                 }
@@ -71,12 +131,17 @@ def cohort_tables(outputs) -> dict:
             d2.append(dd[i])
             crave.append(cr[i])
     participants = pd.DataFrame(rows)
+    if participants.empty or not (participants["group"] == "user").any():
+        raise UserError(f"no living user to image at day {day:g}")
     table = pd.DataFrame(change, columns=list(REGIONS), index=participants["participant_id"])
     return {
         "participants": participants,
         "change": table,
         "d2": np.array(d2),
         "craving": np.array(crave),
+        "day": day,
+        "arm": arm,
+        "years_of_use": years,
     }
 
 
@@ -93,8 +158,29 @@ def simulate(
     atlas: Annotated[
         str, typer.Option("--atlas", help="harvard_oxford or aal3.")
     ] = "harvard_oxford",
+    day: Annotated[
+        float | None,
+        typer.Option(
+            "--day",
+            help="Day of the scan (nearest record; default: end of use of a life course, "
+            "else the last record).",
+        ),
+    ] = None,
+    arm: Annotated[
+        str | None,
+        typer.Option(
+            "--arm",
+            help="Image only the users of this arm: 'continued use' or 'abstinence' "
+            "(default day then: end of follow-up).",
+        ),
+    ] = None,
 ) -> None:
-    """Simulate a cohort and write its GM maps, PET and fMRI read-outs and a report."""
+    """Simulate a cohort and write its GM maps, PET and fMRI read-outs and a report.
+
+    A life-course scenario (``[behaviour]``) is imaged at the end of use by
+    default; ``--day`` picks another recorded day and ``--arm`` one arm at the
+    end of follow-up.
+    """
     from neuroadapt.cli.core import _load
     from neuroadapt.experiments.run import resolve, run_scenario
     from neuroadapt.imaging.atlases import ATLASES
@@ -120,7 +206,12 @@ def simulate(
     out_dir = out or Path("results") / f"{sc.name}-imaging"
     console.print(f"simulating {sc.cohort.subjects} users and {sc.cohort.controls} controls")
     outputs = run_scenario(sc, out_dir / "simulation")
-    tables = cohort_tables(outputs)
+    tables = cohort_tables(outputs, day=day, arm=arm)
+    when = f"day {tables['day']:g}" + (f", arm '{arm}'" if arm else "")
+    console.print(
+        f"imaging at {when} ({tables['years_of_use']:.2f} years of use): "
+        f"{int((tables['participants']['group'] == 'user').sum())} living users"
+    )
     participants = tables["participants"]
     participants["tiv"] = generate_tiv(participants, sc.seed)
     console.print(f"writing {len(participants)} gray-matter maps to {out_dir}/")
@@ -135,7 +226,7 @@ def simulate(
     truth = (100 * truth).T.reset_index().rename(columns={"index": "region"})
     build_imaging_report(
         out_dir / "report.html",
-        title=f"simulated imaging study of scenario '{sc.name}' (seed {sc.seed})",
+        title=f"simulated imaging study of scenario '{sc.name}' at {when} (seed {sc.seed})",
         readouts=[
             (
                 "PET: D2/D3 BP_ND (simplified reference tissue model)",
@@ -156,8 +247,8 @@ def simulate(
             (
                 "Ground truth: mean regional GM change (%) by group",
                 truth,
-                "Ground truth: the model's regional gray-matter change that was put into "
-                "the maps (percent of a matched control).",
+                f"Ground truth: the model's regional gray-matter change at {when} that was "
+                "put into the maps (percent of a matched control).",
             )
         ],
     )
@@ -203,7 +294,13 @@ def vbm(
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("results/vbm"),
 ) -> None:
-    """Voxel-wise GLM with Freedman–Lane permutations (max-T, TFCE, cluster mass)."""
+    """Voxel-wise GLM with Freedman–Lane permutations (max-T, TFCE, cluster mass).
+
+    On a simulated cohort (``ground_truth.tsv`` beside the participants table)
+    the report also compares the findings with the regions where the model
+    put loss.
+    """
+    from neuroadapt.atomic import write_text
     from neuroadapt.imaging.load import ImagingInputError
     from neuroadapt.imaging.pipeline import run_vbm
     from neuroadapt.report.imaging import build_imaging_report
@@ -232,10 +329,52 @@ def vbm(
     except ValueError as exc:
         raise UserError(f"{participants}: {exc}") from None
     result.write(out)
-    build_imaging_report(out / "report.html", title=f"VBM of {len(data.files)} maps", vbm=result)
-    console.print(
-        f"{len(result.clusters)} clusters; wrote {out}/ (stat maps, clusters.tsv, report.html)"
+    comparison = _truth_comparison(result, participants)
+    if comparison is not None:
+        import json
+
+        write_text(out / "truth_comparison.tsv", comparison.regions.to_csv(sep="\t", index=False))
+        write_text(out / "truth_summary.json", json.dumps(comparison.summary, indent=2))
+        console.print(comparison.text())
+    build_imaging_report(
+        out / "report.html", title=f"VBM of {len(data.files)} maps", vbm=result, truth=comparison
     )
+    console.print(
+        f"{len(result.clusters)} clusters; wrote {out}/ (stat maps, clusters.tsv, "
+        + ("truth_comparison.tsv, truth_summary.json, " if comparison is not None else "")
+        + "report.html)"
+    )
+
+
+def _truth_comparison(result, participants: Path):
+    """Findings against ``ground_truth.tsv`` beside the participants table (simulated cohorts).
+
+    The atlas that carried the change is read from ``dataset_description.json``.
+    Returns None for real data (no ground truth) or contrasts other than
+    ``users<controls``.
+    """
+    import json
+
+    import pandas as pd
+
+    from neuroadapt.imaging.truth import compare_with_truth, mean_change
+
+    path = participants.parent / "ground_truth.tsv"
+    if not path.is_file() or result.settings["contrast"] != "users<controls":
+        return None
+    described = participants.parent / "dataset_description.json"
+    atlas = "harvard_oxford"
+    if described.is_file():
+        atlas = json.loads(described.read_text(encoding="utf-8")).get("Atlas", atlas)
+    try:
+        change = mean_change(pd.read_csv(path, sep="\t"), result.maps.participants)
+    except (ValueError, KeyError) as exc:
+        raise UserError(f"{path}: {exc}") from None
+    positive = result.glm.t_ > 0
+    significant = {"max-T": (result.glm.p_max_t_ < result.alpha) & positive}
+    if result.glm.tfce:
+        significant["TFCE"] = (result.glm.p_tfce_ < result.alpha) & positive
+    return compare_with_truth(significant, result.maps.mask, result.maps.affine, change, atlas)
 
 
 @imaging_app.command()
@@ -270,3 +409,140 @@ def roi(
         out / "report.html", title=f"ROI volumetry of {len(data.files)} maps", roi=(table, test)
     )
     console.print(f"wrote {out}/ (roi_volumes.tsv, roi_comparison.tsv, report.html)")
+
+
+def _slab_mask(slab_mm: str | None) -> np.ndarray | None:
+    """The GM mask restricted to MNI z in [z0, z1] mm (None: the whole mask)."""
+    if slab_mm is None:
+        return None
+    from neuroadapt.imaging.atlases import gm_mask
+
+    try:
+        z0, z1 = (float(v) for v in slab_mm.split(":"))
+    except ValueError:
+        raise UserError(f"option '--slab-mm' = '{slab_mm}': expected Z0:Z1, e.g. -12:16") from None
+    img = gm_mask()
+    mask = np.asarray(img.dataobj) > 0
+    z = img.affine[2, 2] * np.arange(mask.shape[2]) + img.affine[2, 3]
+    mask &= ((z >= z0) & (z <= z1))[None, None, :]
+    if not mask.any():
+        raise UserError(f"option '--slab-mm' = '{slab_mm}': no gray-matter voxel in that slab")
+    return mask
+
+
+def _parse_effects(effects: list[str]) -> dict[str, float]:
+    from neuroadapt.model.structure import REGIONS
+
+    out = {}
+    for item in effects:
+        region, _, value = item.rpartition("=")
+        if region not in REGIONS:
+            raise UserError(
+                f"option '--effect' = '{item}': expected REGION=CHANGE with a region among "
+                + ", ".join(REGIONS)
+            )
+        try:
+            out[region] = float(value)
+        except ValueError:
+            raise UserError(f"option '--effect' = '{item}': '{value}' is not a number") from None
+    return out
+
+
+@imaging_app.command()
+def validate(
+    null_cohorts: Annotated[
+        int, typer.Option("--null-cohorts", help="Cohorts without any effect (FWE).")
+    ] = 200,
+    cohorts: Annotated[
+        int, typer.Option("--cohorts", help="Cohorts with the effect (sensitivity).")
+    ] = 0,
+    subjects: Annotated[int, typer.Option("--subjects", help="Users (and as many controls).")] = 20,
+    permutations: Annotated[
+        int, typer.Option("--permutations", help="Permutations per cohort.")
+    ] = 100,
+    slab_mm: Annotated[
+        str | None,
+        typer.Option("--slab-mm", help="Restrict the GM mask to MNI z in Z0:Z1 mm (cheaper)."),
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            help="Draw the users' regional changes from this scenario's users "
+            "(imaged as by 'simulate': --day, default end of use).",
+        ),
+    ] = None,
+    pool: Annotated[int, typer.Option("--pool", help="Users simulated for the pool.")] = 200,
+    day: Annotated[float | None, typer.Option("--day", help="Day of the scan.")] = None,
+    effect: Annotated[
+        list[str] | None,
+        typer.Option("--effect", help="REGION=CHANGE (fraction, e.g. 'putamen=-0.1'); repeatable."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Base seed.")] = 0,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path(
+        "results/imaging-validation"
+    ),
+) -> None:
+    """Validate the statistics: FWE over null cohorts and sensitivity per region."""
+    import json
+
+    from neuroadapt.atomic import write_text
+    from neuroadapt.imaging.validation import validate as run_validation
+    from neuroadapt.report.imaging import build_imaging_report, validation_sections
+
+    if min(null_cohorts, cohorts) < 0 or null_cohorts + cohorts == 0:
+        raise UserError("options '--null-cohorts' and '--cohorts': need at least one cohort")
+    if subjects < 3 or permutations < 1:
+        raise UserError("options '--subjects' >= 3 and '--permutations' >= 1 are required")
+    effects = _parse_effects(effect or [])
+    mask = _slab_mask(slab_mm)
+    pool_table, source = None, "given effects"
+    if cohorts and scenario is not None:
+        from neuroadapt.cli.core import _load
+        from neuroadapt.experiments.run import resolve, run_scenario
+
+        sc = resolve(_load(scenario), subjects=pool, seed=None)
+        sc = sc.model_copy(update={"cohort": sc.cohort.model_copy(update={"controls": 2})})
+        console.print(f"simulating {pool} users of scenario '{sc.name}' for the pool of changes")
+        tables = cohort_tables(run_scenario(sc, out / "simulation"), day=day)
+        users = tables["participants"]["group"].to_numpy() == "user"
+        pool_table = tables["change"][users]
+        source = f"{len(pool_table)} living users of scenario '{sc.name}' at day {tables['day']:g}"
+    elif cohorts and not effects:
+        raise UserError("option '--cohorts': give '--scenario' or '--effect'")
+    console.print(
+        f"{cohorts} effect and {null_cohorts} null cohorts of {subjects}+{subjects} subjects, "
+        f"{permutations} permutations each"
+    )
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("cohorts", total=cohorts + null_cohorts)
+        result = run_validation(
+            effects, n_users=subjects, n_controls=subjects, n_cohorts=cohorts,
+            n_null=null_cohorts, n_permutations=permutations, mask=mask, seed=seed,
+            user_changes=pool_table,
+            progress=lambda i, n: bar.update(task, completed=i),
+        )  # fmt: skip
+    settings = dict(result.settings, slab_mm=slab_mm, changes=source)
+    write_text(out / "fwe.tsv", result.fwe.to_csv(sep="\t", index=False))
+    write_text(out / "sensitivity.tsv", result.sensitivity.to_csv(sep="\t", index=False))
+    record = {
+        "settings": settings,
+        "fwe": result.fwe.to_dict(orient="records"),
+        "sensitivity": result.sensitivity.to_dict(orient="records"),
+        "outside": result.outside,
+    }
+    write_text(out / "validation.json", json.dumps(record, indent=2, default=float))
+    build_imaging_report(
+        out / "report.html",
+        title=f"validation of the voxel-wise statistics (seed {seed})",
+        extra=validation_sections(result, settings),
+    )
+    for row in result.fwe.itertuples():
+        if null_cohorts:
+            console.print(
+                f"FWE {row.inference}: {row.false_positive_cohorts}/{row.null_cohorts} = "
+                f"{row.rate:.3f} (95 % CI {row.ci95_low:.3f}-{row.ci95_high:.3f})"
+            )
+    console.print(f"wrote {out}/ (fwe.tsv, sensitivity.tsv, validation.json, report.html)")

@@ -17,6 +17,8 @@ from neuroadapt import __version__
 from neuroadapt.atomic import write_text
 from neuroadapt.imaging.atlases import ATLAS_INFO, TEMPLATE_INFO
 from neuroadapt.imaging.pipeline import VBMResult
+from neuroadapt.imaging.truth import TruthComparison
+from neuroadapt.imaging.validation import ValidationResult
 from neuroadapt.report.figures import to_data_uri
 from neuroadapt.report.html import _environment
 
@@ -55,7 +57,85 @@ def vbm_methods(result: VBMResult) -> str:
     )
     if result.design.notes:
         text += " " + "; ".join(result.design.notes).capitalize() + "."
-    return text
+    return text + " " + measured_fwe_text()
+
+
+def validation_sections(result: ValidationResult, settings: dict) -> list[tuple]:
+    """Report sections (title, table, text) of a validation run."""
+    s = settings
+    where = f"{s['n_voxels']} voxels of the 2 mm GM mask" + (
+        f" (MNI z {s['slab_mm']} mm)" if s.get("slab_mm") else ""
+    )
+    common = (
+        f"{s['n_users']} users and {s['n_controls']} controls per cohort, {where}, "
+        f"{s['n_permutations']} Freedman–Lane permutations, one-sided users < controls with "
+        f"age, sex and TIV, FWE p < {s['alpha']}"
+    )
+    out = []
+    if s["n_null"]:
+        fwe = result.fwe.copy()
+        out.append(
+            (
+                "Validation: family-wise error over null cohorts",
+                fwe,
+                f"Family-wise error: {s['n_null']} simulated cohorts without any effect; "
+                f"{common}; a cohort counts when any voxel (max-T, TFCE) or cluster (cluster "
+                f"mass, cluster-forming p < {s['cluster_p']}) is significant. Rates with exact "
+                "(Clopper–Pearson) 95 % intervals.",
+            )
+        )
+    if s["n_cohorts"]:
+        out.append(
+            (
+                "Validation: sensitivity per region",
+                result.sensitivity,
+                f"Sensitivity: {s['n_cohorts']} simulated cohorts, users' regional changes from "
+                f"{s.get('changes', 'the given effects')}; {common}. A region is detected in a "
+                "cohort when at least one of its voxels is significant; true_change_pct is the "
+                "users' mean change. Cohorts with a significant voxel farther than "
+                f"{s['outside_mm']:g} mm from every changed region: "
+                + ", ".join(f"{k} {v:.2f}" for k, v in result.outside.items())
+                + ".",
+            )
+        )
+    return out
+
+
+def truth_sections(comparison: TruthComparison) -> list[tuple]:
+    """Report sections (title, table, text) of a comparison with the ground truth."""
+    out = [
+        (
+            "Ground truth against findings, by region",
+            comparison.regions,
+            comparison.text(),
+        )
+    ]
+    if len(comparison.elsewhere):
+        out.append(
+            (
+                f"Significant voxels farther than {comparison.summary['border_mm']:g} mm from "
+                "any region with modelled loss",
+                comparison.elsewhere,
+                "Atlas labels of significant voxels where the model put no loss.",
+            )
+        )
+    return out
+
+
+def measured_fwe_text() -> str:
+    """The stated error rate: the FWE measured over null cohorts (``imaging.measured``)."""
+    from neuroadapt.imaging.measured import NULL_FWE
+
+    m = NULL_FWE
+    rates = "; ".join(
+        f"{k} {r['k']}/{m['null_cohorts']} = {100 * r['k'] / m['null_cohorts']:.1f} % "
+        f"(95 % CI {100 * r['ci'][0]:.1f}–{100 * r['ci'][1]:.1f} %)"
+        for k, r in m["rates"].items()
+    )
+    return (
+        f"Error rate: over {m['null_cohorts']} simulated null cohorts ({m['description']}) the "
+        f"family-wise error at p < 0.05 was {rates} (command: {m['command']})."
+    )
 
 
 def _vbm_figures(result: VBMResult) -> list[dict[str, str]]:
@@ -95,6 +175,7 @@ def build_imaging_report(
     readouts: list[tuple[str, pd.DataFrame, str]] | None = None,
     extra: list[tuple[str, pd.DataFrame, str]] | None = None,
     figures: bool = True,
+    truth: TruthComparison | None = None,
 ) -> Path:
     """Write the imaging report.
 
@@ -114,6 +195,8 @@ def build_imaging_report(
         Further (title, table, text) sections (e.g. ground truth).
     figures
         Draw the glass-brain and slice figures.
+    truth
+        Comparison of the voxel-wise result with the simulation's ground truth.
     """
     methods, sections = [], []
     if vbm is not None:
@@ -133,6 +216,9 @@ def build_imaging_report(
         sections.append(
             {"title": "ROI volumetry", "text": test, "figures": [], "table": _table(table)}
         )
+    for name, table, text in truth_sections(truth) if truth is not None else []:
+        # results, not methods: shown as sections only
+        sections.append({"title": name, "text": text, "figures": [], "table": _table(table)})
     for name, table, text in (readouts or []) + (extra or []):
         methods.append(text)
         sections.append({"title": name, "text": text, "figures": [], "table": _table(table)})
