@@ -232,6 +232,28 @@ def _block_events(n_use, dose, plan, ids, day0, n_days, seed, p):
     return ev_start.astype(np.int64), ev_end, ev_time, amount
 
 
+class _Rows:
+    """Kernel inputs of a subset of the drug-taking subjects (fixed for a block)."""
+
+    def __init__(self, ph: _Pharmacology, rows: np.ndarray) -> None:
+        pr = ph.prep
+        self.rows = rows
+        self.ids = ph.ids[rows]
+        take = [pr.lam, pr.vmat, pr.vinv, pr.kd, pr.tau, pr.eps, pr.pvec, pr.dose_factor]
+        (
+            self.lam,
+            self.vmat,
+            self.vinv,
+            self.kd,
+            self.tau,
+            self.eps,
+            self.pvec,
+            self.dose_factor,
+        ) = [np.ascontiguousarray(a[rows]) for a in take]
+        self.r_amount = np.ascontiguousarray(ph.r_amount[rows])
+        self.purity = {"purity_cv": np.asarray(pr.samples["purity_cv"])[rows]}
+
+
 class _Pharmacology:
     """The kernel's carried state for the drug-taking subjects of a chunk."""
 
@@ -256,11 +278,20 @@ class _Pharmacology:
         self.pao2 = baseline_pao2(self.prep.samples) * np.ones(n)
         self.ev_state = int(prep_ev_state(self.prep, np.zeros(1, dtype=np.int64))[0])
 
-    def run(self, n_use, dose, day0, n_days, alive):
-        """Run ``n_days`` days; returns daily bins (n, n_days, N_REC), deaths (h) and episodes."""
-        n = len(self.ids)
+    def rows(self, rows: np.ndarray) -> _Rows:
+        """Kernel inputs for the subjects ``rows`` (indices into this object's subjects)."""
+        return _Rows(self, np.asarray(rows, dtype=np.int64))
+
+    def run(self, sub: _Rows, n_use, dose, day0, n_days):
+        """Run the subjects of ``sub`` for ``n_days`` days from ``day0``.
+
+        Returns daily bins ``(len(sub.rows), n_days, N_REC)``, the hour of death
+        from the block start (NaN if alive) and the overdose episodes.
+        """
+        rows = sub.rows
+        n = len(rows)
         ev_start, ev_end, ev_time, amount = _block_events(
-            n_use * alive, dose, self.plan, self.ids, day0, n_days, self.seed, self.prep.samples
+            n_use, dose, self.plan, sub.ids, day0, n_days, self.seed, sub.purity
         )
         m = len(ev_time)
         rec_t = np.arange(n_days + 1) * 24.0
@@ -268,19 +299,19 @@ class _Pharmacology:
         out_epi = np.full((n, 16 * n_days, K.N_EPI), np.nan)
         out_n_epi = np.zeros(n, dtype=np.int64)
         out_death = np.full(n, np.nan)
-        new_x, new_u, new_pao2 = np.empty_like(self.x), np.empty_like(self.u), np.empty(n)
+        new_x, new_u, new_pao2 = np.empty((n, self.x.shape[1])), np.empty((n, 2)), np.empty(n)
         r = self.rescue
         K.run_chunk(
-            self.ids,
+            sub.ids,
             np.int64(int(splitmix64(np.uint64(self.seed) ^ np.uint64(day0 + 1))) >> 2),
-            self.prep.lam,
-            self.prep.vmat,
-            self.prep.vinv,
+            sub.lam,
+            sub.vmat,
+            sub.vinv,
             self.prep.eff_rows,
-            self.prep.kd,
-            self.prep.tau,
-            self.prep.eps,
-            self.prep.pvec,
+            sub.kd,
+            sub.tau,
+            sub.eps,
+            sub.pvec,
             *self.rule,
             ev_start,
             ev_end,
@@ -290,14 +321,14 @@ class _Pharmacology:
             np.zeros(m, dtype=np.int64),
             np.zeros(m, dtype=np.bool_),
             np.zeros(m),
-            self.prep.dose_factor,
+            sub.dose_factor,
             rec_t,
-            self.x,
-            self.u,
-            self.pao2,
+            np.ascontiguousarray(self.x[rows]),
+            np.ascontiguousarray(self.u[rows]),
+            np.ascontiguousarray(self.pao2[rows]),
             r is not None,
             np.int64(self.r_state),
-            self.r_amount,
+            sub.r_amount,
             (r.delay_min / 60.0) if r else 0.0,
             r.trigger_pao2_mmhg if r else 0.0,
             r.probability if r else 0.0,
@@ -306,7 +337,7 @@ class _Pharmacology:
             out_epi.shape[1],
             False,
             out_rec,
-            np.zeros((n, 1, self.prep.pk.n)),
+            np.zeros((n, 1, self.x.shape[1])),
             out_epi,
             out_n_epi,
             out_death,
@@ -314,16 +345,15 @@ class _Pharmacology:
             new_u,
             new_pao2,
         )
-        self.x, self.u, self.pao2 = new_x, new_u, new_pao2
-        out_n_epi[~alive] = 0  # the dead are only carried along
+        died = np.isfinite(out_death)
+        new_x[died] = 0.0  # the dead are only carried along
+        self.x[rows], self.u[rows], self.pao2[rows] = new_x, new_u, new_pao2
         episodes = [
-            (int(self.ids[i]), day0 * 24.0 + out_epi[i, e, 0], *out_epi[i, e, 1:])
+            (int(sub.ids[i]), day0 * 24.0 + out_epi[i, e, 0], *out_epi[i, e, 1:])
             for i in np.flatnonzero(out_n_epi)
             for e in range(int(out_n_epi[i]))
         ]
-        died = alive & np.isfinite(out_death)
-        self.x[died | ~alive] = 0.0
-        return out_rec[:, 1:], np.where(died, out_death, np.nan), episodes
+        return out_rec[:, 1:], out_death, episodes
 
     def tolerance(self):
         """Fold right-shift 1 + U of every subject now."""
@@ -335,12 +365,12 @@ def _run_chunk(
 ):
     n = len(ids)
     users = ~drug_free
+    user_idx = np.flatnonzero(users)  # chunk index of each of the kernel's subjects
     pharm = _Pharmacology(params, plan, ids[users], seed, variability, rescue)
     p = params.sample(ids, seed, variability)
     p["subject_index"] = np.asarray(ids, dtype=np.int64)
     p["stream_seed"] = np.full(n, seed)
     clock = BrainClock(modules, p, cov)
-    nu = int(users.sum())
     alive = np.ones(n, dtype=bool)
     death = np.full(n, np.nan)
     arm = (uniform_stream(seed, ids, 0, "behaviour:arm") < plan.abstinent_fraction) & users
@@ -361,55 +391,79 @@ def _run_chunk(
     rec_i = 1
     day = 0
     while day < plan.days:
-        # regular use before the abstinence arm starts needs no daily decision
-        n_days = min(block_days, plan.use_days - day) if day < plan.use_days else 1
+        # Blocks: regular users' doses are decided once per block (their habit follows
+        # tolerance slowly); everyone else (detoxified, abstaining) decides day by day.
+        end = plan.use_days if day < plan.use_days else plan.days
+        n_days = min(block_days, end - day)
         if day == plan.use_days:
             mode = np.where(arm, HELD, mode)
-        if day == discharge:
-            mode = np.where(mode == HELD, B.ABSTAINING, mode)
-        # ---- decide (from the state of the evening before) ----
         tol = np.ones(n)
         tol[users] = pharm.tolerance()
+        regular = (mode == B.USING) & users
         habit = np.where(
-            (mode == B.USING) & users,
+            regular,
             np.minimum(
                 B.regular_dose(plan.start_dose_mg, tol, inputs["hedonic_deficit"], p), ceiling
             ),
             habit,
         )
-        cue = uniform_stream(seed, ids, day, "behaviour:cue") < p["cue_probability"]
-        drive = B.lapse_drive(inputs["craving"], cue, inputs["negative_affect"], priming, p)
-        lapse = (
-            (mode == B.ABSTAINING)
-            & users
-            & (uniform_stream(seed, ids, day, "behaviour:lapse") < B.lapse_probability(drive, p))
-        )
-        n_use = np.where(mode == B.USING, n_use_reg, lapse.astype(np.int64)) * alive * users
-        dose = np.where(mode == B.USING, habit, habit * p["lapse_dose_fraction"])
-        # ---- pharmacology of the block ----
+        in_block = regular & alive
+        daily = users & alive & ~in_block
         bins = np.zeros((n, n_days, K.N_REC))
         died_h = np.full(n, np.nan)
-        if nu:
-            b_u, d_u, eps = pharm.run(n_use[users], dose[users], day, n_days, alive[users])
-            bins[users] = b_u
-            died_h[users] = d_u
+        if in_block.any():
+            sub = pharm.rows(np.flatnonzero(in_block[user_idx]))
+            b_u, d_u, eps = pharm.run(sub, n_use_reg[in_block], habit[in_block], day, n_days)
+            bins[in_block], died_h[in_block] = b_u, d_u
             episodes.extend(eps)
-        # ---- behaviour bookkeeping (blocks of regular use have no abstinent subjects) ----
-        used = n_use > 0
-        bits = ((bits << np.uint64(1)) | used.astype(np.uint64)) & np.uint64((1 << 62) - 1)
-        survived_od = (np.nan_to_num(bins[:, :, K.R_OD]).sum(axis=1) > 0) & ~np.isfinite(died_h)
-        ceiling = np.where(survived_od, B.after_overdose(np.minimum(habit, ceiling), p), ceiling)
-        first_lapse = np.where(lapse & np.isnan(first_lapse), day, first_lapse)
-        back = (mode == B.ABSTAINING) & users & B.relapsed(bits, p)
-        relapse = np.where(back & np.isnan(relapse), day, relapse)
-        mode = np.where(back, B.USING, mode)
-        priming = B.step_priming(priming, used, p)
-        # ---- brain, day by day ----
-        dead_now = np.isfinite(died_h)
+            survived_od = np.zeros(n, bool)
+            survived_od[in_block] = (np.nan_to_num(b_u[:, :, K.R_OD]).sum(axis=1) > 0) & ~(
+                np.isfinite(d_u)
+            )
+            ceiling = np.where(
+                survived_od, B.after_overdose(np.minimum(habit, ceiling), p), ceiling
+            )
+        daily_sub = pharm.rows(np.flatnonzero(daily[user_idx])) if daily.any() else None
         for j in range(n_days):
             d_abs = day + j
-            dies_today = dead_now & (died_h >= j * 24.0) & (died_h < (j + 1) * 24.0)
-            death = np.where(dies_today, d_abs + (died_h - j * 24.0) / 24.0, death)
+            if d_abs == discharge:
+                mode = np.where(mode == HELD, B.ABSTAINING, mode)
+            # ---- decide (from the state of the evening before) and run the daily group ----
+            n_use = np.where(in_block, n_use_reg, 0)
+            lapse = np.zeros(n, bool)
+            if daily_sub is not None:
+                cue = uniform_stream(seed, ids, d_abs, "behaviour:cue") < p["cue_probability"]
+                drive = B.lapse_drive(inputs["craving"], cue, inputs["negative_affect"], priming, p)
+                u_lapse = uniform_stream(seed, ids, d_abs, "behaviour:lapse")
+                lapse = (
+                    daily
+                    & alive
+                    & (mode == B.ABSTAINING)
+                    & (u_lapse < B.lapse_probability(drive, p))
+                )
+                n_use = np.where(daily & (mode == B.USING), n_use_reg, n_use)
+                n_use = np.where(lapse, 1, n_use) * alive
+                dose = np.where(mode == B.USING, habit, habit * p["lapse_dose_fraction"])
+                b_d, d_d, eps = pharm.run(daily_sub, n_use[daily], dose[daily], d_abs, 1)
+                bins[daily, j] = b_d[:, 0]
+                died_h[daily] = np.where(np.isfinite(d_d), j * 24.0 + d_d, died_h[daily])
+                episodes.extend(eps)
+                survived_od = np.zeros(n, bool)
+                survived_od[daily] = (np.nan_to_num(b_d[:, 0, K.R_OD]) > 0) & ~np.isfinite(d_d)
+                ceiling = np.where(
+                    survived_od, B.after_overdose(np.minimum(habit, ceiling), p), ceiling
+                )
+            # ---- behaviour bookkeeping ----
+            used = (n_use * alive) > 0
+            bits = ((bits << np.uint64(1)) | used.astype(np.uint64)) & np.uint64((1 << 62) - 1)
+            first_lapse = np.where(lapse & np.isnan(first_lapse), d_abs, first_lapse)
+            back = (mode == B.ABSTAINING) & users & B.relapsed(bits, p)
+            relapse = np.where(back & np.isnan(relapse), d_abs, relapse)
+            mode = np.where(back, B.USING, mode)
+            priming = B.step_priming(priming, used, p)
+            # ---- deaths and the brain ----
+            dies_today = np.isfinite(died_h) & (died_h >= j * 24.0) & (died_h < (j + 1) * 24.0)
+            death = np.where(dies_today & alive, d_abs + (died_h - j * 24.0) / 24.0, death)
             alive &= ~dies_today
             drivers = {k: np.nan_to_num(bins[:, j, c]) for k, c in _REC.items()}
             for k in _ALIVE_ONLY:
@@ -417,6 +471,7 @@ def _run_chunk(
             drivers["alive"] = alive.astype(float)
             tol_j = np.ones(n)
             tol_j[users] = 1.0 + np.nan_to_num(bins[users, j, K.R_UF] + bins[users, j, K.R_US])
+            tol_j = np.where(alive, tol_j, 1.0)
             drivers["tolerance_shift"] = tol_j
             out, inputs = clock.advance(drivers, d_abs + 1.0, 1.0)
             # deaths from the brain (fatal toxic leukoencephalopathy) end the life course too
