@@ -133,14 +133,81 @@ def test_pet_recovers_bpnd_and_fmri_scales_with_craving():
         pet_bpnd(p, np.ones(3))
 
 
+def test_pet_test_retest_variability_matches_raclopride_studies():
+    from neuroadapt.imaging.readouts import pet_test_retest
+
+    # [11C]raclopride, SRTM: 3.6-5.8 % (Alakurtti et al. 2011); MRTM 6.5 % (Yoder et al. 2011)
+    trv = pet_test_retest(n=150, seed=3)
+    assert trv.between(3.0, 7.0).all(), trv
+
+
+def _box_mask(box):
+    mask = np.zeros(gm_mask().shape, bool)
+    mask[box] = True
+    return mask & (np.asarray(gm_mask().dataobj) > 0)
+
+
 def test_validation_small():
     from neuroadapt.imaging.validation import validate
 
-    mask = np.zeros(gm_mask().shape, bool)
-    full = np.asarray(gm_mask().dataobj) > 0
-    mask[55:75, 60:80, 25:45] = True  # right putamen / insula neighbourhood
-    mask &= full
+    mask = _box_mask(np.s_[55:75, 60:80, 25:45])  # right putamen / insula neighbourhood
     r = validate({"putamen": -0.2}, n_users=12, n_controls=12, n_cohorts=1, n_null=2,
                  n_permutations=50, mask=mask)  # fmt: skip
-    assert r.sensitivity.loc[0, "detected_fraction_of_cohorts"] == 1.0
-    assert 0 <= r.fwe_tfce <= 1 and r.n_voxels == int(mask.sum())
+    sens = r.sensitivity.set_index("region")
+    assert sens.loc["putamen", "detected_TFCE"] == 1.0
+    assert sens.loc["putamen", "true_change_pct"] == pytest.approx(-20.0)
+    assert sens.loc["putamen", "voxel_fraction_TFCE"] > 0.2
+    assert set(r.fwe["inference"]) == {"max-T", "cluster mass", "TFCE"}
+    assert (r.fwe["null_cohorts"] == 2).all() and 0 <= r.fwe_tfce <= 1
+    assert r.n_voxels == int(mask.sum())
+    assert (r.fwe["ci95_low"] <= r.fwe["rate"]).all()
+    assert (r.fwe["rate"] <= r.fwe["ci95_high"]).all()
+
+
+def test_validation_draws_users_from_a_pool_of_model_changes():
+    from neuroadapt.imaging.validation import validate
+
+    mask = _box_mask(np.s_[55:65, 62:72, 30:38])
+    pool = pd.DataFrame(0.0, index=range(3), columns=list(REGIONS))
+    pool["putamen"] = [-0.1, -0.2, -0.3]
+    r = validate(n_users=6, n_controls=6, n_cohorts=1, n_null=0, n_permutations=10,
+                 mask=mask, user_changes=pool)  # fmt: skip
+    change = r.sensitivity.set_index("region").loc["putamen", "true_change_pct"]
+    assert -30 <= change <= -10 and change not in (-10.0, -20.0, -30.0)
+
+
+def test_truth_comparison_separates_loss_regions_spillover_and_false_positives():
+    from neuroadapt.imaging.atlases import harvard_oxford
+    from neuroadapt.imaging.truth import compare_with_truth
+
+    mask = np.asarray(gm_mask().dataobj) > 0
+    ho = harvard_oxford()
+    put = ho.region_mask("putamen")
+    occipital = np.isin(ho.labels, [v for v, n in ho.names.items() if "Occipital_Pole" in n])
+    sig3d = put | occipital
+    change = pd.Series(0.0, index=list(REGIONS))
+    change["putamen"], change["insula"] = -0.15, -0.005  # insula below the 1 % loss threshold
+    c = compare_with_truth({"TFCE": sig3d[mask], "max-T": put[mask]}, mask, gm_mask().affine,
+                           change)  # fmt: skip
+    regions = c.regions.set_index("region")
+    assert regions.loc["putamen", "model_loss"] and regions.loc["putamen", "detected_TFCE"]
+    assert not regions.loc["insula", "model_loss"]
+    assert c.summary["loss_regions"] == ["putamen"]
+    tfce, maxt = c.summary["by_inference"]["TFCE"], c.summary["by_inference"]["max-T"]
+    assert tfce["inside"] == maxt["inside"] == int((put & mask).sum())
+    assert tfce["far"] == int((occipital & mask).sum()) > 0 and maxt["far"] == 0
+    assert c.elsewhere["atlas_label"].str.contains("Occipital_Pole").all()
+    assert set(c.elsewhere["inference"]) == {"TFCE"}
+    assert "TFCE: detected 1 of them" in c.text()
+
+
+@pytest.mark.slow
+def test_fwe_over_null_cohorts_is_at_most_alpha():
+    """FWE <= 5 % within binomial uncertainty over 100 null cohorts (about 2 min)."""
+    from neuroadapt.imaging.validation import validate
+
+    mask = _box_mask(np.s_[:, :, 33:40])  # MNI z -6 to +6 mm
+    r = validate(n_users=12, n_controls=12, n_cohorts=0, n_null=100, n_permutations=100,
+                 mask=mask, seed=1)  # fmt: skip
+    for row in r.fwe.itertuples():
+        assert row.ci95_low <= 0.05, row  # not significantly above alpha (k <= 10 of 100)
