@@ -91,3 +91,23 @@ def test_shipped_targets_match_the_shared_table(shared_dir):
         assert tid in rows
         assert rows[tid]["source"] == t.source
     assert set(rows) == set(ours)
+
+
+def test_markdown_table_replaces_only_the_table_section(tmp_path):
+    from neuroadapt.evidence.calibration import CalibrationResult
+    from neuroadapt.evidence.markdown import update_calibration_doc
+
+    doc = tmp_path / "c.md"
+    doc.write_text("# Calibration\n\nPolicy text.\n\n## Current table\n\nold | stuff\n")
+    rows = [
+        CalibrationResult(
+            id="x_target", scale="pk", species="human", quantity="q", literature="1 h",
+            model="2", unit="h", tolerance="", status="validation", verdict="explained miss",
+            note="why | it misses", source="Someone 2020", ref="",
+        )
+    ]
+    text = update_calibration_doc(doc, rows)
+    assert text.startswith("# Calibration\n\nPolicy text.\n\n## Current table")
+    assert "old | stuff" not in text
+    assert "| x_target | human | 1 h | 2 h | validation | explained miss | Someone 2020 |" in text
+    assert "- **x_target** (explained miss): why \\| it misses" in text

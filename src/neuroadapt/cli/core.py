@@ -153,6 +153,10 @@ def calibrate(
     refit: Annotated[
         bool, typer.Option("--refit", help="Also re-derive fitted parameters.")
     ] = False,
+    markdown: Annotated[
+        Path | None,
+        typer.Option("--markdown", help="Rewrite the table section of this Markdown file."),
+    ] = None,
 ) -> None:
     """Evaluate the model against every covered literature target.
 
@@ -192,6 +196,13 @@ def calibrate(
             )
     write_text(out, json.dumps(payload, indent=2))
     console.print(f"wrote {out}")
+    if markdown is not None:
+        from neuroadapt.evidence.markdown import update_calibration_doc
+
+        if markdown.exists() and not markdown.is_file():
+            raise UserError(f"option '--markdown' = '{markdown}': exists and is not a file")
+        write_text(markdown, update_calibration_doc(markdown, results))
+        console.print(f"wrote {markdown}")
     missed = unexplained_misses(results)
     if missed:
         console.print(f"unexplained misses: {', '.join(r.id for r in missed)}")
