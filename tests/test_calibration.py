@@ -101,9 +101,19 @@ def test_markdown_table_replaces_only_the_table_section(tmp_path):
     doc.write_text("# Calibration\n\nPolicy text.\n\n## Current table\n\nold | stuff\n")
     rows = [
         CalibrationResult(
-            id="x_target", scale="pk", species="human", quantity="q", literature="1 h",
-            model="2", unit="h", tolerance="", status="validation", verdict="explained miss",
-            note="why | it misses", source="Someone 2020", ref="",
+            id="x_target",
+            scale="pk",
+            species="human",
+            quantity="q",
+            literature="1 h",
+            model="2",
+            unit="h",
+            tolerance="",
+            status="validation",
+            verdict="explained miss",
+            note="why | it misses",
+            source="Someone 2020",
+            ref="",
         )
     ]
     text = update_calibration_doc(doc, rows)
