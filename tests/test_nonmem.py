@@ -25,8 +25,13 @@ def test_regular_repeats_compress_into_one_row():
     assert list(df.columns) == list(NONMEM_COLUMNS)
     assert len(df) == 1
     row = df.iloc[0]
-    assert (row.ID, row.TIME, row.AMT, row.CMT, row.EVID) == (1, 0.0, 25.0, cmt_number("heroin",
-                                                                                       "iv"), 1)
+    assert (row.ID, row.TIME, row.AMT, row.CMT, row.EVID) == (
+        1,
+        0.0,
+        25.0,
+        cmt_number("heroin", "iv"),
+        1,
+    )
     assert (row.RATE, row.ADDL, row.II) == (0.0, 269, 8.0)
     assert nonmem_to_events(df) == {1: events}
 
@@ -57,7 +62,8 @@ def test_scenario_round_trip_with_treatments():
 
 def test_infusions_use_rate_and_round_trip_exactly():
     events = Regimen.parse(
-        "methadone 10 mg iv over 29min q12h x 3 then 0.1 mg iv over 41min at 1d").events()
+        "methadone 10 mg iv over 29min q12h x 3 then 0.1 mg iv over 41min at 1d"
+    ).events()
     df = events_to_nonmem(events)
     assert df["RATE"].iloc[0] == pytest.approx(10 / (29 / 60))
     assert nonmem_to_events(df)[1] == sort_events(events)
@@ -76,34 +82,51 @@ def test_weight_based_amounts():
 
 
 def test_observation_rows_are_ignored_and_addl_expands():
-    df = pd.DataFrame({
-        "ID": [1, 1, 2], "TIME": [0.0, 1.0, 2.0], "AMT": [5.0, None, 2.0],
-        "CMT": [cmt_number("naloxone", "im"), None, cmt_number("heroin", "smoked")],
-        "EVID": [1, 0, 1], "ADDL": [2, 0, 0], "II": [4.0, 0.0, 0.0],
-    })
+    df = pd.DataFrame(
+        {
+            "ID": [1, 1, 2],
+            "TIME": [0.0, 1.0, 2.0],
+            "AMT": [5.0, None, 2.0],
+            "CMT": [cmt_number("naloxone", "im"), None, cmt_number("heroin", "smoked")],
+            "EVID": [1, 0, 1],
+            "ADDL": [2, 0, 0],
+            "II": [4.0, 0.0, 0.0],
+        }
+    )
     out = nonmem_to_events(df)
     assert out[1] == [DoseEvent(t, "naloxone", "im", 5.0, "mg") for t in (0.0, 4.0, 8.0)]
     assert out[2] == [DoseEvent(2.0, "heroin", "smoked", 2.0, "mg")]
 
 
 def _one_dose(**changes):
-    row = {"ID": 1, "TIME": 0.0, "AMT": 10.0, "CMT": 1, "EVID": 1, "RATE": 0.0, "ADDL": 0,
-           "II": 0.0}
+    row = {
+        "ID": 1,
+        "TIME": 0.0,
+        "AMT": 10.0,
+        "CMT": 1,
+        "EVID": 1,
+        "RATE": 0.0,
+        "ADDL": 0,
+        "II": 0.0,
+    }
     row.update(changes)
     return pd.DataFrame([row])
 
 
-@pytest.mark.parametrize(("changes", "column", "value"), [
-    ({"CMT": 999}, "CMT", 999),
-    ({"CMT": 0}, "CMT", 0),
-    ({"AMT": -1.0}, "AMT", -1.0),
-    ({"RATE": -2.0}, "RATE", -2.0),
-    ({"EVID": 4}, "EVID", 4),
-    ({"ADDL": 3, "II": 0.0}, "II", 0.0),
-    ({"ADDL": 1.5, "II": 8.0}, "ADDL", 1.5),
-    ({"TIME": float("nan")}, "TIME", float("nan")),
-    ({"AMTU": "mL"}, "AMTU", "mL"),
-])
+@pytest.mark.parametrize(
+    ("changes", "column", "value"),
+    [
+        ({"CMT": 999}, "CMT", 999),
+        ({"CMT": 0}, "CMT", 0),
+        ({"AMT": -1.0}, "AMT", -1.0),
+        ({"RATE": -2.0}, "RATE", -2.0),
+        ({"EVID": 4}, "EVID", 4),
+        ({"ADDL": 3, "II": 0.0}, "II", 0.0),
+        ({"ADDL": 1.5, "II": 8.0}, "ADDL", 1.5),
+        ({"TIME": float("nan")}, "TIME", float("nan")),
+        ({"AMTU": "mL"}, "AMTU", "mL"),
+    ],
+)
 def test_bad_rows_give_one_line_errors(changes, column, value):
     with pytest.raises(NonmemError) as info:
         nonmem_to_events(_one_dose(**changes))
@@ -121,7 +144,8 @@ def test_missing_column():
 
 def test_csv_round_trip_is_exact_and_atomic(tmp_path):
     events = Regimen.parse(
-        "heroin 0.123456789 mg iv q7h x 5d then naloxone 0.4 mg intranasal at 1h").events()
+        "heroin 0.123456789 mg iv q7h x 5d then naloxone 0.4 mg intranasal at 1h"
+    ).events()
     df = events_to_nonmem(events, subject_ids=[1, 2])
     path = tmp_path / "doses.csv"
     write_nonmem_csv(df, path)
@@ -135,8 +159,9 @@ def test_csv_round_trip_is_exact_and_atomic(tmp_path):
 def test_lower_case_columns_and_dots_are_read(tmp_path):
     path = tmp_path / "obs.csv"
     path.write_text("id,time,amt,cmt,evid\n1,0,10,1,1\n1,2,.,.,0\n")
-    assert nonmem_to_events(read_nonmem_csv(path)) == {1: [DoseEvent(0.0, "heroin", "iv", 10.0,
-                                                                     "mg")]}
+    assert nonmem_to_events(read_nonmem_csv(path)) == {
+        1: [DoseEvent(0.0, "heroin", "iv", 10.0, "mg")]
+    }
 
 
 event = st.builds(
@@ -150,8 +175,10 @@ event = st.builds(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(event, max_size=30), st.lists(st.integers(1, 10**6), min_size=1, max_size=3,
-                                              unique=True))
+@given(
+    st.lists(event, max_size=30),
+    st.lists(st.integers(1, 10**6), min_size=1, max_size=3, unique=True),
+)
 def test_round_trip_property(events, ids):
     events = sort_events(events)
     df = events_to_nonmem(events, subject_ids=ids)
@@ -163,7 +190,11 @@ def test_round_trip_property(events, ids):
             # times pass through NONMEM's TIME column arithmetic: equal to the last bit or so
             assert got.time_h == pytest.approx(want.time_h, rel=1e-15, abs=1e-12)
             assert (got.drug, got.route, got.amount, got.unit) == (
-                want.drug, want.route, want.amount, want.unit)
+                want.drug,
+                want.route,
+                want.amount,
+                want.unit,
+            )
             if want.amount > 0:  # RATE = AMT / duration: exact to rounding
                 assert got.duration_h == pytest.approx(want.duration_h, rel=1e-14)
             else:  # a zero amount has no rate, so no infusion duration

@@ -90,59 +90,82 @@ def test_start_offset_and_frame():
     assert events_to_frame([]).shape == (0, 6)
 
 
-@pytest.mark.parametrize("text", [
-    "25 mg iv q8h x 90d then 0 x 14d",
-    "25 mg iv q8h x 90d then 0 x 14d then naloxone 0.4 mg im at 2d",
-    "0.1 mg/kg iv q1h x 6h",
-    "methadone 60 mg oral q24h x 30d",
-    "25 mg iv q8h x 90d escalating 5% per 7d",
-    "20 mg iv at 0 then 0 x 1d",
-    "(0.1 mg/kg iv q1h x 6h then 0 x 18h) repeat 10",
-    "methadone 10 mg iv over 30min q12h x 3 then 0 x 2y",
-    "buprenorphine 8 mg sublingual q24h x 90d escalating -2.5% per 14d",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "25 mg iv q8h x 90d then 0 x 14d",
+        "25 mg iv q8h x 90d then 0 x 14d then naloxone 0.4 mg im at 2d",
+        "0.1 mg/kg iv q1h x 6h",
+        "methadone 60 mg oral q24h x 30d",
+        "25 mg iv q8h x 90d escalating 5% per 7d",
+        "20 mg iv at 0 then 0 x 1d",
+        "(0.1 mg/kg iv q1h x 6h then 0 x 18h) repeat 10",
+        "methadone 10 mg iv over 30min q12h x 3 then 0 x 2y",
+        "buprenorphine 8 mg sublingual q24h x 90d escalating -2.5% per 14d",
+    ],
+)
 def test_canonical_text_round_trips(text):
     r = Regimen.parse(text)
     assert str(r) == text
     assert Regimen.parse(str(r)) == r
 
 
-@pytest.mark.parametrize(("text", "hours"), [
-    ("8h", 8.0), ("14d", 336.0), ("2w", 336.0), ("1y", 8766.0), ("30min", 0.5),
-    ("90 s", 0.025), ("0", 0.0), ("1.5h", 1.5),
-])
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [
+        ("8h", 8.0),
+        ("14d", 336.0),
+        ("2w", 336.0),
+        ("1y", 8766.0),
+        ("30min", 0.5),
+        ("90 s", 0.025),
+        ("0", 0.0),
+        ("1.5h", 1.5),
+    ],
+)
 def test_parse_duration(text, hours):
     assert parse_duration(text) == hours
 
 
-@pytest.mark.parametrize(("hours", "text"), [
-    (336.0, "14d"), (8766.0, "1y"), (36.0, "36h"), (0.5, "30min"), (1 / 3600, "1s"), (0.0, "0"),
-    (0.1234, "0.1234h"),
-])
+@pytest.mark.parametrize(
+    ("hours", "text"),
+    [
+        (336.0, "14d"),
+        (8766.0, "1y"),
+        (36.0, "36h"),
+        (0.5, "30min"),
+        (1 / 3600, "1s"),
+        (0.0, "0"),
+        (0.1234, "0.1234h"),
+    ],
+)
 def test_format_duration(hours, text):
     assert format_duration(hours) == text
 
 
 # ----------------------------------------------------------------- errors
-@pytest.mark.parametrize(("text", "field", "value"), [
-    ("25 mL iv q8h x 3d", "unit", "ml"),
-    ("25 mg ivv q8h x 3d", "route", "ivv"),
-    ("cocaine 25 mg iv q8h x 3d", "drug", "cocaine"),
-    ("-5 mg iv q8h x 3d", "amount", "-5"),
-    ("lots mg iv q8h x 3d", "amount", "lots"),
-    ("naltrexone 50 mg iv q24h x 3d", "route", "iv"),
-    ("25 mg iv q0h x 3d", "interval", "q0h"),
-    ("25 mg iv q-8h x 3d", "interval", "-8h"),
-    ("25 mg iv q8h x 3 parsecs", "escalation", "parsecs"),
-    ("25 mg iv q8h x 0", "dose count", 0),
-    ("25 mg iv x 3d", "schedule", "x 3d"),
-    ("25 mg iv q8h x 3d escalating 5 per 7d", "escalation", "escalating 5 per 7d"),
-    ("0 x 3", "abstinence duration", "3"),
-    ("(25 mg iv at 0) repeat 0", "repeat", 0),
-    ("25 mg iv q8h x 3d then", "segment", ""),
-    ("(25 mg iv at 0", "parenthesis", "("),
-    ("", "regimen", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("25 mL iv q8h x 3d", "unit", "ml"),
+        ("25 mg ivv q8h x 3d", "route", "ivv"),
+        ("cocaine 25 mg iv q8h x 3d", "drug", "cocaine"),
+        ("-5 mg iv q8h x 3d", "amount", "-5"),
+        ("lots mg iv q8h x 3d", "amount", "lots"),
+        ("naltrexone 50 mg iv q24h x 3d", "route", "iv"),
+        ("25 mg iv q0h x 3d", "interval", "q0h"),
+        ("25 mg iv q-8h x 3d", "interval", "-8h"),
+        ("25 mg iv q8h x 3 parsecs", "escalation", "parsecs"),
+        ("25 mg iv q8h x 0", "dose count", 0),
+        ("25 mg iv x 3d", "schedule", "x 3d"),
+        ("25 mg iv q8h x 3d escalating 5 per 7d", "escalation", "escalating 5 per 7d"),
+        ("0 x 3", "abstinence duration", "3"),
+        ("(25 mg iv at 0) repeat 0", "repeat", 0),
+        ("25 mg iv q8h x 3d then", "segment", ""),
+        ("(25 mg iv at 0", "parenthesis", "("),
+        ("", "regimen", ""),
+    ],
+)
 def test_bad_regimens_raise_one_line_errors(text, field, value):
     with pytest.raises(RegimenError) as info:
         Regimen.parse(text)
@@ -181,8 +204,13 @@ hours = st.one_of(
     st.integers(1, 500).map(lambda n: n / 60),
 )
 dose_head = st.builds(
-    lambda pair, amount, unit, infusion: {"drug": pair[0], "route": pair[1], "amount": amount,
-                                          "unit": unit, "infusion_h": infusion},
+    lambda pair, amount, unit, infusion: {
+        "drug": pair[0],
+        "route": pair[1],
+        "amount": amount,
+        "unit": unit,
+        "infusion_h": infusion,
+    },
     st.sampled_from(dosing_compartments()),
     st.one_of(st.floats(0, 1e4, allow_nan=False), st.integers(0, 100).map(float)),
     st.sampled_from(["mg", "mg/kg"]),
@@ -200,8 +228,10 @@ def repeated(draw):
         span = {"duration_h": interval * draw(st.floats(0.01, 40))}
     esc = {}
     if draw(st.booleans()):
-        esc = {"escalation_pct": draw(st.floats(-99, 300).filter(bool)),
-               "escalation_every_h": draw(hours)}
+        esc = {
+            "escalation_pct": draw(st.floats(-99, 300).filter(bool)),
+            "escalation_every_h": draw(hours),
+        }
     try:
         return RepeatedDose(**head, interval_h=interval, **span, **esc)
     except RegimenError:  # escalation so steep that doses overflow
@@ -210,14 +240,12 @@ def repeated(draw):
 
 base_segment = st.one_of(
     repeated(),
-    st.builds(lambda h, at: SingleDose(**h, at_h=at), dose_head,
-              st.one_of(st.just(0.0), hours)),
+    st.builds(lambda h, at: SingleDose(**h, at_h=at), dose_head, st.one_of(st.just(0.0), hours)),
     st.builds(Abstinence, hours),
 )
 segment = st.one_of(
     base_segment,
-    st.builds(Cycle, st.lists(base_segment, min_size=1, max_size=3).map(tuple),
-              st.integers(1, 4)),
+    st.builds(Cycle, st.lists(base_segment, min_size=1, max_size=3).map(tuple), st.integers(1, 4)),
 )
 regimens = st.lists(segment, min_size=1, max_size=4).map(lambda s: Regimen(tuple(s)))
 

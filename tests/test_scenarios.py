@@ -21,8 +21,14 @@ BASE = 'name = "t"\nregimen = "25 mg iv q8h x 3d"\n'
 
 
 def test_expected_scenarios_are_shipped():
-    assert {"default", "single-dose-routes", "tolerance-and-abstinence", "naloxone-rescue",
-            "rat-iv-heroin", "methadone-maintenance"} <= set(SHIPPED)
+    assert {
+        "default",
+        "single-dose-routes",
+        "tolerance-and-abstinence",
+        "naloxone-rescue",
+        "rat-iv-heroin",
+        "methadone-maintenance",
+    } <= set(SHIPPED)
     assert all(desc.strip() for _, desc in list_shipped())
 
 
@@ -89,30 +95,51 @@ def test_rescue_route_alias_is_canonicalised():
     assert loads_scenario(dump_scenario(s)) == s
 
 
-@pytest.mark.parametrize(("extra", "regimen", "field", "value"), [
-    ("[cohort]\nsubjects = -5\n", None, "cohort.subjects", "-5"),
-    ("[cohort]\nsubjets = 5\n", None, "cohort.subjets", "5"),
-    ("", "25 mg ivv q8h x 3d", "regimen", "'ivv'"),
-    ("", "-5 mg iv q8h x 3d", "regimen", "'-5'"),
-    ("", "25 mL iv q8h x 3d", "regimen", "'ml'"),
-    ("", "naltrexone 25 mg iv q8h x 3d", "regimen", "'iv'"),
-    ('[rescue]\ndose_mg = 0.4\nroute = "oral"\ndelay_min = 1\n', None, "rescue.route", "'oral'"),
-    ('[rescue]\ndose_mg = -0.4\nroute = "im"\ndelay_min = 1\n', None, "rescue.dose_mg", "-0.4"),
-    ('[rescue]\ndose_mg = 0.4\nprobability = 1.5\ndelay_min = 1\n', None, "rescue.probability",
-     "1.5"),
-    ('[rescue]\ndose_mg = 0.4\n', None, "rescue.delay_min", "(missing)"),
-    ('species = "mouse"\n', None, "species", "'mouse'"),
-    ("seed = true\n", None, "seed", "true"),
-    ("seed = 1.5\n", None, "seed", "1.5"),
-    ('duration = "0d"\n', None, "duration", "'0d'"),
-    ('[outputs]\nrecord_every = "daily"\n', None, "outputs.record_every", "'daily'"),
-    ('[[treatments]]\nregimen = "60 mg oral q24h x 3d"\n', None, "treatments[0].regimen", "'60'"),
-    ('[[treatments]]\nregimen = "methadone 60 mg oral q24h x 3d"\nstart = "soon"\n', None,
-     "treatments[0].start", "'soon'"),
-    ("regimn = 3\n", None, "regimn", "3"),
-    ("[cohort]\nvariability = 5\n", None, "cohort.variability", "5"),
-    ("[cohort]\nbody_weight_kg = 0\n", None, "cohort.body_weight_kg", "0"),
-])
+@pytest.mark.parametrize(
+    ("extra", "regimen", "field", "value"),
+    [
+        ("[cohort]\nsubjects = -5\n", None, "cohort.subjects", "-5"),
+        ("[cohort]\nsubjets = 5\n", None, "cohort.subjets", "5"),
+        ("", "25 mg ivv q8h x 3d", "regimen", "'ivv'"),
+        ("", "-5 mg iv q8h x 3d", "regimen", "'-5'"),
+        ("", "25 mL iv q8h x 3d", "regimen", "'ml'"),
+        ("", "naltrexone 25 mg iv q8h x 3d", "regimen", "'iv'"),
+        (
+            '[rescue]\ndose_mg = 0.4\nroute = "oral"\ndelay_min = 1\n',
+            None,
+            "rescue.route",
+            "'oral'",
+        ),
+        ('[rescue]\ndose_mg = -0.4\nroute = "im"\ndelay_min = 1\n', None, "rescue.dose_mg", "-0.4"),
+        (
+            "[rescue]\ndose_mg = 0.4\nprobability = 1.5\ndelay_min = 1\n",
+            None,
+            "rescue.probability",
+            "1.5",
+        ),
+        ("[rescue]\ndose_mg = 0.4\n", None, "rescue.delay_min", "(missing)"),
+        ('species = "mouse"\n', None, "species", "'mouse'"),
+        ("seed = true\n", None, "seed", "true"),
+        ("seed = 1.5\n", None, "seed", "1.5"),
+        ('duration = "0d"\n', None, "duration", "'0d'"),
+        ('[outputs]\nrecord_every = "daily"\n', None, "outputs.record_every", "'daily'"),
+        (
+            '[[treatments]]\nregimen = "60 mg oral q24h x 3d"\n',
+            None,
+            "treatments[0].regimen",
+            "'60'",
+        ),
+        (
+            '[[treatments]]\nregimen = "methadone 60 mg oral q24h x 3d"\nstart = "soon"\n',
+            None,
+            "treatments[0].start",
+            "'soon'",
+        ),
+        ("regimn = 3\n", None, "regimn", "3"),
+        ("[cohort]\nvariability = 5\n", None, "cohort.variability", "5"),
+        ("[cohort]\nbody_weight_kg = 0\n", None, "cohort.body_weight_kg", "0"),
+    ],
+)
 def test_bad_scenarios_give_one_line_errors(extra, regimen, field, value):
     text = BASE + extra
     if regimen is not None:
@@ -130,12 +157,16 @@ def test_bad_scenarios_give_one_line_errors(extra, regimen, field, value):
 def test_error_message_examples():
     with pytest.raises(ScenarioError) as info:
         loads_scenario(BASE + "[cohort]\nsubjects = -5\n", source="FILE")
-    assert str(info.value) == ("scenario 'FILE': field 'cohort.subjects' = -5: "
-                               "must be an integer >= 1 and <= 1000000")
-    with pytest.raises(ScenarioError, match=r"unknown key; allowed: subjects, variability, "
-                                            r"body_weight_kg, age_years_mean, age_years_sd, "
-                                            r"female_fraction, controls "
-                                            r"\(did you mean 'subjects'\?\)"):
+    assert str(info.value) == (
+        "scenario 'FILE': field 'cohort.subjects' = -5: must be an integer >= 1 and <= 1000000"
+    )
+    with pytest.raises(
+        ScenarioError,
+        match=r"unknown key; allowed: subjects, variability, "
+        r"body_weight_kg, age_years_mean, age_years_sd, "
+        r"female_fraction, controls "
+        r"\(did you mean 'subjects'\?\)",
+    ):
         loads_scenario(BASE + "[cohort]\nsubjets = 5\n")
 
 
@@ -159,11 +190,19 @@ text_values = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 
 
 @settings(max_examples=100, deadline=None)
-@given(description=text_values, subjects=st.integers(1, 1_000_000),
-       variability=st.floats(0, 3), seed=st.integers(0, 2**63 - 1),
-       weight=st.one_of(st.none(), st.floats(1e-3, 500)))
+@given(
+    description=text_values,
+    subjects=st.integers(1, 1_000_000),
+    variability=st.floats(0, 3),
+    seed=st.integers(0, 2**63 - 1),
+    weight=st.one_of(st.none(), st.floats(1e-3, 500)),
+)
 def test_dump_load_round_trip_property(description, subjects, variability, seed, weight):
-    s = Scenario(name="p", description=description, regimen="20 mg iv at 0 then 0 x 1d",
-                 seed=seed, cohort={"subjects": subjects, "variability": variability,
-                                    "body_weight_kg": weight})
+    s = Scenario(
+        name="p",
+        description=description,
+        regimen="20 mg iv at 0 then 0 x 1d",
+        seed=seed,
+        cohort={"subjects": subjects, "variability": variability, "body_weight_kg": weight},
+    )
     assert loads_scenario(dump_scenario(s)) == s

@@ -400,13 +400,10 @@ def _run_chunk(
         tol = np.ones(n)
         tol[users] = pharm.tolerance()
         regular = (mode == B.USING) & users
-        habit = np.where(
-            regular,
-            np.minimum(
-                B.regular_dose(plan.start_dose_mg, tol, inputs["hedonic_deficit"], p), ceiling
-            ),
-            habit,
+        target = np.minimum(
+            B.regular_dose(plan.start_dose_mg, tol, inputs["hedonic_deficit"], p), ceiling
         )
+        habit = np.where(regular, B.step_habit(habit, target, n_days, p), habit)
         in_block = regular & alive
         daily = users & alive & ~in_block
         bins = np.zeros((n, n_days, K.N_REC))

@@ -76,14 +76,19 @@ def _rate(amount: float, duration: float) -> float:
     """Return a RATE for which ``amount / RATE == duration`` exactly, when one exists nearby."""
     rate = amount / duration
     if not 0 < rate < math.inf:
-        raise NonmemError("RATE", None, rate, f"a positive finite AMT / duration ({amount} mg over "
-                          f"{duration} h cannot be written)")
+        raise NonmemError(
+            "RATE",
+            None,
+            rate,
+            f"a positive finite AMT / duration ({amount} mg over {duration} h cannot be written)",
+        )
     candidate = rate
     for _ in range(8):
         if amount / candidate == duration:
             return candidate
-        candidate = float(np.nextafter(candidate, np.inf if amount / candidate > duration
-                                       else -np.inf))
+        candidate = float(
+            np.nextafter(candidate, np.inf if amount / candidate > duration else -np.inf)
+        )
     return rate
 
 
@@ -111,7 +116,7 @@ def _weight(body_weight_kg: float | Mapping[int, float] | None, sid: int) -> flo
 
 def _compress(events: list[DoseEvent]) -> list[tuple[DoseEvent, int, float]]:
     """Group regular repeats: (first event, number of additional doses, interval)."""
-    runs: list[list] = []          # [first event, n doses, interval]
+    runs: list[list] = []  # [first event, n doses, interval]
     open_run: dict[tuple, list] = {}
     for ev in events:
         key = (ev.drug, ev.route, ev.amount, ev.unit, ev.duration_h)
@@ -165,24 +170,55 @@ def events_to_nonmem(
     for sid, evs in schedules.items():
         bw = _weight(body_weight_kg, sid)
         if bw is not None:
-            evs = [DoseEvent(e.time_h, e.drug, e.route, e.amount * bw, "mg", e.duration_h)
-                   if e.unit == "mg/kg" else e for e in evs]
+            evs = [
+                DoseEvent(e.time_h, e.drug, e.route, e.amount * bw, "mg", e.duration_h)
+                if e.unit == "mg/kg"
+                else e
+                for e in evs
+            ]
         evs = sort_events(evs)
         groups = _compress(evs) if compress else [(e, 0, 0.0) for e in evs]
         for ev, addl, ii in groups:
             rate = _rate(ev.amount, ev.duration_h) if ev.duration_h > 0 and ev.amount > 0 else 0.0
-            rows.append((sid, ev.time_h, ev.amount, cmt_number(ev.drug, ev.route), 1, rate,
-                         addl, ii, ev.unit))
+            rows.append(
+                (
+                    sid,
+                    ev.time_h,
+                    ev.amount,
+                    cmt_number(ev.drug, ev.route),
+                    1,
+                    rate,
+                    addl,
+                    ii,
+                    ev.unit,
+                )
+            )
     df = pd.DataFrame(rows, columns=[*NONMEM_COLUMNS, "AMTU"])
     df = df.sort_values(["ID", "TIME", "CMT"], kind="stable", ignore_index=True)
-    df = df.astype({"ID": "int64", "TIME": "float64", "AMT": "float64", "CMT": "int64",
-                    "EVID": "int64", "RATE": "float64", "ADDL": "int64", "II": "float64"})
+    df = df.astype(
+        {
+            "ID": "int64",
+            "TIME": "float64",
+            "AMT": "float64",
+            "CMT": "int64",
+            "EVID": "int64",
+            "RATE": "float64",
+            "ADDL": "int64",
+            "II": "float64",
+        }
+    )
     return df if (df["AMTU"] == "mg/kg").any() else df.drop(columns="AMTU")
 
 
 # ----------------------------------------------------------------- reading
-def _num(value: object, column: str, row: int, integer: bool = False, low: float | None = None,
-         allowed: str = "a number") -> float:
+def _num(
+    value: object,
+    column: str,
+    row: int,
+    integer: bool = False,
+    low: float | None = None,
+    allowed: str = "a number",
+) -> float:
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -217,16 +253,21 @@ def nonmem_to_events(df: pd.DataFrame) -> dict[int, list[DoseEvent]]:
     df = df.rename(columns=lambda c: str(c).strip().upper())
     missing = [c for c in _REQUIRED if c not in df.columns]
     if missing:
-        raise NonmemError(missing[0], None, "(missing)",
-                          "required columns: " + ", ".join(_REQUIRED))
+        raise NonmemError(
+            missing[0], None, "(missing)", "required columns: " + ", ".join(_REQUIRED)
+        )
     out: dict[int, list[DoseEvent]] = {}
     for i, rec in enumerate(df.to_dict("records"), start=1):
         evid = _num(rec["EVID"], "EVID", i, True, allowed="0 (observation) or 1 (dose)")
         if evid == 0:
             continue
         if evid != 1:
-            raise NonmemError("EVID", i, rec["EVID"], "0 (observation) or 1 (dose); "
-                              "resets (EVID 2-4) are not supported")
+            raise NonmemError(
+                "EVID",
+                i,
+                rec["EVID"],
+                "0 (observation) or 1 (dose); resets (EVID 2-4) are not supported",
+            )
         sid = int(_num(rec["ID"], "ID", i, True, allowed="an integer subject ID"))
         time = _num(rec["TIME"], "TIME", i, allowed="a finite time in hours")
         amt = _num(rec["AMT"], "AMT", i, low=0.0, allowed="an amount >= 0")
@@ -237,8 +278,12 @@ def nonmem_to_events(df: pd.DataFrame) -> dict[int, list[DoseEvent]]:
             raise NonmemError("CMT", i, rec["CMT"], str(err).split("(")[-1].rstrip(")")) from None
         rate = _num(rec.get("RATE", 0.0), "RATE", i, allowed="a finite rate")
         if rate < 0:
-            raise NonmemError("RATE", i, rec["RATE"], "0 (bolus) or > 0 (mg/h); modelled "
-                              "rate/duration (RATE = -1, -2) is not supported")
+            raise NonmemError(
+                "RATE",
+                i,
+                rec["RATE"],
+                "0 (bolus) or > 0 (mg/h); modelled rate/duration (RATE = -1, -2) is not supported",
+            )
         addl = int(_num(rec.get("ADDL", 0), "ADDL", i, True, 0.0, "an integer >= 0"))
         ii = _num(rec.get("II", 0.0), "II", i, low=0.0, allowed="an interval >= 0 hours")
         if addl > 0 and ii <= 0:
@@ -249,7 +294,8 @@ def nonmem_to_events(df: pd.DataFrame) -> dict[int, list[DoseEvent]]:
             raise NonmemError("AMTU", i, unit, "'mg' or 'mg/kg'")
         duration = _duration(amt, rate) if rate > 0 else 0.0
         out.setdefault(sid, []).extend(
-            DoseEvent(time + k * ii, drug, route, amt, unit, duration) for k in range(addl + 1))
+            DoseEvent(time + k * ii, drug, route, amt, unit, duration) for k in range(addl + 1)
+        )
     return {sid: sort_events(evs) for sid, evs in sorted(out.items())}
 
 

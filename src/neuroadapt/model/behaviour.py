@@ -16,7 +16,10 @@ further up, "chasing the high" [Koob & Le Moal 2001]. Doses are capped by
 what the user can obtain [Smyth 2010 reports intake in "quarters"/day rising
 with dependence; Strang 2003]:
 
-    D_habit = min(D_0 T^gamma (1 + a_H H), D_max)                             (1)
+    D_target = min(D_0 T^gamma (1 + a_H H), D_max)                           (1)
+
+The habit moves towards the target no faster than ``r_esc`` per week upwards
+(money and supply limit how fast intake grows), and at once downwards.
 
 Each dose differs from the intended one by the purity of what was bought
 (lognormal, mean 1, coefficient of variation ``cv_purity``):
@@ -72,6 +75,7 @@ __all__ = [
     "ABSTAINING",
     "USING",
     "after_overdose",
+    "step_habit",
     "lapse_drive",
     "lapse_probability",
     "purity_factor",
@@ -93,6 +97,12 @@ def regular_dose(
     h = np.clip(np.nan_to_num(hedonic_deficit), 0.0, 1.0)
     dose = d0 * t ** p["dose_escalation_exponent"] * (1.0 + p["dose_allostasis_gain"] * h)
     return np.minimum(dose, p["dose_max"])
+
+
+def step_habit(habit: np.ndarray, target: np.ndarray, days: float, p: dict) -> np.ndarray:
+    """Habitual dose after ``days`` moving towards ``target`` (rate-limited upwards)."""
+    most = habit * (1.0 + p["dose_escalation_per_week"]) ** (days / 7.0)
+    return np.minimum(target, most)
 
 
 def after_overdose(dose: np.ndarray, p: dict) -> np.ndarray:

@@ -56,8 +56,10 @@ def stack_regional(p: dict[str, np.ndarray], stem: str, keys: tuple[str, ...]) -
     parts = [p[f"{stem}_{k}"] for k in keys]
     memo_key = f"__stack__{stem}"
     memo = p.get(memo_key)
-    if memo is not None and len(memo[0]) == len(parts) and all(
-        a is b for a, b in zip(memo[0], parts, strict=True)
+    if (
+        memo is not None
+        and len(memo[0]) == len(parts)
+        and all(a is b for a, b in zip(memo[0], parts, strict=True))
     ):
         return memo[1]
     stacked = np.stack([np.asarray(a, dtype=float) for a in parts], axis=-1)

@@ -114,6 +114,7 @@ OUTPUTS = {
 STREAM_TLE_ONSET, STREAM_TLE_STAGE, STREAM_LESION, STREAM_PALLIDAL = 1, 2, 3, 4
 STREAM_DPHL, STREAM_DPHL_DELAY = 5, 6
 
+
 def uniform_hash(seed, subject, day, purpose: int) -> np.ndarray:
     """Uniform numbers in [0, 1) from a hash of (seed, subject, day, purpose).
 
@@ -204,12 +205,7 @@ def step(state, inputs, p, dt_d):
     # TLE onset, eq. (3), then the stage chain
     using = np.asarray(inputs["activation_mean"], dtype=float) > p["wm_use_threshold"]
     hazard = p["wm_tle_hazard"] * HOURS_PER_DAY * np.asarray(inputs["smoked_fraction"]) * using
-    onset = (
-        alive
-        & (col["tle_stage"] == 0)
-        & (col["tle_done"] == 0)
-        & (hazard > 0)
-    )
+    onset = alive & (col["tle_stage"] == 0) & (col["tle_done"] == 0) & (hazard > 0)
     onset = onset & (
         _hash_where(onset, seed, subj, day, STREAM_TLE_ONSET, 1.0) < 1.0 - np.exp(-hazard * dt_d)
     )
@@ -241,10 +237,7 @@ def step(state, inputs, p, dt_d):
     pallid = np.maximum(
         col["pallidal_lesion"],
         new_lesion
-        & (
-            _hash_where(new_lesion, seed, subj, day, STREAM_PALLIDAL, 1.0)
-            < p["wm_pallidal_share"]
-        ),
+        & (_hash_where(new_lesion, seed, subj, day, STREAM_PALLIDAL, 1.0) < p["wm_pallidal_share"]),
     )
     severe = alive & (hyp_h >= p["wm_dphl_hypoxia_threshold"]) & (col["dphl_timer"] < 0)
     start = severe & (

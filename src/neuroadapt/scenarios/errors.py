@@ -92,8 +92,9 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
 
 
-def _walk(model: type[BaseModel], loc: Sequence[str | int]) -> tuple[type[BaseModel] | None,
-                                                                     FieldInfo | None]:
+def _walk(
+    model: type[BaseModel], loc: Sequence[str | int]
+) -> tuple[type[BaseModel] | None, FieldInfo | None]:
     """Return (model holding the last key, its FieldInfo) for a pydantic ``loc``."""
     cls: type[BaseModel] | None = model
     holder, info = None, None
@@ -120,11 +121,16 @@ def describe(info: FieldInfo) -> str:
     elif info.description:
         text = info.description
     else:
-        text = {bool: "true or false", int: "an integer", float: "a number",
-                str: "a string"}.get(ann, str(ann))
+        text = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(
+            ann, str(ann)
+        )
     ops = {Ge: (">=", "ge"), Gt: (">", "gt"), Le: ("<=", "le"), Lt: ("<", "lt")}
-    bounds = [f"{sym} {getattr(m, attr)}" for m in info.metadata
-              for kind, (sym, attr) in ops.items() if isinstance(m, kind)]
+    bounds = [
+        f"{sym} {getattr(m, attr)}"
+        for m in info.metadata
+        for kind, (sym, attr) in ops.items()
+        if isinstance(m, kind)
+    ]
     if bounds:
         text += " " + " and ".join(bounds)
     return text + (" (or leave the key out)" if optional else "")
@@ -152,15 +158,19 @@ def from_regimen_error(err: RegimenError, field: str, source: str) -> ScenarioEr
     return ScenarioError(field, err.value, f"{err.field}{where}: expected {err.allowed}", source)
 
 
-def from_validation_error(exc: ValidationError, model: type[BaseModel],
-                          source: str) -> ScenarioError:
+def from_validation_error(
+    exc: ValidationError, model: type[BaseModel], source: str
+) -> ScenarioError:
     """Convert the first error of a pydantic ``ValidationError`` into a ScenarioError."""
     errors = exc.errors()
     first = errors[0]
     loc, kind = tuple(first["loc"]), first["type"]
     field = _path(loc)
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" \
-        if len(errors) > 1 else ""
+    more = (
+        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        if len(errors) > 1
+        else ""
+    )
     cause = (first.get("ctx") or {}).get("error")
     if isinstance(cause, RegimenError):
         err = from_regimen_error(cause, field, source)

@@ -36,19 +36,42 @@ import pandas as pd
 
 from neuroadapt.model.routes import ALLOWED_ROUTES, DRUG_ALIASES, DRUGS, ROUTE_ALIASES, ROUTES
 
-__all__ = ["Abstinence", "Cycle", "DoseEvent", "Regimen", "RegimenError", "RepeatedDose",
-           "Segment", "SingleDose", "events_to_frame", "format_duration", "parse_duration",
-           "sort_events"]
+__all__ = [
+    "Abstinence",
+    "Cycle",
+    "DoseEvent",
+    "Regimen",
+    "RegimenError",
+    "RepeatedDose",
+    "Segment",
+    "SingleDose",
+    "events_to_frame",
+    "format_duration",
+    "parse_duration",
+    "sort_events",
+]
 
 #: Hours per duration unit (``y`` is the Julian year, 365.25 d).
 DURATION_UNITS: dict[str, float] = {
-    "s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0, "y": 8766.0,
+    "s": 1 / 3600,
+    "min": 1 / 60,
+    "h": 1.0,
+    "d": 24.0,
+    "w": 168.0,
+    "y": 8766.0,
 }
 #: Amount units accepted on input: (divisor to reach the stored unit, stored unit).
 AMOUNT_UNITS: dict[str, tuple[float, str]] = {
-    "mg": (1.0, "mg"), "ug": (1000.0, "mg"), "µg": (1000.0, "mg"), "μg": (1000.0, "mg"),
-    "mcg": (1000.0, "mg"), "g": (1e-3, "mg"), "mg/kg": (1.0, "mg/kg"),
-    "ug/kg": (1000.0, "mg/kg"), "µg/kg": (1000.0, "mg/kg"), "μg/kg": (1000.0, "mg/kg"),
+    "mg": (1.0, "mg"),
+    "ug": (1000.0, "mg"),
+    "µg": (1000.0, "mg"),
+    "μg": (1000.0, "mg"),
+    "mcg": (1000.0, "mg"),
+    "g": (1e-3, "mg"),
+    "mg/kg": (1.0, "mg/kg"),
+    "ug/kg": (1000.0, "mg/kg"),
+    "µg/kg": (1000.0, "mg/kg"),
+    "μg/kg": (1000.0, "mg/kg"),
 }
 #: Largest number of doses one segment may expand to.
 MAX_DOSES = 10_000_000
@@ -57,8 +80,10 @@ _DURATION_RE = re.compile(rf"^({_NUM})(s|min|h|d|w|y)$")
 _GLUED_RE = re.compile(rf"^({_NUM})([a-zµμ/]+)$")
 _NUMBER_RE = re.compile(rf"^{_NUM}$|^[-+]?(?:nan|inf)$")
 _INT_RE = re.compile(r"\d+", re.ASCII)
-_SHAPES = ("'[drug] amount unit route [over T] qINTERVAL x N|DURATION [escalating P% per T]',"
-           " '[drug] amount unit route [over T] at T', '0 x DURATION' or '(...) repeat N'")
+_SHAPES = (
+    "'[drug] amount unit route [over T] qINTERVAL x N|DURATION [escalating P% per T]',"
+    " '[drug] amount unit route [over T] at T', '0 x DURATION' or '(...) repeat N'"
+)
 
 
 class RegimenError(ValueError):
@@ -146,8 +171,17 @@ class DoseEvent:
 
 def sort_events(events: Iterable[DoseEvent]) -> list[DoseEvent]:
     """Sort events by time, then drug, route, amount and duration (a canonical order)."""
-    return sorted(events, key=lambda e: (e.time_h, DRUGS.index(e.drug), ROUTES.index(e.route),
-                                         e.unit, e.amount, e.duration_h))
+    return sorted(
+        events,
+        key=lambda e: (
+            e.time_h,
+            DRUGS.index(e.drug),
+            ROUTES.index(e.route),
+            e.unit,
+            e.amount,
+            e.duration_h,
+        ),
+    )
 
 
 def events_to_frame(events: Iterable[DoseEvent]) -> pd.DataFrame:
@@ -169,8 +203,9 @@ def _canon_route(route: str, drug: str) -> str:
     if r not in ROUTES:
         raise RegimenError("route", route, "one of " + ", ".join(ROUTES))
     if r not in ALLOWED_ROUTES[drug]:
-        raise RegimenError("route", route, f"a route allowed for {drug}: "
-                           + ", ".join(ALLOWED_ROUTES[drug]))
+        raise RegimenError(
+            "route", route, f"a route allowed for {drug}: " + ", ".join(ALLOWED_ROUTES[drug])
+        )
     return r
 
 
@@ -424,7 +459,7 @@ def _parse_segment(tok: list[str], default_drug: str | None, label: str) -> Segm
         raise RegimenError("segment", "", _SHAPES)
     if tok[0] == "(":
         close = len(tok) - 1 - tok[::-1].index(")")
-        rest = tok[close + 1:]
+        rest = tok[close + 1 :]
         if len(rest) != 2 or rest[0] != "repeat" or not _INT_RE.fullmatch(rest[1]):
             raise RegimenError("repeat block", " ".join(rest), "'(...) repeat N' with N >= 1")
         inner = _parse_sequence(tok[1:close], default_drug, label + " > ")
@@ -474,16 +509,23 @@ def _parse_segment(tok: list[str], default_drug: str | None, label: str) -> Segm
     interval = parse_duration(rest[0][1:], "interval")
     if interval <= 0:
         raise RegimenError("interval", rest[0], "an interval > 0 (e.g. 'q8h')")
-    n_or_d: dict[str, float | int] = {"count": int(rest[2])} if _INT_RE.fullmatch(rest[2]) \
+    n_or_d: dict[str, float | int] = (
+        {"count": int(rest[2])}
+        if _INT_RE.fullmatch(rest[2])
         else {"duration_h": parse_duration(rest[2])}
+    )
     esc = rest[3:]
     if not esc:
         return RepeatedDose(**head, interval_h=interval, **n_or_d)
     if len(esc) != 4 or esc[0] != "escalating" or not esc[1].endswith("%") or esc[2] != "per":
         raise RegimenError("escalation", " ".join(esc), "'escalating P% per DURATION'")
-    return RepeatedDose(**head, interval_h=interval, **n_or_d,
-                        escalation_pct=_number(esc[1][:-1], "escalation"),
-                        escalation_every_h=parse_duration(esc[3], "escalation period"))
+    return RepeatedDose(
+        **head,
+        interval_h=interval,
+        **n_or_d,
+        escalation_pct=_number(esc[1][:-1], "escalation"),
+        escalation_every_h=parse_duration(esc[3], "escalation period"),
+    )
 
 
 # ----------------------------------------------------------------- regimen

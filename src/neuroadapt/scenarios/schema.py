@@ -90,8 +90,13 @@ class Cohort(BaseModel):
 
     model_config = _CONFIG
     subjects: int = Field(100, ge=1, le=1_000_000)
-    variability: float = Field(1.0, ge=0, le=3, description="a scale on inter-individual "
-                               "variability (0 = identical subjects, 1 = literature)")
+    variability: float = Field(
+        1.0,
+        ge=0,
+        le=3,
+        description="a scale on inter-individual "
+        "variability (0 = identical subjects, 1 = literature)",
+    )
     body_weight_kg: float | None = Field(None, gt=0)
     age_years_mean: float = Field(
         35.0, ge=12, le=90, description="mean age at the start (years; users and controls)"
@@ -107,8 +112,9 @@ class Treatment(BaseModel):
     """A treatment regimen (methadone, buprenorphine, naltrexone...) on its own timeline."""
 
     model_config = _CONFIG
-    regimen: str = Field(description="a regimen naming its drug, e.g. "
-                         "'methadone 60 mg oral q24h x 30d'")
+    regimen: str = Field(
+        description="a regimen naming its drug, e.g. 'methadone 60 mg oral q24h x 30d'"
+    )
     start: str = Field("0", description=_DURATION + " (offset from time 0)")
 
     @field_validator("regimen")
@@ -141,8 +147,9 @@ class Rescue(BaseModel):
     model_config = _CONFIG
     drug: Literal["naloxone"] = "naloxone"
     dose_mg: float = Field(gt=0)
-    route: str = Field("im", description="a route allowed for naloxone: "
-                       + ", ".join(ALLOWED_ROUTES["naloxone"]))
+    route: str = Field(
+        "im", description="a route allowed for naloxone: " + ", ".join(ALLOWED_ROUTES["naloxone"])
+    )
     delay_min: float = Field(ge=0)
     trigger_pao2_mmhg: float = Field(40.0, gt=0)
     probability: float = Field(1.0, ge=0, le=1)
@@ -152,8 +159,9 @@ class Rescue(BaseModel):
     def _check_route(cls, value: str) -> str:
         route = ROUTE_ALIASES.get(value.lower(), value.lower())
         if route not in ALLOWED_ROUTES["naloxone"]:
-            raise ValueError("must be a route allowed for naloxone: "
-                             + ", ".join(ALLOWED_ROUTES["naloxone"]))
+            raise ValueError(
+                "must be a route allowed for naloxone: " + ", ".join(ALLOWED_ROUTES["naloxone"])
+            )
         return route
 
 
@@ -167,8 +175,9 @@ class Behaviour(BaseModel):
     """
 
     model_config = _CONFIG
-    route: str = Field("iv", description="route of the heroin people take: "
-                       + ", ".join(ALLOWED_ROUTES["heroin"]))
+    route: str = Field(
+        "iv", description="route of the heroin people take: " + ", ".join(ALLOWED_ROUTES["heroin"])
+    )
     start_dose_mg: float = Field(10.0, gt=0, le=1000, description="dose per use at the start")
     use: str = Field("10y", description=_DURATION + " of regular use")
     detox: str = Field("14d", description=_DURATION + " held abstinent at the end of use")
@@ -180,8 +189,9 @@ class Behaviour(BaseModel):
     def _check_route(cls, value: str) -> str:
         route = ROUTE_ALIASES.get(value.lower(), value.lower())
         if route not in ALLOWED_ROUTES["heroin"]:
-            raise ValueError("must be a route allowed for heroin: "
-                             + ", ".join(ALLOWED_ROUTES["heroin"]))
+            raise ValueError(
+                "must be a route allowed for heroin: " + ", ".join(ALLOWED_ROUTES["heroin"])
+            )
         return route
 
     @field_validator("use", "follow_up")
@@ -351,13 +361,22 @@ def load_scenario(path_or_name: str | os.PathLike[str]) -> Scenario:
     """
     text_arg = os.fspath(path_or_name)
     as_path = Path(text_arg)
-    is_path = (not isinstance(path_or_name, str) or text_arg.endswith(".toml")
-               or os.sep in text_arg or "/" in text_arg or as_path.is_file())
+    is_path = (
+        not isinstance(path_or_name, str)
+        or text_arg.endswith(".toml")
+        or os.sep in text_arg
+        or "/" in text_arg
+        or as_path.is_file()
+    )
     if not is_path:
         resource = _shipped_dir().joinpath(f"{text_arg}.toml")
         if not resource.is_file():
-            raise ScenarioError("scenario", text_arg, "not a file and not a shipped scenario; "
-                                "shipped: " + ", ".join(_shipped_names()), text_arg)
+            raise ScenarioError(
+                "scenario",
+                text_arg,
+                "not a file and not a shipped scenario; shipped: " + ", ".join(_shipped_names()),
+                text_arg,
+            )
         return loads_scenario(resource.read_text(encoding="utf-8"), text_arg, text_arg)
     try:
         text = as_path.read_text(encoding="utf-8")
@@ -373,8 +392,15 @@ def list_shipped() -> list[tuple[str, str]]:
 
 # ----------------------------------------------------------------- writing
 def _toml_str(text: str) -> str:
-    escapes = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n",
-               "\f": "\\f", "\r": "\\r"}
+    escapes = {
+        "\\": "\\\\",
+        '"': '\\"',
+        "\b": "\\b",
+        "\t": "\\t",
+        "\n": "\\n",
+        "\f": "\\f",
+        "\r": "\\r",
+    }
     out = []
     for ch in text:
         if ch in escapes:
@@ -409,8 +435,11 @@ def _is_table_array(value: Any) -> bool:
 
 
 def _toml_dumps(data: dict[str, Any], prefix: str = "") -> str:
-    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items()
-             if not isinstance(v, dict) and not _is_table_array(v)]
+    lines = [
+        f"{_toml_key(k)} = {_toml_value(v)}"
+        for k, v in data.items()
+        if not isinstance(v, dict) and not _is_table_array(v)
+    ]
     text = "\n".join(lines) + ("\n" if lines else "")
     for k, v in data.items():
         name = f"{prefix}{_toml_key(k)}"
