@@ -59,12 +59,21 @@ def _since_discharge(subjects: pd.DataFrame, plan: LifePlan) -> pd.DataFrame:
     return out
 
 
+def _to_end(t: np.ndarray, s: np.ndarray, end: float) -> tuple[np.ndarray, np.ndarray]:
+    """Carry the last survival value to the end of follow-up (for plotting and reading)."""
+    if t[-1] < end:
+        return np.r_[t, end], np.r_[s, s[-1]]
+    return t, s
+
+
 def survival_table(subjects: pd.DataFrame, plan: LifePlan) -> pd.DataFrame:
     """Kaplan-Meier curves after discharge: lapse, relapse, overdose death (long table)."""
     d = _since_discharge(subjects, plan)
+    follow = float(plan.days - plan.use_days - plan.detox_days)
     rows = []
     for what in ("lapse", "relapse", "death"):
         t, s = kaplan_meier(d[f"{what}_time"].to_numpy(), d[f"{what}_event"].to_numpy())
+        t, s = _to_end(t, s, follow)
         rows.append(pd.DataFrame({"outcome": what, "days_since_discharge": t, "survival": s}))
     cont = subjects[subjects["arm"] == "continued use"]
     if len(cont):
@@ -72,6 +81,7 @@ def survival_table(subjects: pd.DataFrame, plan: LifePlan) -> pd.DataFrame:
         alive_then = cont[~(cont["death_time_d"] < start)]
         dt = alive_then["death_time_d"] - start
         t, s = kaplan_meier(np.where(dt.notna(), dt, plan.days - start), dt.notna().to_numpy())
+        t, s = _to_end(t, s, follow)
         rows.append(
             pd.DataFrame(
                 {"outcome": "death (continued use)", "days_since_discharge": t, "survival": s}
