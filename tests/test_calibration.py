@@ -121,3 +121,33 @@ def test_markdown_table_replaces_only_the_table_section(tmp_path):
     assert "old | stuff" not in text
     assert "| x_target | human | 1 h | 2 h | validation | explained miss | Someone 2020 |" in text
     assert "- **x_target** (explained miss): why \\| it misses" in text
+
+
+def test_calibration_cache_reuses_results_for_the_same_code(tmp_path, monkeypatch):
+    import neuroadapt.evidence.cache as cache
+    from neuroadapt.evidence.calibration import CalibrationResult
+
+    calls = []
+    row = CalibrationResult(
+        id="t",
+        scale="pk",
+        species="human",
+        quantity="q",
+        literature="1",
+        model="nan",
+        unit="",
+        tolerance="",
+        status="validation",
+        verdict="explained miss",
+        note="",
+        source="S",
+        ref="",
+    )
+    monkeypatch.setattr(cache, "evaluate", lambda: calls.append(1) or [row])
+    first = cache.evaluate_cached(tmp_path)
+    second = cache.evaluate_cached(tmp_path)
+    assert len(calls) == 1 and first[0].id == second[0].id == "t"
+    assert math.isnan(second[0].value)
+    monkeypatch.setattr(cache, "code_key", lambda: "another-version")
+    cache.evaluate_cached(tmp_path)
+    assert len(calls) == 2

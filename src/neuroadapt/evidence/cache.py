@@ -2,9 +2,11 @@
 
 Evaluating every target simulates dozens of probes (about half a minute).
 The key is a hash of the package version and of the bytes of every source,
-parameter and target file of the installed package, so any change to the
-model, its parameters or the targets gives a new key; nothing stale is
-ever served. The cache lives in ``$NEUROADAPT_CACHE``, else
+parameter and target file of the installed package outside the layers that
+cannot change a calibration result (``cli``, ``report``, ``imaging``,
+``analysis``: import-linter keeps ``evidence`` from importing them), so any
+change to the model, its parameters, the engine or the targets gives a new
+key; nothing stale is ever served. The cache lives in ``$NEUROADAPT_CACHE``, else
 ``$XDG_CACHE_HOME/neuroadapt``, else ``~/.cache/neuroadapt``.
 """
 
@@ -30,12 +32,19 @@ def cache_dir() -> Path:
     return Path(base) / "neuroadapt"
 
 
+#: Top-level packages that the calibration cannot depend on (higher layers).
+NOT_USED = ("cli", "report", "imaging", "analysis")
+
+
 def code_key() -> str:
-    """Hash of the version and every .py/.csv/.toml file of the installed package."""
+    """Hash of the version and every .py/.csv/.toml file the calibration can depend on."""
     root = Path(neuroadapt.__file__).parent
     h = hashlib.sha256(neuroadapt.__version__.encode())
     for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".csv", ".toml") and "__pycache__" not in path.parts:
+        rel = path.relative_to(root).parts
+        if rel[0] in NOT_USED or "__pycache__" in rel:
+            continue
+        if path.suffix in (".py", ".csv", ".toml"):
             h.update(str(path.relative_to(root)).encode())
             h.update(path.read_bytes())
     return h.hexdigest()[:20]
