@@ -360,6 +360,89 @@ class _Pharmacology:
         return 1.0 + self.u.sum(1)
 
 
+#: Brain outputs the behaviour reads.
+_BEHAVIOUR_INPUTS = ("craving", "negative_affect", "hedonic_deficit")
+
+
+class _Brain:
+    """Users' brain clock, stepped daily, and matched controls', stepped only at records.
+
+    Controls take no drug, so their inputs are constant apart from age; the
+    modules' updates are exact for constant inputs, so stepping them from one
+    record to the next gives the daily result up to the change of age within a
+    step (at most ``record_every`` days).
+    """
+
+    def __init__(self, modules, p, cov, users: np.ndarray) -> None:
+        self.users = users
+        self.n = len(users)
+
+        def part(d, mask):
+            return {
+                k: np.asarray(v)[mask] if np.ndim(v) and np.shape(v)[0] == self.n else v
+                for k, v in d.items()
+            }
+
+        self.cu = BrainClock(modules, part(p, users), part(cov, users)) if users.any() else None
+        ctrl = ~users
+        self.cc = BrainClock(modules, part(p, ctrl), part(cov, ctrl)) if ctrl.any() else None
+        self.c_day = 0.0
+        self.out_u: dict = {}
+        self.out_c: dict = {}
+
+    def _inputs(self, in_u) -> dict[str, np.ndarray]:
+        full = {}
+        for k in _BEHAVIOUR_INPUTS:
+            v = np.zeros(self.n)
+            if self.cu is not None:
+                v[self.users] = in_u[k]
+            full[k] = v
+        return full
+
+    def start(self) -> dict[str, np.ndarray]:
+        """Observe day 0; returns the behaviour's inputs."""
+        in_u: dict = {}
+        if self.cu is not None:
+            self.out_u, in_u = self.cu.advance(_zero_drivers(int(self.users.sum())), 0.0, None)
+        if self.cc is not None:
+            self.out_c, _ = self.cc.advance(_zero_drivers(int((~self.users).sum())), 0.0, None)
+        return self._inputs(in_u)
+
+    def step_users(self, drivers: dict[str, np.ndarray], day: float) -> dict[str, np.ndarray]:
+        """Advance the users one day to ``day``; returns the behaviour's inputs."""
+        in_u: dict = {}
+        if self.cu is not None:
+            d_u = {k: v[self.users] for k, v in drivers.items()}
+            self.out_u, in_u = self.cu.advance(d_u, day, 1.0)
+        return self._inputs(in_u)
+
+    def users_output(self, key: str) -> np.ndarray | None:
+        """A users' output as a full-size array (controls 0), or None if absent."""
+        if key not in self.out_u:
+            return None
+        v = np.zeros(self.n)
+        v[self.users] = self.out_u[key]
+        return v
+
+    def record(self, day: float) -> dict[str, np.ndarray]:
+        """Step the controls to ``day`` and return every state and output, full size."""
+        if self.cc is not None and day > self.c_day:
+            nc = int((~self.users).sum())
+            self.out_c, _ = self.cc.advance(_zero_drivers(nc), day, day - self.c_day)
+            self.c_day = day
+        first = self.out_u or self.out_c
+        full = {}
+        for k, ref in first.items():
+            ref = np.asarray(ref)
+            arr = np.empty((self.n, *ref.shape[1:]))
+            if self.cu is not None:
+                arr[self.users] = self.out_u[k]
+            if self.cc is not None:
+                arr[~self.users] = self.out_c[k]
+            full[k] = arr
+        return full
+
+
 def _run_chunk(
     params, plan, ids, drug_free, cov, modules, seed, variability, rescue, rec_days, block_days=28
 ):
@@ -370,7 +453,7 @@ def _run_chunk(
     p = params.sample(ids, seed, variability)
     p["subject_index"] = np.asarray(ids, dtype=np.int64)
     p["stream_seed"] = np.full(n, seed)
-    clock = BrainClock(modules, p, cov)
+    brain = _Brain(modules, p, cov, users)
     alive = np.ones(n, dtype=bool)
     death = np.full(n, np.nan)
     arm = (uniform_stream(seed, ids, 0, "behaviour:arm") < plan.abstinent_fraction) & users
@@ -386,8 +469,8 @@ def _run_chunk(
     episodes: list = []
     acc = {k: np.zeros(n) for k in _AGG}
     records: dict[str, list[np.ndarray]] = {}
-    out, inputs = clock.advance(_zero_drivers(n), 0.0, None)
-    _store(records, out, acc, mode, habit, np.ones(n), alive, 0)
+    inputs = brain.start()
+    _store(records, brain.record(0.0), acc, mode, habit, np.ones(n), alive, 0)
     rec_i = 1
     day = 0
     while day < plan.days:
@@ -470,9 +553,9 @@ def _run_chunk(
             tol_j[users] = 1.0 + np.nan_to_num(bins[users, j, K.R_UF] + bins[users, j, K.R_US])
             tol_j = np.where(alive, tol_j, 1.0)
             drivers["tolerance_shift"] = tol_j
-            out, inputs = clock.advance(drivers, d_abs + 1.0, 1.0)
+            inputs = brain.step_users(drivers, d_abs + 1.0)
             # deaths from the brain (fatal toxic leukoencephalopathy) end the life course too
-            tle = out.get("white_matter_tle_dead")
+            tle = brain.users_output("white_matter_tle_dead")
             if tle is not None:
                 brain_death = alive & (np.asarray(tle) > 0)
                 death = np.where(brain_death, d_abs + 1.0, death)
@@ -482,7 +565,7 @@ def _run_chunk(
                 acc[k] = np.maximum(acc[k], v) if how == "max" else acc[k] + v
             if rec_i < len(rec_days) and d_abs + 1 == rec_days[rec_i]:
                 span = rec_days[rec_i] - rec_days[rec_i - 1]
-                _store(records, out, acc, mode, habit, tol_j, alive, span)
+                _store(records, brain.record(d_abs + 1.0), acc, mode, habit, tol_j, alive, span)
                 rec_i += 1
         day += n_days
     result = {f"rec_{k}": np.stack(v, axis=1).astype(np.float32) for k, v in records.items()}

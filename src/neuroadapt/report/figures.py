@@ -123,21 +123,25 @@ def cohort_figure(cohort: xr.Dataset, episodes: pd.DataFrame | None = None) -> F
     else:
         _nodata(ax)
     ax = axes[5]
-    _small(ax, "overdose episodes per day")
     if episodes is not None and len(episodes):
         day = np.floor(episodes["start_h"].to_numpy(float) / 24.0)
-        bins = np.arange(0, max(t.max(), day.max()) + 2)
+        span = max(t.max(), day.max()) + 1
+        # one bar per day for short runs; coarser bins (stated in the title) for long ones
+        width = max(1.0, float(np.ceil(span / 400.0)))
+        bins = np.arange(0, span + width, width)
         fatal = episodes["outcome"].to_numpy() == "fatal"
-        ax.hist(
-            [day[~fatal], day[fatal]],
-            bins=bins,
-            stacked=True,
-            color=["#fdae61", "#d7191c"],
-            label=["survived", "fatal"],
+        survived_n, _ = np.histogram(day[~fatal], bins=bins)
+        fatal_n, _ = np.histogram(day[fatal], bins=bins)
+        ax.stairs(survived_n + fatal_n, bins, fill=True, color="#fdae61", label="survived")
+        ax.stairs(fatal_n, bins, fill=True, color="#d7191c", label="fatal")
+        _small(
+            ax,
+            "overdose episodes per day" if width == 1 else f"overdose episodes per {width:g} days",
         )
         ax.legend(fontsize=7, frameon=False)
         ax.set_xlabel("day", fontsize=8)
     else:
+        _small(ax, "overdose episodes per day")
         _nodata(ax, "no overdose episodes")
     return fig
 
