@@ -168,6 +168,10 @@ QUADRATURE = {
 }
 
 
+#: Slots of the cache of cut-panel exponentials (recurring interval lengths).
+N_CUT = 4
+
+
 def quadrature_rule(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Panel edges (h), Gauss-Legendre nodes and weights on [-1, 1] for a named rule."""
     edges_min, order = QUADRATURE[name]
@@ -259,8 +263,9 @@ def _interval(tau, z0, qlam, subj, p, uf0, us0, rule, tables, nodes):
     node (linear interpolation between exact panel-end values). Returns the
     number of nodes and the exact end values of U_fast and U_slow. Full
     panels use the subject's precomputed tables; the panel cut by ``tau``
-    computes exponentials once and caches them (``cut``: [tau, panel]), so a
-    regular dosing interval costs no exponential at all. ``subj``, ``rule``,
+    computes exponentials once and caches them in one of ``N_CUT`` slots
+    (``cut[k]``: the tau of slot k; ``cut[N_CUT]``: the slot to replace next),
+    so dosing intervals of a few recurring lengths cost no exponential at all. ``subj``, ``rule``,
     ``tables`` and ``nodes`` bundle the subject's receptor layout, the
     quadrature rule, the subject's node tables and the node scratch arrays.
     """
@@ -283,17 +288,25 @@ def _interval(tau, z0, qlam, subj, p, uf0, us0, rule, tables, nodes):
         full = edges[pi + 1] <= tau
         b_edge = edges[pi + 1] if full else tau
         half = 0.5 * (b_edge - a_edge)
-        if not full and cut[0] != tau:
-            for g in range(ng):
-                s = a_edge + half * (1.0 + gx[g])
-                for m in range(n):
-                    cut_e[g, m] = math.exp(lam[m] * s)
-                cut_w[g, 0] = half * gw[g]
-                cut_w[g, 1] = half * gw[g] * math.exp(-kf * (b_edge - s))
-                cut_w[g, 2] = half * gw[g] * math.exp(-ks * (b_edge - s))
-            cut_w[0, 3] = math.exp(-kf * (b_edge - a_edge))
-            cut_w[0, 4] = math.exp(-ks * (b_edge - a_edge))
-            cut[0] = tau
+        slot = 0
+        if not full:
+            slot = -1
+            for k in range(N_CUT):
+                if cut[k] == tau:
+                    slot = k
+            if slot < 0:
+                slot = int(cut[N_CUT])
+                cut[N_CUT] = (slot + 1) % N_CUT
+                for g in range(ng):
+                    s = a_edge + half * (1.0 + gx[g])
+                    for m in range(n):
+                        cut_e[slot, g, m] = math.exp(lam[m] * s)
+                    cut_w[slot, g, 0] = half * gw[g]
+                    cut_w[slot, g, 1] = half * gw[g] * math.exp(-kf * (b_edge - s))
+                    cut_w[slot, g, 2] = half * gw[g] * math.exp(-ks * (b_edge - s))
+                cut_w[slot, 0, 3] = math.exp(-kf * (b_edge - a_edge))
+                cut_w[slot, 0, 4] = math.exp(-ks * (b_edge - a_edge))
+                cut[slot] = tau
         sum_f = 0.0
         sum_s = 0.0
         first = n_nodes
@@ -308,10 +321,10 @@ def _interval(tau, z0, qlam, subj, p, uf0, us0, rule, tables, nodes):
                 w = half * gw[g]
             else:
                 for m in range(n):
-                    zs[m] = cut_e[g, m] * (z0[m] + qlam[m]) - qlam[m]
-                w = cut_w[g, 0]
-                wf = cut_w[g, 1]
-                ws = cut_w[g, 2]
+                    zs[m] = cut_e[slot, g, m] * (z0[m] + qlam[m]) - qlam[m]
+                w = cut_w[slot, g, 0]
+                wf = cut_w[slot, g, 1]
+                ws = cut_w[slot, g, 2]
             a, car = _activation_at(zs, w_val, w_idx, w_cnt, kd, tau_eff, eps, n_lig, n)
             d = superactivation_demand(a, p[I_IMAX], p[I_GAIN])
             sum_f += wf * d
@@ -325,8 +338,8 @@ def _interval(tau, z0, qlam, subj, p, uf0, us0, rule, tables, nodes):
             df = dec_f[pi]
             ds = dec_s[pi]
         else:
-            df = cut_w[0, 3]
-            ds = cut_w[0, 4]
+            df = cut_w[slot, 0, 3]
+            ds = cut_w[slot, 0, 4]
         uf_b = uf_a * df + kf * (1.0 - phi) * sum_f
         us_b = us_a * ds + ks * phi * sum_s
         for j in range(first, n_nodes):
@@ -445,9 +458,10 @@ def run_chunk(
         wf_node = np.empty(max_nodes)
         ws_node = np.empty(max_nodes)
         n_pan_max = edges.shape[0] - 1
-        cut = np.full(1, -1.0)
-        cut_e = np.empty((gx.shape[0], n))
-        cut_w = np.empty((gx.shape[0], 5))
+        cut = np.full(N_CUT + 1, -1.0)
+        cut[N_CUT] = 0.0
+        cut_e = np.empty((N_CUT, gx.shape[0], n))
+        cut_w = np.empty((N_CUT, gx.shape[0], 5))
         zs_q = np.empty(n)
         dec_f = np.empty(n_pan_max)
         dec_s = np.empty(n_pan_max)
