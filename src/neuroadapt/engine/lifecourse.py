@@ -296,7 +296,7 @@ class _Pharmacology:
         m = len(ev_time)
         rec_t = np.arange(n_days + 1) * 24.0
         out_rec = np.empty((n, n_days + 1, K.N_REC))
-        out_epi = np.full((n, 16 * n_days, K.N_EPI), np.nan)
+        out_epi = np.empty((n, 16 * n_days, K.N_EPI))  # rows beyond out_n_epi are unused
         out_n_epi = np.zeros(n, dtype=np.int64)
         out_death = np.full(n, np.nan)
         new_x, new_u, new_pao2 = np.empty((n, self.x.shape[1])), np.empty((n, 2)), np.empty(n)
@@ -537,21 +537,21 @@ def _run_chunk(
             used = (n_use * alive) > 0
             bits = ((bits << np.uint64(1)) | used.astype(np.uint64)) & np.uint64((1 << 62) - 1)
             first_lapse = np.where(lapse & np.isnan(first_lapse), d_abs, first_lapse)
-            back = (mode == B.ABSTAINING) & users & B.relapsed(bits, p)
-            relapse = np.where(back & np.isnan(relapse), d_abs, relapse)
-            mode = np.where(back, B.USING, mode)
+            abstaining = (mode == B.ABSTAINING) & users
+            if abstaining.any():
+                back = abstaining & B.relapsed(bits, p)
+                relapse = np.where(back & np.isnan(relapse), d_abs, relapse)
+                mode = np.where(back, B.USING, mode)
             priming = B.step_priming(priming, used, p)
             # ---- deaths and the brain ----
             dies_today = np.isfinite(died_h) & (died_h >= j * 24.0) & (died_h < (j + 1) * 24.0)
             death = np.where(dies_today & alive, d_abs + (died_h - j * 24.0) / 24.0, death)
             alive &= ~dies_today
-            drivers = {k: np.nan_to_num(bins[:, j, c]) for k, c in _REC.items()}
-            for k in _ALIVE_ONLY:
-                drivers[k] = np.where(alive, drivers[k], 0.0)
+            row = np.nan_to_num(bins[:, j])
+            row[np.ix_(~alive, _ALIVE_ONLY_COLS)] = 0.0
+            drivers = {k: row[:, c] for k, c in _REC.items()}
             drivers["alive"] = alive.astype(float)
-            tol_j = np.ones(n)
-            tol_j[users] = 1.0 + np.nan_to_num(bins[users, j, K.R_UF] + bins[users, j, K.R_US])
-            tol_j = np.where(alive, tol_j, 1.0)
+            tol_j = np.where(alive & users, 1.0 + row[:, K.R_UF] + row[:, K.R_US], 1.0)
             drivers["tolerance_shift"] = tol_j
             inputs = brain.step_users(drivers, d_abs + 1.0)
             # deaths from the brain (fatal toxic leukoencephalopathy) end the life course too
@@ -593,6 +593,7 @@ _ALIVE_ONLY = (
     "withdrawal_mean",
     "withdrawal_peak",
 )
+_ALIVE_ONLY_COLS = np.array([_REC[k] for k in _ALIVE_ONLY])
 
 
 def _zero_drivers(n: int) -> dict[str, np.ndarray]:
