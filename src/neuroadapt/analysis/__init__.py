@@ -7,6 +7,8 @@ Functions read tidy tables — the event table of
 
 from neuroadapt.analysis.extinction import extinction_criterion as extinction_criterion
 from neuroadapt.analysis.extinction import reinstatement as reinstatement
+from neuroadapt.analysis.operant import component_metrics as component_metrics
+from neuroadapt.analysis.operant import component_table as component_table
 from neuroadapt.analysis.operant import cumulative_record as cumulative_record
 from neuroadapt.analysis.operant import hourly_bins as hourly_bins
 from neuroadapt.analysis.operant import inter_infusion_intervals as inter_infusion_intervals
@@ -25,6 +27,8 @@ __all__ = [
     "CPP_SCORES",
     "breakpoints",
     "compare_groups",
+    "component_metrics",
+    "component_table",
     "cpp_scores",
     "cumulative_record",
     "extinction_criterion",

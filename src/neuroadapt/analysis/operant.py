@@ -20,16 +20,25 @@ Definitions (``docs/medpc.md`` gives the sources):
 * **first-hour load-up** — infusions in the first hour; escalation of intake
   under long access shows first in this "loading" phase (Ahmed & Koob 1998).
 * **inter-infusion interval** — time between successive infusions.
+* **within-session unit-dose components** — a session whose unit dose
+  changes in signalled components (e.g. Martin et al. 1996, heroin 18-100
+  ug/kg/infusion in hourly components) is split by the components' start and
+  end times: an event belongs to the component with ``start <= t < end``;
+  intake is infusions x the component's unit dose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
+    "COMPONENT_COLUMNS",
+    "component_metrics",
+    "component_table",
     "cumulative_record",
     "hourly_bins",
     "inter_infusion_intervals",
@@ -38,6 +47,8 @@ __all__ = [
 ]
 
 _ROLES = ("active_press", "inactive_press", "infusion")
+#: Columns of :func:`component_table`.
+COMPONENT_COLUMNS = ("session", "component", "start_s", "end_s", "unit_dose_ug_per_kg")
 
 
 def _times(events: pd.DataFrame, role: str) -> pd.Series:
@@ -254,3 +265,105 @@ def hourly_bins(
             for b in range(n_bins):
                 rows.append((sid, b, b * bin_s, role, int(counts[b])))
     return pd.DataFrame(rows, columns=["session", "bin", "bin_start_s", "role", "count"])
+
+
+def component_table(
+    sessions: Iterable[Any],
+    first: int = 0,
+    *,
+    starts: str = "J",
+    ends: str = "K",
+    doses: str = "L",
+) -> pd.DataFrame:
+    """The unit-dose components of MED-PC sessions, from their arrays.
+
+    Parameters
+    ----------
+    sessions
+        Parsed sessions (``neuroadapt.io.medpc.Session``: anything with
+        ``arrays``, a letter -> values mapping), numbered from ``first`` as in
+        :func:`neuroadapt.io.medpc.events_table`.
+    starts, ends, doses
+        Letters of the arrays holding each component's start and end (s) and
+        unit dose (ug/kg/infusion); the defaults are those of the
+        ``neuroadapt-sa`` profile. Sessions without them have no components.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`COMPONENT_COLUMNS`; ``component`` counts from 1.
+    """
+    rows = []
+    for i, s in enumerate(sessions, start=first):
+        if not all(k in s.arrays for k in (starts, ends, doses)):
+            continue
+        t0, t1, d = (np.asarray(s.arrays[k], float) for k in (starts, ends, doses))
+        if not t0.size == t1.size == d.size:
+            raise ValueError(
+                f"session {i}: component arrays {starts}, {ends}, {doses} differ in length"
+            )
+        for k in range(t0.size):
+            rows.append((i, k + 1, t0[k], t1[k], d[k]))
+    return pd.DataFrame(rows, columns=list(COMPONENT_COLUMNS))
+
+
+def component_metrics(events: pd.DataFrame, components: pd.DataFrame) -> pd.DataFrame:
+    """Responses and intake in each unit-dose component of each session.
+
+    Parameters
+    ----------
+    events
+        Tidy event table (``session``, ``time_s``, ``role``).
+    components
+        :func:`component_table` output (or any table with its columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The component columns and ``duration_s``, ``infusions``,
+        ``active_presses``, ``inactive_presses``, ``intake_ug_per_kg``
+        (infusions x unit dose) and ``active_per_hour``.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"session": 0, "time_s": [10.0, 10.0, 30.0, 4000.0, 4000.0],
+    ...                    "role": ["active_press", "infusion", "active_press",
+    ...                             "active_press", "infusion"]})
+    >>> comp = pd.DataFrame({"session": 0, "component": [1, 2], "start_s": [0.0, 3600.0],
+    ...                      "end_s": [3600.0, 7200.0], "unit_dose_ug_per_kg": [30.0, 100.0]})
+    >>> component_metrics(ev, comp)[["active_presses", "intake_ug_per_kg"]].values.tolist()
+    [[2.0, 30.0], [1.0, 100.0]]
+    """
+    missing = set(COMPONENT_COLUMNS) - set(components.columns)
+    if missing:
+        raise ValueError(f"component table lacks columns {sorted(missing)}")
+    rows = []
+    by_session = {sid: ev for sid, ev in events.groupby("session")}
+    empty = events.iloc[:0]
+    for c in components.itertuples(index=False):
+        ev = by_session.get(c.session, empty)
+        inside = ev[(ev["time_s"] >= c.start_s) & (ev["time_s"] < c.end_s)]
+        n = {role: int((inside["role"] == role).sum()) for role in _ROLES}
+        length = float(c.end_s - c.start_s)
+        rows.append(
+            {
+                "duration_s": length,
+                "infusions": n["infusion"],
+                "active_presses": n["active_press"],
+                "inactive_presses": n["inactive_press"],
+                "intake_ug_per_kg": n["infusion"] * float(c.unit_dose_ug_per_kg),
+                "active_per_hour": 3600.0 * n["active_press"] / length if length > 0 else np.nan,
+            }
+        )
+    extra = pd.DataFrame(
+        rows,
+        columns=[
+            "duration_s",
+            "infusions",
+            "active_presses",
+            "inactive_presses",
+            "intake_ug_per_kg",
+            "active_per_hour",
+        ],
+    )
+    return pd.concat([components.reset_index(drop=True), extra], axis=1)

@@ -61,6 +61,7 @@ __all__ = [
     "COUNTERS",
     "DAY_S",
     "BRAIN_FOR_BEHAVIOUR",
+    "Component",
     "Dose",
     "OperantLab",
     "DayResult",
@@ -88,6 +89,8 @@ CODES: dict[str, int] = {
     "session_end": 10,
     "prime": 11,
     "footshock": 12,
+    "component_start": 13,
+    "component_end": 14,
 }
 #: Per-session counters (the profile's scalars A, B, C, D, F, P).
 COUNTERS = (
@@ -108,6 +111,8 @@ BRAIN_FOR_BEHAVIOUR = ("dopamine", "glutamate", "inflammation", "affect")
 _KIND = {"home": 0, "operant": 1, "cpp_confine": 2, "cpp_test": 3}
 _DOSE_KIND = {"conditioning": 0, "prime": 1, "antagonist": 2}
 _MAX_DOSES = 4
+#: Most components of a within-session unit-dose schedule.
+MAX_COMPONENTS = 12
 # daily outputs
 (D_AMEAN, D_APEAK, D_EPEAK, D_WMEAN, D_WPEAK, D_WANT, D_PHI, D_TOL) = range(8)
 N_DAILY = 8
@@ -128,6 +133,22 @@ class Dose:
 
 
 @dataclass(frozen=True)
+class Component:
+    """One component of a within-session unit-dose schedule.
+
+    The levers are out from ``start_s`` to ``end_s`` (s from session start)
+    and each infusion earned then delivers ``mg_per_kg``; the component is
+    signalled (a distinct stimulus), so the rat's expected drug effect of a
+    press is that of the component's unit dose. Between components the levers
+    are retracted (no responding, no drug).
+    """
+
+    start_s: float
+    end_s: float
+    mg_per_kg: float
+
+
+@dataclass(frozen=True)
 class SessionSpec:
     """What one rat does on one day.
 
@@ -135,6 +156,13 @@ class SessionSpec:
     extinction or test session), ``cpp_confine`` (confinement to one
     compartment, ``zone`` = ``drug`` or ``vehicle``, with any conditioning
     ``doses``) or ``cpp_test`` (free choice).
+
+    ``components`` gives a within-session unit-dose schedule (start, end,
+    unit dose of each component, in time order); empty, the whole session is
+    one component at ``unit_dose_mg_kg`` (which then gives exactly the
+    numbers of an explicit one-component schedule, tested). With components,
+    ``unit_dose_mg_kg`` is not used for dosing, and the last component's dose
+    is the one the rat remembers for later unreinforced sessions.
     """
 
     kind: str = "home"
@@ -152,6 +180,7 @@ class SessionSpec:
     footshock_interval_s: float = 40.0
     zone: str = "drug"
     doses: tuple[Dose, ...] = field(default_factory=tuple)
+    components: tuple[Component, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if self.kind not in _KIND:
@@ -169,6 +198,24 @@ class SessionSpec:
         for d in self.doses:
             if not 0 <= d.time_s < DAY_S or d.mg_per_kg < 0 or d.kind not in _DOSE_KIND:
                 raise ValueError(f"bad scheduled dose {d}")
+        if self.components and self.kind != "operant":
+            raise ValueError("a unit-dose schedule needs an operant session")
+        if len(self.components) > MAX_COMPONENTS:
+            raise ValueError(f"at most {MAX_COMPONENTS} components a session")
+        end = 0.0
+        for c in self.components:
+            if not end <= c.start_s < c.end_s <= self.duration_s or c.mg_per_kg < 0:
+                raise ValueError(
+                    f"bad component {c}: components must be in time order, not overlap, "
+                    f"lie within the {self.duration_s:g}-s session and have a dose >= 0"
+                )
+            end = c.end_s
+
+    def schedule(self) -> tuple[Component, ...]:
+        """The unit-dose schedule in force (one component for the whole session by default)."""
+        if self.components:
+            return self.components
+        return (Component(0.0, float(int(self.duration_s)), self.unit_dose_mg_kg),)
 
 
 @dataclass
@@ -249,7 +296,10 @@ def _run_day(
     dur_s,
     ratio,
     progressive,
-    unit_dose,
+    comp_t0,
+    comp_t1,
+    comp_dose,
+    n_comp,
     reinforced,
     cue_on,
     timeout_s,
@@ -369,7 +419,9 @@ def _run_day(
         last_shock = -1e18
         pump_end = -1.0
         pump_left = 0
-        unit_amt = unit_dose[i] * iv_factor[i] * bw[i]
+        ci = 0
+        udose = comp_dose[i, 0]
+        unit_amt = udose * iv_factor[i] * bw[i]
         pump_rate = 0.0
         next_dose = 0
         ant_t = -1.0
@@ -436,6 +488,12 @@ def _run_day(
             phi_now = O.surge_fraction(a, tol, rl, da_beta, da_hill, da_a50)
             # ---- behaviour ----
             if in_sess and knd == 1:
+                # the unit-dose component in force (signalled: the rat expects its dose)
+                while ci + 1 < n_comp[i] and comp_t0[i, ci + 1] <= t:
+                    ci += 1
+                    udose = comp_dose[i, ci]
+                    unit_amt = udose * iv_factor[i] * bw[i]
+                levers = comp_t0[i, ci] <= t < comp_t1[i, ci]
                 o_i, w_io = _odds_int(z, w_e[i], w_p[i], kd_i, tau_i, n_lig, n)
                 a_int = activation(stimulus(w_io, o_i))
                 stress = 0.0
@@ -456,7 +514,7 @@ def _run_day(
                     h0, k_a, shift[i], k_n, affect[i], stress, k_c, craving[i], cue
                 )
                 e_now = O.hedonic_state(a_int, u, imax)
-                dr = unit_dose[i] if reinforced[i] else 0.0
+                dr = udose if reinforced[i] else 0.0
                 o_plus = o_i + dr * unit_odds[i, 0]
                 w_plus = w_io + dr * unit_odds[i, 1]
                 a_plus = activation(stimulus(w_plus, o_plus))
@@ -476,6 +534,10 @@ def _run_day(
                 )
                 p_a = min(lam_a * dt, 0.9)
                 p_i = min(lam_i * dt, 0.9 - p_a)
+                if not levers:
+                    # between components the levers are retracted
+                    p_a = 0.0
+                    p_i = 0.0
                 ud = _uniform(seed, ids[i], ((day * 131072 + step) * 8 + 1))
                 if ud < p_a:
                     c_act += 1
@@ -822,6 +884,26 @@ class OperantLab:
                 dose_amt[i, k] = d.mg_per_kg * self.pk.dose_factor[pair][i]
                 dose_kind[i, k] = _DOSE_KIND[d.kind]
             n_doses[i] = len(s.doses)
+        comp_t0 = np.full((n, MAX_COMPONENTS), np.inf)
+        comp_t1 = np.full((n, MAX_COMPONENTS), np.inf)
+        comp_dose = np.zeros((n, MAX_COMPONENTS))
+        n_comp = np.ones(n, np.int64)
+        remembered = f["unit_dose"].copy()
+        for i, s in enumerate(specs):
+            sched = s.schedule()
+            for k, c in enumerate(sched):
+                comp_t0[i, k] = c.start_s
+                comp_t1[i, k] = c.end_s
+                comp_dose[i, k] = c.mg_per_kg
+            n_comp[i] = len(sched)
+            remembered[i] = sched[-1].mg_per_kg
+        f.update(
+            comp_t0=comp_t0,
+            comp_t1=comp_t1,
+            comp_dose=comp_dose,
+            n_comp=n_comp,
+            remembered_dose=remembered,
+        )
         f.update(
             dose_t=dose_t,
             dose_state=dose_state,
@@ -867,7 +949,10 @@ class OperantLab:
                 f["dur_s"],
                 f["ratio"],
                 f["progressive"],
-                f["unit_dose"],
+                f["comp_t0"],
+                f["comp_t1"],
+                f["comp_dose"],
+                f["n_comp"],
                 f["reinforced"],
                 f["cue_on"],
                 f["timeout_s"],
@@ -903,12 +988,19 @@ class OperantLab:
             cap = int(n_ev.max()) + 256
         self._cap = max(self._cap, cap // 2)
         events = []
-        for i in range(n):
+        for i, spec in enumerate(specs):
             k = int(n_ev[i])
-            order = np.argsort(ev_t[i, :k], kind="stable")
-            events.append((ev_t[i, :k][order], ev_c[i, :k][order]))
-        reinforced = (f["kind"] == 1) & f["reinforced"] & (f["unit_dose"] > 0)
-        self._unit_odds[reinforced, 2] = f["unit_dose"][reinforced]
+            t_i, c_i = ev_t[i, :k], ev_c[i, :k]
+            if spec.components:
+                # the signalled starts and ends of an explicit unit-dose schedule
+                marks = [(c.start_s, CODES["component_start"]) for c in spec.components]
+                marks += [(c.end_s, CODES["component_end"]) for c in spec.components]
+                t_i = np.concatenate([t_i, [m[0] for m in marks]])
+                c_i = np.concatenate([c_i, np.array([m[1] for m in marks], np.int64)])
+            order = np.argsort(t_i, kind="stable")
+            events.append((t_i[order], c_i[order]))
+        reinforced = (f["kind"] == 1) & f["reinforced"] & (f["remembered_dose"] > 0)
+        self._unit_odds[reinforced, 2] = f["remembered_dose"][reinforced]
         drivers = {
             "activation_mean": daily[:, D_AMEAN],
             "activation_peak": daily[:, D_APEAK],

@@ -11,7 +11,13 @@ Phase kinds (keys beside ``kind``; defaults in :class:`Phase`):
 
 ==========================  =====================================================
 ``self_administration``     ``sessions``, ``hours``, ``ratio`` (FR), ``dose``
-                            (mg/kg/infusion), ``timeout_s``, ``cue``
+                            (mg/kg/infusion), ``timeout_s``, ``cue``; or a
+                            within-session unit-dose schedule:
+                            ``component_doses`` (mg/kg/infusion, in the order
+                            given), ``component_min`` each, ``gap_min`` with the
+                            levers retracted between components (the session
+                            then lasts the components and gaps; ``hours`` and
+                            ``dose`` are not used)
 ``progressive_ratio``       ``sessions``, ``hours``, ``dose`` (Richardson & Roberts)
 ``extinction``              ``sessions`` or ``until_criterion`` (+ ``max_sessions``,
                             ``fraction``, ``consecutive``, ``baseline_sessions``)
@@ -33,7 +39,9 @@ Phase kinds (keys beside ``kind``; defaults in :class:`Phase`):
 ==========================  =====================================================
 
 Operant sessions carry MED-PC program names (``MSN``) of the ``neuroadapt-sa``
-profile: ``neuroadapt_SA_FR<n>``, ``neuroadapt_PR``, ``neuroadapt_EXT``,
+profile: ``neuroadapt_SA_FR<n>`` (``neuroadapt_SA_FR<n>_WSDR`` with a
+within-session unit-dose schedule, whose components are written to arrays
+I, J, K, L), ``neuroadapt_PR``, ``neuroadapt_EXT``,
 ``neuroadapt_REIN_<cue|prime|footshock>``, ``neuroadapt_SA_NLX``; the
 analysis tells phases apart by them, as a lab's would.
 
@@ -46,6 +54,7 @@ written files agrees.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import tomllib
@@ -57,12 +66,14 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from neuroadapt.engine.operant import (
     CODES,
     COUNTERS,
+    MAX_COMPONENTS,
     ZONES,
+    Component,
     DayResult,
     Dose,
     OperantLab,
@@ -150,6 +161,34 @@ class Phase(BaseModel):
     pairings: int = Field(4, ge=1, le=30)
     delay_min: float = Field(0.0, ge=0, le=240)
     antagonist_mg_kg: float = Field(0.0, ge=0, le=20)
+    component_doses: list[float] = Field(default_factory=list, max_length=MAX_COMPONENTS)
+    component_min: float = Field(30.0, gt=0, le=240)
+    gap_min: float = Field(0.0, ge=0, le=120)
+
+    @model_validator(mode="after")
+    def _components(self) -> Phase:
+        if self.component_doses and self.kind != "self_administration":
+            raise ValueError("component_doses needs kind 'self_administration'")
+        if any(d < 0 or d > 20 for d in self.component_doses):
+            raise ValueError("component doses must be within 0-20 mg/kg/infusion")
+        if self.component_doses and self.session_s() > 20 * 3600:
+            raise ValueError("components and gaps last more than 20 h")
+        return self
+
+    def components(self) -> tuple[Component, ...]:
+        """The within-session unit-dose schedule (empty: one dose for the session)."""
+        step = (self.component_min + self.gap_min) * 60.0
+        return tuple(
+            Component(k * step, k * step + self.component_min * 60.0, d)
+            for k, d in enumerate(self.component_doses)
+        )
+
+    def session_s(self) -> float:
+        """Session length (s): ``hours``, or the components and the gaps between them."""
+        n = len(self.component_doses)
+        if n:
+            return (n * self.component_min + (n - 1) * self.gap_min) * 60.0
+        return self.hours * 3600.0
 
 
 class Group(BaseModel):
@@ -246,6 +285,8 @@ class _Rat:
 
 
 def _msn(p: Phase) -> str:
+    if p.component_doses:
+        return f"neuroadapt_SA_FR{p.ratio}_WSDR"
     return {
         "self_administration": f"neuroadapt_SA_FR{p.ratio}",
         "progressive_ratio": "neuroadapt_PR",
@@ -258,6 +299,9 @@ def _msn(p: Phase) -> str:
 
 
 def _label(p: Phase) -> str:
+    if p.component_doses and not p.label:
+        doses = ", ".join(f"{1000 * d:g}" for d in p.component_doses)
+        return f"FR{p.ratio} within-session {doses} ug/kg"
     default = {
         "self_administration": f"FR{p.ratio} {p.dose:g} mg/kg {p.hours:g} h",
         "progressive_ratio": f"PR {p.dose:g} mg/kg",
@@ -285,7 +329,12 @@ def _phase_name(p: Phase) -> str:
 def _spec(p: Phase, k: int) -> SessionSpec:
     """The session of day ``k`` of phase ``p``."""
     base = dict(phase=_phase_name(p), unit_dose_mg_kg=p.dose, timeout_s=p.timeout_s)
-    sess = p.hours * 3600.0
+    sess = p.session_s()
+    if p.kind == "self_administration" and p.component_doses:
+        base["unit_dose_mg_kg"] = p.component_doses[0]
+        return SessionSpec(
+            "operant", duration_s=sess, ratio=p.ratio, cue=p.cue, components=p.components(), **base
+        )
     if p.kind == "self_administration":
         return SessionSpec("operant", duration_s=sess, ratio=p.ratio, cue=p.cue, **base)
     if p.kind == "progressive_ratio":
@@ -502,6 +551,35 @@ def _fmt_time(t: dt.datetime) -> str:
     return f"{t.hour}:{t.minute:02d}:{t.second:02d}"
 
 
+def component_arrays(spec: SessionSpec, infusion_s: np.ndarray) -> dict[str, np.ndarray]:
+    """Arrays I, J, K, L of a within-session unit-dose session (profile ``neuroadapt-sa``).
+
+    I: component (1, 2, ...) of each infusion, in time order; J, K: start and
+    end of each component (s); L: its unit dose (ug/kg/infusion).
+    """
+    comps = spec.schedule()
+    starts = np.array([c.start_s for c in comps])
+    ends = np.array([c.end_s for c in comps])
+    which = np.searchsorted(starts, np.asarray(infusion_s, float), side="right")
+    if np.any(which == 0) or np.any(np.asarray(infusion_s) >= ends[np.maximum(which - 1, 0)]):
+        raise AssertionError("an infusion outside every component")  # the engine forbids it
+    return {
+        "I": which.astype(float),
+        "J": starts,
+        "K": ends,
+        "L": np.array([1000.0 * c.mg_per_kg for c in comps]),
+    }
+
+
+def _with_components(session, spec: SessionSpec, infusion_s: np.ndarray):
+    arrays = component_arrays(spec, infusion_s)
+    return dataclasses.replace(
+        session,
+        arrays={**session.arrays, **arrays},
+        columns={**session.columns, **{k: 5 for k in arrays}},
+    )
+
+
 def write_outputs(result: RatLabResult, out: str | os.PathLike[str]) -> dict[str, Path]:
     """Write every operant session as MED-PC IV text and place preference as zone tables.
 
@@ -557,6 +635,8 @@ def write_outputs(result: RatLabResult, out: str | os.PathLike[str]) -> dict[str
                 [names[int(k)] for k in codes],
                 comments=(f"neuroadapt day={res.day} phase={row['phase']} label={row['label']}",),
             )
+            if spec.components:
+                session = _with_components(session, spec, times[codes == CODES["infusion"]])
             by_subject.setdefault(subj, []).append(session)
     for subj, sessions in by_subject.items():
         paths[f"medpc/{subj}"] = write_medpc(out / "medpc" / f"{subj}.txt", sessions)

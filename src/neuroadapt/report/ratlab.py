@@ -6,8 +6,10 @@ wrote, and runs :mod:`neuroadapt.analysis` on them exactly as on files from
 a real laboratory: the phase of a session comes from its program name
 (``MSN``), the day from its start date, the group from its header.
 :func:`write_lab_report` draws the figures with :mod:`neuroadapt.report.lab`
-(cumulative records, sessions over days, group means ± SEM), writes the
-tables and one self-contained HTML page. Nothing here simulates.
+(cumulative records, sessions over days, group means ± SEM; responses and
+intake against unit dose when sessions carry a within-session unit-dose
+schedule, arrays I-L), writes the tables and one self-contained HTML page.
+Nothing here simulates.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from neuroadapt import __version__
 from neuroadapt.analysis import (
     breakpoints,
     compare_groups,
+    component_metrics,
+    component_table,
     cpp_scores,
     cumulative_record,
     extinction_criterion,
@@ -79,6 +83,7 @@ class LabAnalysis:
     reinstatement: pd.DataFrame = field(default_factory=pd.DataFrame)
     cpp: pd.DataFrame = field(default_factory=pd.DataFrame)
     withdrawal: pd.DataFrame = field(default_factory=pd.DataFrame)
+    components: pd.DataFrame = field(default_factory=pd.DataFrame)
     statistics: pd.DataFrame = field(default_factory=pd.DataFrame)
     files: list[str] = field(default_factory=list)
 
@@ -93,13 +98,14 @@ def analyse_lab_files(
     """
     d = Path(directory)
     profile = load_profile(PROFILE)
-    events, sessions = [], []
+    events, sessions, components = [], [], []
     first = 0
     files = sorted((d / "medpc").glob("*.txt")) if (d / "medpc").is_dir() else []
     for path in files:
         f = read_medpc(path)
         events.append(events_table(f.sessions, profile, first=first))
         sessions.append(sessions_table(f.sessions, profile, first=first))
+        components.append(component_table(f.sessions, first=first))
         first += len(f)
     out = LabAnalysis(events=pd.DataFrame(), daily=pd.DataFrame())
     out.files = [str(p.relative_to(d)) for p in files]
@@ -114,6 +120,11 @@ def analyse_lab_files(
         t0 = pd.to_datetime(daily["start"]).min()
         daily["day"] = (pd.to_datetime(daily["start"]) - t0).dt.days
         out.events, out.daily = ev, daily
+        comp = pd.concat(components, ignore_index=True)
+        if len(comp):
+            out.components = daily[["session", "subject", "group", "day", "label"]].merge(
+                component_metrics(ev, comp), on="session"
+            )
         pr = daily[daily["phase"] == "progressive_ratio"]
         if len(pr):
             bp = breakpoints(ev[ev["session"].isin(pr["session"])])
@@ -315,6 +326,42 @@ def _operant_sections(a: LabAnalysis, fraction: float) -> list[dict[str, Any]]:
     return sections + extra
 
 
+def _component_section(c: pd.DataFrame) -> dict[str, Any]:
+    """Responses and intake against unit dose: each rat's mean over sessions, group mean ± SEM."""
+    per_rat = (
+        c.groupby(["group", "subject", "unit_dose_ug_per_kg"])[
+            ["active_presses", "infusions", "intake_ug_per_kg"]
+        ]
+        .mean()
+        .reset_index()
+    )
+    figs = []
+    for value, ylabel in (
+        ("active_presses", "active presses per component"),
+        ("intake_ug_per_kg", "intake per component (µg/kg)"),
+    ):
+        fig = sessions_over_days_figure(per_rat, value, day="unit_dose_ug_per_kg", ylabel=ylabel)
+        fig.axes[0].set(
+            xscale="log",
+            xlabel="unit dose (µg/kg/infusion)",
+            title=f"{ylabel} (mean ± SEM over rats)",
+        )
+        figs.append(_fig(fig, f"Within-session dose-response: {ylabel}"))
+    n = c.groupby("session").size()
+    return {
+        "title": "Within-session unit-dose dose-response",
+        "text": f"{len(n)} sessions with a within-session unit-dose schedule ({int(n.max())} "
+        "components; MED-PC arrays I-L). Each event is assigned to the component with start "
+        "<= t < end; intake = infusions x the component's unit dose. Each rat's components are "
+        "averaged over its sessions, then rats are averaged per unit dose.",
+        "figures": figs,
+        "tables": [
+            _table(per_rat, "Per rat and unit dose (mean over sessions)"),
+            _table(c, "Per session and component"),
+        ],
+    }
+
+
 def write_lab_report(
     directory: str | os.PathLike[str],
     title: str,
@@ -334,6 +381,7 @@ def write_lab_report(
         "extinction": a.extinction,
         "reinstatement": a.reinstatement,
         "cpp_scores": a.cpp,
+        "components": a.components,
         "statistics": a.statistics,
     }
     for name, t in written.items():
@@ -342,6 +390,8 @@ def write_lab_report(
             a.files.append(f"tables/analysis_{name}.csv")
     if len(a.daily):
         sections += _operant_sections(a, extinction_fraction)
+    if len(a.components):
+        sections.append(_component_section(a.components))
     if len(a.withdrawal):
         sections.append(
             {
