@@ -341,11 +341,15 @@ def _component_section(c: pd.DataFrame) -> dict[str, Any]:
         ("intake_ug_per_kg", "intake per component (µg/kg)"),
     ):
         fig = sessions_over_days_figure(per_rat, value, day="unit_dose_ug_per_kg", ylabel=ylabel)
-        fig.axes[0].set(
+        ax = fig.axes[0]
+        ax.set(
             xscale="log",
             xlabel="unit dose (µg/kg/infusion)",
             title=f"{ylabel} (mean ± SEM over rats)",
         )
+        doses = sorted(per_rat["unit_dose_ug_per_kg"].unique())
+        ax.set_xticks(doses, [f"{d:g}" for d in doses])
+        ax.minorticks_off()
         figs.append(_fig(fig, f"Within-session dose-response: {ylabel}"))
     n = c.groupby("session").size()
     return {
