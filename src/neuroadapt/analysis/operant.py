@@ -21,8 +21,9 @@ Definitions (``docs/medpc.md`` gives the sources):
   under long access shows first in this "loading" phase (Ahmed & Koob 1998).
 * **inter-infusion interval** — time between successive infusions.
 * **within-session unit-dose components** — a session whose unit dose
-  changes in signalled components (e.g. the within-session heroin study of targets.csv row sa_naltrexone_shift, 18-100
-  ug/kg/infusion in hourly components) is split by the components' start and
+  changes in signalled components (e.g. the within-session heroin study of
+  target ``sa_naltrexone_shift``, 18-100 ug/kg/infusion in hourly
+  components) is split by the components' start and
   end times: an event belongs to the component with ``start <= t < end``;
   intake is infusions x the component's unit dose.
 """
