@@ -23,8 +23,7 @@ def _cov(n):
     return {"age_years": np.full(n, 30.0), "female": np.zeros(n), "smoked_fraction": np.zeros(n)}
 
 
-@pytest.fixture(scope="module")
-def small():
+def _sixteen(chunk_size):
     n = 16
     return simulate_lifecourse(
         P,
@@ -35,23 +34,17 @@ def small():
         seed=5,
         rescue=RescueRule(probability=0.5),
         record_every_d=10,
-        chunk_size=16,
+        chunk_size=chunk_size,
     )
+
+
+@pytest.fixture(scope="module")
+def small():
+    return _sixteen(chunk_size=16)
 
 
 def test_chunking_does_not_change_numbers(small):
-    n = 16
-    other = simulate_lifecourse(
-        P,
-        PLAN,
-        n,
-        _cov(n),
-        available_brain_modules(),
-        seed=5,
-        rescue=RescueRule(probability=0.5),
-        record_every_d=10,
-        chunk_size=5,
-    )
+    other = _sixteen(chunk_size=5)
     xr.testing.assert_equal(small.dataset, other.dataset)
     pd.testing.assert_frame_equal(small.subjects, other.subjects)
 

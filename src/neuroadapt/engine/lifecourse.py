@@ -34,6 +34,7 @@ from scipy.special import ndtri
 from neuroadapt.engine import kernel as K
 from neuroadapt.engine.brain import BrainClock, to_dataset
 from neuroadapt.engine.simulate import (
+    EPISODE_COLUMNS,
     RECORD_META,
     RescueRule,
     _atomic_savez,
@@ -651,15 +652,6 @@ def _label(merged, subj, rec_days, modules, plan) -> LifeCourseResult:
             "habitual_dose_mg": merged["final_habit"],
         }
     )
-    cols = [
-        "subject",
-        "start_h",
-        "min_pao2_mmhg",
-        "hypoxia_minutes",
-        "severe_hypoxia_minutes",
-        "outcome",
-        "naloxone_given",
-    ]
     ep = merged["episodes"]
     episodes = pd.DataFrame(
         {
@@ -671,6 +663,6 @@ def _label(merged, subj, rec_days, modules, plan) -> LifeCourseResult:
             "outcome": np.where(ep[:, 5] == K.OUTCOME_FATAL, "fatal", "survived"),
             "naloxone_given": ep[:, 6] > 0,
         },
-        columns=cols,
+        columns=list(EPISODE_COLUMNS),
     )
     return LifeCourseResult(dataset=ds, subjects=subjects, episodes=episodes)

@@ -61,6 +61,18 @@ RECORD_META: dict[str, tuple[str, str]] = {
 }
 
 
+#: Columns of the overdose-episode table.
+EPISODE_COLUMNS: tuple[str, ...] = (
+    "subject",
+    "start_h",
+    "min_pao2_mmhg",
+    "hypoxia_minutes",
+    "severe_hypoxia_minutes",
+    "outcome",
+    "naloxone_given",
+)
+
+
 @dataclass(frozen=True)
 class Dose:
     """One dose event as the engine sees it (hours, mg or mg/kg)."""
@@ -545,16 +557,7 @@ def _episodes_frame(merged, subj) -> pd.DataFrame:
                     "naloxone_given": bool(v[5]),
                 }
             )
-    cols = [
-        "subject",
-        "start_h",
-        "min_pao2_mmhg",
-        "hypoxia_minutes",
-        "severe_hypoxia_minutes",
-        "outcome",
-        "naloxone_given",
-    ]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=list(EPISODE_COLUMNS))
 
 
 def trajectory(

@@ -98,6 +98,21 @@ _NO_BACKGROUND = (
     "rates, so relative risks against state residents or peers cannot be formed."
 )
 
+
+def _not_computable(target_id: str, note: str) -> Check:
+    """A relative risk the model cannot form: reported as an explained miss."""
+    return Check(
+        target_id,
+        "validation",
+        _not_modelled,
+        _never,
+        "not computable",
+        "RR",
+        note,
+        explained=True,
+    )
+
+
 CHECKS: tuple[Check, ...] = (
     Check(
         "cli_relapse_1week_smyth",
@@ -176,35 +191,11 @@ CHECKS: tuple[Check, ...] = (
         "is close to the model's lifetime share and above Seal's.",
         explained=True,
     ),
-    Check(
-        "cli_post_release_rr_binswanger",
-        "validation",
-        _not_modelled,
-        _never,
-        "not computable",
-        "RR",
-        _NO_BACKGROUND,
-        explained=True,
-    ),
-    Check(
-        "cli_post_release_2wk_rr_binswanger",
-        "validation",
-        _not_modelled,
-        _never,
-        "not computable",
-        "RR",
-        _NO_BACKGROUND,
-        explained=True,
-    ),
-    Check(
+    _not_computable("cli_post_release_rr_binswanger", _NO_BACKGROUND),
+    _not_computable("cli_post_release_2wk_rr_binswanger", _NO_BACKGROUND),
+    _not_computable(
         "cli_post_release_2wk_od_rr_binswanger",
-        "validation",
-        _not_modelled,
-        _never,
-        "not computable",
-        "RR",
         _NO_BACKGROUND + " Overdose deaths after discharge: see the Strang check.",
-        explained=True,
     ),
     Check(
         "cli_mortality_excess_sporer",
