@@ -223,12 +223,27 @@ def effect_size(
     if u.size == 0:
         return EffectSize(*([np.nan] * 6), 0, 0 if c is None else c.size)
     d, pct = _d_pct(u, reference if c is None else c, sd_pop)
+    # resample indices in the same order as one draw per group per resample, then
+    # evaluate all resamples at once
     rng = np.random.default_rng(seed)
-    boot = np.empty((n_boot, 2))
+    iu = np.empty((n_boot, u.size), dtype=np.int64)
+    ic = None if c is None else np.empty((n_boot, c.size), dtype=np.int64)
     for k in range(n_boot):
-        ub = u[rng.integers(0, u.size, u.size)]
-        cb = reference if c is None else c[rng.integers(0, c.size, c.size)]
-        boot[k] = _d_pct(ub, cb, sd_pop)
+        iu[k] = rng.integers(0, u.size, u.size)
+        if ic is not None:
+            ic[k] = rng.integers(0, c.size, c.size)
+    ub = u[iu]
+    mu = ub.mean(axis=1)
+    mc = np.full(n_boot, float(reference)) if ic is None else c[ic].mean(axis=1)
+    sd = np.sqrt(sd_pop**2 + ub.var(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        boot = np.stack(
+            [
+                np.where(sd > 0, (mu - mc) / sd, np.nan),
+                np.where(mc != 0, 100.0 * (mu / mc - 1.0), np.nan),
+            ],
+            axis=1,
+        )
     (d_lo, d_hi), (p_lo, p_hi) = (
         np.nanquantile(col, [0.05, 0.95]) if np.isfinite(col).any() else (np.nan, np.nan)
         for col in boot.T
