@@ -203,7 +203,7 @@ def simulate_lifecourse(
         else:
             cov = {k: np.asarray(v)[sl] for k, v in covariates.items()}
             parts.append(
-                _run_chunk(
+                _run_split(
                     params, plan, ids, free[sl], cov, modules, seed, variability, rescue, rec_days
                 )
             )
@@ -361,92 +361,90 @@ class _Pharmacology:
         return 1.0 + self.u.sum(1)
 
 
-#: Brain outputs the behaviour reads.
-_BEHAVIOUR_INPUTS = ("craving", "negative_affect", "hedonic_deficit")
+def _run_split(params, plan, ids, drug_free, cov, modules, seed, variability, rescue, rec_days):
+    """Users through the daily loop, matched controls from record to record; merged in order."""
+    parts = []
+    users = ~drug_free
+    if users.any():
+        sub_cov = {k: np.asarray(v)[users] for k, v in cov.items()}
+        parts.append(
+            (
+                users,
+                _run_chunk(
+                    params,
+                    plan,
+                    ids[users],
+                    drug_free[users],
+                    sub_cov,
+                    modules,
+                    seed,
+                    variability,
+                    rescue,
+                    rec_days,
+                ),
+            )
+        )
+    if drug_free.any():
+        sub_cov = {k: np.asarray(v)[drug_free] for k, v in cov.items()}
+        parts.append(
+            (
+                drug_free,
+                _run_controls(
+                    params, ids[drug_free], sub_cov, modules, seed, variability, rec_days
+                ),
+            )
+        )
+    if len(parts) == 1:
+        return parts[0][1]
+    merged = {}
+    for key, ref in parts[0][1].items():
+        if key == "episodes":
+            merged[key] = np.concatenate([r[key] for _, r in parts])
+            continue
+        arr = np.empty((len(ids), *ref.shape[1:]), dtype=ref.dtype)
+        for mask, r in parts:
+            arr[mask] = r[key]
+        merged[key] = arr
+    return merged
 
 
-class _Brain:
-    """Users' brain clock, stepped daily, and matched controls', stepped only at records.
+def _run_controls(params, ids, cov, modules, seed, variability, rec_days):
+    """Matched drug-free controls: the brain stepped from record to record.
 
-    Controls take no drug, so their inputs are constant apart from age; the
-    modules' updates are exact for constant inputs, so stepping them from one
-    record to the next gives the daily result up to the change of age within a
-    step (at most ``record_every`` days).
+    Their inputs are constant (no drug), and the modules' updates are exact for
+    constant inputs, so this gives the values of daily stepping (tested).
     """
-
-    def __init__(self, modules, p, cov, users: np.ndarray) -> None:
-        self.users = users
-        self.n = len(users)
-
-        def part(d, mask):
-            return {
-                k: np.asarray(v)[mask] if np.ndim(v) and np.shape(v)[0] == self.n else v
-                for k, v in d.items()
-            }
-
-        self.cu = BrainClock(modules, part(p, users), part(cov, users)) if users.any() else None
-        ctrl = ~users
-        self.cc = BrainClock(modules, part(p, ctrl), part(cov, ctrl)) if ctrl.any() else None
-        self.c_day = 0.0
-        self.out_u: dict = {}
-        self.out_c: dict = {}
-
-    def _inputs(self, in_u) -> dict[str, np.ndarray]:
-        full = {}
-        for k in _BEHAVIOUR_INPUTS:
-            v = np.zeros(self.n)
-            if self.cu is not None:
-                v[self.users] = in_u[k]
-            full[k] = v
-        return full
-
-    def start(self) -> dict[str, np.ndarray]:
-        """Observe day 0; returns the behaviour's inputs."""
-        in_u: dict = {}
-        if self.cu is not None:
-            self.out_u, in_u = self.cu.advance(_zero_drivers(int(self.users.sum())), 0.0, None)
-        if self.cc is not None:
-            self.out_c, _ = self.cc.advance(_zero_drivers(int((~self.users).sum())), 0.0, None)
-        return self._inputs(in_u)
-
-    def step_users(self, drivers: dict[str, np.ndarray], day: float) -> dict[str, np.ndarray]:
-        """Advance the users one day to ``day``; returns the behaviour's inputs."""
-        in_u: dict = {}
-        if self.cu is not None:
-            d_u = {k: v[self.users] for k, v in drivers.items()}
-            self.out_u, in_u = self.cu.advance(d_u, day, 1.0)
-        return self._inputs(in_u)
-
-    def users_output(self, key: str) -> np.ndarray | None:
-        """A users' output as a full-size array (controls 0), or None if absent."""
-        if key not in self.out_u:
-            return None
-        v = np.zeros(self.n)
-        v[self.users] = self.out_u[key]
-        return v
-
-    def record(self, day: float) -> dict[str, np.ndarray]:
-        """Step the controls to ``day`` and return every state and output, full size."""
-        if self.cc is not None and day > self.c_day:
-            nc = int((~self.users).sum())
-            self.out_c, _ = self.cc.advance(_zero_drivers(nc), day, day - self.c_day)
-            self.c_day = day
-        first = self.out_u or self.out_c
-        full = {}
-        for k, ref in first.items():
-            ref = np.asarray(ref)
-            arr = np.empty((self.n, *ref.shape[1:]))
-            if self.cu is not None:
-                arr[self.users] = self.out_u[k]
-            if self.cc is not None:
-                arr[~self.users] = self.out_c[k]
-            full[k] = arr
-        return full
+    n = len(ids)
+    p = params.sample(ids, seed, variability)
+    p["subject_index"] = np.asarray(ids, dtype=np.int64)
+    p["stream_seed"] = np.full(n, seed)
+    clock = BrainClock(modules, p, cov)
+    acc = {k: np.zeros(n) for k in _AGG}
+    records: dict[str, list[np.ndarray]] = {}
+    mode, habit, tol, alive = np.full(n, NEVER), np.zeros(n), np.ones(n), np.ones(n, bool)
+    out, _ = clock.advance(_zero_drivers(n), 0.0, None)
+    _store(records, out, acc, mode, habit, tol, alive, 0)
+    for prev, day in zip(rec_days[:-1], rec_days[1:], strict=True):
+        out, _ = clock.advance(_zero_drivers(n), float(day), float(day - prev))
+        _store(records, out, acc, mode, habit, tol, alive, day - prev)
+    result = {f"rec_{k}": np.stack(v, axis=1).astype(np.float32) for k, v in records.items()}
+    result.update(
+        {
+            "arm": np.full(n, 2, dtype=np.int8),
+            "death_time": np.full(n, np.nan),
+            "first_lapse": np.full(n, np.nan),
+            "relapse": np.full(n, np.nan),
+            "final_habit": np.zeros(n),
+            "episodes": np.zeros((0, 1 + K.N_EPI)),
+        }
+    )
+    return result
 
 
 def _run_chunk(
     params, plan, ids, drug_free, cov, modules, seed, variability, rescue, rec_days, block_days=28
 ):
+    """The daily loop for drug-taking subjects (``_run_split`` sends controls elsewhere)."""
     n = len(ids)
     users = ~drug_free
     user_idx = np.flatnonzero(users)  # chunk index of each of the kernel's subjects
@@ -454,7 +452,7 @@ def _run_chunk(
     p = params.sample(ids, seed, variability)
     p["subject_index"] = np.asarray(ids, dtype=np.int64)
     p["stream_seed"] = np.full(n, seed)
-    brain = _Brain(modules, p, cov, users)
+    clock = BrainClock(modules, p, cov)
     alive = np.ones(n, dtype=bool)
     death = np.full(n, np.nan)
     arm = (uniform_stream(seed, ids, 0, "behaviour:arm") < plan.abstinent_fraction) & users
@@ -470,8 +468,8 @@ def _run_chunk(
     episodes: list = []
     acc = {k: np.zeros(n) for k in _AGG}
     records: dict[str, list[np.ndarray]] = {}
-    inputs = brain.start()
-    _store(records, brain.record(0.0), acc, mode, habit, np.ones(n), alive, 0)
+    out, inputs = clock.advance(_zero_drivers(n), 0.0, None)
+    _store(records, out, acc, mode, habit, np.ones(n), alive, 0)
     rec_i = 1
     day = 0
     while day < plan.days:
@@ -554,9 +552,9 @@ def _run_chunk(
             drivers["alive"] = alive.astype(float)
             tol_j = np.where(alive & users, 1.0 + row[:, K.R_UF] + row[:, K.R_US], 1.0)
             drivers["tolerance_shift"] = tol_j
-            inputs = brain.step_users(drivers, d_abs + 1.0)
+            out, inputs = clock.advance(drivers, d_abs + 1.0, 1.0)
             # deaths from the brain (fatal toxic leukoencephalopathy) end the life course too
-            tle = brain.users_output("white_matter_tle_dead")
+            tle = out.get("white_matter_tle_dead")
             if tle is not None:
                 brain_death = alive & (np.asarray(tle) > 0)
                 death = np.where(brain_death, d_abs + 1.0, death)
@@ -566,7 +564,7 @@ def _run_chunk(
                 acc[k] = np.maximum(acc[k], v) if how == "max" else acc[k] + v
             if rec_i < len(rec_days) and d_abs + 1 == rec_days[rec_i]:
                 span = rec_days[rec_i] - rec_days[rec_i - 1]
-                _store(records, brain.record(d_abs + 1.0), acc, mode, habit, tol_j, alive, span)
+                _store(records, out, acc, mode, habit, tol_j, alive, span)
                 rec_i += 1
         day += n_days
     result = {f"rec_{k}": np.stack(v, axis=1).astype(np.float32) for k, v in records.items()}
