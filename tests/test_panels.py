@@ -140,3 +140,22 @@ def test_wilson_interval_brackets_the_proportion():
     lo, hi = wilson_interval(np.array([0, 5, 10]), np.array([10, 10, 10]))
     assert lo[0] == 0 and hi[-1] == 1
     assert lo[1] < 0.5 < hi[1]
+
+
+def test_cached_panels_round_trip(tmp_path, monkeypatch):
+    import xarray as xr
+
+    import neuroadapt.experiments.panels as P
+    from neuroadapt.parameters import load_parameters
+
+    params = load_parameters("human")
+    calls = []
+    real = P.compute_panels
+    monkeypatch.setattr(P, "compute_panels", lambda p, seed: calls.append(seed) or real(p, seed))
+    first = P.cached_panels(params, seed=3, directory=tmp_path)
+    second = P.cached_panels(params, seed=3, directory=tmp_path)
+    assert calls == [3]
+    for name in P.PANEL_NAMES:
+        xr.testing.assert_identical(first[name], second[name])
+    P.cached_panels(params, seed=4, directory=tmp_path)
+    assert calls == [3, 4]

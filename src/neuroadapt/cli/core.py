@@ -41,7 +41,7 @@ def run(
     if seed is not None and seed < 0:
         raise UserError(f"option '--seed' = {seed}: must be an integer >= 0")
     from neuroadapt.evidence.cache import evaluate_cached
-    from neuroadapt.experiments.panels import compute_panels
+    from neuroadapt.experiments.panels import cached_panels
     from neuroadapt.experiments.run import resolve, run_scenario
     from neuroadapt.report import build_report
     from neuroadapt.scenarios import ScenarioError
@@ -60,7 +60,7 @@ def run(
         )
         if not no_report:
             prog.add_task("figure experiments and calibration", total=None)
-            panels = compute_panels(outputs.params, seed=sc.seed) if sc.species == "human" else {}
+            panels = cached_panels(outputs.params, seed=sc.seed) if sc.species == "human" else {}
             calibration = [r.as_dict() for r in evaluate_cached()]
             build_report(
                 out_dir / "report.html",

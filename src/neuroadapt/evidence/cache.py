@@ -12,42 +12,14 @@ key; nothing stale is ever served. The cache lives in ``$NEUROADAPT_CACHE``, els
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from pathlib import Path
 
-import neuroadapt
 from neuroadapt.atomic import write_text
+from neuroadapt.cache import cache_dir, code_key
 from neuroadapt.evidence.calibration import CalibrationResult, evaluate
 
 __all__ = ["cache_dir", "code_key", "evaluate_cached"]
-
-
-def cache_dir() -> Path:
-    """Where cached results are kept."""
-    if os.environ.get("NEUROADAPT_CACHE"):
-        return Path(os.environ["NEUROADAPT_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "neuroadapt"
-
-
-#: Top-level packages that the calibration cannot depend on (higher layers).
-NOT_USED = ("cli", "report", "imaging", "analysis")
-
-
-def code_key() -> str:
-    """Hash of the version and every .py/.csv/.toml file the calibration can depend on."""
-    root = Path(neuroadapt.__file__).parent
-    h = hashlib.sha256(neuroadapt.__version__.encode())
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).parts
-        if rel[0] in NOT_USED or "__pycache__" in rel:
-            continue
-        if path.suffix in (".py", ".csv", ".toml"):
-            h.update(str(path.relative_to(root)).encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()[:20]
 
 
 def evaluate_cached(directory: Path | None = None) -> list[CalibrationResult]:

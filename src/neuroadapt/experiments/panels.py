@@ -23,16 +23,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
+from neuroadapt.atomic import write_with
+from neuroadapt.cache import cache_dir, code_key
 from neuroadapt.engine.simulate import Dose, EngineOptions, simulate, trajectory
 from neuroadapt.model import receptor
 from neuroadapt.model.pk import LIGANDS
 from neuroadapt.parameters import ParameterSet
 
-__all__ = ["HISTORY", "PANEL_NAMES", "History", "compute_panels", "wilson_interval"]
+__all__ = [
+    "HISTORY",
+    "PANEL_NAMES",
+    "History",
+    "cached_panels",
+    "compute_panels",
+    "wilson_interval",
+]
 
 
 @dataclass(frozen=True)
@@ -466,3 +476,31 @@ def compute_panels(
         "respiration": respiration(params, seed),
         "overdose_vs_dose": overdose_vs_dose(params, seed, overdose_subjects),
     }
+
+
+def cached_panels(
+    params: ParameterSet, seed: int = 0, directory: Path | None = None
+) -> dict[str, xr.Dataset]:
+    """:func:`compute_panels`, reusing the datasets saved for the same code, parameters and seed.
+
+    The key is ``neuroadapt.cache.code_key()`` with the parameter hash and the
+    seed; a panel that cannot be read is recomputed, and a cache that cannot be
+    written is not an error.
+    """
+    folder = (directory or cache_dir()) / f"panels-{code_key()}-{params.hash()}-{seed}"
+    files = {name: folder / f"{name}.nc" for name in PANEL_NAMES}
+    if all(f.is_file() for f in files.values()):
+        try:
+            return {name: xr.load_dataset(f, engine="h5netcdf") for name, f in files.items()}
+        except (OSError, ValueError):
+            pass  # unreadable: compute again
+    panels = compute_panels(params, seed)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, ds in panels.items():
+            write_with(
+                files[name], lambda p, ds=ds: ds.to_netcdf(p, engine="h5netcdf"), suffix=".nc"
+            )
+    except OSError:
+        pass
+    return panels

@@ -1,0 +1,49 @@
+"""Where neuroadapt keeps results it can recompute, and the key that says they are current.
+
+Evaluating the calibration table and the report's figure experiments takes
+tens of seconds and depends only on the code, the parameters and the
+targets, not on the scenario being run. Both are cached under a key hashed
+from the package version and the bytes of every source, parameter and
+target file outside the layers that cannot change them (``cli``, ``report``,
+``imaging``, ``analysis``: import-linter keeps the lower layers from
+importing those), so any change to the model, its parameters, the engine or
+the targets gives a new key and nothing stale is ever served. The cache
+lives in ``$NEUROADAPT_CACHE``, else ``$XDG_CACHE_HOME/neuroadapt``, else
+``~/.cache/neuroadapt``; deleting it is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import neuroadapt
+
+__all__ = ["NOT_USED", "cache_dir", "code_key"]
+
+
+def cache_dir() -> Path:
+    """Where cached results are kept."""
+    if os.environ.get("NEUROADAPT_CACHE"):
+        return Path(os.environ["NEUROADAPT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "neuroadapt"
+
+
+#: Top-level packages that cached results cannot depend on (higher layers).
+NOT_USED = ("cli", "report", "imaging", "analysis")
+
+
+def code_key() -> str:
+    """Hash of the version and every .py/.csv/.toml file the calibration can depend on."""
+    root = Path(neuroadapt.__file__).parent
+    h = hashlib.sha256(neuroadapt.__version__.encode())
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).parts
+        if rel[0] in NOT_USED or "__pycache__" in rel:
+            continue
+        if path.suffix in (".py", ".csv", ".toml"):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:20]
