@@ -42,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuroadapt.model import structure, white_matter
+from neuroadapt.model.clock import stack_regional
 
 NAME = "cognition"
 #: Cognitive domains (the regional axis of this module).
@@ -107,7 +108,7 @@ ACUTE = np.array([1.0 if d in ACUTE_MEMBERS else 0.0 for d in REGIONS])
 
 def domain_params(p: dict[str, np.ndarray], stem: str) -> np.ndarray:
     """Stack per-domain parameters ``<stem>_<domain>`` into (subjects, domains)."""
-    return np.stack([np.asarray(p[f"{stem}_{d}"], dtype=float) for d in REGIONS], axis=-1)
+    return stack_regional(p, stem, REGIONS)
 
 
 def step(state, inputs, p, dt_d):
