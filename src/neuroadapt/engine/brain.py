@@ -48,6 +48,7 @@ __all__ = [
     "BRAIN_MODULES",
     "COVARIATES",
     "BrainClock",
+    "brain_params",
     "DRIVERS",
     "HOURS_PER_DAY",
     "ModuleSpecError",
@@ -127,6 +128,18 @@ def _initial(mod: ModuleType, p: dict[str, np.ndarray], n: int) -> dict[str, np.
             arr = arr[:, None]
         out[name] = np.broadcast_to(arr, shape).astype(float).copy()
     return out
+
+
+def brain_params(params, ids: np.ndarray, seed: int, variability: float) -> dict[str, np.ndarray]:
+    """Per-subject parameters for the brain modules, with the keys of their random streams.
+
+    Random brain events (e.g. leukoencephalopathy) draw from per-subject streams
+    keyed by ``subject_index`` and ``stream_seed`` (see ``model.white_matter``).
+    """
+    p = params.sample(ids, seed, variability)
+    p["subject_index"] = np.asarray(ids, dtype=np.int64)
+    p["stream_seed"] = np.full(len(ids), seed)
+    return p
 
 
 class BrainClock:

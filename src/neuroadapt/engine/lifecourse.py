@@ -32,16 +32,19 @@ import xarray as xr
 from scipy.special import ndtri
 
 from neuroadapt.engine import kernel as K
-from neuroadapt.engine.brain import BrainClock, to_dataset
+from neuroadapt.engine.brain import BrainClock, brain_params, to_dataset
 from neuroadapt.engine.simulate import (
-    EPISODE_COLUMNS,
     RECORD_META,
+    EngineOptions,
     RescueRule,
     _atomic_savez,
     _chunk_key,
     baseline_pao2,
+    episodes_table,
+    fine_screen,
     prep_ev_state,
     prepare,
+    rescue_inputs,
 )
 from neuroadapt.model import behaviour as B
 from neuroadapt.parameters import ParameterSet
@@ -55,11 +58,7 @@ HELD, NEVER = 2, 3
 
 @dataclass(frozen=True)
 class LifePlan:
-    """Timeline of a life-course cohort (days) and how doses are taken.
-
-    ``fine_dt_s`` is a numerical option: the step of the fine respiratory
-    resolution while PaO2 is low (see ``EngineOptions.fine_dt_s``).
-    """
+    """Timeline of a life-course cohort (days) and how doses are taken."""
 
     route: str = "iv"
     start_dose_mg: float = 10.0
@@ -69,7 +68,6 @@ class LifePlan:
     abstinent_fraction: float = 0.5
     first_use_hour: float = 8.0
     waking_hours: float = 16.0
-    fine_dt_s: float = 30.0
 
     @property
     def days(self) -> int:
@@ -267,13 +265,9 @@ class _Pharmacology:
         self.seed, self.rescue, self.plan = seed, rescue, plan
         n = len(ids)
         self.rule = K.quadrature_rule("standard")
-        if rescue is not None:
-            r_pair = self.pairs.index((rescue.drug, rescue.route))
-            self.r_state = self.prep.pk.dose_state[(rescue.drug, rescue.route)]
-            self.r_amount = np.ascontiguousarray(self.prep.dose_factor[:, r_pair] * rescue.dose_mg)
-        else:
-            self.r_state, self.r_amount = 0, np.zeros(n)
-        self.screen = max(62.0, (rescue.trigger_pao2_mmhg + 2.0) if rescue else 0.0)
+        self.r_state, self.r_amount = rescue_inputs(self.prep, rescue)
+        self.options = EngineOptions()  # numerical resolution, as in simulate()
+        self.screen = fine_screen(self.options, rescue)
         self.x = np.zeros((n, self.prep.pk.n))
         self.u = np.zeros((n, 2))
         self.pao2 = baseline_pao2(self.prep.samples) * np.ones(n)
@@ -334,7 +328,7 @@ class _Pharmacology:
             r.trigger_pao2_mmhg if r else 0.0,
             r.probability if r else 0.0,
             self.screen,
-            self.plan.fine_dt_s / 3600.0,
+            self.options.fine_dt_s / 3600.0,
             out_epi.shape[1],
             False,
             out_rec,
@@ -415,9 +409,7 @@ def _run_controls(params, ids, cov, modules, seed, variability, rec_days):
     constant inputs, so this gives the values of daily stepping (tested).
     """
     n = len(ids)
-    p = params.sample(ids, seed, variability)
-    p["subject_index"] = np.asarray(ids, dtype=np.int64)
-    p["stream_seed"] = np.full(n, seed)
+    p = brain_params(params, ids, seed, variability)
     clock = BrainClock(modules, p, cov)
     acc = {k: np.zeros(n) for k in _AGG}
     records: dict[str, list[np.ndarray]] = {}
@@ -449,9 +441,7 @@ def _run_chunk(
     users = ~drug_free
     user_idx = np.flatnonzero(users)  # chunk index of each of the kernel's subjects
     pharm = _Pharmacology(params, plan, ids[users], seed, variability, rescue)
-    p = params.sample(ids, seed, variability)
-    p["subject_index"] = np.asarray(ids, dtype=np.int64)
-    p["stream_seed"] = np.full(n, seed)
+    p = brain_params(params, ids, seed, variability)
     clock = BrainClock(modules, p, cov)
     alive = np.ones(n, dtype=bool)
     death = np.full(n, np.nan)
@@ -650,17 +640,5 @@ def _label(merged, subj, rec_days, modules, plan) -> LifeCourseResult:
             "habitual_dose_mg": merged["final_habit"],
         }
     )
-    ep = merged["episodes"]
-    episodes = pd.DataFrame(
-        {
-            "subject": ep[:, 0].astype(np.int64),
-            "start_h": ep[:, 1],
-            "min_pao2_mmhg": ep[:, 2],
-            "hypoxia_minutes": ep[:, 3],
-            "severe_hypoxia_minutes": ep[:, 4],
-            "outcome": np.where(ep[:, 5] == K.OUTCOME_FATAL, "fatal", "survived"),
-            "naloxone_given": ep[:, 6] > 0,
-        },
-        columns=list(EPISODE_COLUMNS),
-    )
+    episodes = episodes_table(merged["episodes"])
     return LifeCourseResult(dataset=ds, subjects=subjects, episodes=episodes)

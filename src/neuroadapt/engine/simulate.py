@@ -426,12 +426,7 @@ def _run_prepared(
     out_final_x = np.zeros((n, ns))
     out_final_u = np.zeros((n, 2))
     out_final_pao2 = np.zeros(n)
-    if rescue is not None:
-        pair_idx = prep.pairs.index((rescue.drug, rescue.route))
-        rescue_state = prep.pk.dose_state[(rescue.drug, rescue.route)]
-        rescue_amount = prep.dose_factor[:, pair_idx] * rescue.dose_mg
-    else:
-        rescue_state, rescue_amount = 0, np.zeros(n)
+    rescue_state, rescue_amount = rescue_inputs(prep, rescue)
     ev_start = np.zeros(n, dtype=np.int64)
     ev_end = np.full(n, len(ev_time), dtype=np.int64)
     K.run_chunk(
@@ -465,8 +460,7 @@ def _run_prepared(
         (rescue.delay_min / 60.0) if rescue else 0.0,
         rescue.trigger_pao2_mmhg if rescue else 0.0,
         rescue.probability if rescue else 0.0,
-        # the fine window must see the rescue trigger
-        max(options.screen_pao2_mmhg, (rescue.trigger_pao2_mmhg + 2.0) if rescue else 0.0),
+        fine_screen(options, rescue),
         options.fine_dt_s / 3600.0,
         options.max_episodes,
         options.record_state,
@@ -495,6 +489,20 @@ def _run_prepared(
         ]
         out["conc"] = np.stack(cols, axis=2) if cols else np.zeros((n, len(rec_t), 0))
     return out
+
+
+def rescue_inputs(prep: Prepared, rescue: RescueRule | None) -> tuple[int, np.ndarray]:
+    """State the rescue dose enters and each subject's rescue amount (umol)."""
+    if rescue is None:
+        return 0, np.zeros(len(prep.pvec))
+    pair_idx = prep.pairs.index((rescue.drug, rescue.route))
+    state = prep.pk.dose_state[(rescue.drug, rescue.route)]
+    return state, np.ascontiguousarray(prep.dose_factor[:, pair_idx] * rescue.dose_mg)
+
+
+def fine_screen(options: EngineOptions, rescue: RescueRule | None) -> float:
+    """PaO2 screen of the fine respiratory window; it must also see the rescue trigger."""
+    return max(options.screen_pao2_mmhg, (rescue.trigger_pao2_mmhg + 2.0) if rescue else 0.0)
 
 
 def prep_ev_state(prep: Prepared, ev_pair: np.ndarray) -> np.ndarray:
@@ -542,22 +550,28 @@ def _to_dataset(merged, subj, rec_t, states, units, options, conc_species=()) ->
 
 
 def _episodes_frame(merged, subj) -> pd.DataFrame:
-    rows = []
-    for i, s in enumerate(subj):
-        for e in range(int(merged["n_epi"][i])):
-            v = merged["epi"][i, e]
-            rows.append(
-                {
-                    "subject": int(s),
-                    "start_h": v[0],
-                    "min_pao2_mmhg": v[1],
-                    "hypoxia_minutes": v[2],
-                    "severe_hypoxia_minutes": v[3],
-                    "outcome": "fatal" if v[4] == K.OUTCOME_FATAL else "survived",
-                    "naloxone_given": bool(v[5]),
-                }
-            )
-    return pd.DataFrame(rows, columns=list(EPISODE_COLUMNS))
+    rows = [
+        (int(s), *merged["epi"][i, e])
+        for i, s in enumerate(subj)
+        for e in range(int(merged["n_epi"][i]))
+    ]
+    return episodes_table(np.array(rows, dtype=float).reshape(-1, 1 + K.N_EPI))
+
+
+def episodes_table(flat: np.ndarray) -> pd.DataFrame:
+    """Overdose episodes from rows ``(subject, *kernel episode record)`` as a table."""
+    return pd.DataFrame(
+        {
+            "subject": flat[:, 0].astype(np.int64),
+            "start_h": flat[:, 1],
+            "min_pao2_mmhg": flat[:, 2],
+            "hypoxia_minutes": flat[:, 3],
+            "severe_hypoxia_minutes": flat[:, 4],
+            "outcome": np.where(flat[:, 5] == K.OUTCOME_FATAL, "fatal", "survived"),
+            "naloxone_given": flat[:, 6] > 0,
+        },
+        columns=list(EPISODE_COLUMNS),
+    )
 
 
 def trajectory(

@@ -18,7 +18,7 @@ import xarray as xr
 from scipy.special import ndtr
 
 from neuroadapt.engine.brain import BRAIN_MODULES as BRAIN_MODULES
-from neuroadapt.engine.brain import available_brain_modules, integrate
+from neuroadapt.engine.brain import available_brain_modules, brain_params, integrate
 from neuroadapt.engine.simulate import EngineOptions, SimulationResult, simulate
 from neuroadapt.parameters import ParameterSet
 from neuroadapt.parameters.table import standard_normal_stream
@@ -66,11 +66,7 @@ def brain_for(
     """Integrate the brain modules over a group's daily record (None without modules)."""
     if not modules:
         return None
-    p = params.sample(ids, seed, variability)
-    # random brain events (e.g. leukoencephalopathy) draw from per-subject streams
-    p["subject_index"] = np.asarray(ids, dtype=np.int64)
-    p["stream_seed"] = np.full(len(ids), seed)
-    return integrate(modules, result.dataset, p, cov)
+    return integrate(modules, result.dataset, brain_params(params, ids, seed, variability), cov)
 
 
 def run_controls(
