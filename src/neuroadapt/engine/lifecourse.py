@@ -47,6 +47,7 @@ from neuroadapt.engine.simulate import (
     rescue_inputs,
 )
 from neuroadapt.model import behaviour as B
+from neuroadapt.model.clock import HOURS_PER_DAY
 from neuroadapt.parameters import ParameterSet
 from neuroadapt.parameters.table import splitmix64
 
@@ -58,7 +59,7 @@ HELD, NEVER = 2, 3
 
 @dataclass(frozen=True)
 class LifePlan:
-    """Timeline of a life-course cohort (days) and how doses are taken."""
+    """Timeline of a life-course cohort (days), the route and the starting dose."""
 
     route: str = "iv"
     start_dose_mg: float = 10.0
@@ -66,8 +67,6 @@ class LifePlan:
     detox_days: int = 14
     follow_up_days: int = 730
     abstinent_fraction: float = 0.5
-    first_use_hour: float = 8.0
-    waking_hours: float = 16.0
 
     @property
     def days(self) -> int:
@@ -213,8 +212,16 @@ def simulate_lifecourse(
     return _label(merged, subj, rec_days, modules, plan)
 
 
-def _block_events(n_use, dose, plan, ids, day0, n_days, seed, p):
-    """Flat event arrays for ``n_days`` days: ``n_use`` doses a day spread over waking hours."""
+#: Most doses a day; also the stride of the per-dose purity stream.
+MAX_USES_PER_DAY = 8
+
+
+def _block_events(n_use, dose, ids, day0, n_days, seed, p):
+    """Flat event arrays for ``n_days`` days: ``n_use`` doses a day spread over waking hours.
+
+    ``p`` holds the dosed subjects' ``first_use_hour``, ``waking_hours`` and
+    ``purity_cv`` (parameter table, internal units: hours).
+    """
     per_day = np.repeat(n_use[:, None], n_days, axis=1)
     total_per_subject = per_day.sum(1)
     ev_end = np.cumsum(total_per_subject).astype(np.int64)
@@ -224,8 +231,10 @@ def _block_events(n_use, dose, plan, ids, day0, n_days, seed, p):
     n_o = np.maximum(n_use[owner], 1)
     day = rank // n_o
     k = rank % n_o
-    ev_time = day * 24.0 + plan.first_use_hour + k * (plan.waking_hours / n_o)
-    counter = (day0 + day) * 8 + k
+    ev_time = (
+        day * HOURS_PER_DAY + p["first_use_hour"][owner] + k * (p["waking_hours"][owner] / n_o)
+    )
+    counter = (day0 + day) * MAX_USES_PER_DAY + k
     z = ndtri(uniform_stream(seed, ids[owner], counter, "behaviour:purity"))
     amount = dose[owner] * B.purity_factor(z, {"purity_cv": p["purity_cv"][owner]})
     return ev_start.astype(np.int64), ev_end, ev_time, amount
@@ -250,7 +259,10 @@ class _Rows:
             self.dose_factor,
         ) = [np.ascontiguousarray(a[rows]) for a in take]
         self.r_amount = np.ascontiguousarray(ph.r_amount[rows])
-        self.purity = {"purity_cv": np.asarray(pr.samples["purity_cv"])[rows]}
+        self.dosing = {
+            k: np.asarray(pr.samples[k])[rows]
+            for k in ("purity_cv", "first_use_hour", "waking_hours")
+        }
 
 
 class _Pharmacology:
@@ -286,7 +298,7 @@ class _Pharmacology:
         rows = sub.rows
         n = len(rows)
         ev_start, ev_end, ev_time, amount = _block_events(
-            n_use, dose, self.plan, sub.ids, day0, n_days, self.seed, sub.purity
+            n_use, dose, sub.ids, day0, n_days, self.seed, sub.dosing
         )
         m = len(ev_time)
         rec_t = np.arange(n_days + 1) * 24.0
@@ -447,7 +459,7 @@ def _run_chunk(
     death = np.full(n, np.nan)
     arm = (uniform_stream(seed, ids, 0, "behaviour:arm") < plan.abstinent_fraction) & users
     mode = np.where(users, B.USING, NEVER)
-    n_use_reg = np.clip(np.rint(p["uses_per_day"]), 1, 8).astype(np.int64)
+    n_use_reg = np.clip(np.rint(p["uses_per_day"]), 1, MAX_USES_PER_DAY).astype(np.int64)
     habit = np.where(users, plan.start_dose_mg, 0.0)
     ceiling = np.full(n, np.inf)  # lowered after each non-fatal overdose
     priming = np.zeros(n)
