@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from statsmodels.duration.survfunc import SurvfuncRight
 
 from neuroadapt.engine.lifecourse import LifePlan
 
@@ -19,7 +20,7 @@ OUTCOME_DAYS = (7, 120, 365, 730)
 
 
 def kaplan_meier(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Kaplan-Meier survival: step times and survival just after each.
+    """Kaplan-Meier survival (statsmodels ``SurvfuncRight``): step times and survival after each.
 
     ``time`` is the event or censoring time; ``event`` is True where the event
     happened (False: censored). Returns ``(t, S)`` starting at ``(0, 1)``.
@@ -32,13 +33,10 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.nd
     """
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=bool)
-    ts = np.unique(time[event])
-    s = [1.0]
-    for t in ts:
-        at_risk = np.sum(time >= t)
-        d = np.sum((time == t) & event)
-        s.append(s[-1] * (1.0 - d / at_risk) if at_risk else s[-1])
-    return np.r_[0.0, ts], np.array(s)
+    if time.size == 0:
+        return np.zeros(1), np.ones(1)
+    sf = SurvfuncRight(time, event.astype(float))
+    return np.r_[0.0, sf.surv_times], np.r_[1.0, sf.surv_prob]
 
 
 def _since_discharge(subjects: pd.DataFrame, plan: LifePlan) -> pd.DataFrame:

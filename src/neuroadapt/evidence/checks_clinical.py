@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
 from neuroadapt.engine.brain import available_brain_modules
 from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan, simulate_lifecourse
@@ -63,6 +64,12 @@ def _dose_odds_ratio() -> float:
     a, b = table.loc[True, True] + 0.5, table.loc[True, False] + 0.5
     c, d = table.loc[False, True] + 0.5, table.loc[False, False] + 0.5
     return float((a / b) / (c / d))
+
+
+def _in_binomial_ci(percent: float, k: int, n: int) -> bool:
+    """Inside the exact (Clopper-Pearson) 95 % interval of ``k`` events in ``n``."""
+    ci = binomtest(k, n).proportion_ci(0.95, method="exact")
+    return 100.0 * ci.low <= percent <= 100.0 * ci.high
 
 
 def _tolerant_safer() -> float:
@@ -166,7 +173,7 @@ CHECKS: tuple[Check, ...] = (
         "cli_lost_tolerance_od_strang",
         "validation",
         lambda: _incidence("death", 120),
-        lambda m, t: 1.7 <= m <= 21.9 and bool(_tolerant_safer()),
+        lambda m, t: _in_binomial_ci(m, 3, 37) and bool(_tolerant_safer()),
         "inside the binomial 95 % CI of 3/37 (1.7-21.9 %) and above continuing users",
         "%",
         "Detoxification of 14 days in the probe (28 in the study); naloxone in half of "
