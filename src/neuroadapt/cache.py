@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import neuroadapt
 
-__all__ = ["NOT_USED", "cache_dir", "code_key"]
+__all__ = ["NOT_USED", "cache_dir", "cached", "code_key"]
+
+T = TypeVar("T")
 
 
 def cache_dir() -> Path:
@@ -47,3 +51,27 @@ def code_key() -> str:
             h.update(str(path.relative_to(root)).encode())
             h.update(path.read_bytes())
     return h.hexdigest()[:20]
+
+
+def cached(
+    path: Path,
+    load: Callable[[Path], T],
+    compute: Callable[[], T],
+    save: Callable[[Path, T], None],
+) -> T:
+    """``load(path)`` if it can be read, else ``compute()``, saved with ``save(path, value)``.
+
+    An entry that is missing, unreadable or from another layout is recomputed;
+    a cache that cannot be written (e.g. a read-only home) is not an error.
+    """
+    try:
+        return load(path)
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    value = compute()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save(path, value)
+    except OSError:
+        pass
+    return value

@@ -16,30 +16,24 @@ import json
 from pathlib import Path
 
 from neuroadapt.atomic import write_text
-from neuroadapt.cache import cache_dir, code_key
+from neuroadapt.cache import cache_dir, cached, code_key
 from neuroadapt.evidence.calibration import CalibrationResult, evaluate
 
 __all__ = ["cache_dir", "code_key", "evaluate_cached"]
 
 
+def _load(path: Path) -> list[CalibrationResult]:
+    return [
+        CalibrationResult(**{**r, "value": float("nan") if r["value"] is None else r["value"]})
+        for r in json.loads(path.read_text())
+    ]
+
+
 def evaluate_cached(directory: Path | None = None) -> list[CalibrationResult]:
     """:func:`~neuroadapt.evidence.calibration.evaluate`, reusing a result for the same code."""
-    path = (directory or cache_dir()) / f"calibration-{code_key()}.json"
-    if path.is_file():
-        try:
-            rows = json.loads(path.read_text())
-            return [
-                CalibrationResult(
-                    **{**r, "value": float("nan") if r["value"] is None else r["value"]}
-                )
-                for r in rows
-            ]
-        except (ValueError, TypeError, KeyError):
-            pass  # unreadable or from another layout: evaluate again
-    results = evaluate()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text(path, json.dumps([r.as_dict() for r in results]))
-    except OSError:
-        pass  # a read-only home is not an error; the results are still returned
-    return results
+    return cached(
+        (directory or cache_dir()) / f"calibration-{code_key()}.json",
+        _load,
+        lambda: evaluate(),
+        lambda path, results: write_text(path, json.dumps([r.as_dict() for r in results])),
+    )

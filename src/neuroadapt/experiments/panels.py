@@ -29,7 +29,7 @@ import numpy as np
 import xarray as xr
 
 from neuroadapt.atomic import write_with
-from neuroadapt.cache import cache_dir, code_key
+from neuroadapt.cache import cache_dir, cached, code_key
 from neuroadapt.engine.simulate import Dose, EngineOptions, simulate, trajectory
 from neuroadapt.model import receptor
 from neuroadapt.model.pk import LIGANDS
@@ -488,19 +488,17 @@ def cached_panels(
     written is not an error.
     """
     folder = (directory or cache_dir()) / f"panels-{code_key()}-{params.hash()}-{seed}"
-    files = {name: folder / f"{name}.nc" for name in PANEL_NAMES}
-    if all(f.is_file() for f in files.values()):
-        try:
-            return {name: xr.load_dataset(f, engine="h5netcdf") for name, f in files.items()}
-        except (OSError, ValueError):
-            pass  # unreadable: compute again
-    panels = compute_panels(params, seed)
-    try:
+
+    def load(folder: Path) -> dict[str, xr.Dataset]:
+        return {n: xr.load_dataset(folder / f"{n}.nc", engine="h5netcdf") for n in PANEL_NAMES}
+
+    def save(folder: Path, panels: dict[str, xr.Dataset]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for name, ds in panels.items():
             write_with(
-                files[name], lambda p, ds=ds: ds.to_netcdf(p, engine="h5netcdf"), suffix=".nc"
+                folder / f"{name}.nc",
+                lambda p, ds=ds: ds.to_netcdf(p, engine="h5netcdf"),
+                suffix=".nc",
             )
-    except OSError:
-        pass
-    return panels
+
+    return cached(folder, load, lambda: compute_panels(params, seed), save)
