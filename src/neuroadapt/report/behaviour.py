@@ -15,6 +15,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from neuroadapt.report.brain import _img, _lit_block, _p, _table
+from neuroadapt.report.figures import median_band
 
 __all__ = [
     "after_abstinence_text",
@@ -31,13 +32,6 @@ _COLOURS = {
 }
 
 
-def _band(ax, t, values, colour, label):
-    with np.errstate(all="ignore"):
-        lo, mid, hi = np.nanpercentile(values, [5, 50, 95], axis=0)
-    ax.fill_between(t, lo, hi, color=colour, alpha=0.2, lw=0)
-    ax.plot(t, mid, color=colour, label=label)
-
-
 def behaviour_figure(users: xr.Dataset, survival: pd.DataFrame, use_days: float) -> Figure:
     """Dose and tolerance over the years; Kaplan-Meier curves after discharge; overdoses."""
     fig = Figure(figsize=(13, 3.8), layout="constrained")
@@ -46,9 +40,9 @@ def behaviour_figure(users: xr.Dataset, survival: pd.DataFrame, use_days: float)
     cont = users.arm.values == "continued use"
     dose = users.dose_mg.values[cont]
     tol = users.tolerance_shift.values[cont]
-    _band(ax[0], years, dose, "tab:blue", "habitual dose per use (mg)")
+    median_band(ax[0], years, dose, "tab:blue", "habitual dose per use (mg)")
     ax2 = ax[0].twinx()
-    _band(ax2, years, tol, "tab:purple", "tolerance 1 + U")
+    median_band(ax2, years, tol, "tab:purple", "tolerance 1 + U")
     ax[0].set(
         xlabel="years since the start of use",
         ylabel="mg per use",

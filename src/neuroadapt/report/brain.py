@@ -45,7 +45,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from neuroadapt.model import structure
-from neuroadapt.report.figures import COLORS, _nodata, _small
+from neuroadapt.report.figures import COLORS, _nodata, _small, median_band
 
 __all__ = [
     "BRAIN_HEADINGS",
@@ -492,19 +492,6 @@ def _stride(n: int, most: int = 500) -> slice:
     return slice(None, None, max(1, int(np.ceil(n / most))))
 
 
-def _band(
-    ax: Axes, t: np.ndarray, x: np.ndarray, color: str, label: str, band: bool = True
-) -> None:
-    """Median and 5-95 % over subjects (``x``: subject x time) on ``ax``."""
-    ok = np.isfinite(x).any(axis=0)
-    q = np.full((3, x.shape[1]), np.nan)
-    if ok.any():
-        q[:, ok] = np.nanquantile(x[:, ok], [0.05, 0.5, 0.95], axis=0)
-    if band:
-        ax.fill_between(t, q[0], q[2], color=color, alpha=0.22, lw=0)
-    ax.plot(t, q[1], color=color, lw=1.4, label=label)
-
-
 def _trajectories(
     axes: Sequence[Axes],
     users: xr.Dataset,
@@ -521,12 +508,14 @@ def _trajectories(
             _nodata(ax)
             continue
         x = _series(users, var, s)
-        _band(ax, t, x if k is None else x[..., k], COLORS[0], "users")
+        median_band(ax, t, x if k is None else x[..., k], COLORS[0], "users")
         if controls is not None and var in controls:
             sc = _stride(controls.sizes["time"])
             tc, _ = _time_axis(_times(controls)[sc])
             xc = _series(controls, var, sc)
-            _band(ax, tc, xc if k is None else xc[..., k], CONTROL_COLOR, "controls", band=False)
+            median_band(
+                ax, tc, xc if k is None else xc[..., k], CONTROL_COLOR, "controls", band=False
+            )
         if end is not None:
             ax.axvline(end / 365.25 if unit == "years" else end, color="k", ls=":", lw=0.9)
         ax.set_xlabel(unit, fontsize=8)

@@ -89,6 +89,27 @@ COHORT_VARS = (
 )
 
 
+def median_band(
+    ax: Axes,
+    t: np.ndarray,
+    x: np.ndarray,
+    color: str,
+    label: str,
+    band: bool = True,
+    band_label: str | None = None,
+    alpha: float = 0.22,
+    lw: float = 1.4,
+) -> None:
+    """Median and 5-95 % band over subjects (``x``: subject x time) on ``ax``."""
+    ok = np.isfinite(x).any(axis=0)
+    q = np.full((3, x.shape[1]), np.nan)
+    if ok.any():
+        q[:, ok] = np.nanquantile(x[:, ok], [0.05, 0.5, 0.95], axis=0)
+    if band:
+        ax.fill_between(t, q[0], q[2], color=color, alpha=alpha, lw=0, label=band_label)
+    ax.plot(t, q[1], color=color, lw=lw, label=label)
+
+
 def cohort_figure(cohort: xr.Dataset, episodes: pd.DataFrame | None = None) -> Figure:
     """Median and 5-95% band over subjects of the cohort's daily read-outs, and overdoses."""
     fig = Figure(figsize=(12, 6.4), layout="constrained")
@@ -101,12 +122,7 @@ def cohort_figure(cohort: xr.Dataset, episodes: pd.DataFrame | None = None) -> F
             _nodata(ax)
             continue
         x = cohort[var].transpose("subject", "time").values.astype(float)
-        ok = np.isfinite(x).any(axis=0)
-        q = np.full((3, x.shape[1]), np.nan)
-        if ok.any():
-            q[:, ok] = np.nanquantile(x[:, ok], [0.05, 0.5, 0.95], axis=0)
-        ax.fill_between(t, q[0], q[2], color=COLORS[0], alpha=0.25, lw=0, label="5-95%")
-        ax.plot(t, q[1], color=COLORS[0], lw=1.5, label="median")
+        median_band(ax, t, x, COLORS[0], "median", band_label="5-95%", alpha=0.25, lw=1.5)
         ax.set_xlabel("day", fontsize=8)
         unit = cohort[var].attrs.get("units", "1")
         ax.set_ylabel("" if unit == "1" else unit, fontsize=8)
