@@ -156,42 +156,10 @@ def rr_run(rr_mod, sbml: str, times_h: np.ndarray, tol=None):
 
 def lsoda_reference(params, doses, times_h, subject, seed, variability):
     """U_fast, U_slow from scipy LSODA (rtol 1e-10) on the full ODE (fallback reference)."""
-    from scipy.integrate import solve_ivp
+    from neuroadapt.engine.reference import lsoda_slow_states
 
-    from neuroadapt.engine.simulate import prepare
-    from neuroadapt.model import receptor, signalling
-
-    prep = prepare(params, [("heroin", "iv")], np.array([subject]), seed, variability)
-    a_mat, n = prep.pk.matrix[0], prep.pk.n
-    rows, kd, tau = prep.eff_rows, prep.kd[0], prep.tau[0]
-    s = {k: v[0] for k, v in prep.samples.items()}
-    kf, ks = math.log(2) / s["t_half_ac_fast"], math.log(2) / s["t_half_ac_slow"]
-
-    def rhs(_t, y):
-        odds = receptor.occupancy_odds(y[rows], kd)
-        a = receptor.activation(receptor.stimulus(float(tau @ odds), float(odds.sum())))
-        d = signalling.superactivation_demand(a, s["ac_imax"], s["ac_gain"])
-        dy = np.empty_like(y)
-        dy[:n] = a_mat @ y[:n]
-        dy[n] = kf * ((1 - s["frac_ac_slow"]) * d - y[n])
-        dy[n + 1] = ks * (s["frac_ac_slow"] * d - y[n + 1])
-        return dy
-
-    state = prep.pk.dose_state[("heroin", "iv")]
-    y = np.zeros(n + 2)
-    out = np.zeros((len(times_h), 2))
-    edges = [*sorted({d.time_h for d in doses}), float(times_h.max())]
-    for k, t0 in enumerate(edges[:-1]):
-        y[state] += sum(d.amount for d in doses if d.time_h == t0) * prep.dose_factor[0, 0]
-        t1 = edges[k + 1]
-        if t1 <= t0:
-            continue
-        sel = (times_h > t0) & (times_h <= t1)
-        t_eval = np.union1d(times_h[sel], [t1])
-        sol = solve_ivp(rhs, (t0, t1), y, method="LSODA", rtol=1e-10, atol=1e-12, t_eval=t_eval)
-        out[sel] = sol.y[n:, np.searchsorted(t_eval, times_h[sel])].T
-        y = sol.y[:, -1]
-    return out[:, 0], out[:, 1]
+    ref = lsoda_slow_states(params, doses, times_h, subject, seed, variability)
+    return ref[:, 0], ref[:, 1]
 
 
 def rel_err(eng: np.ndarray, ref: np.ndarray, floor: float = 1e-6) -> float:

@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
 from scipy.linalg import expm
 
+from neuroadapt.engine.reference import lsoda_slow_states
 from neuroadapt.engine.simulate import (
     Dose,
     EngineOptions,
@@ -25,8 +25,7 @@ from neuroadapt.engine.simulate import (
     simulate,
     trajectory,
 )
-from neuroadapt.model import receptor, signalling
-from neuroadapt.model.pk import LIGANDS, build_pk
+from neuroadapt.model.pk import build_pk
 from neuroadapt.parameters import load_parameters
 
 HUMAN = load_parameters("human")
@@ -100,56 +99,8 @@ def test_morphine_iv_bolus_is_one_exponential_and_its_effect_site_a_bateman_func
 
 
 def reference_slow_states(doses, times_h, subject=0, seed=0, variability=0.0):
-    """U_fast and U_slow at ``times_h`` from LSODA (rtol 1e-10) on the full ODE.
-
-    State: the PK amounts/effect sites (``dx/dt = A x``, the subject's matrix from
-    ``build_pk``) and the two superactivation components; activation is computed
-    with the receptor and signalling functions of the model. Doses are added
-    between integration segments.
-    """
-    s, pk = subject_pk(doses, subject, seed, variability)
-    a_mat = pk.matrix[0]
-    ligs = [lig for lig in LIGANDS if lig in pk.effect_state]
-    rows = np.array([pk.effect_state[lig] for lig in ligs])
-    kd = np.array(
-        [s["kd_morphine"] * (1.0 if g == "morphine" else s[f"affinity_ratio_{g}"]) for g in ligs]
-    )
-    tau = np.array([s.get(f"efficacy_{g}", 0.0) for g in ligs])
-    imax, gain, phi = s["ac_imax"], s["ac_gain"], s["frac_ac_slow"]
-    kf, ks = LN2 / s["t_half_ac_fast"], LN2 / s["t_half_ac_slow"]
-    n = pk.n
-
-    def rhs(_t, y):
-        odds = receptor.occupancy_odds(y[rows], kd)
-        a = receptor.activation(receptor.stimulus(float(tau @ odds), float(odds.sum())))
-        d = signalling.superactivation_demand(a, imax, gain)
-        dy = np.empty_like(y)
-        dy[:n] = a_mat @ y[:n]
-        dy[n] = kf * ((1.0 - phi) * d - y[n])
-        dy[n + 1] = ks * (phi * d - y[n + 1])
-        return dy
-
-    y = np.zeros(n + 2)
-    out = np.zeros((len(times_h), 2))
-    dose_times = sorted({d.time_h for d in doses})
-    edges = [*dose_times, float(np.max(times_h))]
-    for k, t0 in enumerate(edges[:-1]):
-        for d in doses:
-            if d.time_h == t0:
-                factor = s["body_weight"] if d.unit == "mg/kg" else 1.0
-                y[pk.dose_state[(d.drug, d.route)]] += (
-                    d.amount * factor * pk.dose_factor[(d.drug, d.route)][0]
-                )
-        t1 = edges[k + 1]
-        if t1 <= t0:
-            continue
-        sel = (times_h > t0) & (times_h <= t1)
-        t_eval = np.union1d(times_h[sel], [t1])
-        sol = solve_ivp(rhs, (t0, t1), y, method="LSODA", rtol=1e-10, atol=1e-12, t_eval=t_eval)
-        assert sol.success, sol.message
-        out[sel] = sol.y[n:, np.searchsorted(t_eval, times_h[sel])].T
-        y = sol.y[:, -1]
-    return out
+    """U_fast and U_slow at ``times_h`` from LSODA (rtol 1e-10) on the full ODE."""
+    return lsoda_slow_states(HUMAN, doses, times_h, subject, seed, variability)
 
 
 @pytest.mark.parametrize(("subject", "variability"), [(0, 0.0), (2, 1.0)])
