@@ -111,6 +111,16 @@ def at_most(limit: float) -> Callable[[float, Target], bool]:
     return lambda m, t: m <= limit
 
 
+def not_modelled() -> float:
+    """Model value of a target the model cannot compute (reported as NaN)."""
+    return math.nan
+
+
+def never(m: float, t: Target) -> bool:
+    """Comparison for a target the model cannot meet (an explained miss)."""
+    return False
+
+
 def is_true(m: float, t: Target) -> bool:
     """A direction check: the model statement holds (1.0) or not (0.0)."""
     return bool(m)

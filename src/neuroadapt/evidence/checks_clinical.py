@@ -10,7 +10,6 @@ in half of overdoses. Outcomes after discharge are Kaplan-Meier estimates.
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 import pandas as pd
@@ -20,7 +19,7 @@ from neuroadapt.engine.brain import available_brain_modules
 from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan, simulate_lifecourse
 from neuroadapt.engine.outcomes import survival_table
 from neuroadapt.engine.simulate import RescueRule
-from neuroadapt.evidence.calibration import Check, in_range
+from neuroadapt.evidence.calibration import Check, in_range, never, not_modelled
 from neuroadapt.parameters import load_parameters
 
 PLAN = LifePlan(use_days=730, detox_days=14, follow_up_days=744, abstinent_fraction=0.8)
@@ -92,14 +91,6 @@ def _overdose_mortality_per_1000py() -> float:
     return 1000.0 * float((d < PLAN.use_days).sum()) / py
 
 
-def _not_modelled() -> float:
-    return math.nan
-
-
-def _never(m: float, t) -> bool:
-    return False
-
-
 _NO_BACKGROUND = (
     "Not computable: the model has no deaths other than overdose and no general-population "
     "rates, so relative risks against state residents or peers cannot be formed."
@@ -111,8 +102,8 @@ def _not_computable(target_id: str, note: str) -> Check:
     return Check(
         target_id,
         "validation",
-        _not_modelled,
-        _never,
+        not_modelled,
+        never,
         "not computable",
         "RR",
         note,
@@ -208,7 +199,7 @@ CHECKS: tuple[Check, ...] = (
         "cli_mortality_excess_sporer",
         "validation",
         _overdose_mortality_per_1000py,
-        _never,
+        never,
         "not computable as a ratio; overdose deaths per 1000 person-years shown",
         "per 1000 py",
         _NO_BACKGROUND,

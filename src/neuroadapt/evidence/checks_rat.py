@@ -19,7 +19,7 @@ import numpy as np
 from scipy import stats
 
 from neuroadapt.engine.operant import DayResult, Dose, OperantLab, SessionSpec
-from neuroadapt.evidence.calibration import Check, is_true
+from neuroadapt.evidence.calibration import Check, is_true, never, not_modelled
 from neuroadapt.parameters import load_parameters
 
 SEED = 11
@@ -429,14 +429,6 @@ def _bardo() -> float:
     return float(ok[0] and not ok[1] and not ok[2])
 
 
-def _not_modelled() -> float:
-    return math.nan
-
-
-def _never(m: float, t) -> bool:
-    return False
-
-
 _MOUSE = (
     "Not modelled: the model has rat and human parameter sets only; a mouse CPP (OF1 mice, "
     "IP morphine) needs mouse pharmacokinetics and is not simulated with rat numbers."
@@ -542,8 +534,8 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "rein_abstinence_time_course_hellemans",
         "not modelled",
-        _not_modelled,
-        _never,
+        not_modelled,
+        never,
         "not computable",
         "",
         "Not modelled: the chained seeking-taking schedule and tests at 6 and 12 h need "
@@ -620,8 +612,8 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "cpp_mouse_threshold_dose",
         "not modelled",
-        _not_modelled,
-        _never,
+        not_modelled,
+        never,
         "not computable",
         "mg/kg",
         _MOUSE,
@@ -630,8 +622,8 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "cpp_mouse_persistence_dose",
         "not modelled",
-        _not_modelled,
-        _never,
+        not_modelled,
+        never,
         "not computable",
         "",
         _MOUSE,
