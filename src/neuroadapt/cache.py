@@ -14,6 +14,7 @@ lives in ``$NEUROADAPT_CACHE``, else ``$XDG_CACHE_HOME/neuroadapt``, else
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable
@@ -39,8 +40,13 @@ def cache_dir() -> Path:
 NOT_USED = ("cli", "report", "imaging", "analysis")
 
 
+@functools.lru_cache(maxsize=1)
 def code_key() -> str:
-    """Hash of the version and every .py/.csv/.toml file the calibration can depend on."""
+    """Hash of the version and every .py/.csv/.toml file cached results can depend on.
+
+    Read once per process (a run asks for it for the calibration table and the
+    figure experiments).
+    """
     root = Path(neuroadapt.__file__).parent
     h = hashlib.sha256(neuroadapt.__version__.encode())
     for path in sorted(root.rglob("*")):

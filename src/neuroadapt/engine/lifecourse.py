@@ -21,6 +21,7 @@ depend on chunking.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -83,12 +84,18 @@ class LifeCourseResult:
     episodes: pd.DataFrame
 
 
+@functools.lru_cache(maxsize=64)
+def _stream_key(name: str) -> np.uint64:
+    """A stream's name as a 63-bit key (computed once per name)."""
+    return np.uint64(sum(ord(c) * 131**i for i, c in enumerate(name)) & ((1 << 63) - 1))
+
+
 def uniform_stream(seed: int, ids: np.ndarray, counter, name: str) -> np.ndarray:
     """Uniform draws in (0, 1), keyed by ``(seed, subject, counter, name)``.
 
     ``counter`` (e.g. the day) is a number or an array aligned with ``ids``.
     """
-    key = np.uint64(sum(ord(c) * 131**i for i, c in enumerate(name)) & ((1 << 63) - 1))
+    key = _stream_key(name)
     with np.errstate(over="ignore"):
         base = splitmix64(np.uint64(seed) * np.uint64(0x100000001B3) ^ key)
         c = np.asarray(counter, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03)
@@ -303,7 +310,8 @@ class _Pharmacology:
         m = len(ev_time)
         rec_t = np.arange(n_days + 1) * 24.0
         out_rec = np.empty((n, n_days + 1, K.N_REC))
-        out_epi = np.empty((n, 16 * n_days, K.N_EPI))  # rows beyond out_n_epi are unused
+        # room for two episodes per dose; rows beyond out_n_epi are unused
+        out_epi = np.empty((n, 2 * MAX_USES_PER_DAY * n_days, K.N_EPI))
         out_n_epi = np.zeros(n, dtype=np.int64)
         out_death = np.full(n, np.nan)
         new_x, new_u, new_pao2 = np.empty((n, self.x.shape[1])), np.empty((n, 2)), np.empty(n)
