@@ -237,32 +237,26 @@ def run_scenario(
         if brain is not None:
             ds = xr.merge([ds, brain], compat="override", combine_attrs="override")
             result.dataset = ds
-    ds.attrs.update(
-        {
-            "title": f"neuroadapt cohort simulation: {scenario.name}",
-            "scenario_toml": dump_scenario(scenario),
-            "provenance": json.dumps(prov),
-        }
-    )
-    write_with(out / "results.nc", lambda p: ds.to_netcdf(p, engine="h5netcdf"), suffix=".nc")
-    tables = out / "tables"
-    tables.mkdir(exist_ok=True)
-    for name, frame in (
-        ("cohort_summary", summary_table(ds)),
-        ("subjects", subject_table(ds, result.episodes)),
-        ("overdose_episodes", result.episodes),
-    ):
-        write_text(tables / f"{name}.csv", frame.to_csv(index=False))
+    ds.attrs["title"] = f"neuroadapt cohort simulation: {scenario.name}"
+    cds = None
     if controls is not None:
         cds = controls.result.dataset
         if controls.brain is not None:
             cds = xr.merge([cds, controls.brain], compat="override", combine_attrs="override")
-        cds.attrs.update({"title": f"matched drug-free controls: {scenario.name}"})
-        write_with(out / "controls.nc", lambda p: cds.to_netcdf(p, engine="h5netcdf"), suffix=".nc")
+        cds.attrs["title"] = f"matched drug-free controls: {scenario.name}"
         controls.result.dataset = cds
-    write_text(out / "scenario.toml", dump_scenario(scenario))
-    write_text(out / "provenance.json", json.dumps(prov, indent=2))
-    shutil.rmtree(ckpt, ignore_errors=True)
+    _write_outputs(
+        out,
+        scenario,
+        prov,
+        ds,
+        cds,
+        {
+            "cohort_summary": summary_table(ds),
+            "subjects": subject_table(ds, result.episodes),
+            "overdose_episodes": result.episodes,
+        },
+    )
     return RunOutputs(
         scenario=scenario,
         params=params,
@@ -271,6 +265,37 @@ def run_scenario(
         out_dir=out,
         controls=controls,
     )
+
+
+def _write_outputs(
+    out: Path,
+    scenario: Scenario,
+    prov: dict,
+    users: xr.Dataset,
+    controls: xr.Dataset | None,
+    tables: dict[str, pd.DataFrame],
+) -> None:
+    """Write a run's files atomically and remove its checkpoints.
+
+    results.nc (and controls.nc) carry the resolved scenario and the provenance
+    in their attributes; tables go to ``tables/<name>.csv``.
+    """
+    for ds in (users, controls):
+        if ds is not None:
+            ds.attrs.update(
+                {"scenario_toml": dump_scenario(scenario), "provenance": json.dumps(prov)}
+            )
+    write_with(out / "results.nc", lambda p: users.to_netcdf(p, engine="h5netcdf"), suffix=".nc")
+    if controls is not None:
+        write_with(
+            out / "controls.nc", lambda p: controls.to_netcdf(p, engine="h5netcdf"), suffix=".nc"
+        )
+    (out / "tables").mkdir(exist_ok=True)
+    for name, frame in tables.items():
+        write_text(out / "tables" / f"{name}.csv", frame.to_csv(index=False))
+    write_text(out / "scenario.toml", dump_scenario(scenario))
+    write_text(out / "provenance.json", json.dumps(prov, indent=2))
+    shutil.rmtree(out / ".checkpoint", ignore_errors=True)
 
 
 def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progress) -> RunOutputs:
@@ -289,37 +314,25 @@ def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progres
     prov = provenance(scenario, params)
     plan = life_plan(scenario)
     for ds, title in ((users, "users"), (controls, "matched drug-free controls")):
-        if ds is None:
-            continue
-        ds.attrs.update(
-            {
-                "title": f"neuroadapt life-course cohort ({title}): {scenario.name}",
-                "scenario_toml": dump_scenario(scenario),
-                "provenance": json.dumps(prov),
-                "parameter_hash": params.hash(),
-                "seed": scenario.seed,
-            }
-        )
-    write_with(out / "results.nc", lambda p: users.to_netcdf(p, engine="h5netcdf"), suffix=".nc")
-    if controls is not None:
-        write_with(
-            out / "controls.nc", lambda p: controls.to_netcdf(p, engine="h5netcdf"), suffix=".nc"
-        )
+        if ds is not None:
+            ds.attrs["title"] = f"neuroadapt life-course cohort ({title}): {scenario.name}"
+            ds.attrs.update({"parameter_hash": params.hash(), "seed": scenario.seed})
     clinical = clinical_outcomes(res.subjects, plan, res.episodes)
     surv = survival_table(res.subjects, plan)
-    tables = out / "tables"
-    tables.mkdir(exist_ok=True)
-    for name, frame in (
-        ("cohort_summary", summary_table(users)),
-        ("subjects", res.subjects),
-        ("overdose_episodes", res.episodes),
-        ("clinical_outcomes", clinical),
-        ("survival", surv),
-    ):
-        write_text(tables / f"{name}.csv", frame.to_csv(index=False))
-    write_text(out / "scenario.toml", dump_scenario(scenario))
-    write_text(out / "provenance.json", json.dumps(prov, indent=2))
-    shutil.rmtree(ckpt, ignore_errors=True)
+    _write_outputs(
+        out,
+        scenario,
+        prov,
+        users,
+        controls,
+        {
+            "cohort_summary": summary_table(users),
+            "subjects": res.subjects,
+            "overdose_episodes": res.episodes,
+            "clinical_outcomes": clinical,
+            "survival": surv,
+        },
+    )
     empty = pd.DataFrame()
     return RunOutputs(
         scenario=scenario,
