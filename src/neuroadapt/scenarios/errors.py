@@ -22,6 +22,15 @@ from pydantic.fields import FieldInfo
 
 from neuroadapt.scenarios.regimen import RegimenError
 
+
+class FieldError(ValueError):
+    """A check across fields (a model validator) failed; ``field`` is the key it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 __all__ = [
     "MISSING",
     "ScenarioError",
@@ -177,10 +186,10 @@ def from_validation_error(
         return ScenarioError(err.field, err.value, err.allowed + more, source)
     holder, info = _walk(model, loc)
     value = first.get("input", MISSING)
-    if not loc and isinstance(cause, ValueError) and "'regimen'" in str(cause):
-        # the whole-scenario check: regimen and [behaviour] exclude each other
-        given = value.get("regimen", MISSING) if isinstance(value, dict) else MISSING
-        return ScenarioError("regimen", given, str(cause) + more, source)
+    if isinstance(cause, FieldError):
+        # a check across fields names the field it is about
+        given = value.get(cause.field, MISSING) if isinstance(value, dict) else MISSING
+        return ScenarioError(cause.field, given, str(cause) + more, source)
     if kind == "extra_forbidden":
         keys = ", ".join(holder.model_fields) if holder is not None else "(none)"
         allowed = f"unknown key; allowed: {keys}"

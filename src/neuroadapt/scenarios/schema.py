@@ -48,6 +48,7 @@ from pydantic import (
 
 from neuroadapt.model.routes import ALLOWED_ROUTES, ROUTE_ALIASES
 from neuroadapt.scenarios.errors import (
+    FieldError,
     ScenarioError,
     from_read_error,
     from_toml_error,
@@ -263,9 +264,9 @@ class Scenario(BaseModel):
             "(people decide their own use)"
         )
         if self.regimen is None and self.behaviour is None:
-            raise ValueError("required key is missing; " + either)
+            raise FieldError("regimen", "required key is missing; " + either)
         if self.regimen is not None and self.behaviour is not None:
-            raise ValueError(either + ", not both")
+            raise FieldError("regimen", either + ", not both")
         return self
 
     @field_validator("duration")
