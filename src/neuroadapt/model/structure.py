@@ -178,6 +178,7 @@ def observe(state, inputs, p):
     years = _pos(
         np.asarray(inputs["age_years"], dtype=float) - p["str_age_onset_decline"] / HOURS_PER_YEAR
     )
+    # the bounds only guard extrapolation: at the table's upper rate the decline is 0.28 by 85
     ageing = np.clip(1.0 - p["str_age_decline"] * HOURS_PER_YEAR * years, 0.3, 1.0)
     return {
         "gm_volume": vol,
