@@ -226,3 +226,15 @@ def test_a_fatal_brain_event_ends_the_life_course():
     ds = res.dataset
     np.testing.assert_array_equal(ds.death_time.values, [6.0, 6.0, 6.0])
     assert np.all(ds.uses.values[:, 7:] == 0) and np.all(ds.alive.values[:, 7:] == 0)
+
+
+def test_kaplan_meier_equals_statsmodels():
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    rng = np.random.default_rng(4)
+    time = np.round(rng.exponential(30.0, 300))  # ties included
+    event = rng.random(300) < 0.7
+    t, s = kaplan_meier(time, event)
+    ref = SurvfuncRight(time, event.astype(float))
+    np.testing.assert_allclose(t[1:], ref.surv_times)
+    np.testing.assert_allclose(s[1:], ref.surv_prob, rtol=1e-12)
