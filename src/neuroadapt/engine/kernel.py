@@ -11,7 +11,10 @@ input. Within an interval:
    concentrations are evaluated on a fixed set of Gauss-Legendre nodes in
    geometrically growing panels after the breakpoint; receptor activation,
    cAMP, withdrawal and the quasi-steady respiratory state are evaluated
-   there.
+   there. Per interval each ligand's binding odds are a sum of exponentials,
+   ``C_l(s)/K_l = sum_m c_lm e^{lambda_m s} - b_l``; the coefficients are
+   formed once and the nodes are evaluated node-major from per-subject
+   tables of ``e^{lambda_m s_j}``, so the inner loops vectorise.
 2. *Slow states on the coarse clock.* AC superactivation obeys linear ODEs
    driven by activation, so it is advanced exactly with exponential weights
    over the same quadrature: ``U(tau) = U0 e^{-k tau} + k c sum_j w_j
@@ -197,26 +200,52 @@ def _uniform(seed, subject, counter):
 
 
 @njit(cache=True, inline="always")
-def _activation_at(zs, w_val, w_idx, w_cnt, kd, tau, eps, n_lig, n):
+def _activation_at(zs, w_val, w_idx, w_cnt, tau, eps, n_lig):
     """Receptor activation ``A`` and agonist occupancy ``CAR`` from modal coordinates.
 
     ``w_val[l, :w_cnt[l]]`` are the non-zero weights of the modes ``w_idx`` that
-    make up ligand ``l``'s effect-site concentration.
+    make up ligand ``l``'s binding odds ``C_l / K_l`` (effect-site row of ``V``
+    divided by ``K_l``).
     """
     odds = 0.0
     wodds = 0.0
     eodds = 0.0
     for li in range(n_lig):
-        c = 0.0
+        o = 0.0
         for k in range(w_cnt[li]):
-            c += w_val[li, k] * zs[w_idx[li, k]]
-        if c < 0.0:
-            c = 0.0
-        o = c / kd[li]
+            o += w_val[li, k] * zs[w_idx[li, k]]
+        if o < 0.0:
+            o = 0.0
         odds += o
         wodds += tau[li] * o
         eodds += eps[li] * o
     return activation(stimulus(wodds, odds)), agonist_occupancy(eodds, odds)
+
+
+@njit(cache=True, inline="always")
+def _modal_coefficients(z0, qlam, w_val, w_idx, w_cnt, n_lig, coef, bcoef, act):
+    """Per-interval odds coefficients: ``odds_l(s) = sum_k coef[l,k] e^{lambda s} - bcoef[l]``.
+
+    Fills ``act`` with the ligands present (any non-zero coefficient) and
+    ``act[n_lig]`` with their number, which it also returns. Absent ligands
+    (an antagonist never given) then cost nothing at the nodes.
+    """
+    n_act = 0
+    for li in range(n_lig):
+        b = 0.0
+        present = False
+        for k in range(w_cnt[li]):
+            m = w_idx[li, k]
+            coef[li, k] = w_val[li, k] * (z0[m] + qlam[m])
+            b += w_val[li, k] * qlam[m]
+            if coef[li, k] != 0.0:
+                present = True
+        bcoef[li] = b
+        if present or b != 0.0:
+            act[n_act] = li
+            n_act += 1
+    act[n_lig] = n_act
+    return n_act
 
 
 @njit(cache=True, inline="always")
@@ -236,8 +265,9 @@ def _resp(car, u, p):
 
 
 @njit(cache=True)
-def _node_tables(lam, kf, ks, edges, gx, gw, e_node, wf_node, ws_node, dec_f, dec_s):
-    """Per-subject tables for full panels: node exponentials and slow-state weights."""
+def _node_tables(lam, kf, ks, edges, gx, gw, tables):
+    """Per-subject tables for full panels: node times, weights and exponentials."""
+    e_t, s_node, w_node, wf_node, ws_node, dec_f, dec_s = tables[:7]
     n = lam.shape[0]
     for pi in range(edges.shape[0] - 1):
         a_edge = edges[pi]
@@ -248,14 +278,74 @@ def _node_tables(lam, kf, ks, edges, gx, gw, e_node, wf_node, ws_node, dec_f, de
             s = a_edge + half * (1.0 + gx[g])
             w = half * gw[g]
             for m in range(n):
-                e_node[j, m] = math.exp(lam[m] * s)
+                e_t[m, j] = math.exp(lam[m] * s)
+            s_node[j] = s
+            w_node[j] = w
             wf_node[j] = w * math.exp(-kf * (b_edge - s))
             ws_node[j] = w * math.exp(-ks * (b_edge - s))
         dec_f[pi] = math.exp(-kf * (b_edge - a_edge))
         dec_s[pi] = math.exp(-ks * (b_edge - a_edge))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _cut_slot(tau, a_edge, lam, kf, ks, gx, gw, cut, cut_e, cut_s, cut_w):
+    """Slot of the cut-panel cache holding the panel ``[a_edge, tau]``, filled on a miss."""
+    for k in range(N_CUT):
+        if cut[k] == tau:
+            return k
+    slot = int(cut[N_CUT])
+    cut[N_CUT] = (slot + 1) % N_CUT
+    half = 0.5 * (tau - a_edge)
+    for g in range(gx.shape[0]):
+        s = a_edge + half * (1.0 + gx[g])
+        for m in range(lam.shape[0]):
+            cut_e[slot, m, g] = math.exp(lam[m] * s)
+        cut_s[slot, g] = s
+        cut_w[slot, g, 0] = half * gw[g]
+        cut_w[slot, g, 1] = half * gw[g] * math.exp(-kf * (tau - s))
+        cut_w[slot, g, 2] = half * gw[g] * math.exp(-ks * (tau - s))
+    cut_w[slot, 0, 3] = math.exp(-kf * (tau - a_edge))
+    cut_w[slot, 0, 4] = math.exp(-ks * (tau - a_edge))
+    cut[slot] = tau
+    return slot
+
+
+@njit(cache=True, inline="always")
+def _odds_at_nodes(e_t, n_col, off, coef, bcoef, w_idx, w_cnt, act, n_act, tau_eff, eps, work):
+    """Binding odds at nodes ``off .. off + n_col`` from a mode-major exponential table.
+
+    ``work[0..2]`` receive the sums of odds, efficacy-weighted odds and
+    intrinsic-activity-weighted odds; ``work[4]`` is scratch. Loops run over
+    nodes innermost so that they vectorise.
+    """
+    odds = work[0]
+    wodds = work[1]
+    eodds = work[2]
+    o = work[4]
+    for j in range(off, off + n_col):
+        odds[j] = 0.0
+        wodds[j] = 0.0
+        eodds[j] = 0.0
+    for ai in range(n_act):
+        li = act[ai]
+        b = bcoef[li]
+        for j in range(off, off + n_col):
+            o[j] = -b
+        for k in range(w_cnt[li]):
+            c = coef[li, k]
+            row = e_t[w_idx[li, k]]
+            for j in range(n_col):
+                o[off + j] += c * row[j]
+        t_l = tau_eff[li]
+        e_l = eps[li]
+        for j in range(off, off + n_col):
+            oj = o[j] if o[j] > 0.0 else 0.0
+            odds[j] += oj
+            wodds[j] += t_l * oj
+            eodds[j] += e_l * oj
+
+
+@njit(cache=True, inline="always")
 def _interval(tau, z0, qlam, subj, p, uf0, us0, rule, tables, nodes):
     """Quadrature over one interval of length ``tau``.
 
@@ -269,71 +359,62 @@ def _interval(tau, z0, qlam, subj, p, uf0, us0, rule, tables, nodes):
     ``tables`` and ``nodes`` bundle the subject's receptor layout, the
     quadrature rule, the subject's node tables and the node scratch arrays.
     """
-    lam, w_val, w_idx, w_cnt, kd, tau_eff, eps, n_lig = subj
+    lam, w_val, w_idx, w_cnt, tau_eff, eps, n_lig, coef, bcoef, act = subj
     edges, gx, gw = rule
-    e_node, wf_node, ws_node, dec_f, dec_s, cut, cut_e, cut_w, zs = tables
+    e_t, s_node, w_node, wf_node, ws_node, dec_f, dec_s, cut, cut_e, cut_s, cut_w, work = tables
     node_s, node_w, node_u_f, node_u_s, node_a, node_car = nodes
-    n = lam.shape[0]
     ng = gx.shape[0]
     kf = p[I_KF]
     ks = p[I_KS]
     phi = p[I_PHI]
-    n_nodes = 0
+    n_pan = edges.shape[0] - 1
+    n_full = 0
+    while n_full < n_pan and edges[n_full + 1] <= tau:
+        n_full += 1
+    has_cut = n_full < n_pan and edges[n_full] < tau
+    n_act = _modal_coefficients(z0, qlam, w_val, w_idx, w_cnt, n_lig, coef, bcoef, act)
+    nf = ng * n_full
+    _odds_at_nodes(e_t, nf, 0, coef, bcoef, w_idx, w_cnt, act, n_act, tau_eff, eps, work)
+    for j in range(nf):
+        node_s[j] = s_node[j]
+        node_w[j] = w_node[j]
+    slot = 0
+    n_nodes = nf
+    if has_cut:
+        slot = _cut_slot(tau, edges[n_full], lam, kf, ks, gx, gw, cut, cut_e, cut_s, cut_w)
+        _odds_at_nodes(
+            cut_e[slot], ng, nf, coef, bcoef, w_idx, w_cnt, act, n_act, tau_eff, eps, work
+        )
+        for g in range(ng):
+            node_s[nf + g] = cut_s[slot, g]
+            node_w[nf + g] = cut_w[slot, g, 0]
+        n_nodes += ng
+    odds = work[0]
+    wodds = work[1]
+    eodds = work[2]
+    dem = work[3]
+    imax = p[I_IMAX]
+    gain = p[I_GAIN]
+    for j in range(n_nodes):
+        a = activation(stimulus(wodds[j], odds[j]))
+        node_a[j] = a
+        node_car[j] = agonist_occupancy(eodds[j], odds[j])
+        dem[j] = superactivation_demand(a, imax, gain)
+    # slow states: exact at panel ends, linear in between
     uf_a = uf0
     us_a = us0
-    for pi in range(edges.shape[0] - 1):
-        a_edge = edges[pi]
-        if a_edge >= tau:
-            break
-        full = edges[pi + 1] <= tau
-        b_edge = edges[pi + 1] if full else tau
-        half = 0.5 * (b_edge - a_edge)
-        slot = 0
-        if not full:
-            slot = -1
-            for k in range(N_CUT):
-                if cut[k] == tau:
-                    slot = k
-            if slot < 0:
-                slot = int(cut[N_CUT])
-                cut[N_CUT] = (slot + 1) % N_CUT
-                for g in range(ng):
-                    s = a_edge + half * (1.0 + gx[g])
-                    for m in range(n):
-                        cut_e[slot, g, m] = math.exp(lam[m] * s)
-                    cut_w[slot, g, 0] = half * gw[g]
-                    cut_w[slot, g, 1] = half * gw[g] * math.exp(-kf * (b_edge - s))
-                    cut_w[slot, g, 2] = half * gw[g] * math.exp(-ks * (b_edge - s))
-                cut_w[slot, 0, 3] = math.exp(-kf * (b_edge - a_edge))
-                cut_w[slot, 0, 4] = math.exp(-ks * (b_edge - a_edge))
-                cut[slot] = tau
+    for pi in range(n_full + (1 if has_cut else 0)):
+        full = pi < n_full
         sum_f = 0.0
         sum_s = 0.0
-        first = n_nodes
         for g in range(ng):
             j = ng * pi + g
-            s = a_edge + half * (1.0 + gx[g])
             if full:
-                for m in range(n):
-                    zs[m] = e_node[j, m] * (z0[m] + qlam[m]) - qlam[m]
-                wf = wf_node[j]
-                ws = ws_node[j]
-                w = half * gw[g]
+                sum_f += wf_node[j] * dem[j]
+                sum_s += ws_node[j] * dem[j]
             else:
-                for m in range(n):
-                    zs[m] = cut_e[slot, g, m] * (z0[m] + qlam[m]) - qlam[m]
-                w = cut_w[slot, g, 0]
-                wf = cut_w[slot, g, 1]
-                ws = cut_w[slot, g, 2]
-            a, car = _activation_at(zs, w_val, w_idx, w_cnt, kd, tau_eff, eps, n_lig, n)
-            d = superactivation_demand(a, p[I_IMAX], p[I_GAIN])
-            sum_f += wf * d
-            sum_s += ws * d
-            node_s[n_nodes] = s
-            node_w[n_nodes] = w
-            node_a[n_nodes] = a
-            node_car[n_nodes] = car
-            n_nodes += 1
+                sum_f += cut_w[slot, g, 1] * dem[j]
+                sum_s += cut_w[slot, g, 2] * dem[j]
         if full:
             df = dec_f[pi]
             ds = dec_s[pi]
@@ -342,10 +423,10 @@ def _interval(tau, z0, qlam, subj, p, uf0, us0, rule, tables, nodes):
             ds = cut_w[slot, 0, 4]
         uf_b = uf_a * df + kf * (1.0 - phi) * sum_f
         us_b = us_a * ds + ks * phi * sum_s
-        for j in range(first, n_nodes):
-            frac = (node_s[j] - a_edge) / (b_edge - a_edge)
-            node_u_f[j] = uf_a + frac * (uf_b - uf_a)
-            node_u_s[j] = us_a + frac * (us_b - us_a)
+        for g in range(ng):
+            frac = 0.5 * (1.0 + gx[g])
+            node_u_f[ng * pi + g] = uf_a + frac * (uf_b - uf_a)
+            node_u_s[ng * pi + g] = us_a + frac * (us_b - us_a)
         uf_a = uf_b
         us_a = us_b
     return n_nodes, uf_a, us_a
@@ -417,10 +498,9 @@ def run_chunk(
                 scale = max(scale, abs(v_i[eff_rows[li], m]))
             for m in range(n):
                 if abs(v_i[eff_rows[li], m]) > 1e-13 * scale:
-                    w_val[li, w_cnt[li]] = v_i[eff_rows[li], m]
+                    w_val[li, w_cnt[li]] = v_i[eff_rows[li], m] / kd[i, li]
                     w_idx[li, w_cnt[li]] = m
                     w_cnt[li] += 1
-        kd_i = kd[i]
         tau_i = tau_eff[i]
         eps_i = eps_eff[i]
         # state
@@ -454,21 +534,43 @@ def run_chunk(
         node_car = np.empty(max_nodes)
         node_uf = np.empty(max_nodes)
         node_us = np.empty(max_nodes)
-        e_node = np.empty((max_nodes, n))
+        e_t = np.empty((n, max_nodes))
+        s_node = np.empty(max_nodes)
+        w_node = np.empty(max_nodes)
         wf_node = np.empty(max_nodes)
         ws_node = np.empty(max_nodes)
+        work = np.empty((5, max_nodes))
         n_pan_max = edges.shape[0] - 1
         cut = np.full(N_CUT + 1, -1.0)
         cut[N_CUT] = 0.0
-        cut_e = np.empty((N_CUT, gx.shape[0], n))
+        cut_e = np.empty((N_CUT, n, gx.shape[0]))
+        cut_s = np.empty((N_CUT, gx.shape[0]))
         cut_w = np.empty((N_CUT, gx.shape[0], 5))
-        zs_q = np.empty(n)
         dec_f = np.empty(n_pan_max)
         dec_s = np.empty(n_pan_max)
-        _node_tables(lam_i, p[I_KF], p[I_KS], edges, gx, gw, e_node, wf_node, ws_node, dec_f, dec_s)
-        subj = (lam_i, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig)
+        coef = np.zeros((n_lig, n))
+        bcoef = np.zeros(n_lig)
+        act = np.zeros(n_lig + 1, np.int64)
+        max_fine = int(math.ceil(MAX_INTERVAL_H / fine_dt)) + 1
+        fine_e = np.empty((n, max_fine))
+        fine_w = np.empty((5, max_fine))
+        subj = (lam_i, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig, coef, bcoef, act)
         rule = (edges, gx, gw)
-        tables = (e_node, wf_node, ws_node, dec_f, dec_s, cut, cut_e, cut_w, zs_q)
+        tables = (
+            e_t,
+            s_node,
+            w_node,
+            wf_node,
+            ws_node,
+            dec_f,
+            dec_s,
+            cut,
+            cut_e,
+            cut_s,
+            cut_w,
+            work,
+        )
+        _node_tables(lam_i, p[I_KF], p[I_KS], edges, gx, gw, tables)
         nodes = (node_s, node_w, node_uf, node_us, node_a, node_car)
         e_tau = np.empty(n)
         last_tau = -1.0
@@ -523,9 +625,7 @@ def run_chunk(
                 pending_rescue = np.inf
             # ---- record at time t ----
             if rec < n_rec and t >= rec_times[rec] - 1e-9:
-                a_now, car_now = _activation_at(
-                    z, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n
-                )
+                a_now, car_now = _activation_at(z, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig)
                 if not alive:
                     a_now, car_now = 0.0, 0.0
                 u_now = uf + us
@@ -655,11 +755,8 @@ def run_chunk(
                     # start the lag at its quasi-steady value before the low window
                     for m in range(n):
                         zs[m] = math.exp(lam_i[m] * s0) * (z[m] + qlam[m]) - qlam[m]
-                    _, car0 = _activation_at(zs, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
+                    _, car0 = _activation_at(zs, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig)
                     _, pao2 = _resp(car0, node_uf[first_low] + node_us[first_low], p)
-                else:
-                    for m in range(n):
-                        zs[m] = math.exp(lam_i[m] * s0) * (z[m] + qlam[m]) - qlam[m]
                 n_steps = int(math.ceil((s1 - s0) / fine_dt))
                 if n_steps < 1:
                     n_steps = 1
@@ -667,18 +764,39 @@ def run_chunk(
                 for m in range(n):
                     eld[m] = math.exp(lam_i[m] * dt)
                 lag = 1.0 - math.exp(-dt / p[I_TAUO2])
+                # The quasi-steady PaO2 does not depend on the lag: evaluate it at every
+                # step first (node-major, so the loops vectorise), then step the lag.
+                for m in range(n):
+                    e = math.exp(lam_i[m] * s0)
+                    for k in range(n_steps):
+                        e *= eld[m]
+                        fine_e[m, k] = e
+                _odds_at_nodes(
+                    fine_e,
+                    n_steps,
+                    0,
+                    coef,
+                    bcoef,
+                    w_idx,
+                    w_cnt,
+                    act,
+                    act[n_lig],
+                    tau_i,
+                    eps_i,
+                    fine_w,
+                )
                 s = s0
                 pj = 0
-                for _step in range(n_steps):
-                    for m in range(n):
-                        zs[m] = eld[m] * (zs[m] + qlam[m]) - qlam[m]
+                for k in range(n_steps):
                     s += dt
                     while pj < n_nodes - 1 and node_s[pj + 1] < s:
                         pj += 1
-                    u = node_uf[pj] + node_us[pj]
-                    _, car = _activation_at(zs, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
-                    _, po2_ss = _resp(car, u, p)
-                    pao2 = pao2 + (po2_ss - pao2) * lag
+                    car = agonist_occupancy(fine_w[2, k], fine_w[0, k])
+                    fine_w[3, k] = _resp(car, node_uf[pj] + node_us[pj], p)[1]
+                s = s0
+                for k in range(n_steps):
+                    s += dt
+                    pao2 = pao2 + (fine_w[3, k] - pao2) * lag
                     sat = spo2(pao2, p[I_SEVA], p[I_SEVB])
                     acc_smin = min(acc_smin, sat)
                     if pao2 < p[I_PHYP]:
@@ -733,9 +851,7 @@ def run_chunk(
                         # towards the end value over the rest of the interval
                         for m in range(n):
                             zs[m] = math.exp(lam_i[m] * split_at) * (z[m] + qlam[m]) - qlam[m]
-                        _, car_end = _activation_at(
-                            zs, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n
-                        )
+                        _, car_end = _activation_at(zs, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig)
                         u_end = node_uf[n_nodes - 1] + node_us[n_nodes - 1]
                         _, po2_end = _resp(car_end, u_end, p)
                         pao2 = po2_end + (pao2 - po2_end) * math.exp(-(split_at - s) / p[I_TAUO2])
@@ -761,7 +877,7 @@ def run_chunk(
                 # outside the fine window PaO2 stays above the screen: relax the lag
                 # towards the end value (exact for a constant target; equal to the
                 # quasi-steady value after intervals much longer than tau_O2)
-                _, car_end = _activation_at(z, w_val, w_idx, w_cnt, kd_i, tau_i, eps_i, n_lig, n)
+                _, car_end = _activation_at(z, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig)
                 _, po2_end = _resp(car_end, uf + us, p)
                 pao2 = po2_end + (pao2_prev - po2_end) * math.exp(-split_at / p[I_TAUO2])
             if died_at >= 0.0:

@@ -31,7 +31,7 @@ occurs when PaO2 stays below 15 mmHg for 220 s [Mann 2022].
 
 from __future__ import annotations
 
-from numba.extending import register_jitable
+from numba.extending import overload, register_jitable
 
 from neuroadapt.model.signalling import positive_part
 
@@ -42,11 +42,30 @@ def respiratory_activation(a, u, rho):
     return a / (a + (1.0 - a) * (1.0 + rho * u))
 
 
+def occupancy_power(a_r, p):
+    """``A_r ** p``, the occupancy term of eq. (7) (numbers, arrays or symbols)."""
+    return a_r**p
+
+
+@overload(occupancy_power)
+def _occupancy_power_compiled(a_r, p):
+    """Compiled ``A_r ** p``, with an exact shortcut for ``p = 1``.
+
+    The shipped exponents are 1 (Dahan 2004); a general power there was the
+    kernel's costliest operation. The result is identical.
+    """
+
+    def impl(a_r, p):
+        return a_r if p == 1.0 else a_r**p
+
+    return impl
+
+
 @register_jitable
 def relative_ventilation(a_r, wake_fraction, co2_sensitivity, p_wake, p_chemo):
     """Alveolar ventilation relative to rest, closed-form steady state, eq. (7)."""
-    d = wake_fraction * (1.0 - a_r**p_wake)
-    s = co2_sensitivity * (1.0 - a_r**p_chemo)
+    d = wake_fraction * (1.0 - occupancy_power(a_r, p_wake))
+    s = co2_sensitivity * (1.0 - occupancy_power(a_r, p_chemo))
     c = 1.0 - (1.0 - wake_fraction) / co2_sensitivity
     b = d - s * c
     return 0.5 * (b + (b * b + 4.0 * s) ** 0.5)
