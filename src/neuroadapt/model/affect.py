@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroadapt.model.dopamine import rate_per_day, relax
+from neuroadapt.model.clock import decay, relax_by
 
 NAME = "affect"
 STATES = {"stress_system": ("1", 0.0)}
@@ -48,10 +48,10 @@ def step(state, inputs, p, dt_d):
     w = np.maximum(inputs["withdrawal_mean"], 0.0)
     target = w / (w + p["stress_withdrawal_w50"])
     s = state["stress_system"]
-    k = np.where(
-        target >= s, rate_per_day(p["t_half_stress_on"]), rate_per_day(p["t_half_stress_off"])
+    decay_s = np.where(
+        target >= s, decay(p, "t_half_stress_on", dt_d), decay(p, "t_half_stress_off", dt_d)
     )
-    return {"stress_system": relax(s, target, k, dt_d)}
+    return {"stress_system": relax_by(s, target, decay_s)}
 
 
 def observe(state, inputs, p):

@@ -69,7 +69,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroadapt.model.clock import HOURS_PER_DAY, rate_per_day
+from neuroadapt.model.clock import HOURS_PER_DAY, decay
 
 __all__ = [
     "ABSTAINING",
@@ -136,7 +136,7 @@ def lapse_probability(drive: np.ndarray, p: dict) -> np.ndarray:
 
 def step_priming(priming: np.ndarray, used: np.ndarray, p: dict, dt_d: float = 1.0):
     """Priming after a day: 1 after a use day, otherwise exponential decay."""
-    decayed = priming * np.exp(-rate_per_day(p["t_half_priming"]) * dt_d)
+    decayed = priming * decay(p, "t_half_priming", dt_d)
     return np.where(used, 1.0, decayed)
 
 

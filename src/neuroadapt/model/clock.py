@@ -6,11 +6,17 @@ held constant over the day:
 
     relax:       dx/dt = k (target - x)
     gated_loss:  dx/dt = k_on D (x_max - x) - k_off x
+
+Modules are stepped every day with parameters that do not change, so
+quantities derived from parameters alone (daily rates, the one-step decay
+``exp(-k dt)`` of a constant rate, regional stacks) are remembered in the
+parameter mapping (:func:`remembered`) instead of being recomputed each day.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,7 +31,14 @@ def rate_per_day(t_half_h: np.ndarray) -> np.ndarray:
 
 def relax(x: np.ndarray, target: np.ndarray, k_per_day: np.ndarray, dt_d: float) -> np.ndarray:
     """Exact solution of ``dx/dt = k (target - x)`` over ``dt_d`` days for constant inputs."""
-    return target + (x - target) * np.exp(-k_per_day * dt_d)
+    return relax_by(x, target, np.exp(-k_per_day * dt_d))
+
+
+def relax_by(x: np.ndarray, target: np.ndarray, decay: np.ndarray) -> np.ndarray:
+    """``relax`` with the decay factor ``exp(-k dt_d)`` given (see :func:`decay`)."""
+    out = (x - target) * decay
+    out += target  # in place: a new array either way
+    return out
 
 
 def gated_loss(
@@ -47,23 +60,59 @@ def positive(x) -> np.ndarray:
     return np.maximum(np.asarray(x, dtype=float), 0.0)
 
 
-def stack_regional(p: dict[str, np.ndarray], stem: str, keys: tuple[str, ...]) -> np.ndarray:
-    """Stack per-region parameters ``<stem>_<key>`` into an array ``(subjects, regions)``.
+def remembered(p: dict, key: str, build: Callable[..., np.ndarray], *sources) -> np.ndarray:
+    """``build(*sources)``, remembered in ``p`` while ``sources`` are the same objects.
 
-    The stack is remembered in ``p`` (under ``"__stack__<stem>"``, checked against
-    the arrays it was built from), since modules ask for it every day.
+    Stored under ``"__memo__<key>"`` with the sources it was built from; a source
+    replaced in ``p`` (another object) rebuilds it. The value is read-only.
+    ``key`` must name everything else the value depends on (e.g. the step).
+
+    Examples
+    --------
+    >>> p = {"t": np.array([24.0])}
+    >>> a = remembered(p, "k", lambda t: np.log(2.0) / t, p["t"])
+    >>> a is remembered(p, "k", lambda t: np.log(2.0) / t, p["t"])
+    True
     """
-    parts = [p[f"{stem}_{k}"] for k in keys]
-    memo_key = f"__stack__{stem}"
+    memo_key = f"__memo__{key}"
     memo = p.get(memo_key)
     if (
         memo is not None
-        and len(memo[0]) == len(parts)
-        and all(a is b for a, b in zip(memo[0], parts, strict=True))
+        and len(memo[0]) == len(sources)
+        and all(a is b for a, b in zip(memo[0], sources, strict=True))
     ):
         return memo[1]
-    stacked = np.stack([np.asarray(a, dtype=float) for a in parts], axis=-1)
-    stacked.flags.writeable = False
+    value = np.asarray(build(*sources))
     if isinstance(p, dict):
-        p[memo_key] = (parts, stacked)
-    return stacked
+        value.flags.writeable = False
+        p[memo_key] = (sources, value)
+    return value
+
+
+def daily_rate(p: dict, t_half_name: str) -> np.ndarray:
+    """``rate_per_day(p[t_half_name])``, remembered in ``p``."""
+    return remembered(p, f"rate:{t_half_name}", rate_per_day, p[t_half_name])
+
+
+def decay(p: dict, t_half_name: str, dt_d: float) -> np.ndarray:
+    """``exp(-k dt_d)`` for the rate ``k`` of the half-life ``p[t_half_name]``, remembered."""
+    return remembered(
+        p,
+        f"decay:{t_half_name}:{dt_d!r}",
+        lambda t: np.exp(-rate_per_day(t) * dt_d),
+        p[t_half_name],
+    )
+
+
+def stack_regional(p: dict[str, np.ndarray], stem: str, keys: tuple[str, ...]) -> np.ndarray:
+    """Stack per-region parameters ``<stem>_<key>`` into an array ``(subjects, regions)``.
+
+    The stack is remembered in ``p`` (:func:`remembered`), since modules ask for
+    it every day.
+    """
+    return remembered(
+        p,
+        f"stack:{stem}",
+        lambda *parts: np.stack([np.asarray(a, dtype=float) for a in parts], axis=-1),
+        *(p[f"{stem}_{k}"] for k in keys),
+    )

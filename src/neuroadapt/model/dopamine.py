@@ -65,7 +65,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroadapt.model.clock import HOURS_PER_DAY, gated_loss, rate_per_day, relax
+from neuroadapt.model.clock import (
+    HOURS_PER_DAY,
+    daily_rate,
+    decay,
+    gated_loss,
+    rate_per_day,
+    relax,
+    relax_by,
+)
 
 __all__ = ["HOURS_PER_DAY", "exposure", "gated_loss", "rate_per_day", "relax"]
 
@@ -97,27 +105,27 @@ def step(state, inputs, p, dt_d):
     e = exposure(inputs["activation_mean"], p["da_exposure_e50"])
     h = state["set_point_shift"]
     h_target = p["da_allostasis_max"] * e
-    k_h = np.where(
+    decay_h = np.where(
         h_target >= h,
-        rate_per_day(p["t_half_da_allostasis_on"]),
-        rate_per_day(p["t_half_da_allostasis_off"]),
+        decay(p, "t_half_da_allostasis_on", dt_d),
+        decay(p, "t_half_da_allostasis_off", dt_d),
     )
     return {
-        "set_point_shift": relax(h, h_target, k_h, dt_d),
+        "set_point_shift": relax_by(h, h_target, decay_h),
         "d2_loss": gated_loss(
             state["d2_loss"],
             e,
             p["d2_loss_max"],
-            rate_per_day(p["t_half_d2_loss"]),
-            rate_per_day(p["t_half_d2_recovery"]),
+            daily_rate(p, "t_half_d2_loss"),
+            daily_rate(p, "t_half_d2_recovery"),
             dt_d,
         ),
         "release_loss": gated_loss(
             state["release_loss"],
             e,
             p["da_release_loss_max"],
-            rate_per_day(p["t_half_da_release_loss"]),
-            rate_per_day(p["t_half_da_release_recovery"]),
+            daily_rate(p, "t_half_da_release_loss"),
+            daily_rate(p, "t_half_da_release_recovery"),
             dt_d,
         ),
     }

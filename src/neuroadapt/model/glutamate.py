@@ -69,7 +69,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroadapt.model.dopamine import exposure, gated_loss, rate_per_day, relax
+from neuroadapt.model.clock import daily_rate, decay, gated_loss, relax_by
+from neuroadapt.model.dopamine import exposure
 
 NAME = "glutamate"
 STATES = {
@@ -92,38 +93,37 @@ def step(state, inputs, p, dt_d):
     e = exposure(inputs["activation_mean"], p["glu_exposure_e50"])
     nac = np.clip(inputs.get("nac", 0.0), 0.0, 1.0)
     pairing = np.clip(inputs.get("cue_pairing", 1.0), 0.0, 1.0)
-    k_nac = rate_per_day(p["t_half_glt1_nac_restore"]) * nac
+    k_nac = daily_rate(p, "t_half_glt1_nac_restore") * nac
     c = state["cue_association"]
     return {
         "glt1_loss": gated_loss(
             state["glt1_loss"],
             e,
             p["glt1_loss_max"],
-            rate_per_day(p["t_half_glt1_loss"]),
-            rate_per_day(p["t_half_glt1_recovery"]) + k_nac,
+            daily_rate(p, "t_half_glt1_loss"),
+            daily_rate(p, "t_half_glt1_recovery") + k_nac,
             dt_d,
         ),
         "xct_loss": gated_loss(
             state["xct_loss"],
             e,
             p["xct_loss_max"],
-            rate_per_day(p["t_half_xct_loss"]),
-            rate_per_day(p["t_half_xct_recovery"]) + k_nac,
+            daily_rate(p, "t_half_xct_loss"),
+            daily_rate(p, "t_half_xct_recovery") + k_nac,
             dt_d,
         ),
         "cue_association": gated_loss(
             c,
             e * pairing,
             1.0,
-            rate_per_day(p["t_half_cue_learning"]),
-            rate_per_day(p["t_half_cue_extinction"]),
+            daily_rate(p, "t_half_cue_learning"),
+            daily_rate(p, "t_half_cue_extinction"),
             dt_d,
         ),
-        "incubation": relax(
+        "incubation": relax_by(
             state["incubation"],
             p["incubation_max"] * c * (1.0 - e),
-            rate_per_day(p["t_half_incubation"]),
-            dt_d,
+            decay(p, "t_half_incubation", dt_d),
         ),
     }
 

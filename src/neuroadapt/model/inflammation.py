@@ -45,7 +45,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroadapt.model.dopamine import exposure, rate_per_day, relax
+from neuroadapt.model.clock import decay, relax_by
+from neuroadapt.model.dopamine import exposure
 
 NAME = "inflammation"
 STATES = {"glia": ("1", 0.0)}
@@ -71,8 +72,10 @@ def step(state, inputs, p, dt_d):
     d = drive(inputs, p)
     target = d / (1.0 + d)
     g = state["glia"]
-    k = np.where(target >= g, rate_per_day(p["t_half_glia_on"]), rate_per_day(p["t_half_glia_off"]))
-    return {"glia": relax(g, target, k, dt_d)}
+    decay_g = np.where(
+        target >= g, decay(p, "t_half_glia_on", dt_d), decay(p, "t_half_glia_off", dt_d)
+    )
+    return {"glia": relax_by(g, target, decay_g)}
 
 
 def observe(state, inputs, p):

@@ -61,7 +61,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroadapt.model.clock import HOURS_PER_DAY, stack_regional
+from neuroadapt.model.clock import (
+    HOURS_PER_DAY,
+    decay,
+    relax,
+    relax_by,
+    remembered,
+    stack_regional,
+)
 from neuroadapt.model.clock import column as _c
 from neuroadapt.model.clock import positive as _pos
 
@@ -141,40 +148,63 @@ def hypoxic_severity(inputs: dict[str, np.ndarray], p: dict[str, np.ndarray]) ->
     return od * (1.0 - np.exp(-excess_h / p["str_hypoxia_scale"]))
 
 
-def _exact(x, target, k_dt):
-    return target + (x - target) * np.exp(-k_dt)
-
-
 def step(state, inputs, p, dt_d):
     """Advance the three loss components by ``dt_d`` days (exact for a constant day)."""
     d = drive(inputs, p)[:, None]
     v = regional(p, "str_vuln")
-    # (2) fast component
-    k_f = np.log(2.0) / _c(p["str_t_half_fast"]) * HOURS_PER_DAY
-    fast = _exact(state["loss_fast"], _c(p["str_fast_loss_max"]) * v * d, k_f * dt_d)
+    # (2) fast component: target m_f v D, constant rate
+    m_v = remembered(p, "str:fast_max*vuln", lambda m, v: _c(m) * v, p["str_fast_loss_max"], v)
+    fast = relax_by(state["loss_fast"], m_v * d, decay(p, "str_t_half_fast", dt_d)[:, None])
     # (3) slow component with drive-gated repair
-    a_s = _c(p["str_loss_rate_slow"]) * HOURS_PER_DAY * v * d
-    k_s = np.log(2.0) / regional(p, "str_t_half_repair") * HOURS_PER_DAY
-    k_s = k_s / (1.0 + d / _c(p["str_repair_d50"]))
-    slow = _exact(state["loss_slow"], a_s / k_s, k_s * dt_d)
-    # (4) hypoxic permanent component (hours of hypoxia in internal units)
-    severe = hypoxic_severity(inputs, p)
-    hyp = state["loss_hypoxic"] + (
-        _c(p["str_hypoxic_gain"]) * regional(p, "str_hypoxic_sens") * severe[:, None]
+    a_v = remembered(
+        p,
+        "str:loss_rate_slow*vuln",
+        lambda a, v: _c(a) * HOURS_PER_DAY * v,
+        p["str_loss_rate_slow"],
+        v,
     )
+    a_s = a_v * d
+    k_s = remembered(
+        p,
+        "str:k_repair",
+        lambda t: np.log(2.0) / t * HOURS_PER_DAY,
+        regional(p, "str_t_half_repair"),
+    )
+    k_s = k_s / (1.0 + d / _c(p["str_repair_d50"]))
+    slow = relax(state["loss_slow"], a_s / k_s, k_s, dt_d)
+    # (4) hypoxic permanent component (hours of hypoxia in internal units), on overdose days
     cap = 0.95  # volumes stay positive whatever the parameters: total loss below 95 %
+    severe = hypoxic_severity(inputs, p)
+    hyp = state["loss_hypoxic"]
+    hit = np.flatnonzero(severe)  # subjects with an overdose today; the others keep L_h
+    if hit.size:
+        g_s = remembered(
+            p,
+            "str:hypoxic_gain*sens",
+            lambda g, s: _c(g) * s,
+            p["str_hypoxic_gain"],
+            regional(p, "str_hypoxic_sens"),
+        )
+        hyp = hyp.copy()
+        hyp[hit] = np.minimum(hyp[hit] + g_s[hit] * severe[hit, None], cap)
     return {
-        "loss_fast": np.minimum(fast, cap),
-        "loss_slow": np.minimum(slow, cap),
-        "loss_hypoxic": np.minimum(hyp, cap),
+        "loss_fast": np.minimum(fast, cap, out=fast),
+        "loss_slow": np.minimum(slow, cap, out=slow),
+        "loss_hypoxic": hyp,
     }
 
 
 def observe(state, inputs, p):
     """Regional volume, density, loss and age-adjusted volume."""
     loss_f, loss_s, loss_h = state["loss_fast"], state["loss_slow"], state["loss_hypoxic"]
-    vol = np.clip(1.0 - loss_f - loss_s - loss_h, 0.05, 1.0)
-    dens = np.clip(1.0 - _c(p["str_density_fast_ratio"]) * loss_f - loss_s - loss_h, 0.05, 1.0)
+    vol = 1.0 - loss_f
+    vol -= loss_s
+    vol -= loss_h
+    np.clip(vol, 0.05, 1.0, out=vol)
+    dens = 1.0 - _c(p["str_density_fast_ratio"]) * loss_f
+    dens -= loss_s
+    dens -= loss_h
+    np.clip(dens, 0.05, 1.0, out=dens)
     years = _pos(
         np.asarray(inputs["age_years"], dtype=float) - p["str_age_onset_decline"] / HOURS_PER_YEAR
     )

@@ -73,7 +73,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroadapt.model.clock import HOURS_PER_DAY, stack_regional
+from neuroadapt.model.clock import (
+    HOURS_PER_DAY,
+    decay,
+    relax,
+    relax_by,
+    remembered,
+    stack_regional,
+)
 from neuroadapt.model.clock import column as _c
 from neuroadapt.model.clock import positive as _pos
 from neuroadapt.parameters.table import splitmix64
@@ -115,6 +122,16 @@ STREAM_TLE_ONSET, STREAM_TLE_STAGE, STREAM_LESION, STREAM_PALLIDAL = 1, 2, 3, 4
 STREAM_DPHL, STREAM_DPHL_DELAY = 5, 6
 
 
+def _link(h: np.ndarray, part) -> np.ndarray:
+    """One link of the hash chain: ``splitmix64(h ^ round(part))``."""
+    return splitmix64(h ^ np.asarray(np.round(part), dtype=np.int64).astype(np.uint64))
+
+
+def _unit(h: np.ndarray) -> np.ndarray:
+    """Uniform numbers in [0, 1) from the top 53 bits of a hash."""
+    return (h >> np.uint64(11)).astype(np.float64) / float(2**53)
+
+
 def uniform_hash(seed, subject, day, purpose: int) -> np.ndarray:
     """Uniform numbers in [0, 1) from a hash of (seed, subject, day, purpose).
 
@@ -130,17 +147,42 @@ def uniform_hash(seed, subject, day, purpose: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         h = splitmix64(np.asarray(seed, dtype=np.uint64) + np.uint64(0))
         for part in (subject, day, purpose):
-            h = splitmix64(h ^ np.asarray(np.round(part), dtype=np.int64).astype(np.uint64))
-    return (h >> np.uint64(11)).astype(np.float64) / float(2**53)
+            h = _link(h, part)
+    return _unit(h)
 
 
-def _hash_where(mask, seed, subj, day, purpose: int, fill: float) -> np.ndarray:
-    """``uniform_hash`` where ``mask`` holds, ``fill`` elsewhere (same numbers, less work)."""
-    out = np.full(mask.shape, fill)
-    if mask.any():
-        idx = np.flatnonzero(mask)
-        out[idx] = uniform_hash(seed, subj[idx], day[idx], purpose)
-    return out
+class _DayDraws:
+    """The day's ``uniform_hash`` numbers for every subject, computed only where asked.
+
+    The chain's first links (seed, subject) are fixed per subject and remembered
+    in ``p``; the day's link is computed once for all purposes of the day.
+    """
+
+    def __init__(self, p: dict, n: int, day: np.ndarray) -> None:
+        self.p, self.n, self.day = p, n, day
+        self._h_day: np.ndarray | None = None
+
+    def _subject_hash(self) -> np.ndarray:
+        def build(seed, subj):
+            seed = 0 if seed is None else int(np.asarray(seed).ravel()[0])
+            subj = np.arange(self.n) if subj is None else np.asarray(subj, dtype=np.int64)
+            with np.errstate(over="ignore"):
+                return _link(splitmix64(np.asarray(seed, dtype=np.uint64) + np.uint64(0)), subj)
+
+        p = self.p
+        key = f"wm:subject_hash:{self.n}"
+        return remembered(p, key, build, p.get("stream_seed"), p.get("subject_index"))
+
+    def where(self, mask: np.ndarray, purpose: int, fill: float) -> np.ndarray:
+        """``uniform_hash(seed, subject, day, purpose)`` where ``mask`` holds, else ``fill``."""
+        out = np.full(mask.shape, fill)
+        if mask.any():
+            with np.errstate(over="ignore"):
+                if self._h_day is None:
+                    self._h_day = _link(self._subject_hash(), self.day)
+                idx = np.flatnonzero(mask)
+                out[idx] = _unit(_link(self._h_day[idx], purpose))
+        return out
 
 
 def regional(p: dict[str, np.ndarray], stem: str) -> np.ndarray:
@@ -155,23 +197,28 @@ def drive(inputs: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray
     )
 
 
-def _exact(x, target, k_dt):
-    return target + (x - target) * np.exp(-k_dt)
+#: TLE stages: (probability of progressing, duration parameter) of stages 1-3.
+_STAGES = {
+    1: ("wm_tle_p_stage2", "wm_tle_t_stage1"),
+    2: ("wm_tle_p_stage3", "wm_tle_t_stage2"),
+    3: ("wm_tle_p_death", "wm_tle_t_stage3"),
+}
 
 
 def _stage_step(stage, done, dead, u, p, dt_d):
     """One day of the TLE stage chain: progress, stabilise or (stage 3) die."""
     stage0 = stage.copy()
     stage, done, dead = stage.copy(), done.copy(), dead.copy()
-    for s, (prob, t_stage) in {
-        1: (p["wm_tle_p_stage2"], p["wm_tle_t_stage1"]),
-        2: (p["wm_tle_p_stage3"], p["wm_tle_t_stage2"]),
-        3: (p["wm_tle_p_death"], p["wm_tle_t_stage3"]),
-    }.items():
+    for s, (p_name, t_name) in _STAGES.items():
         here = (stage0 == s) & (done == 0) & (dead == 0)
-        total = 1.0 - np.exp(-dt_d * HOURS_PER_DAY / np.asarray(t_stage, dtype=float))
+        total = remembered(
+            p,
+            f"wm:leave:{s}:{dt_d!r}",
+            lambda t: 1.0 - np.exp(-dt_d * HOURS_PER_DAY / np.asarray(t, dtype=float)),
+            p[t_name],
+        )
         leave = here & (u < total)
-        forward = leave & (u < total * np.asarray(prob, dtype=float))
+        forward = leave & (u < total * np.asarray(p[p_name], dtype=float))
         if s < 3:
             stage = np.where(forward, s + 1, stage)
         else:
@@ -180,99 +227,100 @@ def _stage_step(stage, done, dead, u, p, dt_d):
     return stage, done, dead
 
 
+def _repeat(v: np.ndarray) -> np.ndarray:
+    """A subject-level state stored repeated across the tracts."""
+    return np.repeat(np.asarray(v, dtype=float)[:, None], len(REGIONS), axis=1)
+
+
 def step(state, inputs, p, dt_d):
     """Advance FA components and the TLE, lesion and DPHL event states by ``dt_d`` days."""
     n = state["day"].shape[0]
     col = {k: state[k][:, 0] for k in STATES if k not in ("fa_loss_fast", "fa_loss_slow")}
     day = col["day"] + dt_d
-    subj = np.asarray(p.get("subject_index", np.arange(n)), dtype=np.int64)
-    seed = int(np.asarray(p.get("stream_seed", 0)).ravel()[0])
+    draws = _DayDraws(p, n, day)
     alive = (np.asarray(inputs["alive"], dtype=float) > 0.5) & (col["tle_dead"] == 0)
+    out = {"day": _repeat(day)}
 
     # FA: fast and slow components, eqs. (1)-(2)
     d = drive(inputs, p)[:, None]
-    k_f = np.log(2.0) / _c(p["wm_t_half_fast"]) * HOURS_PER_DAY
     act = np.asarray(inputs["activation_mean"], dtype=float)[:, None]
-    fast = _exact(state["fa_loss_fast"], regional(p, "wm_fast_loss_max") * act, k_f * dt_d)
-    k_s = np.log(2.0) / regional(p, "wm_t_half_repair") * HOURS_PER_DAY
-    k_s = k_s / (1.0 + d / _c(p["wm_repair_d50"]))
-    slow = _exact(
-        state["fa_loss_slow"],
-        regional(p, "wm_loss_rate_slow") * HOURS_PER_DAY * d / k_s,
-        k_s * dt_d,
+    fast = relax_by(
+        state["fa_loss_fast"],
+        regional(p, "wm_fast_loss_max") * act,
+        decay(p, "wm_t_half_fast", dt_d)[:, None],
     )
+    k_s = remembered(
+        p,
+        "wm:k_repair",
+        lambda t: np.log(2.0) / t * HOURS_PER_DAY,
+        regional(p, "wm_t_half_repair"),
+    )
+    k_s = k_s / (1.0 + d / _c(p["wm_repair_d50"]))
+    a_s = remembered(
+        p, "wm:loss_rate_slow", lambda a: a * HOURS_PER_DAY, regional(p, "wm_loss_rate_slow")
+    )
+    slow = relax(state["fa_loss_slow"], a_s * d / k_s, k_s, dt_d)
+    out["fa_loss_fast"] = np.minimum(fast, 0.9, out=fast)
+    out["fa_loss_slow"] = np.minimum(slow, 0.9, out=slow)
 
-    # TLE onset, eq. (3), then the stage chain
+    # TLE onset, eq. (3), then the stage chain (the states are kept while no one is in it)
     using = np.asarray(inputs["activation_mean"], dtype=float) > p["wm_use_threshold"]
     hazard = p["wm_tle_hazard"] * HOURS_PER_DAY * np.asarray(inputs["smoked_fraction"]) * using
     onset = alive & (col["tle_stage"] == 0) & (col["tle_done"] == 0) & (hazard > 0)
-    onset = onset & (
-        _hash_where(onset, seed, subj, day, STREAM_TLE_ONSET, 1.0) < 1.0 - np.exp(-hazard * dt_d)
-    )
+    if onset.any():
+        onset &= draws.where(onset, STREAM_TLE_ONSET, 1.0) < 1.0 - np.exp(-hazard * dt_d)
     stage = np.where(onset, 1.0, col["tle_stage"])
-    stage, done, dead = _stage_step(
-        stage,
-        col["tle_done"],
-        col["tle_dead"],
-        _hash_where(
-            (stage > 0) & ~onset & (col["tle_done"] == 0) & (col["tle_dead"] == 0),
-            seed,
-            subj,
-            day,
-            STREAM_TLE_STAGE,
-            1.0,
-        ),
-        p,
-        dt_d,
-    )
-    max_stage = np.maximum(col["tle_max_stage"], stage)
-    stage = np.where(done > 0, 0.0, stage)
+    in_chain = (stage > 0) & ~onset & (col["tle_done"] == 0) & (col["tle_dead"] == 0)
+    if onset.any() or in_chain.any():
+        stage, done, dead = _stage_step(
+            stage,
+            col["tle_done"],
+            col["tle_dead"],
+            draws.where(in_chain, STREAM_TLE_STAGE, 1.0),
+            p,
+            dt_d,
+        )
+        max_stage = np.maximum(col["tle_max_stage"], stage)
+        stage = np.where(done > 0, 0.0, stage)
+        out["tle_stage"] = _repeat(stage)
+        out["tle_max_stage"] = _repeat(max_stage)
+        out["tle_done"] = _repeat(done)
+        out["tle_dead"] = _repeat(dead)
+    else:
+        for k in ("tle_stage", "tle_max_stage", "tle_done", "tle_dead"):
+            out[k] = state[k]
 
     # hypoxic-ischaemic lesions and DPHL
     hyp_h = np.asarray(inputs["hypoxia_minutes"], dtype=float) / 60.0
     p_lesion = 1.0 - np.exp(-_pos(hyp_h - p["wm_lesion_hypoxia_threshold"]) / p["wm_lesion_scale"])
     at_risk = alive & (p_lesion > 0)
-    new_lesion = at_risk & (_hash_where(at_risk, seed, subj, day, STREAM_LESION, 1.0) < p_lesion)
-    lesion = np.maximum(col["hypoxic_lesion"], new_lesion)
-    pallid = np.maximum(
-        col["pallidal_lesion"],
-        new_lesion
-        & (_hash_where(new_lesion, seed, subj, day, STREAM_PALLIDAL, 1.0) < p["wm_pallidal_share"]),
-    )
+    new_lesion = at_risk & (draws.where(at_risk, STREAM_LESION, 1.0) < p_lesion)
+    if new_lesion.any():
+        lesion = np.maximum(col["hypoxic_lesion"], new_lesion)
+        pallid = np.maximum(
+            col["pallidal_lesion"],
+            new_lesion & (draws.where(new_lesion, STREAM_PALLIDAL, 1.0) < p["wm_pallidal_share"]),
+        )
+        out["hypoxic_lesion"] = _repeat(lesion)
+        out["pallidal_lesion"] = _repeat(pallid)
+    else:
+        out["hypoxic_lesion"] = state["hypoxic_lesion"]
+        out["pallidal_lesion"] = state["pallidal_lesion"]
     severe = alive & (hyp_h >= p["wm_dphl_hypoxia_threshold"]) & (col["dphl_timer"] < 0)
-    start = severe & (
-        _hash_where(severe, seed, subj, day, STREAM_DPHL, 1.0) < p["wm_dphl_probability"]
-    )
+    start = severe & (draws.where(severe, STREAM_DPHL, 1.0) < p["wm_dphl_probability"])
     lo, hi = p["wm_dphl_lucid_min"] / HOURS_PER_DAY, p["wm_dphl_lucid_max"] / HOURS_PER_DAY
-    delay = lo + (hi - lo) * _hash_where(start, seed, subj, day, STREAM_DPHL_DELAY, 0.0)
+    delay = lo + (hi - lo) * draws.where(start, STREAM_DPHL_DELAY, 0.0)
     timer = np.where(start, delay, col["dphl_timer"])
     running = (timer > 0) & ~start
     timer = np.where(running, timer - dt_d, timer)
     fire = running & (timer <= 0)
     timer = np.where(fire, 0.0, timer)
-    k_dphl = np.log(2.0) / p["wm_dphl_t_half"] * HOURS_PER_DAY
-    level = np.where(fire, 1.0, col["dphl_level"] * np.exp(-k_dphl * dt_d))
+    level = np.where(fire, 1.0, col["dphl_level"] * decay(p, "wm_dphl_t_half", dt_d))
     # a DPHL episode ends when it has faded; the subject can then have another
     timer = np.where((timer == 0) & (level < 0.01), -1.0, timer)
-
-    rep = {
-        "day": day,
-        "tle_stage": stage,
-        "tle_max_stage": max_stage,
-        "tle_done": done,
-        "tle_dead": dead,
-        "hypoxic_lesion": lesion.astype(float),
-        "pallidal_lesion": pallid.astype(float),
-        "dphl_timer": timer,
-        "dphl_level": level,
-    }
-    out = {
-        k: np.repeat(np.asarray(v, dtype=float)[:, None], len(REGIONS), axis=1)
-        for k, v in rep.items()
-    }
-    out["fa_loss_fast"] = np.minimum(fast, 0.9)
-    out["fa_loss_slow"] = np.minimum(slow, 0.9)
-    return out
+    out["dphl_timer"] = _repeat(timer)
+    out["dphl_level"] = _repeat(level)
+    return {k: out[k] for k in STATES}
 
 
 def observe(state, inputs, p):
