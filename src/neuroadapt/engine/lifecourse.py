@@ -95,11 +95,21 @@ def uniform_stream(seed: int, ids: np.ndarray, counter, name: str) -> np.ndarray
 
     ``counter`` (e.g. the day) is a number or an array aligned with ``ids``.
     """
+    return _stream_draw(_stream_base(seed, counter, name), ids)
+
+
+def _stream_base(seed: int, counter, name: str) -> np.ndarray:
+    """The part of ``uniform_stream`` that does not depend on the subject."""
     key = _stream_key(name)
     with np.errstate(over="ignore"):
         base = splitmix64(np.uint64(seed) * np.uint64(0x100000001B3) ^ key)
         c = np.asarray(counter, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03)
-        base = splitmix64(base ^ c)
+        return splitmix64(base ^ c)
+
+
+def _stream_draw(base: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``uniform_stream`` from its subject-free part ``base`` (aligned with ``ids``)."""
+    with np.errstate(over="ignore"):
         x = splitmix64(base ^ (np.asarray(ids, dtype=np.uint64) * np.uint64(0x9E3779B1)))
     return ((x >> np.uint64(11)) + 0.5) / 9007199254740992.0
 
@@ -236,13 +246,15 @@ def _block_events(n_use, dose, ids, day0, n_days, seed, p):
     owner = np.repeat(np.arange(len(ids)), total_per_subject)
     rank = np.arange(len(owner)) - ev_start[owner]
     n_o = np.maximum(n_use[owner], 1)
-    day = rank // n_o
-    k = rank % n_o
+    day, k = np.divmod(rank, n_o)
     ev_time = (
         day * HOURS_PER_DAY + p["first_use_hour"][owner] + k * (p["waking_hours"][owner] / n_o)
     )
-    counter = (day0 + day) * MAX_USES_PER_DAY + k
-    z = ndtri(uniform_stream(seed, ids[owner], counter, "behaviour:purity"))
+    # the purity stream's counter is (day0 + day) * MAX_USES_PER_DAY + k: its subject-free
+    # part is hashed once per (day, k) of the block, not once per dose
+    slots = day0 * MAX_USES_PER_DAY + np.arange(n_days * MAX_USES_PER_DAY)
+    base = _stream_base(seed, slots, "behaviour:purity")
+    z = ndtri(_stream_draw(base[day * MAX_USES_PER_DAY + k], ids[owner]))
     amount = dose[owner] * B.purity_factor(z, {"purity_cv": p["purity_cv"][owner]})
     return ev_start.astype(np.int64), ev_end, ev_time, amount
 
@@ -498,12 +510,15 @@ def _run_chunk(
         habit = np.where(regular, B.step_habit(habit, target, n_days, p), habit)
         in_block = regular & alive
         daily = users & alive & ~in_block
-        bins = np.zeros((n, n_days, K.N_REC))
+        # the kernel's daily records (NaN as 0, as nan_to_num) by day, record and subject:
+        # each day's drivers are then contiguous rows
+        bins = np.zeros((n_days, K.N_REC, n))
         died_h = np.full(n, np.nan)
         if in_block.any():
             sub = pharm.rows(np.flatnonzero(in_block[user_idx]))
             b_u, d_u, eps = pharm.run(sub, n_use_reg[in_block], habit[in_block], day, n_days)
-            bins[in_block], died_h[in_block] = b_u, d_u
+            bins[:, :, in_block], died_h[in_block] = b_u.transpose(1, 2, 0), d_u
+            _nan_to_zero(bins)
             episodes.extend(eps)
             survived_od = np.zeros(n, bool)
             survived_od[in_block] = (np.nan_to_num(b_u[:, :, K.R_OD]).sum(axis=1) > 0) & ~(
@@ -534,7 +549,7 @@ def _run_chunk(
                 n_use = np.where(lapse, 1, n_use) * alive
                 dose = np.where(mode == B.USING, habit, habit * p["lapse_dose_fraction"])
                 b_d, d_d, eps = pharm.run(daily_sub, n_use[daily], dose[daily], d_abs, 1)
-                bins[daily, j] = b_d[:, 0]
+                bins[j][:, daily] = np.nan_to_num(b_d[:, 0]).T
                 died_h[daily] = np.where(np.isfinite(d_d), j * 24.0 + d_d, died_h[daily])
                 episodes.extend(eps)
                 survived_od = np.zeros(n, bool)
@@ -556,11 +571,11 @@ def _run_chunk(
             dies_today = np.isfinite(died_h) & (died_h >= j * 24.0) & (died_h < (j + 1) * 24.0)
             death = np.where(dies_today & alive, d_abs + (died_h - j * 24.0) / 24.0, death)
             alive &= ~dies_today
-            row = np.nan_to_num(bins[:, j])
-            row[np.ix_(~alive, _ALIVE_ONLY_COLS)] = 0.0
-            drivers = {k: row[:, c] for k, c in _REC.items()}
+            row = bins[j]  # (records, subjects); read only today
+            row[np.ix_(_ALIVE_ONLY_COLS, ~alive)] = 0.0
+            drivers = {k: row[c] for k, c in _REC.items()}
             drivers["alive"] = alive.astype(float)
-            tol_j = np.where(alive & users, 1.0 + row[:, K.R_UF] + row[:, K.R_US], 1.0)
+            tol_j = np.where(alive & users, 1.0 + row[K.R_UF] + row[K.R_US], 1.0)
             drivers["tolerance_shift"] = tol_j
             out, inputs = clock.advance(drivers, d_abs + 1.0, 1.0)
             # deaths from the brain (fatal toxic leukoencephalopathy) end the life course too
@@ -603,6 +618,13 @@ _ALIVE_ONLY = (
     "withdrawal_peak",
 )
 _ALIVE_ONLY_COLS = np.array([_REC[k] for k in _ALIVE_ONLY])
+
+
+def _nan_to_zero(a: np.ndarray) -> None:
+    """``np.nan_to_num(a, copy=False)``, with one scan when every value is finite."""
+    bad = ~np.isfinite(a)
+    if bad.any():
+        a[bad] = np.nan_to_num(a[bad])
 
 
 def _zero_drivers(n: int) -> dict[str, np.ndarray]:
