@@ -16,6 +16,7 @@ parameter mapping (:func:`remembered`) instead of being recomputed each day.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 
 import numpy as np
@@ -79,10 +80,10 @@ def remembered(p: dict, key: str, build: Callable[..., np.ndarray], *sources) ->
     if (
         memo is not None
         and len(memo[0]) == len(sources)
-        and all(a is b for a, b in zip(memo[0], sources, strict=True))
+        and all(map(operator.is_, memo[0], sources))
     ):
         return memo[1]
-    value = np.asarray(build(*sources))
+    value = np.array(build(*sources))  # a copy: never a read-only view of a source
     if isinstance(p, dict):
         value.flags.writeable = False
         p[memo_key] = (sources, value)
