@@ -30,11 +30,15 @@ def test_decay_and_relax_by_equal_the_exact_update_bitwise():
 
 
 def test_white_matter_day_draws_equal_uniform_hash():
-    ids = np.array([3, 17, 250, 4096, 10**6])
-    p = {"subject_index": ids, "stream_seed": np.full(len(ids), 11)}
-    day = np.array([1.0, 5.0, 5.0, 900.0, 33.0])
-    mask = np.array([True, False, True, True, True])
-    got = white_matter._DayDraws(p, len(ids), day).where(mask, white_matter.STREAM_LESION, 2.0)
-    want = white_matter.uniform_hash(11, ids, day, white_matter.STREAM_LESION)
-    np.testing.assert_array_equal(got[mask], want[mask])
-    assert np.all(got[~mask] == 2.0)
+    rng = np.random.default_rng(1)
+    n = 1000
+    ids = rng.integers(0, 2**40, n)
+    p = {"subject_index": ids, "stream_seed": np.full(n, 2**33 + 11)}
+    day = rng.integers(0, 100_000, n).astype(float)
+    mask = rng.uniform(size=n) < 0.3
+    for purpose in range(1, 7):
+        draws = white_matter._DayDraws(p, n, day)
+        got = draws.where(mask, purpose, 2.0)
+        want = white_matter.uniform_hash(2**33 + 11, ids, day, purpose)
+        np.testing.assert_array_equal(got[mask], want[mask])
+        assert np.all(got[~mask] == 2.0)

@@ -73,6 +73,7 @@ from neuroadapt.model.clock import (
     rate_per_day,
     relax,
     relax_by,
+    remembered,
 )
 
 __all__ = ["HOURS_PER_DAY", "exposure", "gated_loss", "rate_per_day", "relax"]
@@ -135,7 +136,8 @@ def phasic_peak(a_peak, tolerance, release_loss, p) -> np.ndarray:
     """Peak NAc dopamine (% of basal) for the day's peak activation, eqs. (1)-(2)."""
     x = np.maximum(a_peak, 0.0) / np.maximum(tolerance, 1.0) ** p["da_tolerance_coupling"]
     n = p["da_surge_hill"]
-    frac = x**n / (x**n + p["da_surge_a50"] ** n)
+    xn = x**n
+    frac = xn / (xn + remembered(p, "da:a50**n", np.power, p["da_surge_a50"], n))
     return 100.0 * (1.0 + p["da_surge_max"] * (1.0 - release_loss) * frac)
 
 
@@ -147,13 +149,14 @@ def observe(state, inputs, p):
     d2 = 1.0 - loss_d2
     r = 1.0 - (1.0 - h) * d2 * (1.0 - loss_r)
     m = p["anhedonia_hill"]
+    rm = r**m
     return {
         "da_phasic_peak": phasic_peak(
             inputs["activation_peak"], inputs["tolerance_shift"], loss_r, p
         ),
         "da_tonic": tonic,
         "hedonic_deficit": 1.0 - tonic * d2,
-        "anhedonia": r**m / (r**m + p["anhedonia_r50"] ** m),
+        "anhedonia": rm / (rm + remembered(p, "da:r50**m", np.power, p["anhedonia_r50"], m)),
         "d2_availability": d2,
         "da_release_capacity": 1.0 - loss_r,
     }
