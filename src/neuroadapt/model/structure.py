@@ -148,13 +148,26 @@ def hypoxic_severity(inputs: dict[str, np.ndarray], p: dict[str, np.ndarray]) ->
     return od * (1.0 - np.exp(-excess_h / p["str_hypoxia_scale"]))
 
 
+def _per_region(x) -> np.ndarray:
+    """A per-subject value repeated across the regions, shape (subjects, regions).
+
+    Same values as the column ``x[:, None]``; numpy combines it with a regional
+    array about twice as fast as it broadcasts the column.
+    """
+    return np.repeat(np.asarray(x, dtype=float)[:, None], len(REGIONS), axis=1)
+
+
 def step(state, inputs, p, dt_d):
     """Advance the three loss components by ``dt_d`` days (exact for a constant day)."""
-    d = drive(inputs, p)[:, None]
+    d_subject = drive(inputs, p)
+    d = _per_region(d_subject)
     v = regional(p, "str_vuln")
     # (2) fast component: target m_f v D, constant rate
     m_v = remembered(p, "str:fast_max*vuln", lambda m, v: _c(m) * v, p["str_fast_loss_max"], v)
-    fast = relax_by(state["loss_fast"], m_v * d, decay(p, "str_t_half_fast", dt_d)[:, None])
+    decay_f = remembered(
+        p, f"str:decay_fast:{dt_d!r}", _per_region, decay(p, "str_t_half_fast", dt_d)
+    )
+    fast = relax_by(state["loss_fast"], m_v * d, decay_f)
     # (3) slow component with drive-gated repair
     a_v = remembered(
         p,
@@ -170,7 +183,7 @@ def step(state, inputs, p, dt_d):
         lambda t: np.log(2.0) / t * HOURS_PER_DAY,
         regional(p, "str_t_half_repair"),
     )
-    k_s = k_s / (1.0 + d / _c(p["str_repair_d50"]))
+    k_s = k_s / _per_region(1.0 + d_subject / p["str_repair_d50"])
     slow = relax(state["loss_slow"], a_s / k_s, k_s, dt_d)
     # (4) hypoxic permanent component (hours of hypoxia in internal units), on overdose days
     cap = 0.95  # volumes stay positive whatever the parameters: total loss below 95 %
@@ -201,7 +214,8 @@ def observe(state, inputs, p):
     vol -= loss_s
     vol -= loss_h
     np.clip(vol, 0.05, 1.0, out=vol)
-    dens = 1.0 - _c(p["str_density_fast_ratio"]) * loss_f
+    rho = remembered(p, "str:density_fast_ratio", _per_region, p["str_density_fast_ratio"])
+    dens = 1.0 - rho * loss_f
     dens -= loss_s
     dens -= loss_h
     np.clip(dens, 0.05, 1.0, out=dens)
@@ -214,6 +228,6 @@ def observe(state, inputs, p):
         "gm_volume": vol,
         "gm_density": dens,
         "gm_loss_pct": 100.0 * (1.0 - vol),
-        "gm_volume_abs": vol * ageing[:, None],
-        "gm_drive": np.broadcast_to(drive(inputs, p)[:, None], vol.shape).copy(),
+        "gm_volume_abs": vol * _per_region(ageing),
+        "gm_drive": _per_region(drive(inputs, p)),
     }
