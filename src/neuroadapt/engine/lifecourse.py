@@ -510,14 +510,15 @@ def _run_chunk(
         habit = np.where(regular, B.step_habit(habit, target, n_days, p), habit)
         in_block = regular & alive
         daily = users & alive & ~in_block
-        # the kernel's daily records (NaN as 0, as nan_to_num) by day, record and subject:
-        # each day's drivers are then contiguous rows
-        bins = np.zeros((n_days, K.N_REC, n))
+        # the kernel's daily records that the loop reads (_DAY_COLS; NaN as 0, as
+        # nan_to_num) by day, record and subject: each day's drivers are contiguous rows
+        bins = np.zeros((n_days, len(_DAY_COLS), n))
         died_h = np.full(n, np.nan)
         if in_block.any():
             sub = pharm.rows(np.flatnonzero(in_block[user_idx]))
             b_u, d_u, eps = pharm.run(sub, n_use_reg[in_block], habit[in_block], day, n_days)
-            bins[:, :, in_block], died_h[in_block] = b_u.transpose(1, 2, 0), d_u
+            bins[:, :, in_block] = b_u[:, :, _DAY_COLS].transpose(1, 2, 0)
+            died_h[in_block] = d_u
             _nan_to_zero(bins)
             episodes.extend(eps)
             survived_od = np.zeros(n, bool)
@@ -549,7 +550,7 @@ def _run_chunk(
                 n_use = np.where(lapse, 1, n_use) * alive
                 dose = np.where(mode == B.USING, habit, habit * p["lapse_dose_fraction"])
                 b_d, d_d, eps = pharm.run(daily_sub, n_use[daily], dose[daily], d_abs, 1)
-                bins[j][:, daily] = np.nan_to_num(b_d[:, 0]).T
+                bins[j][:, daily] = np.nan_to_num(b_d[:, 0, _DAY_COLS]).T
                 died_h[daily] = np.where(np.isfinite(d_d), j * 24.0 + d_d, died_h[daily])
                 episodes.extend(eps)
                 survived_od = np.zeros(n, bool)
@@ -571,11 +572,11 @@ def _run_chunk(
             dies_today = np.isfinite(died_h) & (died_h >= j * 24.0) & (died_h < (j + 1) * 24.0)
             death = np.where(dies_today & alive, d_abs + (died_h - j * 24.0) / 24.0, death)
             alive &= ~dies_today
-            row = bins[j]  # (records, subjects); read only today
-            row[np.ix_(_ALIVE_ONLY_COLS, ~alive)] = 0.0
-            drivers = {k: row[c] for k, c in _REC.items()}
+            row = bins[j]  # (_DAY_COLS, subjects); read only today
+            row[np.ix_(_ALIVE_ONLY_ROWS, ~alive)] = 0.0
+            drivers = {k: row[i] for i, k in enumerate(_REC)}
             drivers["alive"] = alive.astype(float)
-            tol_j = np.where(alive & users, 1.0 + row[K.R_UF] + row[K.R_US], 1.0)
+            tol_j = np.where(alive & users, 1.0 + row[_DAY_UF] + row[_DAY_US], 1.0)
             drivers["tolerance_shift"] = tol_j
             out, inputs = clock.advance(drivers, d_abs + 1.0, 1.0)
             # deaths from the brain (fatal toxic leukoencephalopathy) end the life course too
@@ -617,7 +618,11 @@ _ALIVE_ONLY = (
     "withdrawal_mean",
     "withdrawal_peak",
 )
-_ALIVE_ONLY_COLS = np.array([_REC[k] for k in _ALIVE_ONLY])
+#: Kernel record columns the daily loop reads: the drivers (``_REC``, in order), then
+#: the fast and slow tolerance states; ``_DAY_UF``, ``_DAY_US`` are their positions.
+_DAY_COLS = np.array([*_REC.values(), K.R_UF, K.R_US])
+_DAY_UF, _DAY_US = len(_REC), len(_REC) + 1
+_ALIVE_ONLY_ROWS = np.array([list(_REC).index(k) for k in _ALIVE_ONLY])
 
 
 def _nan_to_zero(a: np.ndarray) -> None:
