@@ -46,9 +46,9 @@ def gated_loss(
     x: np.ndarray, drive: np.ndarray, x_max: np.ndarray, k_on: np.ndarray, k_off: np.ndarray, dt_d
 ):
     """Exact step of ``dx/dt = k_on drive (x_max - x) - k_off x`` (stays in ``[0, x_max]``)."""
-    k = k_on * drive + k_off
-    target = k_on * drive * x_max / k
-    return relax(x, target, k, dt_d)
+    gain = k_on * drive
+    k = gain + k_off
+    return relax(x, gain * x_max / k, k, dt_d)
 
 
 def column(x) -> np.ndarray:
