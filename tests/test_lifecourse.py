@@ -23,7 +23,7 @@ def _cov(n):
     return {"age_years": np.full(n, 30.0), "female": np.zeros(n), "smoked_fraction": np.zeros(n)}
 
 
-def _sixteen(chunk_size):
+def _sixteen(chunk_size, workers=1):
     n = 16
     return simulate_lifecourse(
         P,
@@ -35,6 +35,7 @@ def _sixteen(chunk_size):
         rescue=RescueRule(probability=0.5),
         record_every_d=10,
         chunk_size=chunk_size,
+        workers=workers,
     )
 
 
@@ -47,6 +48,16 @@ def test_chunking_does_not_change_numbers(small):
     other = _sixteen(chunk_size=5)
     xr.testing.assert_equal(small.dataset, other.dataset)
     pd.testing.assert_frame_equal(small.subjects, other.subjects)
+    pd.testing.assert_frame_equal(small.episodes, other.episodes)
+
+
+def test_worker_processes_do_not_change_numbers(small):
+    """Chunks run in two worker processes give the numbers of one process."""
+    assert len(small.episodes) > 0  # the comparison covers overdose episodes too
+    other = _sixteen(chunk_size=3, workers=2)
+    xr.testing.assert_equal(small.dataset, other.dataset)
+    pd.testing.assert_frame_equal(small.subjects, other.subjects)
+    pd.testing.assert_frame_equal(small.episodes, other.episodes)
 
 
 def test_escalation_follows_tolerance(small):
@@ -221,7 +232,14 @@ def test_a_fatal_brain_event_ends_the_life_course():
     mods = [*keep, fake]
     n = 3
     res = simulate_lifecourse(
-        P, LifePlan(use_days=20, follow_up_days=5), n, _cov(n), mods, seed=1, record_every_d=1
+        P,
+        LifePlan(use_days=20, follow_up_days=5),
+        n,
+        _cov(n),
+        mods,
+        seed=1,
+        record_every_d=1,
+        workers=2,  # a module built in memory cannot reach a worker: runs here
     )
     ds = res.dataset
     np.testing.assert_array_equal(ds.death_time.values, [6.0, 6.0, 6.0])

@@ -16,12 +16,15 @@ detoxification, prison) and then try to stay abstinent on their own until
 
 All random draws (arm, cues, lapses, purity, rescue) come from counter-based
 streams keyed by seed, global subject index and day, so results do not
-depend on chunking.
+depend on chunking. Large cohorts are therefore split into chunks that run
+in worker processes (``engine.workers``), one per CPU: the kernel and the
+brain modules then keep every core busy.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,6 +50,7 @@ from neuroadapt.engine.simulate import (
     prepare,
     rescue_inputs,
 )
+from neuroadapt.engine.workers import available_cpus, run_tasks
 from neuroadapt.model import behaviour as B
 from neuroadapt.model.clock import HOURS_PER_DAY
 from neuroadapt.parameters import ParameterSet
@@ -143,6 +147,11 @@ _META = {
 }
 
 
+#: Smallest cohort (subjects x days) that is split over worker processes by
+#: default: below it, starting the workers (about a second) costs more than it saves.
+PARALLEL_MIN_SUBJECT_DAYS = 1_000_000
+
+
 def simulate_lifecourse(
     params: ParameterSet,
     plan: LifePlan,
@@ -157,6 +166,7 @@ def simulate_lifecourse(
     chunk_size: int = 2000,
     checkpoint_dir: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> LifeCourseResult:
     """Simulate life courses of a cohort.
 
@@ -181,11 +191,18 @@ def simulate_lifecourse(
     record_every_d
         Days between recorded points (the last day is always recorded).
     chunk_size
-        Subjects simulated together.
+        Most subjects simulated together. Chunks take every k-th subject, so
+        each holds users and controls alike; their number is a multiple of
+        ``workers``.
     checkpoint_dir
         Directory for finished chunks (resume after interruption).
     progress
         Called with (subjects done, total).
+    workers
+        Worker processes (default: one per CPU for cohorts of at least
+        ``PARALLEL_MIN_SUBJECT_DAYS`` subject-days, else 1, which runs in this
+        process, as do brain modules that cannot be imported by name). The
+        numbers do not depend on it.
     """
     subj = np.arange(subjects) if np.isscalar(subjects) else np.asarray(subjects, dtype=np.int64)
     free = np.zeros(len(subj), bool) if drug_free is None else np.asarray(drug_free, bool)
@@ -206,27 +223,65 @@ def simulate_lifecourse(
     ckpt = Path(checkpoint_dir) if checkpoint_dir else None
     if ckpt:
         ckpt.mkdir(parents=True, exist_ok=True)
-    parts = []
-    for start in range(0, len(subj), chunk_size):
-        sl = slice(start, start + chunk_size)
-        ids = subj[sl]
-        path = ckpt / f"life-{key}-{int(ids[0]):07d}-{len(ids)}.npz" if ckpt else None
-        if path is not None and path.exists():
-            with np.load(path, allow_pickle=False) as f:
-                parts.append({k: f[k] for k in f.files})
+    if workers is None:
+        workers = available_cpus() if len(subj) * plan.days >= PARALLEL_MIN_SUBJECT_DAYS else 1
+    workers = max(1, min(workers, len(subj)))
+    if workers > 1 and not all(_importable(m) for m in modules):
+        workers = 1  # a module built in memory cannot reach a worker process
+    n_chunks = workers * -(-len(subj) // (workers * chunk_size))
+    chunks = [np.arange(c, len(subj), n_chunks) for c in range(n_chunks)]
+    paths = [
+        ckpt / f"life-{key}-{c:04d}of{n_chunks:04d}.npz" if ckpt else None for c in range(n_chunks)
+    ]
+    mods = [m.__name__ for m in modules] if workers > 1 else list(modules)
+    parts: list[dict | None] = [None] * n_chunks
+    todo = []
+    for c, rows in enumerate(chunks):
+        if paths[c] is not None and paths[c].exists():
+            with np.load(paths[c], allow_pickle=False) as f:
+                parts[c] = {k: f[k] for k in f.files}
         else:
-            cov = {k: np.asarray(v)[sl] for k, v in covariates.items()}
-            parts.append(
-                _run_split(
-                    params, plan, ids, free[sl], cov, modules, seed, variability, rescue, rec_days
-                )
-            )
-            if path is not None:
-                _atomic_savez(path, **parts[-1])
+            cov = {k: np.asarray(v)[rows] for k, v in covariates.items()}
+            args = (params, plan, subj[rows], free[rows], cov, mods, seed, variability, rescue)
+            todo.append((c, (*args, rec_days)))
+    done = [sum(len(chunks[c]) for c in range(n_chunks) if parts[c] is not None)]
+
+    def finished(i: int, part: dict) -> None:
+        c = todo[i][0]
+        parts[c] = part
+        if paths[c] is not None:
+            _atomic_savez(paths[c], **part)
+        done[0] += len(chunks[c])
         if progress:
-            progress(min(start + chunk_size, len(subj)), len(subj))
-    merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    return _label(merged, subj, rec_days, modules, plan)
+            progress(done[0], len(subj))
+
+    run_tasks(_run_task, [t for _, t in todo], workers, finished)
+    return _label(_merge(parts, chunks, subj), subj, rec_days, modules, plan)
+
+
+def _importable(module: ModuleType) -> bool:
+    """Whether a worker process importing ``module`` by name gets the same module."""
+    try:
+        return importlib.import_module(module.__name__) is module
+    except ImportError:
+        return False
+
+
+def _run_task(params, plan, ids, free, cov, modules, seed, variability, rescue, rec_days):
+    """One chunk, here or in a worker process (which gets the brain modules by name)."""
+    modules = [importlib.import_module(m) if isinstance(m, str) else m for m in modules]
+    return _run_split(params, plan, ids, free, cov, modules, seed, variability, rescue, rec_days)
+
+
+def _merge(parts: list[dict], chunks: list[np.ndarray], subj: np.ndarray) -> dict:
+    """Chunks' results back in subject order; episodes ordered by subject, then time."""
+    order = np.argsort(np.concatenate(chunks), kind="stable")
+    merged = {k: np.concatenate([p[k] for p in parts])[order] for k in parts[0] if k != "episodes"}
+    eps = np.concatenate([p["episodes"] for p in parts])
+    position = {int(s): i for i, s in enumerate(subj)}
+    rank = np.array([position[int(s)] for s in eps[:, 0]], dtype=np.int64)
+    merged["episodes"] = eps[np.lexsort((eps[:, 1], rank))] if len(eps) else eps
+    return merged
 
 
 #: Most doses a day; also the stride of the per-dose purity stream.

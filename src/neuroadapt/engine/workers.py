@@ -1,0 +1,82 @@
+"""Run independent tasks (chunks of subjects) in worker processes.
+
+Subjects are independent given their counter-based random streams, so a cohort
+can be split into chunks that run anywhere, in any order, and are put back
+together by subject: the numbers depend neither on the split nor on the
+number of workers (tested in ``tests/test_lifecourse.py``).
+
+Why processes: a life course alternates the numba pharmacology kernel with
+the brain modules, which are numpy code holding the GIL. One process leaves a
+core idle while the brain steps; two processes, each running the kernel on
+one thread, keep both busy. The workers are joblib's (loky): started once and
+reused, safe where the parent already holds OpenMP threads from the kernel,
+and usable from a script without a ``__main__`` guard.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from joblib import Parallel, delayed
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS / Windows
+        return os.cpu_count() or 1
+
+
+def _single_threaded(index: int, fn: Callable[..., Any], args: tuple) -> tuple[int, Any]:
+    """Run one task in a worker with one numba thread (the workers share the cores)."""
+    import numba
+
+    numba.set_num_threads(1)
+    return index, fn(*args)
+
+
+def run_tasks(
+    fn: Callable[..., Any],
+    tasks: Sequence[tuple],
+    workers: int,
+    on_done: Callable[[int, Any], None] | None = None,
+) -> list[Any]:
+    """Call ``fn(*task)`` for every task; returns the results in task order.
+
+    Parameters
+    ----------
+    fn
+        A module-level function (it is pickled by reference).
+    tasks
+        Argument tuples (pickled to the workers).
+    workers
+        Processes to use; 1 (or a single task) runs everything in this process.
+    on_done
+        Called in this process with ``(task index, result)`` as each task
+        finishes, e.g. to write a checkpoint or report progress.
+    """
+    results: list[Any] = [None] * len(tasks)
+    if workers <= 1 or len(tasks) <= 1:
+        for i, task in enumerate(tasks):
+            results[i] = fn(*task)
+            if on_done:
+                on_done(i, results[i])
+        return results
+    parallel = Parallel(
+        n_jobs=min(workers, len(tasks)), backend="loky", return_as="generator_unordered"
+    )
+    for i, result in parallel(delayed(_single_threaded)(i, fn, t) for i, t in enumerate(tasks)):
+        results[i] = result
+        if on_done:
+            on_done(i, result)
+    return results
+
+
+def stop_workers() -> None:
+    """Stop the reusable worker processes now (they also stop after idling)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
