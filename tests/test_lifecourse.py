@@ -256,3 +256,36 @@ def test_kaplan_meier_equals_statsmodels():
     ref = SurvfuncRight(time, event.astype(float))
     np.testing.assert_allclose(t[1:], ref.surv_times)
     np.testing.assert_allclose(s[1:], ref.surv_prob, rtol=1e-12)
+
+
+def test_checkpointed_chunks_resume_to_the_same_numbers(small, tmp_path):
+    """Finished chunks are saved; a rerun loads them and runs only the missing ones."""
+    first = _sixteen_ckpt(tmp_path, workers=2)
+    files = sorted(tmp_path.glob("life-*.npz"))
+    assert len(files) == 6  # 16 subjects in chunks of at most 3, a multiple of 2 workers
+    files[2].unlink()  # as if interrupted before this chunk was written
+    seen = []
+    again = _sixteen_ckpt(tmp_path, workers=1, progress=lambda done, total: seen.append(done))
+    assert seen == [16]  # five chunks loaded (13 subjects), the missing one run
+    assert len(list(tmp_path.glob("life-*.npz"))) == 6
+    for res in (first, again):
+        xr.testing.assert_equal(small.dataset, res.dataset)
+        pd.testing.assert_frame_equal(small.episodes, res.episodes)
+
+
+def _sixteen_ckpt(path, workers, progress=None):
+    n = 16
+    return simulate_lifecourse(
+        P,
+        PLAN,
+        n,
+        _cov(n),
+        available_brain_modules(),
+        seed=5,
+        rescue=RescueRule(probability=0.5),
+        record_every_d=10,
+        chunk_size=3,
+        checkpoint_dir=path,
+        progress=progress,
+        workers=workers,
+    )

@@ -195,7 +195,8 @@ def simulate_lifecourse(
         each holds users and controls alike; their number is a multiple of
         ``workers``.
     checkpoint_dir
-        Directory for finished chunks (resume after interruption).
+        Directory for finished chunks (resume after interruption; the chunks
+        depend on ``chunk_size`` and ``workers``, so resume with the same).
     progress
         Called with (subjects done, total).
     workers
