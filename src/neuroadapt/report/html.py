@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from neuroadapt import __version__
+from neuroadapt.atomic import write_text
 from neuroadapt.parameters import ParameterSet
 from neuroadapt.report.behaviour import behaviour_section
 from neuroadapt.report.brain import BRAIN_HEADINGS, brain_sections
@@ -394,7 +394,42 @@ def render_report(
     controls: xr.Dataset | None = None,
     lifecourse: Mapping[str, Any] | None = None,
 ) -> str:
-    """Render the report to an HTML string (see :func:`build_report`)."""
+    """Render the report to an HTML string (:func:`build_report` writes it to a file).
+
+    Parameters
+    ----------
+    scenario
+        The :class:`~neuroadapt.scenarios.Scenario` that was run.
+    cohort
+        Engine dataset (dimensions ``subject`` x ``time`` in days), with the brain-scale
+        variables (``<module>_<name>``) when the run integrated them.
+    episodes
+        Overdose episode table from the engine.
+    panels
+        Datasets from :func:`neuroadapt.experiments.panels.compute_panels`; a
+        missing panel is reported as not computed.
+    calibration
+        Rows with keys ``id, scale, species, quantity, literature, model, unit,
+        status, verdict, note, source, ref``.
+    params
+        The parameter set used.
+    provenance
+        Free key-value pairs (``version`` and ``date`` override the defaults).
+    limitations
+        Sentences for "What this model cannot do" (default :data:`DEFAULT_LIMITATIONS`).
+    controls
+        Dataset of the matched drug-free controls (same brain variables as ``cohort``),
+        or None; the brain sections then compare users with the matched-control value.
+    lifecourse
+        For scenarios whose people decide their own use: ``use_days`` and the
+        run's ``subjects``, ``survival`` and ``clinical`` tables (adds the
+        behaviour section; recovery is read from detoxified non-relapsers).
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
     refs = References()
     cohort_cfg = getattr(scenario, "cohort", None)
     methods = methods_paragraph(params, refs, getattr(cohort_cfg, "variability", None))
@@ -518,78 +553,19 @@ def render_report(
     )
 
 
-def build_report(
-    path: str | os.PathLike[str],
-    *,
-    scenario: Any,
-    cohort: xr.Dataset,
-    episodes: pd.DataFrame,
-    panels: Mapping[str, xr.Dataset],
-    calibration: Sequence[Mapping[str, Any]],
-    params: ParameterSet,
-    provenance: Mapping[str, Any],
-    limitations: Iterable[str] | None = None,
-    controls: xr.Dataset | None = None,
-    lifecourse: Mapping[str, Any] | None = None,
-) -> Path:
+def build_report(path: str | os.PathLike[str], **content: Any) -> Path:
     """Write the self-contained HTML report atomically.
 
     Parameters
     ----------
     path
         Output file.
-    scenario
-        The :class:`~neuroadapt.scenarios.Scenario` that was run.
-    cohort
-        Engine dataset (dimensions ``subject`` x ``time`` in days), with the brain-scale
-        variables (``<module>_<name>``) when the run integrated them.
-    episodes
-        Overdose episode table from the engine.
-    panels
-        Datasets from :func:`neuroadapt.experiments.panels.compute_panels`; a
-        missing panel is reported as not computed.
-    calibration
-        Rows with keys ``id, scale, species, quantity, literature, model, unit,
-        status, verdict, note, source, ref``.
-    params
-        The parameter set used.
-    provenance
-        Free key-value pairs (``version`` and ``date`` override the defaults).
-    limitations
-        Sentences for "What this model cannot do" (default :data:`DEFAULT_LIMITATIONS`).
-    controls
-        Dataset of the matched drug-free controls (same brain variables as ``cohort``),
-        or None; the brain sections then compare users with the matched-control value.
-    lifecourse
-        For scenarios whose people decide their own use: ``use_days`` and the
-        run's ``subjects``, ``survival`` and ``clinical`` tables (adds the
-        behaviour section; recovery is read from detoxified non-relapsers).
+    **content
+        The keyword arguments of :func:`render_report`.
 
     Returns
     -------
     pathlib.Path
         The written file.
     """
-    path = Path(path)
-    html = render_report(
-        scenario=scenario,
-        cohort=cohort,
-        episodes=episodes,
-        panels=panels,
-        calibration=calibration,
-        params=params,
-        provenance=provenance,
-        limitations=limitations,
-        controls=controls,
-        lifecourse=lifecourse,
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, render_report(**content))
