@@ -115,3 +115,13 @@ def test_draws_do_not_depend_on_other_parameters():
     np.testing.assert_array_equal(a["t_half_heroin"], b["t_half_heroin"])
     z = standard_normal_stream(0, np.arange(50_000), "x")
     assert abs(z.mean()) < 0.02 and abs(z.std() - 1) < 0.02
+
+
+def test_compiled_splitmix_equals_the_numpy_one():
+    """The numba kernels' hash is the parameter streams' hash (one uint64 at a time)."""
+    from neuroadapt.parameters.table import splitmix64, splitmix64_one
+
+    rng = np.random.default_rng(0)
+    x = np.r_[np.uint64(0), np.uint64(2**64 - 1), rng.integers(0, 2**63, 200, dtype=np.uint64)]
+    expected = splitmix64(x)
+    assert all(splitmix64_one(v) == e for v, e in zip(x, expected, strict=True))

@@ -48,6 +48,7 @@ from neuroadapt.model.signalling import (
     superactivation_demand,
     withdrawal_index,
 )
+from neuroadapt.parameters.table import splitmix64_one
 
 # --- per-subject scalar parameter layout (engine.prepare fills it) ----------
 PARAM_NAMES = (
@@ -185,11 +186,7 @@ def quadrature_rule(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @njit(cache=True, inline="always")
 def _splitmix(x):
     """Counter-based hash to a uniform in [0, 1): random streams per subject and event."""
-    z = (x + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
-    z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & np.uint64(0xFFFFFFFFFFFFFFFF)
-    z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & np.uint64(0xFFFFFFFFFFFFFFFF)
-    z = z ^ (z >> np.uint64(31))
-    return float(z >> np.uint64(11)) / 9007199254740992.0
+    return float(splitmix64_one(x) >> np.uint64(11)) / 9007199254740992.0
 
 
 @njit(cache=True)

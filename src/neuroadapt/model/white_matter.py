@@ -84,7 +84,7 @@ from neuroadapt.model.clock import (
 )
 from neuroadapt.model.clock import column as _c
 from neuroadapt.model.clock import positive as _pos
-from neuroadapt.parameters.table import splitmix64
+from neuroadapt.parameters.table import splitmix64, splitmix64_one
 
 NAME = "white_matter"
 REGIONS: tuple[str, ...] = ("frontal white matter", "cingulum", "corpus callosum")
@@ -152,23 +152,14 @@ def uniform_hash(seed, subject, day, purpose: int) -> np.ndarray:
     return _unit(h)
 
 
-@njit(cache=True, inline="always")
-def _splitmix64_one(x):
-    """``parameters.table.splitmix64`` of one uint64 (compiled; tested equal)."""
-    z = x + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
 @njit(cache=True)
 def _day_links(h_subject, idx, day, purpose):
     """``_unit(_link(_link(h_subject, day), purpose))`` at ``idx``, in one pass."""
     out = np.empty(idx.size)
     for j in range(idx.size):
         i = idx[j]
-        h = _splitmix64_one(h_subject[i] ^ np.uint64(np.int64(np.rint(day[i]))))
-        h = _splitmix64_one(h ^ np.uint64(purpose))
+        h = splitmix64_one(h_subject[i] ^ np.uint64(np.int64(np.rint(day[i]))))
+        h = splitmix64_one(h ^ np.uint64(purpose))
         out[j] = np.float64(h >> np.uint64(11)) / 9007199254740992.0
     return out
 
