@@ -11,13 +11,22 @@ tissue model (SRTM; Lammertsma & Hume 1996)::
 
 sampled at frame mid-times, with Gaussian noise of SD ``pet_noise_cv × max
 C_T``, and BP_ND is re-estimated from the noisy curve by the basis-function
-method (Gunn et al. 1997, NeuroImage 6:279-287; 100 log-spaced k2a values
-from 0.006 to 0.6 /min).
+method (Gunn et al. 1997, NeuroImage 6:279-287): ``pet_bfm_n`` log-spaced
+values of θ = k2a from ``pet_bfm_theta_min`` to ``pet_bfm_theta_max``
+(table defaults 100 values from 0.006 to 0.6 /min).
 
 **fMRI.** A block design alternates drug-cue, rest, neutral-cue and rest
 blocks. The BOLD signal (percent of mean) of region *r* is the drug-cue
-boxcar convolved with the canonical double-gamma HRF (SPM: peaks at 6 s and
-16 s, ratio 1/6), scaled by ``bold_gain × w_r × craving_s + bold_bsv_sd × z_{s,r}`` (a subject's own
+boxcar convolved with the canonical double-gamma HRF of SPM (``spm_hrf``;
+Friston et al. 1998, NeuroImage 7:30-40)::
+
+    h(t) ∝ Γ(t; hrf_delay/hrf_dispersion, hrf_dispersion)
+           − Γ(t; hrf_undershoot_delay/hrf_undershoot_dispersion, hrf_undershoot_dispersion)
+             / hrf_ratio,        0 ≤ t < hrf_length
+
+(``Γ(t; shape, scale)`` the gamma density; table defaults are SPM's: 6 s,
+16 s, 1 s, 1 s, 6 and 32 s, so the response peaks at 5 s), scaled by
+``bold_gain × w_r × craving_s + bold_bsv_sd × z_{s,r}`` (a subject's own
 response, ``z`` standard normal), plus AR(1) noise.
 A first-level OLS (drug, neutral, intercept, linear drift) gives the
 drug-cue > neutral contrast estimate per subject and region.
@@ -75,14 +84,38 @@ def srtm_tac(bp: np.ndarray, p: dict | None = None) -> tuple[np.ndarray, np.ndar
     return frames, cr[idx], ct[:, idx]
 
 
+def bfm_thetas(p: dict | None = None) -> np.ndarray:
+    """θ = k2a values (1/min) of the SRTM basis functions, log-spaced.
+
+    ``pet_bfm_n`` values from ``pet_bfm_theta_min`` to ``pet_bfm_theta_max``
+    (table: 100 values from 0.006 to 0.6 /min).
+
+    Examples
+    --------
+    >>> t = bfm_thetas()
+    >>> t.size, float(t[0]), float(t[-1])
+    (100, 0.006, 0.6)
+    """
+    p = p or imaging_parameters()
+    lo, hi, n = p["pet_bfm_theta_min"], p["pet_bfm_theta_max"], int(round(p["pet_bfm_n"]))
+    if not 0 < lo < hi or n < 2:
+        raise ValueError(
+            f"basis functions: need 0 < theta_min {lo} < theta_max {hi} and n {n} >= 2"
+        )
+    return np.geomspace(lo, hi, n)
+
+
 def srtm_bfm(ct: np.ndarray, p: dict | None = None) -> np.ndarray:
-    """BP_ND of noisy target curves (curves × frames) by the basis-function method."""
+    """BP_ND of noisy target curves (curves × frames) by the basis-function method.
+
+    Basis functions ``C_R ⊗ e^{−θ t}`` for θ in :func:`bfm_thetas` (Gunn et al. 1997).
+    """
     p = p or imaging_parameters()
     fine = np.arange(0.0, p["pet_scan"] + _DT_MIN / 2, _DT_MIN)
     cr_fine = _reference_tac(fine, p)
     frames = np.arange(p["pet_frame"] / 2, p["pet_scan"], p["pet_frame"])
     idx = np.rint(frames / _DT_MIN).astype(int)
-    thetas = np.geomspace(0.006, 0.6, 100)
+    thetas = bfm_thetas(p)
     basis = _convolve_exp(cr_fine, thetas, _DT_MIN)[:, idx]
     cr = cr_fine[idx]
     best_rss = np.full(ct.shape[0], np.inf)
@@ -175,10 +208,34 @@ def pet_test_retest(n: int = 200, seed: int = 0, p: dict | None = None) -> pd.Se
     return pd.Series(100 * var.mean(axis=0), index=list(PET_REGIONS), name="test_retest_pct")
 
 
-def canonical_hrf(dt: float, length: float = 32.0) -> np.ndarray:
-    """SPM canonical HRF sampled every ``dt`` seconds (unit sum)."""
+def canonical_hrf(dt: float, length: float | None = None, p: dict | None = None) -> np.ndarray:
+    """SPM canonical double-gamma HRF sampled every ``dt`` seconds (unit sum).
+
+    Parameters
+    ----------
+    dt
+        Sampling interval (s).
+    length
+        Kernel length (s); default the table's ``hrf_length`` (32 s).
+    p
+        Imaging parameters (default: the table's): ``hrf_delay``,
+        ``hrf_undershoot_delay``, ``hrf_dispersion``,
+        ``hrf_undershoot_dispersion``, ``hrf_ratio`` (SPM's ``spm_hrf``
+        defaults 6 s, 16 s, 1 s, 1 s, 6).
+
+    Examples
+    --------
+    >>> h = canonical_hrf(0.1)
+    >>> h.size, round(float(h.sum()), 12), round(float(np.argmax(h) * 0.1), 1)
+    (320, 1.0, 5.0)
+    """
+    p = p or imaging_parameters()
+    length = p["hrf_length"] if length is None else length
     t = np.arange(0.0, length, dt)
-    h = gamma.pdf(t, 6.0) - gamma.pdf(t, 16.0) / 6.0
+    d1, d2 = p["hrf_dispersion"], p["hrf_undershoot_dispersion"]
+    response = gamma.pdf(t, p["hrf_delay"] / d1, scale=d1)
+    undershoot = gamma.pdf(t, p["hrf_undershoot_delay"] / d2, scale=d2)
+    h = response - undershoot / p["hrf_ratio"]
     return h / h.sum()
 
 
@@ -192,7 +249,7 @@ def block_design(p: dict | None = None, dt: float = 0.1) -> tuple[np.ndarray, np
     phase = np.mod(t, cycle)
     drug = (phase < block).astype(float)
     neutral = ((phase >= 2 * block) & (phase < 3 * block)).astype(float)
-    h = canonical_hrf(dt)
+    h = canonical_hrf(dt, p=p)
     regs = np.column_stack([np.convolve(x, h)[: t.size] for x in (drug, neutral)])
     scans = np.arange(0.0, total, tr)
     idx = np.rint(scans / dt).astype(int)

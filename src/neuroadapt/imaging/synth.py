@@ -61,6 +61,7 @@ def make_participants(
     age_sd: float = 8.0,
     female_fraction: float = 0.3,
     years_of_use: np.ndarray | None = None,
+    overrides: dict | None = None,
 ) -> pd.DataFrame:
     """A participants table (BIDS columns) with ages, sexes and generated TIV.
 
@@ -73,7 +74,24 @@ def make_participants(
     age_mean, age_sd, female_fraction
         Cohort demographics.
     years_of_use
-        Per-user years of use (default: 5 + 0.25 (age − 20), at least 1).
+        Per-user years of use. Default, a fallback for synthetic cohorts::
+
+            max(years_use_min, years_use_at_ref_age
+                               + years_use_slope (age − years_use_ref_age))
+
+        from the ``img_years_use_*`` rows of the parameter table (minimum 1
+        year, 5 years at the reference age of 20 years, 0.25 year/year: that
+        is 5 + 0.25 (age − 20), at least 1). It is an assumption, not a
+        published relation. ``neuroadapt imaging simulate`` never reaches
+        it: the CLI builds its participants from the scenario
+        (:func:`neuroadapt.cli.imaging.cohort_tables`), with the simulated
+        cohort's own years of use. It serves the validation cohorts
+        (:func:`neuroadapt.imaging.validation.validate`, whose
+        ``users<controls`` design does not use years of use), tests and
+        benchmarks.
+    overrides
+        Imaging parameter overrides (working units, names without ``img_``),
+        for the fallback years of use and the TIV.
     """
     ids = [f"sub-{i + 1:03d}" for i in range(n_users + n_controls)]
     rows = []
@@ -91,18 +109,27 @@ def make_participants(
         )
     df = pd.DataFrame(rows)
     if years_of_use is None:
-        years = np.maximum(1.0, 5.0 + 0.25 * (df["age"].to_numpy() - 20.0))
+        p = imaging_parameters(overrides)
+        since_ref = df["age"].to_numpy() - p["years_use_ref_age"]
+        years = np.maximum(
+            p["years_use_min"], p["years_use_at_ref_age"] + p["years_use_slope"] * since_ref
+        )
     else:
         years = np.zeros(len(df))
         years[:n_users] = np.asarray(years_of_use, dtype=float)
     df["years_of_use"] = np.where(df["group"] == "user", np.round(years, 2), 0.0)
-    df["tiv"] = generate_tiv(df, seed)
+    df["tiv"] = generate_tiv(df, seed, overrides)
     return df
 
 
-def generate_tiv(participants: pd.DataFrame, seed: int = 0) -> np.ndarray:
-    """Total intracranial volume (mL) per participant: normal within sex."""
-    p = imaging_parameters()
+def generate_tiv(
+    participants: pd.DataFrame, seed: int = 0, overrides: dict | None = None
+) -> np.ndarray:
+    """Total intracranial volume (mL) per participant: normal within sex.
+
+    ``overrides``: imaging parameter overrides (working units, names without ``img_``).
+    """
+    p = imaging_parameters(overrides)
     out = np.empty(len(participants))
     pairs = zip(participants["participant_id"], participants["sex"], strict=True)
     for i, (pid, sex) in enumerate(pairs):
