@@ -14,7 +14,17 @@ from neuroadapt.parameters import load_parameters
 
 @pytest.fixture(scope="module")
 def results():
-    return evaluate()
+    # in this process, so that later tests reuse the probes cached here
+    return evaluate(workers=1)
+
+
+def test_worker_processes_give_the_same_table():
+    """Groups of checks evaluated in two worker processes give the in-process table."""
+    scales = ("pk", "dopamine", "glutamate")
+    here = evaluate(scales, workers=1)
+    there = evaluate(scales, workers=2)
+    assert len({r.id.split("_")[0] for r in here}) >= 2  # two groups at least
+    assert [r.as_dict() for r in here] == [r.as_dict() for r in there]
 
 
 def test_every_covered_target_is_evaluated(results):

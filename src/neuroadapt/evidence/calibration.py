@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from neuroadapt.engine.simulate import Dose
+from neuroadapt.engine.workers import available_cpus, run_tasks
 from neuroadapt.evidence import probes as P
 from neuroadapt.evidence.targets import Target, load_targets
 
@@ -743,22 +744,68 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def all_checks() -> tuple[Check, ...]:
-    """The pharmacology checks above plus those of every installed brain-scale check module."""
+def _group_checks(group: str) -> tuple[Check, ...]:
+    """The checks of one group: ``"core"`` (the pharmacology above) or a check module."""
     import importlib
 
-    extra: list[Check] = []
-    for name in CHECK_MODULES:
-        try:
-            extra.extend(importlib.import_module(name).CHECKS)
-        except ModuleNotFoundError:
-            continue
-    return (*CHECKS, *extra)
+    if group == "core":
+        return CHECKS
+    try:
+        return tuple(importlib.import_module(group).CHECKS)
+    except ModuleNotFoundError:
+        return ()
 
 
-def evaluate(scales: tuple[str, ...] = COVERED_SCALES) -> list[CalibrationResult]:
-    """Evaluate every check whose target belongs to ``scales``."""
-    return evaluate_checks(all_checks(), scales)
+def all_checks() -> tuple[Check, ...]:
+    """The pharmacology checks above plus those of every installed brain-scale check module."""
+    return tuple(c for g in ("core", *CHECK_MODULES) for c in _group_checks(g))
+
+
+#: Groups in the order they are handed to worker processes: the longest first
+#: (structure's 15-year cohort, the clinical life courses, the virtual rats), so
+#: that two workers finish at about the same time. Results keep the table order.
+_LONGEST_FIRST = (
+    "neuroadapt.evidence.checks_structure",
+    "neuroadapt.evidence.checks_clinical",
+    "neuroadapt.evidence.checks_rat",
+    "core",
+    "neuroadapt.evidence.checks_neurochem",
+)
+
+
+def _submission_rank(group: str) -> int:
+    """Position of a group in :data:`_LONGEST_FIRST` (unlisted groups last)."""
+    return _LONGEST_FIRST.index(group) if group in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+
+def _evaluate_group(group: str, scales: tuple[str, ...] | None) -> list[CalibrationResult]:
+    """Evaluate one group of checks (in a worker process or here)."""
+    return evaluate_checks(_group_checks(group), scales)
+
+
+def evaluate(
+    scales: tuple[str, ...] = COVERED_SCALES, workers: int | None = None
+) -> list[CalibrationResult]:
+    """Evaluate every check whose target belongs to ``scales``.
+
+    The pharmacology checks and each check module are independent groups
+    (their probes are cached per process); with ``workers`` > 1 (default: one
+    per CPU) the groups run in worker processes. The results, in table order,
+    do not depend on it.
+    """
+    targets = load_targets()
+    groups = [
+        g
+        for g in sorted(("core", *CHECK_MODULES), key=_submission_rank)
+        if any(targets[c.target_id].scale in scales for c in _group_checks(g))
+    ]
+    parts = run_tasks(
+        _evaluate_group,
+        [(g, scales) for g in groups],
+        available_cpus() if workers is None else workers,
+    )
+    by_group = dict(zip(groups, parts, strict=True))
+    return [r for g in ("core", *CHECK_MODULES) for r in by_group.get(g, [])]
 
 
 def evaluate_checks(
