@@ -1,6 +1,7 @@
 """A cache of the calibration table, keyed by everything that can change it.
 
-Evaluating every target simulates dozens of probes (about half a minute).
+Evaluating every target simulates dozens of probes (about 15 s in two worker
+processes on 2 cores).
 The key is a hash of the package version and of the bytes of every source,
 parameter and target file of the installed package outside the layers that
 cannot change a calibration result (``cli``, ``report``, ``imaging``,
