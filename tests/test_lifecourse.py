@@ -23,7 +23,7 @@ def _cov(n):
     return {"age_years": np.full(n, 30.0), "female": np.zeros(n), "smoked_fraction": np.zeros(n)}
 
 
-def _sixteen(chunk_size, workers=1):
+def _sixteen(chunk_size, workers=1, **options):
     n = 16
     return simulate_lifecourse(
         P,
@@ -36,6 +36,7 @@ def _sixteen(chunk_size, workers=1):
         record_every_d=10,
         chunk_size=chunk_size,
         workers=workers,
+        **options,
     )
 
 
@@ -260,32 +261,14 @@ def test_kaplan_meier_equals_statsmodels():
 
 def test_checkpointed_chunks_resume_to_the_same_numbers(small, tmp_path):
     """Finished chunks are saved; a rerun loads them and runs only the missing ones."""
-    first = _sixteen_ckpt(tmp_path, workers=2)
+    first = _sixteen(3, workers=2, checkpoint_dir=tmp_path)
     files = sorted(tmp_path.glob("life-*.npz"))
     assert len(files) == 6  # 16 subjects in chunks of at most 3, a multiple of 2 workers
     files[2].unlink()  # as if interrupted before this chunk was written
     seen = []
-    again = _sixteen_ckpt(tmp_path, workers=1, progress=lambda done, total: seen.append(done))
+    again = _sixteen(3, checkpoint_dir=tmp_path, progress=lambda done, total: seen.append(done))
     assert seen == [16]  # five chunks loaded (13 subjects), the missing one run
     assert len(list(tmp_path.glob("life-*.npz"))) == 6
     for res in (first, again):
         xr.testing.assert_equal(small.dataset, res.dataset)
         pd.testing.assert_frame_equal(small.episodes, res.episodes)
-
-
-def _sixteen_ckpt(path, workers, progress=None):
-    n = 16
-    return simulate_lifecourse(
-        P,
-        PLAN,
-        n,
-        _cov(n),
-        available_brain_modules(),
-        seed=5,
-        rescue=RescueRule(probability=0.5),
-        record_every_d=10,
-        chunk_size=3,
-        checkpoint_dir=path,
-        progress=progress,
-        workers=workers,
-    )
