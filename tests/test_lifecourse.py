@@ -269,6 +269,9 @@ def test_checkpointed_chunks_resume_to_the_same_numbers(small, tmp_path):
     again = _sixteen(3, checkpoint_dir=tmp_path, progress=lambda done, total: seen.append(done))
     assert seen == [16]  # five chunks loaded (13 subjects), the missing one run
     assert len(list(tmp_path.glob("life-*.npz"))) == 6
-    for res in (first, again):
+    seen.clear()
+    third = _sixteen(3, checkpoint_dir=tmp_path, progress=lambda done, total: seen.append(done))
+    assert seen == [16]  # everything loaded: progress still reports completion
+    for res in (first, again, third):
         xr.testing.assert_equal(small.dataset, res.dataset)
         pd.testing.assert_frame_equal(small.episodes, res.episodes)

@@ -257,6 +257,8 @@ def simulate_lifecourse(
             progress(done[0], len(subj))
 
     run_tasks(_run_task, [t for _, t in todo], workers, finished)
+    if progress and not todo:
+        progress(len(subj), len(subj))  # every chunk came from the checkpoints
     return _label(_merge(parts, chunks, subj), subj, rec_days, modules, plan)
 
 
