@@ -215,6 +215,13 @@ def test_report_has_the_behaviour_section(small, tmp_path):
     assert "Behaviour: escalation, lapse and relapse" in html
     assert "Overdose after lost tolerance" in html
     assert "when the detoxified arm stopped" in html
+    # the limitations are those of a life course, not of a scheduled regimen
+    from markupsafe import escape
+
+    from neuroadapt.report.html import LIFECOURSE_LIMITATIONS, SCHEDULED_LIMITATIONS
+
+    assert all(escape(text) in html for text in LIFECOURSE_LIMITATIONS)
+    assert not any(escape(text) in html for text in SCHEDULED_LIMITATIONS)
 
 
 def test_a_fatal_brain_event_ends_the_life_course():

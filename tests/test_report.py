@@ -155,6 +155,13 @@ def test_report_content(report, params, cohort):
     deaths = int(np.isfinite(cohort.dataset["death_time"].values).sum())
     assert f"{deaths} of 5" in html
     assert "warning" not in re.sub(r"\.warning \{[^}]*\}", "", html)
+    # a scheduled regimen: its own limitations, not a life course's
+    from markupsafe import escape
+
+    from neuroadapt.report.html import LIFECOURSE_LIMITATIONS, SCHEDULED_LIMITATIONS
+
+    assert all(escape(text) in html for text in SCHEDULED_LIMITATIONS)
+    assert not any(escape(text) in html for text in LIFECOURSE_LIMITATIONS)
 
 
 def test_failed_write_leaves_no_temp_file(tmp_path, params, cohort, monkeypatch):

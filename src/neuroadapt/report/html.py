@@ -40,6 +40,8 @@ from neuroadapt.report.figures import (
 
 __all__ = [
     "DEFAULT_LIMITATIONS",
+    "LIFECOURSE_LIMITATIONS",
+    "SCHEDULED_LIMITATIONS",
     "SECTION_HEADINGS",
     "VERDICTS",
     "References",
@@ -51,11 +53,6 @@ __all__ = [
 VERDICTS: tuple[str, ...] = ("pass", "miss", "explained miss", "conflict")
 
 DEFAULT_LIMITATIONS: tuple[str, ...] = (
-    "There is no behaviour module yet: doses are scripted, not chosen by the virtual person, "
-    "so craving, anhedonia and negative affect do not feed back on use.",
-    "The brain scales (dopamine, glutamate, neuroinflammation, affect, structure, white "
-    "matter, cognition) run on a daily clock driven by daily exposure integrals of the fast "
-    "layer; they exist only for runs recorded every day.",
     "Receptor binding is at equilibrium with the effect-site concentration (no explicit "
     "association and dissociation kinetics; buprenorphine's slow dissociation is an "
     "effect-site delay).",
@@ -68,10 +65,38 @@ DEFAULT_LIMITATIONS: tuple[str, ...] = (
     "hypoxia, not a model of cerebral perfusion.",
     "Tolerance is one mechanism (adenylyl-cyclase superactivation with two time constants); "
     "receptor desensitisation, internalisation and down-regulation are not modelled.",
+    "Gray-matter loss has a fast component that appears within weeks of starting use and "
+    "then grows with the years of use; human studies relate loss to duration only over "
+    "years, so this early step is not checked against data.",
     "Several parameters come from rats, dogs or cells and are used for humans where the "
     "parameter table says so; many are stated assumptions (listed under Assumptions).",
     "Inter-individual variability is log-normal and independent between parameters (no "
     "covariance, no covariates other than body weight).",
+)
+
+#: Added for scenarios with a regimen (doses on a schedule).
+SCHEDULED_LIMITATIONS: tuple[str, ...] = (
+    "Doses follow the scenario's regimen: the virtual person does not decide, so craving, "
+    "anhedonia and negative affect do not feed back on use (scenarios with a [behaviour] "
+    "table simulate that).",
+    "The brain scales (dopamine, glutamate, neuroinflammation, affect, structure, white "
+    "matter, cognition) run on a daily clock driven by daily exposure integrals of the fast "
+    "layer; in scheduled runs they exist only for runs recorded every day.",
+)
+
+#: Added for life courses (people who decide their own use).
+LIFECOURSE_LIMITATIONS: tuple[str, ...] = (
+    "Use decisions follow a few rules (dose titrated to tolerance and the hedonic deficit, "
+    "a lapse hazard in the urge to use, relapse as 3 use days in 7); the three lapse-hazard "
+    "parameters are fitted to the lapse incidence after detoxification (Ducray), which is "
+    "therefore a calibrated target, not a validation.",
+    "Tolerance is shallow (about a 1.5-fold right shift), so overdoses after lost tolerance "
+    "are several times more frequent than in people who keep using but rarely fatal: deaths "
+    "after detoxification (Strang 2003) are not reproduced.",
+    "There is no mortality other than overdose and toxic leukoencephalopathy, so relative "
+    "risks against the general population (Binswanger 2007, Sporer 1999) cannot be computed.",
+    "The dose a person uses does not change their risk of relapse (Smyth 2010 reports an "
+    "odds ratio of 2.2).",
 )
 
 SECTION_HEADINGS: tuple[str, ...] = (
@@ -416,7 +441,8 @@ def render_report(
     provenance
         Free key-value pairs (``version`` and ``date`` override the defaults).
     limitations
-        Sentences for "What this model cannot do" (default :data:`DEFAULT_LIMITATIONS`).
+        Sentences for "What this model cannot do" (default :data:`DEFAULT_LIMITATIONS`
+        and :data:`LIFECOURSE_LIMITATIONS` or :data:`SCHEDULED_LIMITATIONS`).
     controls
         Dataset of the matched drug-free controls (same brain variables as ``cohort``),
         or None; the brain sections then compare users with the matched-control value.
@@ -544,7 +570,14 @@ def render_report(
             calibration=cal_rows,
             verdict_counts=verdict_counts,
             status_counts=status_counts,
-            limitations=list(DEFAULT_LIMITATIONS if limitations is None else limitations),
+            limitations=list(
+                (
+                    *DEFAULT_LIMITATIONS,
+                    *(LIFECOURSE_LIMITATIONS if lifecourse else SCHEDULED_LIMITATIONS),
+                )
+                if limitations is None
+                else limitations
+            ),
             parameters=param_rows,
             references=refs.entries(),
             assumptions=refs.assumptions(),
