@@ -2,6 +2,7 @@
 inline formulas exactly, and a changed table value changes the result."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import gamma
 
@@ -14,7 +15,7 @@ from neuroadapt.imaging.readouts import (
     srtm_bfm,
     srtm_tac,
 )
-from neuroadapt.imaging.synth import make_participants
+from neuroadapt.imaging.synth import make_participants, subject_rng
 from neuroadapt.parameters import load_parameters
 
 #: The rows that replaced inline numbers, with their table values (working units).
@@ -32,6 +33,11 @@ MOVED = {
     "hrf_undershoot_dispersion": 1.0,
     "hrf_ratio": 6.0,
     "hrf_length": 32.0,
+    "participant_age_mean": 35.0,
+    "participant_age_sd": 8.0,
+    "participant_age_min": 18.0,
+    "participant_age_max": 80.0,
+    "participant_female_fraction": 0.3,
 }
 
 
@@ -51,6 +57,17 @@ def _old_hrf(dt, length=32.0):
     t = np.arange(0.0, length, dt)
     h = gamma.pdf(t, 6.0) - gamma.pdf(t, 16.0) / 6.0
     return h / h.sum()
+
+
+def _old_demographics(n, seed, age_mean=35.0, age_sd=8.0, female_fraction=0.3):
+    """Ages and sexes as drawn with the inline numbers before they moved to the table."""
+    ages, sexes = [], []
+    for i in range(n):
+        rng = subject_rng(seed, f"sub-{i + 1:03d}", "demographics")
+        age = float(np.clip(age_mean + age_sd * rng.standard_normal(), 18, 80))
+        ages.append(round(age, 2))
+        sexes.append("F" if rng.random() < female_fraction else "M")
+    return np.array(ages), np.array(sexes)
 
 
 def test_moved_rows_are_in_the_table_with_unit_bounds_and_source():
@@ -130,3 +147,84 @@ def test_canonical_hrf_is_read_from_the_table(table_with):
     np.testing.assert_allclose(ratio3, h / h.sum(), rtol=0, atol=1e-15)
     _, regs3 = block_design()
     assert not np.allclose(regs, regs3)
+
+
+PARTICIPANT_ROWS = {
+    "participant_age_mean": "year",
+    "participant_age_sd": "year",
+    "participant_age_min": "year",
+    "participant_age_max": "year",
+    "participant_female_fraction": "dimensionless",
+}
+
+
+def test_participant_rows_are_sourced_assumptions():
+    ps = load_parameters("human")
+    for name, unit in PARTICIPANT_ROWS.items():
+        row = ps.params[f"img_{name}"]
+        assert row.unit.strip() == unit, name
+        assert row.lower < row.value < row.upper, name
+        assert row.is_assumption and "make_participants" in row.description, name
+    # the cohort-typical values cite treatment-entrant statistics
+    for name in ("participant_age_mean", "participant_female_fraction"):
+        assert "EMCDDA" in ps.params[f"img_{name}"].source, name
+    assert "SAMHSA" in ps.params["img_participant_female_fraction"].source
+    assert "adults only" in ps.params["img_participant_age_min"].source
+    assert ps.params["img_participant_female_fraction"].upper <= 1.0
+
+
+def test_participant_defaults_equal_former_inline_values():
+    for n_users, n_controls, seed in ((25, 5, 4), (6, 6, 1), (40, 40, 2)):
+        new = make_participants(n_users, n_controls, seed=seed)
+        old = make_participants(
+            n_users, n_controls, seed=seed, age_mean=35.0, age_sd=8.0, female_fraction=0.3
+        )
+        pd.testing.assert_frame_equal(new, old, check_exact=True)
+        ages, sexes = _old_demographics(n_users + n_controls, seed)
+        np.testing.assert_array_equal(new["age"].to_numpy(), ages)
+        np.testing.assert_array_equal(new["sex"].to_numpy(), sexes)
+    # a wide spread reaches both ends of the clip, as the inline 18 and 80 did
+    wide = make_participants(60, 0, seed=3, age_mean=45.0, age_sd=30.0)
+    ages, sexes = _old_demographics(60, 3, age_mean=45.0, age_sd=30.0)
+    np.testing.assert_array_equal(wide["age"].to_numpy(), ages)
+    np.testing.assert_array_equal(wide["sex"].to_numpy(), sexes)
+    assert wide["age"].min() == 18.0 and wide["age"].max() == 80.0
+    # positional arguments keep their places
+    positional = make_participants(5, 5, 1, 40.0, 5.0, 0.5)
+    np.testing.assert_array_equal(positional["age"], _old_demographics(10, 1, 40.0, 5.0, 0.5)[0])
+
+
+def test_participant_demographics_are_read_from_the_table(table_with):
+    base = make_participants(40, 40, seed=2)
+    women = make_participants(40, 40, seed=2, overrides={"participant_female_fraction": 0.9})
+    np.testing.assert_array_equal(women["sex"], _old_demographics(80, 2, female_fraction=0.9)[1])
+    assert (women["sex"] == "F").sum() > (base["sex"] == "F").sum()
+    assert not np.array_equal(women["tiv"], base["tiv"])  # TIV follows sex
+    older = make_participants(40, 40, seed=2, overrides={"participant_age_mean": 50.0})
+    np.testing.assert_array_equal(older["age"], _old_demographics(80, 2, age_mean=50.0)[0])
+    spread = make_participants(40, 40, seed=2, overrides={"participant_age_sd": 4.0})
+    np.testing.assert_array_equal(spread["age"], _old_demographics(80, 2, age_sd=4.0)[0])
+    clipped = make_participants(
+        40, 40, seed=2, overrides={"participant_age_min": 30.0, "participant_age_max": 40.0}
+    )
+    expected = np.round(np.clip(base["age"].to_numpy(), 30.0, 40.0), 2)
+    np.testing.assert_array_equal(clipped["age"], expected)
+    assert clipped["age"].min() == 30.0 and clipped["age"].max() == 40.0
+    # an explicit argument wins over the table
+    explicit = make_participants(
+        40, 40, seed=2, female_fraction=0.3, overrides={"participant_female_fraction": 0.9}
+    )
+    np.testing.assert_array_equal(explicit["sex"], base["sex"])
+    with pytest.raises(ValueError, match="age_min"):
+        make_participants(
+            2, 2, overrides={"participant_age_min": 50.0, "participant_age_max": 40.0}
+        )
+    # the table itself (internal unit of years: hours) changes the defaults
+    table_with(img_participant_age_mean=50.0 * 8766.0, img_participant_female_fraction=0.9)
+    from_table = make_participants(40, 40, seed=2)
+    pd.testing.assert_frame_equal(from_table[["age", "sex"]], make_participants(
+        40, 40, seed=2, age_mean=50.0, female_fraction=0.9)[["age", "sex"]])  # fmt: skip
+    np.testing.assert_array_equal(
+        from_table["age"], _old_demographics(80, 2, age_mean=50.0, female_fraction=0.9)[0]
+    )
+    assert (from_table["sex"] == "F").sum() > (base["sex"] == "F").sum()

@@ -57,9 +57,9 @@ def make_participants(
     n_users: int,
     n_controls: int,
     seed: int = 0,
-    age_mean: float = 35.0,
-    age_sd: float = 8.0,
-    female_fraction: float = 0.3,
+    age_mean: float | None = None,
+    age_sd: float | None = None,
+    female_fraction: float | None = None,
     years_of_use: np.ndarray | None = None,
     overrides: dict | None = None,
 ) -> pd.DataFrame:
@@ -72,7 +72,14 @@ def make_participants(
     seed
         Seed of the per-subject streams.
     age_mean, age_sd, female_fraction
-        Cohort demographics.
+        Cohort demographics: mean and SD of age (years) and probability of
+        being a woman, the same for users and controls. Each defaults to its
+        row of the parameter table, ``img_participant_age_mean`` (35 years),
+        ``img_participant_age_sd`` (8 years) and
+        ``img_participant_female_fraction`` (0.3), a cohort typical of people
+        in opioid treatment (see the rows' sources); a value given here wins.
+        Ages are drawn normal and clipped to ``[img_participant_age_min,
+        img_participant_age_max]`` = [18, 80] years (adults only).
     years_of_use
         Per-user years of use. Default, a fallback for synthetic cohorts::
 
@@ -91,13 +98,22 @@ def make_participants(
         benchmarks.
     overrides
         Imaging parameter overrides (working units, names without ``img_``),
-        for the fallback years of use and the TIV.
+        for the demographics defaults and age clip, the fallback years of use
+        and the TIV.
     """
+    p = imaging_parameters(overrides)
+    age_mean = p["participant_age_mean"] if age_mean is None else age_mean
+    age_sd = p["participant_age_sd"] if age_sd is None else age_sd
+    if female_fraction is None:
+        female_fraction = p["participant_female_fraction"]
+    age_min, age_max = p["participant_age_min"], p["participant_age_max"]
+    if not age_min <= age_max:
+        raise ValueError(f"participants: need age_min {age_min} <= age_max {age_max} (years)")
     ids = [f"sub-{i + 1:03d}" for i in range(n_users + n_controls)]
     rows = []
     for i, pid in enumerate(ids):
         rng = subject_rng(seed, pid, "demographics")
-        age = float(np.clip(age_mean + age_sd * rng.standard_normal(), 18, 80))
+        age = float(np.clip(age_mean + age_sd * rng.standard_normal(), age_min, age_max))
         female = rng.random() < female_fraction
         rows.append(
             {
@@ -109,7 +125,6 @@ def make_participants(
         )
     df = pd.DataFrame(rows)
     if years_of_use is None:
-        p = imaging_parameters(overrides)
         since_ref = df["age"].to_numpy() - p["years_use_ref_age"]
         years = np.maximum(
             p["years_use_min"], p["years_use_at_ref_age"] + p["years_use_slope"] * since_ref
