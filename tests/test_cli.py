@@ -1,6 +1,7 @@
 """End-to-end: the command line as a user meets it."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -127,6 +128,18 @@ def test_bad_options_exit_2(tmp_path):
     assert proc.returncode == 2 and "--out" in proc.stderr and "Traceback" not in proc.stderr
     assert a_file.read_text() == "keep me"
     assert cli("run", "no-such-scenario").returncode == 2
+    proc = cli("run", "--workers", "0", "--out", str(tmp_path / "w"))
+    assert proc.returncode == 2 and "--workers" in proc.stderr and "Traceback" not in proc.stderr
+    env = {**os.environ, "NEUROADAPT_WORKERS": "many"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "neuroadapt", "calibrate", "--out", str(tmp_path / "c.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 2 and "NEUROADAPT_WORKERS = 'many'" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "c.json").exists()
     assert cli("params", "--species", "dog").returncode == 2
 
 

@@ -282,3 +282,16 @@ def test_checkpointed_chunks_resume_to_the_same_numbers(small, tmp_path):
     for res in (first, again, third):
         xr.testing.assert_equal(small.dataset, res.dataset)
         pd.testing.assert_frame_equal(small.episodes, res.episodes)
+
+
+def test_default_workers_read_the_environment(monkeypatch):
+    from neuroadapt.engine.workers import available_cpus, default_workers
+
+    monkeypatch.delenv("NEUROADAPT_WORKERS", raising=False)
+    assert default_workers() == available_cpus() >= 1
+    monkeypatch.setenv("NEUROADAPT_WORKERS", "3")
+    assert default_workers() == 3
+    for bad in ("0", "-1", "two"):
+        monkeypatch.setenv("NEUROADAPT_WORKERS", bad)
+        with pytest.raises(ValueError, match=f"NEUROADAPT_WORKERS = '{bad}'"):
+            default_workers()

@@ -12,6 +12,31 @@ from rich.table import Table
 
 from neuroadapt.cli.common import UserError, app, console, out_console
 
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        help="Worker processes for large cohorts and the calibration "
+        "(default: $NEUROADAPT_WORKERS, else one per CPU). Results do not depend on it.",
+    ),
+]
+
+
+def _set_workers(workers: int | None) -> None:
+    """Check ``--workers`` (or ``$NEUROADAPT_WORKERS``) and make it the default here."""
+    import os
+
+    from neuroadapt.engine.workers import WORKERS_ENV, default_workers
+
+    if workers is not None:
+        if workers < 1:
+            raise UserError(f"option '--workers' = {workers}: must be an integer >= 1")
+        os.environ[WORKERS_ENV] = str(workers)
+    try:
+        default_workers()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
 
 def _load(scenario: str):
     from neuroadapt.scenarios import ScenarioError, load_scenario
@@ -33,8 +58,10 @@ def run(
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
+    workers: WorkersOption = None,
 ) -> None:
     """Simulate a scenario and write results, tables and the HTML report."""
+    _set_workers(workers)
     base = _load(scenario)
     if subjects is not None and subjects < 1:
         raise UserError(f"option '--subjects' = {subjects}: must be an integer >= 1")
@@ -157,11 +184,13 @@ def calibrate(
         Path | None,
         typer.Option("--markdown", help="Rewrite the table section of this Markdown file."),
     ] = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Evaluate the model against every covered literature target.
 
     Exits 1 if any target is missed without an explanation.
     """
+    _set_workers(workers)
     from neuroadapt.atomic import write_text
     from neuroadapt.evidence.calibration import evaluate, unexplained_misses
 

@@ -50,7 +50,7 @@ from neuroadapt.engine.simulate import (
     prepare,
     rescue_inputs,
 )
-from neuroadapt.engine.workers import available_cpus, run_tasks
+from neuroadapt.engine.workers import default_workers, run_tasks
 from neuroadapt.model import behaviour as B
 from neuroadapt.model.clock import HOURS_PER_DAY
 from neuroadapt.parameters import ParameterSet
@@ -200,7 +200,8 @@ def simulate_lifecourse(
     progress
         Called with (subjects done, total).
     workers
-        Worker processes (default: one per CPU for cohorts of at least
+        Worker processes (default: :func:`~neuroadapt.engine.workers.default_workers`,
+        i.e. ``$NEUROADAPT_WORKERS`` or one per CPU, for cohorts of at least
         ``PARALLEL_MIN_SUBJECT_DAYS`` subject-days, else 1, which runs in this
         process, as do brain modules that cannot be imported by name). The
         numbers do not depend on it.
@@ -225,7 +226,8 @@ def simulate_lifecourse(
     if ckpt:
         ckpt.mkdir(parents=True, exist_ok=True)
     if workers is None:
-        workers = available_cpus() if len(subj) * plan.days >= PARALLEL_MIN_SUBJECT_DAYS else 1
+        big = len(subj) * plan.days >= PARALLEL_MIN_SUBJECT_DAYS
+        workers = default_workers() if big else 1
     workers = max(1, min(workers, len(subj)))
     if workers > 1 and not all(_importable(m) for m in modules):
         workers = 1  # a module built in memory cannot reach a worker process

@@ -30,6 +30,30 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
+#: Environment variable that sets the number of worker processes (default: one per CPU).
+WORKERS_ENV = "NEUROADAPT_WORKERS"
+
+
+def default_workers() -> int:
+    """Worker processes when a caller does not say: ``$NEUROADAPT_WORKERS``, else one per CPU.
+
+    Raises
+    ------
+    ValueError
+        If the variable is set to anything but an integer >= 1.
+    """
+    text = os.environ.get(WORKERS_ENV, "").strip()
+    if not text:
+        return available_cpus()
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"environment variable {WORKERS_ENV} = '{text}': must be an integer >= 1")
+    return n
+
+
 def _single_threaded(index: int, fn: Callable[..., Any], args: tuple) -> tuple[int, Any]:
     """Run one task in a worker with one numba thread (the workers share the cores)."""
     import numba

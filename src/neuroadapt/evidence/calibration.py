@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from neuroadapt.engine.simulate import Dose
-from neuroadapt.engine.workers import available_cpus, run_tasks
+from neuroadapt.engine.workers import default_workers, run_tasks
 from neuroadapt.evidence import probes as P
 from neuroadapt.evidence.targets import Target, load_targets
 
@@ -789,9 +789,9 @@ def evaluate(
     """Evaluate every check whose target belongs to ``scales``.
 
     The pharmacology checks and each check module are independent groups
-    (their probes are cached per process); with ``workers`` > 1 (default: one
-    per CPU) the groups run in worker processes. The results, in table order,
-    do not depend on it.
+    (their probes are cached per process); with ``workers`` > 1 (default:
+    ``$NEUROADAPT_WORKERS`` or one per CPU) the groups run in worker
+    processes. The results, in table order, do not depend on it.
     """
     targets = load_targets()
     groups = [
@@ -802,7 +802,7 @@ def evaluate(
     parts = run_tasks(
         _evaluate_group,
         [(g, scales) for g in groups],
-        available_cpus() if workers is None else workers,
+        default_workers() if workers is None else workers,
     )
     by_group = dict(zip(groups, parts, strict=True))
     return [r for g in ("core", *CHECK_MODULES) for r in by_group.get(g, [])]
