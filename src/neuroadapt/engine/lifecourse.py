@@ -54,7 +54,7 @@ from neuroadapt.engine.workers import default_workers, run_tasks
 from neuroadapt.model import behaviour as B
 from neuroadapt.model.clock import HOURS_PER_DAY
 from neuroadapt.parameters import ParameterSet
-from neuroadapt.parameters.table import splitmix64
+from neuroadapt.parameters.table import splitmix64, stream_base, subject_uniform
 
 __all__ = ["LifeCourseResult", "LifePlan", "simulate_lifecourse", "uniform_stream"]
 
@@ -104,18 +104,13 @@ def uniform_stream(seed: int, ids: np.ndarray, counter, name: str) -> np.ndarray
 
 def _stream_base(seed: int, counter, name: str) -> np.ndarray:
     """The part of ``uniform_stream`` that does not depend on the subject."""
-    key = _stream_key(name)
     with np.errstate(over="ignore"):
-        base = splitmix64(np.uint64(seed) * np.uint64(0x100000001B3) ^ key)
         c = np.asarray(counter, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03)
-        return splitmix64(base ^ c)
+        return splitmix64(stream_base(seed, _stream_key(name)) ^ c)
 
 
-def _stream_draw(base: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """``uniform_stream`` from its subject-free part ``base`` (aligned with ``ids``)."""
-    with np.errstate(over="ignore"):
-        x = splitmix64(base ^ (np.asarray(ids, dtype=np.uint64) * np.uint64(0x9E3779B1)))
-    return ((x >> np.uint64(11)) + 0.5) / 9007199254740992.0
+#: ``uniform_stream`` from its subject-free part (aligned with the subjects).
+_stream_draw = subject_uniform
 
 
 #: Fast-layer daily read-outs and how they are aggregated between records.

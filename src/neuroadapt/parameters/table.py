@@ -116,6 +116,19 @@ def splitmix64_one(x):
     return z ^ (z >> np.uint64(31))
 
 
+def stream_base(seed: int, key: np.uint64) -> np.uint64:
+    """Subject-free start of a counter-based stream: the hash of (seed, stream key)."""
+    with np.errstate(over="ignore"):
+        return splitmix64(np.uint64(seed) * np.uint64(0x100000001B3) ^ key)
+
+
+def subject_uniform(base, subjects: np.ndarray) -> np.ndarray:
+    """Uniforms in (0, 1), one per subject, from a stream's subject-free part ``base``."""
+    with np.errstate(over="ignore"):
+        x = splitmix64(base ^ (np.asarray(subjects, dtype=np.uint64) * np.uint64(0x9E3779B1)))
+    return ((x >> np.uint64(11)).astype(np.float64) + 0.5) / 9007199254740992.0
+
+
 def standard_normal_stream(seed: int, subjects: np.ndarray, name: str) -> np.ndarray:
     """Standard normal draws, one per subject, for the quantity ``name``.
 
@@ -123,12 +136,8 @@ def standard_normal_stream(seed: int, subjects: np.ndarray, name: str) -> np.nda
     draw does not depend on the chunk it is simulated in, nor on which other
     parameters exist (adding a parameter to the table changes no other draw).
     """
-    key = np.uint64(zlib.crc32(name.encode()))
-    with np.errstate(over="ignore"):
-        base = splitmix64(np.uint64(seed) * np.uint64(0x100000001B3) ^ key)
-        x = splitmix64(base ^ (np.asarray(subjects, dtype=np.uint64) * np.uint64(0x9E3779B1)))
-    u = ((x >> np.uint64(11)).astype(np.float64) + 0.5) / 9007199254740992.0
-    return ndtri(u)
+    base = stream_base(seed, np.uint64(zlib.crc32(name.encode())))
+    return ndtri(subject_uniform(base, subjects))
 
 
 def _to_internal(value: float, unit: str, name: str) -> tuple[float, str]:
