@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.ndimage import distance_transform_edt
 
 from neuroadapt.imaging.atlases import gm_mask
@@ -50,10 +49,11 @@ def binomial_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """
     if n == 0:
         return float("nan"), float("nan")
-    a = (1.0 - level) / 2.0
-    lo = 0.0 if k == 0 else float(stats.beta.ppf(a, k, n - k + 1))
-    hi = 1.0 if k == n else float(stats.beta.ppf(1.0 - a, k + 1, n - k))
-    return lo, hi
+    # statsmodels is imported here, not at module level: it adds ~0.7 s to every import.
+    from statsmodels.stats.proportion import proportion_confint
+
+    lo, hi = proportion_confint(k, n, alpha=1.0 - level, method="beta")
+    return float(lo), float(hi)
 
 
 def bounding_box(mask: np.ndarray, margin: int) -> tuple[slice, slice, slice]:
