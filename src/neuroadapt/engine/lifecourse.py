@@ -576,13 +576,8 @@ def _run_chunk(
             died_h[in_block] = d_u
             _nan_to_zero(bins)
             episodes.extend(eps)
-            survived_od = np.zeros(n, bool)
-            survived_od[in_block] = (np.nan_to_num(b_u[:, :, K.R_OD]).sum(axis=1) > 0) & ~(
-                np.isfinite(d_u)
-            )
-            ceiling = np.where(
-                survived_od, B.after_overdose(np.minimum(habit, ceiling), p), ceiling
-            )
+            overdoses = np.nan_to_num(b_u[:, :, K.R_OD]).sum(axis=1)
+            ceiling = _after_overdoses(ceiling, habit, in_block, overdoses, d_u, p)
         daily_sub = pharm.rows(np.flatnonzero(daily[user_idx])) if daily.any() else None
         for j in range(n_days):
             d_abs = day + j
@@ -608,11 +603,8 @@ def _run_chunk(
                 bins[j][:, daily] = np.nan_to_num(b_d[:, 0, _DAY_COLS]).T
                 died_h[daily] = np.where(np.isfinite(d_d), j * 24.0 + d_d, died_h[daily])
                 episodes.extend(eps)
-                survived_od = np.zeros(n, bool)
-                survived_od[daily] = (np.nan_to_num(b_d[:, 0, K.R_OD]) > 0) & ~np.isfinite(d_d)
-                ceiling = np.where(
-                    survived_od, B.after_overdose(np.minimum(habit, ceiling), p), ceiling
-                )
+                overdoses = np.nan_to_num(b_d[:, 0, K.R_OD])
+                ceiling = _after_overdoses(ceiling, habit, daily, overdoses, d_d, p)
             # ---- behaviour bookkeeping ----
             used = (n_use * alive) > 0
             bits = ((bits << np.uint64(1)) | used.astype(np.uint64)) & np.uint64((1 << 62) - 1)
@@ -678,6 +670,17 @@ _ALIVE_ONLY = (
 _DAY_COLS = np.array([*_REC.values(), K.R_UF, K.R_US])
 _DAY_UF, _DAY_US = len(_REC), len(_REC) + 1
 _ALIVE_ONLY_ROWS = np.array([list(_REC).index(k) for k in _ALIVE_ONLY])
+
+
+def _after_overdoses(ceiling, habit, ran, overdoses, died_h, p) -> np.ndarray:
+    """Dose ceilings after a kernel call: lowered for those of ``ran`` who survived an overdose.
+
+    ``overdoses`` and ``died_h`` are the kernel's counts and hours of death for
+    the subjects of ``ran`` (``model.behaviour.after_overdose``).
+    """
+    survived = np.zeros(len(ceiling), bool)
+    survived[ran] = (overdoses > 0) & ~np.isfinite(died_h)
+    return np.where(survived, B.after_overdose(np.minimum(habit, ceiling), p), ceiling)
 
 
 def _nan_to_zero(a: np.ndarray) -> None:
