@@ -266,6 +266,12 @@ def _odds_int(z, w_e, w_p, kd, tau, n_lig, n):
     return o, w
 
 
+@njit(cache=True, inline="always")
+def _draw(seed, rat, day, step, purpose):
+    """Uniform draw of one purpose (1 press, 3 shock, 5-6 zone) at one step of one rat's day."""
+    return _uniform(seed, rat, (day * 131072 + step) * 8 + purpose)
+
+
 @njit(cache=True)
 def _emit(ev_t, ev_c, i, k, t, code):
     if k < ev_t.shape[1]:
@@ -500,7 +506,7 @@ def _run_day(
                 if last_shock > -1e17:
                     stress = math.exp(-k_stress * (t - last_shock))
                 if shock_end_s[i] > 0.0 and t < shock_end_s[i]:
-                    ush = _uniform(seed, ids[i], ((day * 131072 + step) * 8 + 3))
+                    ush = _draw(seed, ids[i], day, step, 3)
                     if ush < dt / shock_interval_s[i]:
                         last_shock = t
                         stress = 1.0
@@ -515,14 +521,12 @@ def _run_day(
                 )
                 e_now = O.hedonic_state(a_int, u, imax)
                 dr = udose if reinforced[i] else 0.0
-                o_plus = o_i + dr * unit_odds[i, 0]
-                w_plus = w_io + dr * unit_odds[i, 1]
-                a_plus = activation(stimulus(w_plus, o_plus))
                 if dr <= 0.0:
                     # no drug expected from the lever: the trained expectation is what is retrieved
-                    o_plus = o_i + unit_odds[i, 2] * unit_odds[i, 0]
-                    w_plus = w_io + unit_odds[i, 2] * unit_odds[i, 1]
-                    a_plus = activation(stimulus(w_plus, o_plus))
+                    dr = unit_odds[i, 2]
+                a_plus = activation(
+                    stimulus(w_io + dr * unit_odds[i, 1], o_i + dr * unit_odds[i, 0])
+                )
                 e_plus = O.hedonic_state(a_plus, u, imax)
                 r_h = O.drive(e_now, h_star) - O.drive(e_plus, h_star)
                 psi = O.retrieval(phi_now, phi50, r_hill, craving[i], cue, g_c, stress, g_s)
@@ -538,7 +542,7 @@ def _run_day(
                     # between components the levers are retracted
                     p_a = 0.0
                     p_i = 0.0
-                ud = _uniform(seed, ids[i], ((day * 131072 + step) * 8 + 1))
+                ud = _draw(seed, ids[i], day, step, 1)
                 if ud < p_a:
                     c_act += 1
                     since_all += 1
@@ -599,12 +603,12 @@ def _run_day(
                     x_d *= math.exp(-k_ext * dt)
                 elif zone_now == 1:
                     x_v *= math.exp(-k_ext * dt)
-                uz = _uniform(seed, ids[i], ((day * 131072 + step) * 8 + 5))
+                uz = _draw(seed, ids[i], day, step, 5)
                 if zone_now == 2:
                     if uz < r_centre * dt:
                         pd_ = math.exp(beta * xe_d)
                         pv_ = math.exp(beta * xe_v)
-                        uz2 = _uniform(seed, ids[i], ((day * 131072 + step) * 8 + 6))
+                        uz2 = _draw(seed, ids[i], day, step, 6)
                         zone_now = 0 if uz2 < pd_ / (pd_ + pv_) else 1
                 else:
                     xe = xe_d if zone_now == 0 else xe_v
