@@ -58,6 +58,13 @@ def _reference_tac(t: np.ndarray, p: dict) -> np.ndarray:
     return (1.0 - np.exp(-t / p["pet_input_peak"])) * np.exp(-p["pet_input_decay"] * t)
 
 
+def _pet_grid(p: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference curve on the fine grid, frame mid-times and their fine-grid indices."""
+    fine = np.arange(0.0, p["pet_scan"] + _DT_MIN / 2, _DT_MIN)
+    frames = np.arange(p["pet_frame"] / 2, p["pet_scan"], p["pet_frame"])
+    return _reference_tac(fine, p), frames, np.rint(frames / _DT_MIN).astype(int)
+
+
 def _convolve_exp(c: np.ndarray, rate: np.ndarray, dt: float) -> np.ndarray:
     """(c ⊗ e^{−rate t}) on a uniform grid, for each rate (rates × time)."""
     n = c.size
@@ -74,13 +81,10 @@ def srtm_tac(bp: np.ndarray, p: dict | None = None) -> tuple[np.ndarray, np.ndar
     Returns frame times (min), the reference curve and targets (len(bp) × frames).
     """
     p = p or imaging_parameters()
-    fine = np.arange(0.0, p["pet_scan"] + _DT_MIN / 2, _DT_MIN)
-    cr = _reference_tac(fine, p)
+    cr, frames, idx = _pet_grid(p)
     k2a = p["pet_k2"] / (1.0 + np.asarray(bp, dtype=float))
     conv = _convolve_exp(cr, k2a, _DT_MIN)
     ct = p["pet_r1"] * cr + (p["pet_k2"] - p["pet_r1"] * k2a)[:, None] * conv
-    frames = np.arange(p["pet_frame"] / 2, p["pet_scan"], p["pet_frame"])
-    idx = np.rint(frames / _DT_MIN).astype(int)
     return frames, cr[idx], ct[:, idx]
 
 
@@ -111,10 +115,7 @@ def srtm_bfm(ct: np.ndarray, p: dict | None = None) -> np.ndarray:
     Basis functions ``C_R ⊗ e^{−θ t}`` for θ in :func:`bfm_thetas` (Gunn et al. 1997).
     """
     p = p or imaging_parameters()
-    fine = np.arange(0.0, p["pet_scan"] + _DT_MIN / 2, _DT_MIN)
-    cr_fine = _reference_tac(fine, p)
-    frames = np.arange(p["pet_frame"] / 2, p["pet_scan"], p["pet_frame"])
-    idx = np.rint(frames / _DT_MIN).astype(int)
+    cr_fine, _, idx = _pet_grid(p)
     thetas = bfm_thetas(p)
     basis = _convolve_exp(cr_fine, thetas, _DT_MIN)[:, idx]
     cr = cr_fine[idx]
