@@ -28,9 +28,10 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import distance_transform_edt
 
-from neuroadapt.imaging.atlases import gm_mask
+from neuroadapt.imaging.atlases import gm_mask, gm_template
 from neuroadapt.imaging.design import make_design
 from neuroadapt.imaging.glm import PermutedGLM
+from neuroadapt.imaging.parameters import imaging_parameters
 from neuroadapt.imaging.synth import FWHM_TO_SIGMA, MapSynthesizer, make_participants
 from neuroadapt.model.structure import REGIONS
 
@@ -186,9 +187,9 @@ def validate(
     effect = dict(effect or {})
     full = np.asarray(gm_mask().dataobj) > 0
     mask = full if mask is None else np.asarray(mask, bool)
-    probe = MapSynthesizer(seed=seed)
-    sigmas = (probe.params["anat_fwhm_mm"], probe.params["smoothing_fwhm_mm"])
-    margin = int(np.ceil(3 * max(sigmas) * FWHM_TO_SIGMA / abs(probe.affine[0, 0])))
+    params = imaging_parameters()
+    sigmas = (params["anat_fwhm_mm"], params["smoothing_fwhm_mm"])
+    margin = int(np.ceil(3 * max(sigmas) * FWHM_TO_SIGMA / abs(gm_template().affine[0, 0])))
     box = bounding_box(mask, margin)
     synth = MapSynthesizer(seed=seed, box=box)
     sub = mask[box]
