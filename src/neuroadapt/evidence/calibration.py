@@ -96,6 +96,11 @@ def within(rel: float) -> Callable[[float, Target], bool]:
     return lambda m, t: abs(m - t.value) <= rel * abs(t.value)
 
 
+def within_abs(delta: float) -> Callable[[float, Target], bool]:
+    """Absolute tolerance around the target value (in the target's unit, e.g. percentage points)."""
+    return lambda m, t: abs(m - t.value) <= delta
+
+
 def in_range(widen: float = 0.0) -> Callable[[float, Target], bool]:
     """Inside the reported range (optionally widened by a fraction of its width)."""
 

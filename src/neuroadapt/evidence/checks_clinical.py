@@ -19,7 +19,7 @@ from neuroadapt.engine.brain import available_brain_modules
 from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan, simulate_lifecourse
 from neuroadapt.engine.outcomes import survival_table
 from neuroadapt.engine.simulate import RescueRule
-from neuroadapt.evidence.calibration import Check, in_range, never, not_modelled
+from neuroadapt.evidence.calibration import Check, in_range, never, not_modelled, within_abs
 from neuroadapt.parameters import load_parameters
 
 PLAN = LifePlan(use_days=730, detox_days=14, follow_up_days=744, abstinent_fraction=0.8)
@@ -116,7 +116,7 @@ CHECKS: tuple[Check, ...] = (
         "cli_relapse_1week_smyth",
         "validation",
         lambda: _incidence("relapse", 7),
-        lambda m, t: abs(m - t.value) <= 12.0,
+        within_abs(12.0),
         "±12 percentage points (Kaplan-Meier, 1 week after discharge)",
         "%",
         "Relapse = 3 use days within 7 (return to regular use). The lapse hazard was fitted to "
@@ -127,7 +127,7 @@ CHECKS: tuple[Check, ...] = (
         "cli_relapse_detox_smyth",
         "validation",
         lambda: _incidence("relapse", 730),
-        lambda m, t: abs(m - t.value) <= 10.0,
+        within_abs(10.0),
         "±10 percentage points (2 years after discharge; the study followed about 3)",
         "%",
     ),
@@ -135,7 +135,7 @@ CHECKS: tuple[Check, ...] = (
         "cli_lapse_18_36mo_ducray",
         "calibrated",
         lambda: _incidence("lapse", 730),
-        lambda m, t: abs(m - t.value) <= 5.0,
+        within_abs(5.0),
         "±5 percentage points (2 years after discharge)",
         "%",
     ),
@@ -143,7 +143,7 @@ CHECKS: tuple[Check, ...] = (
         "cli_relapse_5yr_langendam",
         "validation",
         lambda: _incidence("relapse", 730),
-        lambda m, t: abs(m - t.value) <= 10.0,
+        within_abs(10.0),
         "±10 percentage points; the probe follows 2 of the 5 years (its curve is flat after 1)",
         "%",
     ),

@@ -46,7 +46,7 @@ import xarray as xr
 
 from neuroadapt.engine.brain import DRIVERS, ModuleSpecError, check_modules, integrate
 from neuroadapt.engine.simulate import Dose, EngineOptions, simulate
-from neuroadapt.evidence.calibration import Check, in_range, is_true
+from neuroadapt.evidence.calibration import Check, in_range, is_true, within_abs
 from neuroadapt.model import cognition, structure, white_matter
 from neuroadapt.parameters import load_parameters
 
@@ -422,7 +422,7 @@ CHECKS: tuple[Check, ...] = (
         "str_insula_postmortem_muller",
         "calibrated",
         _muller,
-        lambda m, t: abs(m - t.value) <= 5.0,
+        within_abs(5.0),
         "±5 percentage points (fitted; the study's 95 % CI is about ±20)",
         "% difference",
     ),
@@ -446,7 +446,7 @@ CHECKS: tuple[Check, ...] = (
         "wm_fa_abstinence_frontal_shen",
         "conflict",
         lambda: shen_r("frontal white matter"),
-        lambda m, t: abs(m - t.value) <= 0.2,
+        within_abs(0.2),
         "±0.2",
         "r",
         "Position: frontal FA recovers within a month (Hao, a longitudinal within-subject "
