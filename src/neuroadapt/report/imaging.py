@@ -43,8 +43,9 @@ def vbm_methods(result: VBMResult) -> str:
     )
     if result.glm.tfce:
         text += (
-            ", of threshold-free cluster enhancement (TFCE; E = 0.5, H = 2, 100 height steps "
-            "from 0 to the map maximum, 6-connectivity, Smith & Nichols 2009)"
+            f", of threshold-free cluster enhancement (TFCE; E = 0.5, H = 2, "
+            f"{result.glm.tfce_steps} height steps from 0 to the map maximum, "
+            f"{result.glm.connectivity}-connectivity, Smith & Nichols 2009)"
         )
     if s["cluster_p"] is not None:
         text += (
