@@ -68,6 +68,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from neuroadapt.atomic import write_with
 from neuroadapt.engine.operant import (
     CODES,
     COUNTERS,
@@ -580,6 +581,10 @@ def _with_components(session, spec: SessionSpec, infusion_s: np.ndarray):
     )
 
 
+def _write_csv(path: Path, table: pd.DataFrame) -> Path:
+    return write_with(path, lambda tmp: table.to_csv(tmp, index=False), suffix=".csv")
+
+
 def write_outputs(result: RatLabResult, out: str | os.PathLike[str]) -> dict[str, Path]:
     """Write every operant session as MED-PC IV text and place preference as zone tables.
 
@@ -593,13 +598,17 @@ def write_outputs(result: RatLabResult, out: str | os.PathLike[str]) -> dict[str
     names = {v: k for k, v in CODES.items()}
     paths: dict[str, Path] = {}
     s = result.sessions
+    # the design row of each (subject, day), looked up once rather than by a mask per session
+    rows = {
+        (r.subject, r.day): r for r in s[["subject", "day", "msn", "phase", "label"]].itertuples()
+    }
     by_subject: dict[str, list] = {}
     for res in result.days:
         for i, spec in enumerate(res.specs):
             if spec.kind != "operant":
                 continue
             subj = result.subjects[i]
-            row = s[(s["subject"] == subj) & (s["day"] == res.day)].iloc[0]
+            row = rows[subj, res.day]
             t0 = START + dt.timedelta(days=res.day)
             t1 = t0 + dt.timedelta(seconds=spec.duration_s)
             header = Header(
@@ -612,7 +621,7 @@ def write_outputs(result: RatLabResult, out: str | os.PathLike[str]) -> dict[str
                 box=str(i % 16 + 1),
                 start_time=_fmt_time(t0),
                 end_time=_fmt_time(t1),
-                msn=row["msn"],
+                msn=row.msn,
             )
             c = res.counters[i]
             scalars = {
@@ -633,7 +642,7 @@ def write_outputs(result: RatLabResult, out: str | os.PathLike[str]) -> dict[str
                 scalars,
                 np.round(times, 2),
                 [names[int(k)] for k in codes],
-                comments=(f"neuroadapt day={res.day} phase={row['phase']} label={row['label']}",),
+                comments=(f"neuroadapt day={res.day} phase={row.phase} label={row.label}",),
             )
             if spec.components:
                 session = _with_components(session, spec, times[codes == CODES["infusion"]])
@@ -662,15 +671,13 @@ def write_outputs(result: RatLabResult, out: str | os.PathLike[str]) -> dict[str
     if zone_rows:
         paths["cpp_zones"] = write_zone_table(out / "cpp_zones.csv", pd.DataFrame(zone_rows))
     tables = out / "tables"
-    tables.mkdir(parents=True, exist_ok=True)
     nlx = s[s["withdrawal_peak_naloxone"].notna()]
     if len(nlx):
         thr = float(load_parameters("rat")["withdrawal_sign_threshold"])
         w = nlx[["subject", "group", "day", "label", "unit_dose_mg_kg", "withdrawal_peak_naloxone"]]
         w = w.assign(signs_present=w["withdrawal_peak_naloxone"] >= thr)
-        w.to_csv(tables / "withdrawal.csv", index=False)
-        paths["withdrawal"] = tables / "withdrawal.csv"
-    design = s.drop(columns=["withdrawal_peak_naloxone"])
-    design.to_csv(tables / "design.csv", index=False)
-    paths["design"] = tables / "design.csv"
+        paths["withdrawal"] = _write_csv(tables / "withdrawal.csv", w)
+    paths["design"] = _write_csv(
+        tables / "design.csv", s.drop(columns=["withdrawal_peak_naloxone"])
+    )
     return paths
