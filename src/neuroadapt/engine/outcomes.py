@@ -12,10 +12,20 @@ import pandas as pd
 
 from neuroadapt.engine.lifecourse import LifePlan
 
-__all__ = ["OUTCOME_DAYS", "clinical_outcomes", "kaplan_meier", "survival_table"]
+__all__ = [
+    "LOST_TOLERANCE_WINDOW_D",
+    "OUTCOME_DAYS",
+    "clinical_outcomes",
+    "kaplan_meier",
+    "survival_table",
+]
+
+#: Days after discharge in which overdoses after lost tolerance are counted: the
+#: 4 months over which Strang et al. 2003 (BMJ 326:959-960) followed detoxified people.
+LOST_TOLERANCE_WINDOW_D = 120
 
 #: Days after discharge at which outcomes are tabulated (1 week, 4 months, 1, 2 years).
-OUTCOME_DAYS = (7, 120, 365, 730)
+OUTCOME_DAYS = (7, LOST_TOLERANCE_WINDOW_D, 365, 730)
 
 
 def kaplan_meier(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

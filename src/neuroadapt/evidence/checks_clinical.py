@@ -17,7 +17,7 @@ from scipy.stats import binomtest
 
 from neuroadapt.engine.brain import available_brain_modules
 from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan, simulate_lifecourse
-from neuroadapt.engine.outcomes import survival_table
+from neuroadapt.engine.outcomes import LOST_TOLERANCE_WINDOW_D, survival_table
 from neuroadapt.engine.simulate import RescueRule
 from neuroadapt.evidence.calibration import Check, in_range, never, not_modelled, within_abs
 from neuroadapt.parameters import load_parameters
@@ -73,7 +73,10 @@ def _in_binomial_ci(percent: float, k: int, n: int) -> bool:
 
 def _tolerant_safer() -> float:
     """Overdose deaths within 4 months: detoxified above continuing users (1.0 if so)."""
-    return float(_incidence("death", 120) > _incidence("death (continued use)", 120))
+    return float(
+        _incidence("death", LOST_TOLERANCE_WINDOW_D)
+        > _incidence("death (continued use)", LOST_TOLERANCE_WINDOW_D)
+    )
 
 
 def _ever_nonfatal_overdose() -> float:
@@ -163,7 +166,7 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "cli_lost_tolerance_od_strang",
         "validation",
-        lambda: _incidence("death", 120),
+        lambda: _incidence("death", LOST_TOLERANCE_WINDOW_D),
         lambda m, t: _in_binomial_ci(m, 3, 37) and bool(_tolerant_safer()),
         "inside the binomial 95 % CI of 3/37 (1.7-21.9 %) and above continuing users",
         "%",

@@ -14,6 +14,7 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
+from neuroadapt.engine.outcomes import LOST_TOLERANCE_WINDOW_D
 from neuroadapt.report.brain import _img, _lit_block, _p, _table
 from neuroadapt.report.figures import median_band
 
@@ -84,7 +85,10 @@ def behaviour_figure(users: xr.Dataset, survival: pd.DataFrame, use_days: float)
 
 
 def overdose_after_abstinence(
-    users: xr.Dataset, episodes: pd.DataFrame, discharge_day: float, window_d: float = 120.0
+    users: xr.Dataset,
+    episodes: pd.DataFrame,
+    discharge_day: float,
+    window_d: float = LOST_TOLERANCE_WINDOW_D,
 ) -> dict[str, tuple[int, int]]:
     """People with an overdose in the ``window_d`` days after discharge, by arm.
 
@@ -108,7 +112,8 @@ def after_abstinence_text(users: xr.Dataset, episodes: pd.DataFrame, discharge_d
     if not na or not nb:
         return ""
     return (
-        f"Overdose after lost tolerance: in the 4 months after discharge {a} of {na} detoxified "
+        f"Overdose after lost tolerance: in the {LOST_TOLERANCE_WINDOW_D} days (4 months, as "
+        f"Strang 2003) after discharge {a} of {na} detoxified "
         f"people ({100 * a / na:.1f} %) overdosed, against {b} of {nb} who kept using "
         f"({100 * b / nb:.1f} %) over the same months; nobody scheduled these overdoses."
     )
