@@ -19,15 +19,12 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from joblib import Parallel, delayed
+from joblib import Parallel, cpu_count, delayed
 
 
 def available_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS / Windows
-        return os.cpu_count() or 1
+    """CPUs this process may use: its affinity mask and any container CPU quota (joblib)."""
+    return cpu_count()
 
 
 #: Environment variable that sets the number of worker processes (default: one per CPU).
