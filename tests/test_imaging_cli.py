@@ -76,6 +76,18 @@ def test_bad_input_is_one_line_exit_2(cohort, tmp_path, monkeypatch, capsys):
     assert code == 2 and "REGION=CHANGE" in err
 
 
+def test_validate_scenario_errors_are_one_line(tmp_path, monkeypatch, capsys):
+    code, _, err = cli(monkeypatch, capsys, "imaging", "validate", "--cohorts", 1,
+                       "--null-cohorts", 0, "--scenario", "rat-iv-heroin", "--pool", 4,
+                       "--out", tmp_path)  # fmt: skip
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "imaging needs a human cohort" in err
+    code, _, err = cli(monkeypatch, capsys, "imaging", "validate", "--cohorts", 1,
+                       "--null-cohorts", 0, "--scenario", "default", "--pool", 0,
+                       "--out", tmp_path)  # fmt: skip
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 @pytest.fixture(scope="module")
 def lifecourse():
     """A short life course: 6 users (60 days of use, 30 of follow-up) and 6 controls."""

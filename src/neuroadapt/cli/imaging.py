@@ -145,6 +145,21 @@ def cohort_tables(outputs, day: float | None = None, arm: str | None = None) -> 
     }
 
 
+def _human_scenario(scenario: str, subjects: int | None, seed: int | None):
+    """The resolved scenario, or a one-line error (bad scenario, options or species)."""
+    from neuroadapt.cli.core import _load
+    from neuroadapt.experiments.run import resolve
+    from neuroadapt.scenarios import ScenarioError
+
+    try:
+        sc = resolve(_load(scenario), subjects=subjects, seed=seed)
+    except (ScenarioError, ValueError) as exc:
+        raise UserError(str(exc).splitlines()[0]) from None
+    if sc.species != "human":
+        raise UserError(f"scenario '{sc.name}': imaging needs a human cohort")
+    return sc
+
+
 @imaging_app.command()
 def simulate(
     scenario: Annotated[
@@ -181,26 +196,19 @@ def simulate(
     default; ``--day`` picks another recorded day and ``--arm`` one arm at the
     end of follow-up.
     """
-    from neuroadapt.cli.core import _load
-    from neuroadapt.experiments.run import resolve, run_scenario
+    from neuroadapt.atomic import write_text
+    from neuroadapt.experiments.run import run_scenario
     from neuroadapt.imaging.atlases import ATLASES
     from neuroadapt.imaging.readouts import fmri_cue_contrast, pet_bpnd
     from neuroadapt.imaging.roi import compare_groups
     from neuroadapt.imaging.synth import generate_tiv, write_cohort
     from neuroadapt.report.imaging import build_imaging_report
-    from neuroadapt.scenarios import ScenarioError
 
     if atlas not in ATLASES:
         raise UserError(f"option '--atlas' = '{atlas}': allowed: {', '.join(ATLASES)}")
     if subjects is not None and subjects < 2:
         raise UserError(f"option '--subjects' = {subjects}: must be an integer >= 2")
-    base = _load(scenario)
-    try:
-        sc = resolve(base, subjects=subjects, seed=seed)
-    except (ScenarioError, ValueError) as exc:
-        raise UserError(str(exc).splitlines()[0]) from None
-    if sc.species != "human":
-        raise UserError(f"scenario '{sc.name}': imaging needs a human cohort")
+    sc = _human_scenario(scenario, subjects, seed)
     cohort = sc.cohort.model_copy(update={"controls": sc.cohort.subjects})
     sc = sc.model_copy(update={"cohort": cohort})
     out_dir = out or Path("results") / f"{sc.name}-imaging"
@@ -218,8 +226,6 @@ def simulate(
     write_cohort(out_dir, participants, tables["change"], seed=sc.seed, atlas=atlas)
     pet, _ = pet_bpnd(participants, tables["d2"], seed=sc.seed)
     fmri = fmri_cue_contrast(participants, tables["craving"], seed=sc.seed)
-    from neuroadapt.atomic import write_text
-
     write_text(out_dir / "pet_bpnd.tsv", pet.reset_index().to_csv(sep="\t", index=False))
     write_text(out_dir / "fmri_cue.tsv", fmri.reset_index().to_csv(sep="\t", index=False))
     truth = tables["change"].groupby(participants.set_index("participant_id")["group"]).mean()
@@ -498,10 +504,9 @@ def validate(
     mask = _slab_mask(slab_mm)
     pool_table, source = None, "given effects"
     if cohorts and scenario is not None:
-        from neuroadapt.cli.core import _load
-        from neuroadapt.experiments.run import resolve, run_scenario
+        from neuroadapt.experiments.run import run_scenario
 
-        sc = resolve(_load(scenario), subjects=pool, seed=None)
+        sc = _human_scenario(scenario, pool, None)
         sc = sc.model_copy(update={"cohort": sc.cohort.model_copy(update={"controls": 2})})
         console.print(f"simulating {pool} users of scenario '{sc.name}' for the pool of changes")
         tables = cohort_tables(run_scenario(sc, out / "simulation"), day=day)
