@@ -240,3 +240,24 @@ def test_cli_user_errors_exit_2(args, needle, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and len(err.splitlines()) == 1
+
+
+def test_report_with_a_one_rat_group_skips_the_group_test(tmp_path):
+    """Groups of 2 and 1 rats: no group test is possible, and the report still writes."""
+    from neuroadapt.report.ratlab import write_lab_report
+
+    text = """
+name = "uneven"
+[[groups]]
+name = "a"
+phases = [{ kind = "self_administration", sessions = 2, hours = 0.5 }]
+[[groups]]
+name = "b"
+phases = [{ kind = "self_administration", sessions = 2, hours = 0.5, dose = 0.1 }]
+"""
+    res = run_protocol(_parse(text, "uneven"), animals=3, seed=1)
+    assert sorted(res.groups) == ["a", "a", "b"]
+    write_outputs(res, tmp_path)
+    assert write_lab_report(tmp_path, "uneven").is_file()
+    assert not (tmp_path / "tables" / "analysis_statistics.csv").exists()
+    assert len(pd.read_csv(tmp_path / "tables" / "analysis_sessions.csv")) == 6

@@ -37,7 +37,7 @@ from neuroadapt.analysis import (
     reinstatement,
     session_metrics,
 )
-from neuroadapt.atomic import write_text
+from neuroadapt.atomic import write_text, write_with
 from neuroadapt.io.medpc import events_table, load_profile, read_medpc, sessions_table
 from neuroadapt.io.medpc.zones import read_zone_table
 from neuroadapt.report.figures import to_data_uri
@@ -86,6 +86,12 @@ class LabAnalysis:
     components: pd.DataFrame = field(default_factory=pd.DataFrame)
     statistics: pd.DataFrame = field(default_factory=pd.DataFrame)
     files: list[str] = field(default_factory=list)
+
+
+def _comparable(table: pd.DataFrame, value: str) -> bool:
+    """Whether :func:`compare_groups` can test ``value`` (two groups or more, two values each)."""
+    n = table.dropna(subset=[value]).groupby("group").size()
+    return len(n) > 1 and int(n.min()) >= 2
 
 
 def analyse_lab_files(
@@ -147,9 +153,9 @@ def analyse_lab_files(
                 daily[["subject", "group"]].drop_duplicates(), on="subject"
             )
         sa = daily[daily["phase"] == "self_administration"]
-        if sa["group"].nunique() > 1:
-            last = sa[sa["day"] == sa.groupby("subject")["day"].transform("max")]
-            for measure in ("infusions", "first_hour_infusions"):
+        last = sa[sa["day"] == sa.groupby("subject")["day"].transform("max")]
+        for measure in ("infusions", "first_hour_infusions"):
+            if _comparable(last, measure):
                 stats.append(compare_groups(last, measure).assign(note="last session"))
     zpath = d / "cpp_zones.csv"
     if zpath.is_file():
@@ -162,14 +168,14 @@ def analyse_lab_files(
         if frames:
             out.cpp = pd.concat(frames, ignore_index=True)
             post = out.cpp[out.cpp["test"] == "post"]
-            if post["group"].nunique() > 1 and post.groupby("group").size().min() >= 2:
+            if _comparable(post, "post_minus_pre_s"):
                 stats.append(compare_groups(post, "post_minus_pre_s").assign(note="post-test"))
     wpath = d / "tables" / "withdrawal.csv"
     if wpath.is_file():
         out.withdrawal = pd.read_csv(wpath)
         out.files.append("tables/withdrawal.csv")
         w = out.withdrawal
-        if w["group"].nunique() > 1 and w.groupby("group").size().min() >= 2:
+        if _comparable(w, "withdrawal_peak_naloxone"):
             stats.append(compare_groups(w, "withdrawal_peak_naloxone").assign(note="naloxone"))
     if stats:
         out.statistics = pd.concat(stats, ignore_index=True)
@@ -390,7 +396,7 @@ def write_lab_report(
     }
     for name, t in written.items():
         if len(t):
-            t.to_csv(tables / f"analysis_{name}.csv", index=False)
+            write_with(tables / f"analysis_{name}.csv", lambda tmp, t=t: t.to_csv(tmp, index=False))
             a.files.append(f"tables/analysis_{name}.csv")
     if len(a.daily):
         sections += _operant_sections(a, extinction_fraction)
