@@ -63,6 +63,7 @@ import numpy as np
 
 from neuroadapt.model.clock import (
     HOURS_PER_DAY,
+    across,
     decay,
     relax,
     relax_by,
@@ -149,12 +150,8 @@ def hypoxic_severity(inputs: dict[str, np.ndarray], p: dict[str, np.ndarray]) ->
 
 
 def _per_region(x) -> np.ndarray:
-    """A per-subject value repeated across the regions, shape (subjects, regions).
-
-    Same values as the column ``x[:, None]``; numpy combines it with a regional
-    array about twice as fast as it broadcasts the column.
-    """
-    return np.repeat(np.asarray(x, dtype=float)[:, None], len(REGIONS), axis=1)
+    """A per-subject value repeated across the regions (``clock.across``)."""
+    return across(x, len(REGIONS))
 
 
 def step(state, inputs, p, dt_d):

@@ -76,6 +76,7 @@ from numba import njit
 
 from neuroadapt.model.clock import (
     HOURS_PER_DAY,
+    across,
     decay,
     relax,
     relax_by,
@@ -240,8 +241,8 @@ def _stage_step(stage, done, dead, u, p, dt_d):
 
 
 def _repeat(v: np.ndarray) -> np.ndarray:
-    """A subject-level state stored repeated across the tracts."""
-    return np.repeat(np.asarray(v, dtype=float)[:, None], len(REGIONS), axis=1)
+    """A subject-level state stored repeated across the tracts (``clock.across``)."""
+    return across(v, len(REGIONS))
 
 
 def step(state, inputs, p, dt_d):
