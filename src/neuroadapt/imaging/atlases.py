@@ -243,7 +243,7 @@ def gm_mask() -> nib.Nifti1Image:
     return load_mni152_gm_mask(resolution=2)
 
 
-def sample_on_grid(data_img: nib.Nifti1Image, shape: tuple, affine: np.ndarray):
+def _sample_on_grid(data_img: nib.Nifti1Image, shape: tuple, affine: np.ndarray):
     """Nearest-neighbour indices of the grid's voxel centres in ``data_img``."""
     ijk = np.indices(shape).reshape(3, -1)
     xyz = affine[:3, :3] @ ijk + affine[:3, 3:4]
@@ -251,6 +251,16 @@ def sample_on_grid(data_img: nib.Nifti1Image, shape: tuple, affine: np.ndarray):
     src = np.rint(inv[:3, :3] @ xyz + inv[:3, 3:4]).astype(np.int64)
     ok = np.all((src >= 0) & (src < np.array(data_img.shape[:3])[:, None]), axis=0)
     return src, ok
+
+
+def atlas_on_grid(atlas: Atlas, shape: tuple, affine: np.ndarray) -> Atlas:
+    """The atlas brought onto another grid (nearest neighbour); itself when already on it."""
+    if tuple(shape) == atlas.labels.shape and np.allclose(affine, atlas.affine, atol=1e-3):
+        return atlas
+    src, ok = _sample_on_grid(atlas.to_image(), tuple(shape), affine)
+    flat = np.zeros(int(np.prod(shape)), dtype=atlas.labels.dtype)
+    flat[ok] = atlas.labels[src[0, ok], src[1, ok], src[2, ok]]
+    return Atlas(atlas.name, flat.reshape(shape), atlas.names, affine)
 
 
 @cache
@@ -262,7 +272,7 @@ def harvard_oxford() -> Atlas:
     rows = names_path.read_text(encoding="utf-8").splitlines()[1:]
     names = {int(r.split(",", 1)[0]) + 1: r.split(",", 1)[1] for r in rows if r.strip()}
     ref = template()
-    src, ok = sample_on_grid(img, ref.shape, ref.affine)
+    src, ok = _sample_on_grid(img, ref.shape, ref.affine)
     prob = np.asarray(img.dataobj)[src[0, ok], src[1, ok], src[2, ok], :]
     best = prob.argmax(axis=1)
     keep = prob[np.arange(prob.shape[0]), best] >= HO_THRESHOLD_PCT
@@ -282,7 +292,7 @@ def aal3() -> Atlas:
         if len(parts) >= 2:
             names[int(parts[0])] = parts[1]
     ref = template()
-    src, ok = sample_on_grid(img, ref.shape, ref.affine)
+    src, ok = _sample_on_grid(img, ref.shape, ref.affine)
     data = np.asarray(img.dataobj)
     flat = np.zeros(int(np.prod(ref.shape)), dtype=np.int16)
     flat[ok] = data[src[0, ok], src[1, ok], src[2, ok]]

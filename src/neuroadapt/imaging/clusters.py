@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from neuroadapt.imaging.atlases import EXTRA_REGIONS, Atlas, load_atlas
-from neuroadapt.imaging.roi import atlas_labels_on_grid
+from neuroadapt.imaging.atlases import EXTRA_REGIONS, atlas_on_grid, load_atlas
 from neuroadapt.imaging.tfce import cluster_labels, neighbours
 from neuroadapt.model.structure import REGIONS
 
@@ -49,13 +48,11 @@ def cluster_table(
     nbr = neighbours(mask, 6)
     ijk = np.argwhere(mask)
     voxel_ml = float(abs(np.linalg.det(affine[:3, :3]))) / 1000.0
-    loaded: dict[str, Atlas] = {name: load_atlas(name) for name in atlases}
-    grids = {n: atlas_labels_on_grid(a, mask.shape, affine) for n, a in loaded.items()}
-    ho = loaded.get("harvard_oxford")
+    on_grid = {name: atlas_on_grid(load_atlas(name), mask.shape, affine) for name in atlases}
+    ho = on_grid.get("harvard_oxford")
     region_masks = {}
     if ho is not None:
-        on = Atlas(ho.name, grids["harvard_oxford"], ho.names, affine)
-        region_masks = {r: on.region_mask(r)[mask] for r in REGIONS + EXTRA_REGIONS}
+        region_masks = {r: ho.region_mask(r)[mask] for r in REGIONS + EXTRA_REGIONS}
     rows = []
     for sign in (1.0, -1.0):
         sig = ((p < alpha) & (sign * t > 0)).astype(np.float64)
@@ -76,8 +73,8 @@ def cluster_table(
                 "y": float(xyz[1]),
                 "z": float(xyz[2]),
             }
-            for name, grid in grids.items():
-                row[f"label_{name}"] = loaded[name].names.get(int(grid[tuple(ijk[peak])]), "-")
+            for name, atlas in on_grid.items():
+                row[f"label_{name}"] = atlas.label_at(tuple(ijk[peak]))
             overlap = {
                 r: 100.0 * m[members].mean() for r, m in region_masks.items() if m[members].any()
             }

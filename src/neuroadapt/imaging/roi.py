@@ -19,20 +19,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from neuroadapt.imaging.atlases import Atlas, sample_on_grid
+from neuroadapt.imaging.atlases import Atlas, atlas_on_grid
 from neuroadapt.imaging.design import DEFAULT_COVARIATES, covariate
 from neuroadapt.imaging.load import ImagingInputError, MapSet
 from neuroadapt.model.structure import REGIONS
-
-
-def atlas_labels_on_grid(atlas: Atlas, shape: tuple, affine: np.ndarray) -> np.ndarray:
-    """The atlas's label image brought onto another grid (nearest neighbour)."""
-    if tuple(shape) == atlas.labels.shape and np.allclose(affine, atlas.affine, atol=1e-3):
-        return atlas.labels
-    src, ok = sample_on_grid(atlas.to_image(), tuple(shape), affine)
-    flat = np.zeros(int(np.prod(shape)), dtype=atlas.labels.dtype)
-    flat[ok] = atlas.labels[src[0, ok], src[1, ok], src[2, ok]]
-    return flat.reshape(shape)
 
 
 def roi_volumes(maps: MapSet, atlas: Atlas, regions: tuple[str, ...] = REGIONS) -> pd.DataFrame:
@@ -47,8 +37,7 @@ def roi_volumes(maps: MapSet, atlas: Atlas, regions: tuple[str, ...] = REGIONS) 
     regions
         neuroadapt regions to measure.
     """
-    on_grid = atlas_labels_on_grid(atlas, maps.mask.shape, maps.affine)
-    shifted = Atlas(atlas.name, on_grid, atlas.names, maps.affine)
+    shifted = atlas_on_grid(atlas, maps.mask.shape, maps.affine)
     voxel_ml = float(abs(np.linalg.det(maps.affine[:3, :3]))) / 1000.0
     out = {}
     for region in regions:

@@ -28,8 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import distance_transform_edt
 
-from neuroadapt.imaging.atlases import Atlas, load_atlas
-from neuroadapt.imaging.roi import atlas_labels_on_grid
+from neuroadapt.imaging.atlases import atlas_on_grid, load_atlas
 from neuroadapt.model.structure import REGIONS
 
 
@@ -127,8 +126,7 @@ def compare_with_truth(
     border_mm
         Distance from a loss region within which significant voxels count as spill-over.
     """
-    a = load_atlas(atlas)
-    on = Atlas(a.name, atlas_labels_on_grid(a, mask.shape, affine), a.names, affine)
+    on = atlas_on_grid(load_atlas(atlas), mask.shape, affine)
     sig = {k: np.asarray(v, bool) for k, v in significant.items()}
     loss_regions = [r for r in change.index if 100 * change[r] <= -loss_pct]
     loss3d = np.zeros(mask.shape, bool)
