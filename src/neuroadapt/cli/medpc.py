@@ -48,6 +48,7 @@ def _profile(name: str):
 
 
 def _tables(files: list[Path], profile_name: str):
+    """Profile, parsed files (path, result) read once, and the events and sessions tables."""
     import pandas as pd
 
     from neuroadapt.io.medpc import MedPCError, events_table, sessions_table
@@ -55,10 +56,11 @@ def _tables(files: list[Path], profile_name: str):
     profile = _profile(profile_name)
     if profile.events is None:
         raise UserError(f"option '--profile' = '{profile_name}': defines no events")
-    events, sessions = [], []
+    events, sessions, parsed = [], [], []
     first = 0
     for path in files:
         result = _read(path)
+        parsed.append((path, result))
         try:
             ev = events_table(result.sessions, profile, first=first)
         except MedPCError as exc:
@@ -78,7 +80,12 @@ def _tables(files: list[Path], profile_name: str):
         events.append(ev)
         sessions.append(st)
         first += len(result)
-    return profile, pd.concat(events, ignore_index=True), pd.concat(sessions, ignore_index=True)
+    return (
+        profile,
+        parsed,
+        pd.concat(events, ignore_index=True),
+        pd.concat(sessions, ignore_index=True),
+    )
 
 
 FilesArg = Annotated[list[Path], typer.Argument(help="MED-PC files.")]
@@ -140,7 +147,7 @@ def summarize(
         raise UserError(f"option '--timeout-s' = {timeout_s}: must be >= 0")
     if out is not None and out.is_dir():
         raise UserError(f"option '--out' = '{out}': is a directory; give a .csv file")
-    _, events, sessions = _tables(files, profile)
+    _, _, events, sessions = _tables(files, profile)
     metrics = session_metrics(events, sessions, timeout_s=timeout_s)
     if progressive_ratio:
         metrics = metrics.merge(breakpoints(events), on="session", how="left")
@@ -166,11 +173,11 @@ def to_csv(
 
     if out.exists() and not out.is_dir():
         raise UserError(f"option '--out' = '{out}': exists and is not a directory")
-    prof, events, sessions = _tables(files, profile)
+    prof, parsed, events, sessions = _tables(files, profile)
     events = events.merge(sessions[["session", "path"]], on="session", how="left")
     scalars = []
-    for path in files:
-        for s in _read(path).sessions:
+    for path, result in parsed:
+        for s in result.sessions:
             for letter, value in s.scalars.items():
                 scalars.append((str(path), s.line, letter, prof.meaning(letter), value))
     scalar_table = pd.DataFrame(scalars, columns=["path", "line", "letter", "meaning", "value"])
