@@ -24,6 +24,11 @@ class UserError(Exception):
     """An error in what the user asked for; printed as one line, exit status 2."""
 
 
+#: Options several subcommands share.
+ScenarioArgument = Annotated[str, typer.Argument(help="Shipped scenario name or TOML file.")]
+SeedOption = Annotated[int | None, typer.Option("--seed", help="Random seed.")]
+
+
 def _version(value: bool) -> None:
     if value:
         out_console.print(f"neuroadapt {__version__}")

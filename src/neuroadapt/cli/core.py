@@ -10,7 +10,14 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from neuroadapt.cli.common import UserError, app, console, out_console
+from neuroadapt.cli.common import (
+    ScenarioArgument,
+    SeedOption,
+    UserError,
+    app,
+    console,
+    out_console,
+)
 
 WorkersOption = Annotated[
     int | None,
@@ -38,6 +45,22 @@ def _set_workers(workers: int | None) -> None:
         raise UserError(str(exc)) from None
 
 
+def resolved_scenario(scenario: str, subjects: int | None, seed: int | None):
+    """The scenario with the command line's ``--subjects`` and ``--seed``, or a one-line error."""
+    from neuroadapt.experiments.run import resolve
+    from neuroadapt.scenarios import ScenarioError
+
+    base = _load(scenario)
+    if subjects is not None and subjects < 1:
+        raise UserError(f"option '--subjects' = {subjects}: must be an integer >= 1")
+    if seed is not None and seed < 0:
+        raise UserError(f"option '--seed' = {seed}: must be an integer >= 0")
+    try:
+        return resolve(base, subjects=subjects, seed=seed)
+    except (ScenarioError, ValueError) as exc:
+        raise UserError(str(exc).splitlines()[0]) from None
+
+
 def _load(scenario: str):
     from neuroadapt.scenarios import ScenarioError, load_scenario
 
@@ -49,34 +72,23 @@ def _load(scenario: str):
 
 @app.command()
 def run(
-    scenario: Annotated[
-        str, typer.Argument(help="Shipped scenario name or TOML file.")
-    ] = "default",
+    scenario: ScenarioArgument = "default",
     out: Annotated[Path | None, typer.Option("--out", help="Output directory.")] = None,
     subjects: Annotated[
         int | None, typer.Option("--subjects", help="Cohort size (and matched controls, if any).")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    seed: SeedOption = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
     workers: WorkersOption = None,
 ) -> None:
     """Simulate a scenario and write results, tables and the HTML report."""
     _set_workers(workers)
-    base = _load(scenario)
-    if subjects is not None and subjects < 1:
-        raise UserError(f"option '--subjects' = {subjects}: must be an integer >= 1")
-    if seed is not None and seed < 0:
-        raise UserError(f"option '--seed' = {seed}: must be an integer >= 0")
+    sc = resolved_scenario(scenario, subjects, seed)
     from neuroadapt.evidence.cache import evaluate_cached
     from neuroadapt.experiments.panels import cached_panels
-    from neuroadapt.experiments.run import resolve, run_scenario
+    from neuroadapt.experiments.run import run_scenario
     from neuroadapt.report import build_report
-    from neuroadapt.scenarios import ScenarioError
 
-    try:
-        sc = resolve(base, subjects=subjects, seed=seed)
-    except (ScenarioError, ValueError) as exc:
-        raise UserError(str(exc).splitlines()[0]) from None
     out_dir = out or Path("results") / sc.name
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"option '--out' = '{out_dir}': exists and is not a directory")

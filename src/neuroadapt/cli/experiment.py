@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from neuroadapt.cli.common import UserError, app, console, out_console
+from neuroadapt.cli.common import SeedOption, UserError, app, console, out_console
 
 
 def _list() -> None:
@@ -37,7 +37,7 @@ def experiment(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output directory (default results/<name>/).")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    seed: SeedOption = None,
     list_: Annotated[bool, typer.Option("--list", help="List the shipped protocols.")] = False,
 ) -> None:
     """Run a virtual rat experiment closed loop; write MED-PC files, zone tables and report.html."""

@@ -8,7 +8,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from neuroadapt.cli.common import UserError, app, console
+from neuroadapt.cli.common import ScenarioArgument, SeedOption, UserError, app, console
 
 imaging_app = typer.Typer(
     no_args_is_help=True, help="Virtual neuroimaging: synthetic maps, VBM, ROI, PET and fMRI."
@@ -147,14 +147,9 @@ def cohort_tables(outputs, day: float | None = None, arm: str | None = None) -> 
 
 def _human_scenario(scenario: str, subjects: int | None, seed: int | None):
     """The resolved scenario, or a one-line error (bad scenario, options or species)."""
-    from neuroadapt.cli.core import _load
-    from neuroadapt.experiments.run import resolve
-    from neuroadapt.scenarios import ScenarioError
+    from neuroadapt.cli.core import resolved_scenario
 
-    try:
-        sc = resolve(_load(scenario), subjects=subjects, seed=seed)
-    except (ScenarioError, ValueError) as exc:
-        raise UserError(str(exc).splitlines()[0]) from None
+    sc = resolved_scenario(scenario, subjects, seed)
     if sc.species != "human":
         raise UserError(f"scenario '{sc.name}': imaging needs a human cohort")
     return sc
@@ -162,14 +157,12 @@ def _human_scenario(scenario: str, subjects: int | None, seed: int | None):
 
 @imaging_app.command()
 def simulate(
-    scenario: Annotated[
-        str, typer.Argument(help="Shipped scenario name or TOML file.")
-    ] = "default",
+    scenario: ScenarioArgument = "default",
     out: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
     subjects: Annotated[
         int | None, typer.Option("--subjects", help="Users (and as many controls).")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    seed: SeedOption = None,
     atlas: Annotated[
         str, typer.Option("--atlas", help="harvard_oxford or aal3.")
     ] = "harvard_oxford",
