@@ -380,6 +380,14 @@ def methods_paragraph(
 
 
 # ------------------------------------------------------------------ rendering
+def frame_rows(df: pd.DataFrame, digits: int) -> list[list[Any]]:
+    """A data frame's rows for a template table, floats to ``digits`` significant digits."""
+    return [
+        [f"{v:.{digits}g}" if isinstance(v, float | np.floating) else v for v in rec]
+        for rec in df.itertuples(index=False)
+    ]
+
+
 def _environment() -> Environment:
     return Environment(
         loader=PackageLoader("neuroadapt.report", "templates"),

@@ -20,14 +20,11 @@ from neuroadapt.imaging.pipeline import VBMResult
 from neuroadapt.imaging.truth import TruthComparison
 from neuroadapt.imaging.validation import ValidationResult
 from neuroadapt.report.figures import to_data_uri
-from neuroadapt.report.html import _environment
+from neuroadapt.report.html import _environment, frame_rows
 
 
 def _table(df: pd.DataFrame, digits: int = 4) -> dict[str, Any]:
-    rows = []
-    for rec in df.itertuples(index=False):
-        rows.append([f"{v:.{digits}g}" if isinstance(v, float | np.floating) else v for v in rec])
-    return {"columns": list(df.columns), "rows": rows}
+    return {"columns": list(df.columns), "rows": frame_rows(df, digits)}
 
 
 def vbm_methods(result: VBMResult) -> str:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.figure import Figure
@@ -41,6 +40,7 @@ from neuroadapt.atomic import write_text, write_with
 from neuroadapt.io.medpc import events_table, load_profile, read_medpc, sessions_table
 from neuroadapt.io.medpc.zones import read_zone_table
 from neuroadapt.report.figures import to_data_uri
+from neuroadapt.report.html import frame_rows
 from neuroadapt.report.lab import (
     cumulative_records_figure,
     group_means_figure,
@@ -184,10 +184,7 @@ def analyse_lab_files(
 
 def _table(df: pd.DataFrame, caption: str, digits: int = 3, limit: int = 60) -> dict[str, Any]:
     shown = df.head(limit)
-    rows = [
-        [f"{v:.{digits}g}" if isinstance(v, float | np.floating) else str(v) for v in r]
-        for r in shown.itertuples(index=False)
-    ]
+    rows = frame_rows(shown, digits)
     more = f" (first {limit} of {len(df)} rows)" if len(df) > limit else ""
     return {"caption": caption + more, "columns": list(shown.columns), "rows": rows}
 
