@@ -101,6 +101,13 @@ def test_checkpoint_and_resume(tmp_path):
 
 
 NAMES = [n for n, p in HUMAN.params.items() if p.lower < p.upper]
+RESCUES = st.none() | st.builds(
+    RescueRule,
+    dose_mg=st.sampled_from([0.4, 2.0]),
+    route=st.sampled_from(["im", "iv"]),
+    delay_min=st.floats(0.5, 10.0),
+    trigger_pao2_mmhg=st.floats(30.0, 60.0),
+)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -111,10 +118,10 @@ def test_random_parameters_within_bounds_give_physical_states(data):
         q = HUMAN.params[name]
         over[name] = data.draw(st.floats(q.lower, q.upper, allow_nan=False))
     p = HUMAN.with_values(**over)
-    mg = data.draw(st.sampled_from([1.0, 10.0, 30.0]))
+    mg = data.draw(st.sampled_from([1.0, 10.0, 30.0, 60.0]))
     doses = q8h(mg, 2) + [Dose(50.0, "naloxone", "im", 0.4), Dose(52.0, "heroin", "smoked", mg)]
     t = np.linspace(0.0, 60.0, 121)
-    ds = trajectory(p, doses, t).dataset.isel(subject=0)
+    ds = trajectory(p, doses, t, rescue=data.draw(RESCUES)).dataset.isel(subject=0)
     alive = ds.alive.values == 1
     for v in ("activation", "agonist_occupancy"):
         x = ds[v].values[alive]
@@ -126,6 +133,37 @@ def test_random_parameters_within_bounds_give_physical_states(data):
         x = ds[v].values[alive]
         assert np.all(np.isfinite(x)) and np.all(x >= 0), v
     assert np.all(ds.spo2.values[alive] <= 1)
+    # bin aggregates: each instant of the bin counted once, also when a rescue splits it
+    mean, peak = ds.activation_mean.values[alive], ds.activation_peak.values[alive]
+    assert np.all(mean >= 0) and np.all(mean <= peak + 1e-9) and np.all(peak <= 1 + 1e-12)
+    assert np.all(ds.activation.values[alive] <= peak + 1e-12)
+    mean, peak = ds.withdrawal_mean.values[alive], ds.withdrawal_peak.values[alive]
+    assert np.all(mean >= 0) and np.all(mean <= peak + 1e-9)
+    assert np.all(ds.effect_peak.values[alive] <= 1 + 1e-12)
+    assert np.all(ds.camp_min.values[alive] <= ds.camp.values[alive])
+    assert np.all(ds.camp.values[alive] <= ds.camp_max.values[alive])
+    assert np.all(ds.spo2_min.values[alive] <= ds.spo2.values[alive])
+
+
+def test_bin_read_outs_count_each_instant_once_when_a_rescue_splits_an_interval():
+    """A naloxone rescue splits a record interval; the bin's mean and peak cover it once.
+
+    They once also accumulated the nodes past the split, of the trajectory without
+    naloxone, and then the rest of the interval again: means above the peak and 1.
+    """
+    doses = [Dose(0.0, "heroin", "iv", 20.0)]
+    kw = {"seed": 7, "rescue": RescueRule()}
+    hourly = simulate(HUMAN, doses, 4.0, 40, options=EngineOptions(record_every_h=1.0), **kw)
+    fine = simulate(HUMAN, doses, 4.0, 40, options=EngineOptions(record_every_h=1 / 12), **kw)
+    assert hourly.episodes.naloxone_given.sum() >= 3
+    ds = hourly.dataset
+    alive = ds.alive.values == 1
+    mean, peak = ds.activation_mean.values[alive], ds.activation_peak.values[alive]
+    assert np.all(mean <= peak + 1e-9) and np.all(peak <= 1)
+    # an hour's mean is the average of its twelve 5-minute means (the rescue time
+    # moves by a fraction of the 30 s respiratory step between the two record grids)
+    sub = fine.dataset.activation_mean.values[:, 1:].reshape(40, 4, 12).mean(axis=2)
+    np.testing.assert_allclose(ds.activation_mean.values[:, 1:], sub, rtol=0, atol=1e-3)
 
 
 def test_steady_state_does_not_depend_on_the_start():

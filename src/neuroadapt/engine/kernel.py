@@ -261,6 +261,41 @@ def _resp(car, u, p):
     return _resp_ar(respiratory_activation(car, u, p[I_RHO]), p)
 
 
+@njit(cache=True, inline="always")
+def _screen(n_nodes, node_a, node_uf, node_us, node_car, p, screen_pao2):
+    """Respiratory screening of an interval's nodes.
+
+    PaO2 falls monotonically with the respiratory agonist occupancy, so the
+    quasi-steady respiration is evaluated at its maximum only, and node by
+    node only when that maximum is below the screen. Turns ``node_car`` into
+    the respiratory occupancy in place. Returns the first and last node below
+    the screen (-1 if none) and the lowest SpO2 of the nodes above it (the
+    fine window accounts for those below).
+    """
+    first_low = -1
+    last_low = -1
+    smin = np.inf
+    ar_max = 0.0
+    for j in range(n_nodes):
+        ar = respiratory_activation(node_car[j], node_uf[j] + node_us[j], p[I_RHO])
+        node_car[j] = ar
+        if ar > ar_max:
+            ar_max = ar
+    _, po2_min = _resp_ar(ar_max, p)
+    if po2_min >= screen_pao2:
+        smin = spo2(po2_min, p[I_SEVA], p[I_SEVB])
+    else:
+        for j in range(n_nodes):
+            _, po2_ss = _resp_ar(node_car[j], p)
+            if po2_ss < screen_pao2:
+                if first_low < 0:
+                    first_low = j
+                last_low = j
+            else:
+                smin = min(smin, spo2(po2_ss, p[I_SEVA], p[I_SEVB]))
+    return first_low, last_low, smin
+
+
 @njit(cache=True)
 def _node_tables(lam, kf, ks, edges, gx, gw, tables):
     """Per-subject tables for full panels: node times, weights and exponentials."""
@@ -698,42 +733,10 @@ def run_chunk(
                     qlam[m] = q / lam[i, m]
                 q_on = n_inf > 0
             n_nodes, uf_end, us_end = _interval(tau, z, qlam, subj, p, uf, us, rule, tables, nodes)
-            # ---- read-outs at nodes; respiratory screening ----
-            # PaO2 falls monotonically with the respiratory agonist occupancy,
-            # so the quasi-steady respiration is evaluated at its maximum only,
-            # and node by node only when that maximum is below the screen.
-            first_low = -1
-            last_low = -1
-            ar_max = 0.0
-            for j in range(n_nodes):
-                a = node_a[j]
-                u = node_uf[j] + node_us[j]
-                c = camp_level(a, u, p[I_IMAX])
-                e = opioid_effect(c, p[I_IMAX])
-                wd = withdrawal_index(c, p[I_WSCALE])
-                acc_apeak = max(acc_apeak, a)
-                acc_epeak = max(acc_epeak, e)
-                acc_wpeak = max(acc_wpeak, wd)
-                acc_wint += node_w[j] * wd
-                acc_aint += node_w[j] * a
-                acc_cmin = min(acc_cmin, c)
-                acc_cmax = max(acc_cmax, c)
-                ar = respiratory_activation(node_car[j], u, p[I_RHO])
-                node_car[j] = ar
-                if ar > ar_max:
-                    ar_max = ar
-            _, po2_min = _resp_ar(ar_max, p)
-            if po2_min >= screen_pao2:
-                acc_smin = min(acc_smin, spo2(po2_min, p[I_SEVA], p[I_SEVB]))
-            else:
-                for j in range(n_nodes):
-                    _, po2_ss = _resp_ar(node_car[j], p)
-                    if po2_ss < screen_pao2:
-                        if first_low < 0:
-                            first_low = j
-                        last_low = j
-                    else:
-                        acc_smin = min(acc_smin, spo2(po2_ss, p[I_SEVA], p[I_SEVB]))
+            # ---- respiratory screening over the whole interval ----
+            first_low, last_low, smin_nodes = _screen(
+                n_nodes, node_a, node_uf, node_us, node_car, p, screen_pao2
+            )
             split_at = tau
             died_at = -1.0
             need_fine = first_low >= 0 or pao2 < screen_pao2 or pending_rescue < np.inf
@@ -840,26 +843,45 @@ def run_chunk(
                     split_at = died_at
                     if n_epi > 0:
                         out_epi[i, n_epi - 1, 4] = OUTCOME_FATAL
-                else:
-                    if pending_rescue < t + tau - 1e-12:
-                        split_at = pending_rescue - t
-                    if s < split_at - 1e-12:
-                        # window ended early (PaO2 above the screen): relax the lag
-                        # towards the end value over the rest of the interval
-                        for m in range(n):
-                            zs[m] = math.exp(lam_i[m] * split_at) * (z[m] + qlam[m]) - qlam[m]
-                        _, car_end = _activation_at(zs, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig)
-                        u_end = node_uf[n_nodes - 1] + node_us[n_nodes - 1]
-                        _, po2_end = _resp(car_end, u_end, p)
-                        pao2 = po2_end + (pao2 - po2_end) * math.exp(-(split_at - s) / p[I_TAUO2])
-            if split_at < tau:
-                # redo the slow-state quadrature up to the split
-                _, uf_end, us_end = _interval(
-                    split_at, z, qlam, subj, p, uf, us, rule, tables, nodes
-                )
-            elif not need_fine:
+                elif pending_rescue < t + tau - 1e-12:
+                    split_at = pending_rescue - t
+                if split_at < tau:
+                    # The interval ends at the split (rescue or death): redo its
+                    # quadrature so that the bin's read-outs and the slow states
+                    # cover [0, split_at] only. The nodes past the split belong to
+                    # a trajectory that does not happen (no naloxone given), and
+                    # the rest of the interval is simulated again after the split.
+                    n_nodes, uf_end, us_end = _interval(
+                        split_at, z, qlam, subj, p, uf, us, rule, tables, nodes
+                    )
+                    smin_nodes = _screen(
+                        n_nodes, node_a, node_uf, node_us, node_car, p, screen_pao2
+                    )[2]
+                if died_at < 0.0 and s < split_at - 1e-12:
+                    # window ended early (PaO2 above the screen): relax the lag
+                    # towards the end value over the rest of the interval
+                    for m in range(n):
+                        zs[m] = math.exp(lam_i[m] * split_at) * (z[m] + qlam[m]) - qlam[m]
+                    _, car_end = _activation_at(zs, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig)
+                    u_end = node_uf[n_nodes - 1] + node_us[n_nodes - 1]
+                    _, po2_end = _resp(car_end, u_end, p)
+                    pao2 = po2_end + (pao2 - po2_end) * math.exp(-(split_at - s) / p[I_TAUO2])
+            else:
                 pao2_prev = pao2
                 pao2 = -1.0  # relaxed towards the end value below, once z is advanced
+            # ---- bin read-outs over the nodes of [0, split_at] ----
+            acc_smin = min(acc_smin, smin_nodes)
+            for j in range(n_nodes):
+                a = node_a[j]
+                c = camp_level(a, node_uf[j] + node_us[j], p[I_IMAX])
+                wd = withdrawal_index(c, p[I_WSCALE])
+                acc_apeak = max(acc_apeak, a)
+                acc_epeak = max(acc_epeak, opioid_effect(c, p[I_IMAX]))
+                acc_wpeak = max(acc_wpeak, wd)
+                acc_wint += node_w[j] * wd
+                acc_aint += node_w[j] * a
+                acc_cmin = min(acc_cmin, c)
+                acc_cmax = max(acc_cmax, c)
             # ---- advance the exact PK and slow states ----
             if split_at != last_tau:
                 for m in range(n):
