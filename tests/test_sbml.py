@@ -401,7 +401,7 @@ def test_plain_roadrunner_runs_past_a_dose_after_30_drug_free_days(tmp_path):
     daily = res[::24]
     np.testing.assert_allclose(daily[:, 0] / 24.0, ds.time.values)
     for k, name in ((1, "u_fast"), (2, "u_slow")):
-        np.testing.assert_allclose(ds[name].values, daily[:, k], rtol=2e-3, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(ds[name].values, daily[:, k], rtol=1e-3, atol=1e-6, err_msg=name)
     assert res[1441, 3] > 1.0  # 1 h after the re-exposure dose: morphine in the brain (nM)
 
 
@@ -447,7 +447,7 @@ def test_cli_exports_the_default_behaviour_scenario(tmp_path):
     ds = eng.dataset.isel(subject=0)
     for k, name in ((1, "u_fast"), (2, "u_slow")):
         np.testing.assert_allclose(
-            ds[name].values, res[::24, k], rtol=2e-3, atol=1e-5, err_msg=name
+            ds[name].values, res[::24, k], rtol=1e-3, atol=1e-6, err_msg=name
         )
 
 
@@ -494,5 +494,5 @@ def test_copasi_simulates_the_export_like_the_engine(tmp_path):
     np.testing.assert_allclose(tc.index.values / 24.0, ds.time.values)
     for name in ("u_fast", "u_slow"):
         np.testing.assert_allclose(
-            ds[name].values, tc[name].values, rtol=2e-3, atol=1e-5, err_msg=name
+            ds[name].values, tc[name].values, rtol=1e-3, atol=1e-6, err_msg=name
         )
