@@ -480,15 +480,33 @@ def _dose_groups(doses: Sequence[Dose], prep: Prepared) -> list[tuple[float, dic
     return sorted(groups.items())
 
 
+#: Id of the SBML function that sets a state below the floor to zero.
+FLUSH_FUNCTION = "flush_underflow"
+
+
+def _add_flush_function(model: libsbml.Model) -> None:
+    """``flush_underflow(x, floor) = 0 if |x| < floor else x``, once per document."""
+    fd = model.createFunctionDefinition()
+    _check(fd.setId(FLUSH_FUNCTION), "flush function id")
+    # ``x - x`` is a zero in the units of x (no undeclared literal)
+    _check(fd.setMath(_parse("lambda(x, floor, piecewise(x - x, abs(x) < floor, x))")), "flush")
+    note = (
+        "x set to exactly zero when |x| < floor; every dose event applies it with floor "
+        f"{_num(UNDERFLOW_FLOOR)} (umol, nM or fraction) to"
+        " the PK species and u_fast/u_slow, so that days of drug-free decay "
+        "(to 1e-160) do not leave states for which simulators that scale the absolute "
+        "tolerance by the state's value (libRoadRunner) fail at the next dose"
+    )
+    _check(fd.setNotes(_notes_xhtml([note])), "notes of the flush function")
+
+
 def _flushed(sid: str, unit: str) -> str:
     """``sid`` set to exactly zero when its magnitude is below :data:`UNDERFLOW_FLOOR`."""
-    u = "" if unit == "dimensionless" else f" {unit}"
-    floor = _num(UNDERFLOW_FLOOR)
-    return f"piecewise(0{u}, abs({sid}) < {floor}{u}, {sid})"
+    return f"{FLUSH_FUNCTION}({sid}, {_num(UNDERFLOW_FLOOR)} {unit})"
 
 
 def _flush_targets(eq: _Equations) -> list[tuple[str, str]]:
-    """(id, unit) of the states a dose event flushes: PK species, ``u_fast``, ``u_slow``."""
+    """(id, unit) of the states a dose event flushes: the PK species, ``u_fast``, ``u_slow``."""
     return [(sid, unit) for sid, _, unit, _ in eq.species] + [
         ("u_fast", "dimensionless"),
         ("u_slow", "dimensionless"),
@@ -802,6 +820,7 @@ def to_sbml(
         _check(r.setVariable(pid), f"rate rule {pid}")
         _check(r.setMath(_math(expr)), f"math of d{pid}/dt")
 
+    _add_flush_function(model)
     style = events
     if style == "auto":
         style = "per_dose" if len(groups) <= AUTO_TABLE_THRESHOLD else "table"
