@@ -440,6 +440,10 @@ def test_cli_exports_the_default_behaviour_scenario(tmp_path):
     assert len(doses) == use_days * per_day
     assert {d.amount for d in doses} == {sc.behaviour.start_dose_mg}
     assert {(d.drug, d.route) for d in doses} == {("heroin", sc.behaviour.route)}
+    typical = params.values()
+    assert doses[0].time_h == typical["first_use_hour"]  # the first dose on waking
+    assert doses[per_day].time_h == pytest.approx(24.0 + typical["first_use_hour"])
+    assert doses[per_day - 1].time_h - doses[0].time_h < typical["waking_hours"]
     rr = _roadrunner().RoadRunner(str(out))
     res = np.array(rr.simulate(0, 1440, 1441, ["time", "u_fast", "u_slow"]))
     first = [d for d in doses if d.time_h < 1440]
