@@ -259,13 +259,21 @@ def export_sbml(
         str, typer.Option("--scenario", help="Scenario whose doses become events.")
     ] = "tolerance-and-abstinence",
 ) -> None:
-    """Export the model as SBML (typical subject; the scenario's doses become events)."""
-    from neuroadapt.engine.sbml import write_sbml
+    """Export the model as SBML (typical subject; the scenario's doses become events).
+
+    A ``[behaviour]`` scenario exports the typical person's habitual use
+    (its start dose and route, ``uses_per_day`` doses a day, for the use phase).
+    """
+    from neuroadapt.engine.sbml import habitual_doses, write_sbml
     from neuroadapt.experiments.run import scenario_doses, scenario_params
 
     sc = _load(scenario)
+    params = scenario_params(sc)
+    doses = scenario_doses(sc)
+    if sc.behaviour is not None:
+        doses = habitual_doses(params, sc.behaviour) + doses  # plus any treatments
     try:
-        write_sbml(out, scenario_params(sc), scenario_doses(sc))
-    except NotImplementedError as exc:
+        write_sbml(out, params, doses)
+    except (NotImplementedError, ValueError) as exc:
         raise UserError(f"scenario '{scenario}': {exc}") from None
     console.print(f"wrote {out}")

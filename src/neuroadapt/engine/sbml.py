@@ -3,10 +3,18 @@
 The export is written from the same sources as the fast engine, so an
 independent integrator (libRoadRunner, COPASI, tellurium) can check it:
 
-- **Linear PK.** One rate rule per PK state, ``dx_i/dt = sum_j A_ij x_j``,
-  generated from the rows of the subject's matrix returned by
-  :func:`neuroadapt.model.pk.build_pk` (the matrix the engine diagonalises).
-  Every non-zero entry is a named constant ``A_<row>__<column>``.
+- **Linear PK as species and reactions.** Every PK amount (micromol) is a
+  species with ``hasOnlySubstanceUnits`` in a compartment (the volume of
+  distribution of its drug, ``v_<drug>``, or ``depot`` for absorption
+  depots). The columns of the subject's matrix returned by
+  :func:`neuroadapt.model.pk.build_pk` (the matrix the engine diagonalises)
+  become first-order mass-action reactions: a transfer ``src -> dst`` with
+  rate ``A_<dst>__<src> * src`` for each off-diagonal entry between amounts,
+  and a loss ``src -> `` with rate ``k_out_<src> * src`` for the rest of the
+  diagonal (elimination, or metabolism to products the model does not carry).
+  Effect-site concentrations (nM) are species in the ``effect_site``
+  compartment with rate rules ``dCe/dt = A_e,c x_c + A_e,e Ce`` (the rows of
+  the same matrix): the link model moves no mass out of blood.
 - **Read-outs.** Receptor occupancy, activation, agonist occupancy, cAMP,
   ventilation, PaO2 and SpO2 are assignment rules obtained by *calling* the
   model functions (:mod:`neuroadapt.model.receptor`,
@@ -20,31 +28,42 @@ independent integrator (libRoadRunner, COPASI, tellurium) can check it:
   and ``dU_s/dt = k_s(phi D(A) - U_s)`` with ``D`` =
   :func:`~neuroadapt.model.signalling.superactivation_demand` (the ODE the
   kernel integrates exactly with exponential weights), and the arterial PO2
-  lag ``dPaO2/dt = (PaO2_ss - PaO2)/tau_O2``.
+  lag ``dPaO2/dt = (PaO2_ss - PaO2)/tau_O2``; these are parameters with rate
+  rules (dimensionless, mmHg).
 - **Doses.** SBML events at each dose time add ``amount x dose_factor``
-  (micromol; times body weight for mg/kg doses) to the dosing state, either
+  (micromol; times body weight for mg/kg doses) to the dosing species, either
   as one event per dose time (``events="per_dose"``) or as one re-arming
   event that walks a dose table (``events="table"``); simulators slow down
   with the number of events in a model (libRoadRunner: 17.6 against 1.3 s
   per year of q8h dosing, docs/benchmarks.md), so ``"auto"`` switches to the
   table above 200 dose times. Simultaneous doses share one event.
 
-:func:`roadrunner_simulate` runs an export in libRoadRunner robustly (segment
-by segment, flushing states below 1e-30 to zero; see its docstring for the
-failure it avoids). Parameter values are written by libsbml with 15
-significant digits.
-
-State variables are SBML *parameters* with rate rules (not species), all of
-them: PK amounts in micromol, effect-site concentrations in nM, ``u_fast`` and
-``u_slow`` dimensionless, ``pao2`` in mmHg; time is in hours. PK states are
-named ``pk_<state>`` as in the engine's dense output.
+Underflow and libRoadRunner
+---------------------------
+libRoadRunner (2.x) turns its scalar absolute tolerance into one per state,
+``atol * |x|`` for every state that is not exactly zero, and recomputes it
+whenever CVODE restarts, that is at every event. After days without drug
+the fast PK states decay to 1e-40 .. 1e-160 (heroin, 6-MAM and their effect
+sites; morphine and M6G also cross zero by -1e-39, below any tolerance);
+at the next dose these states then get absolute tolerances near 1e-170
+while they jump by a factor 1e160, CVODE needs steps below t * 2e-16
+(``t + h = t``) and stops with ``CV_CONV_FAILURE`` (the shipped
+tolerance-and-abstinence scenario at t = 1440 h, default and tight
+tolerances). Every dose event therefore first sets each PK species and
+``u_fast``/``u_slow`` whose magnitude is below :data:`UNDERFLOW_FLOOR`
+(1e-20 micromol, nM or fraction, about 10^4 molecules: nothing any read-out
+can see) to exactly zero, for which libRoadRunner keeps the plain absolute
+tolerance. Plain ``roadrunner.RoadRunner(file).simulate(...)`` then works at
+default settings; COPASI is unaffected either way. Parameter values are
+written by libsbml with 15 significant digits. PK species are named
+``pk_<state>`` as in the engine's dense output; time is in hours.
 
 What the export does not contain (engine-only): the cardiac-arrest rule
 (death when PaO2 stays below ``pao2_arrest`` for ``arrest_delay``), overdose
 episode bookkeeping, hypoxia minutes, naloxone rescue, bin aggregates
-(peaks, means) and the clipping of negative effect-site concentrations to
-zero (they never go negative here). Infusions (``duration_h > 0``) are not
-exported yet.
+(peaks, means), the decisions of the behaviour model (see
+:func:`habitual_doses`) and the clipping of negative effect-site
+concentrations to zero. Infusions (``duration_h > 0``) are not exported yet.
 """
 
 from __future__ import annotations
@@ -61,9 +80,11 @@ import sympy as sp
 
 from neuroadapt.atomic import write_text
 from neuroadapt.engine import kernel as K
+from neuroadapt.engine.lifecourse import MAX_USES_PER_DAY, _block_events
 from neuroadapt.engine.simulate import Dose, Prepared, baseline_pao2, prepare
 from neuroadapt.model import receptor, respiration, signalling
 from neuroadapt.parameters import ParameterSet
+from neuroadapt.scenarios.schema import Behaviour
 
 #: Namespace of the provenance annotation.
 ANNOTATION_NS = "https://neuroadapt.org/sbml/provenance"
@@ -73,12 +94,17 @@ AUTO_TABLE_THRESHOLD = 200
 NO_MORE_DOSES_H = 1e12
 #: Lower bound the kernel puts on relative ventilation before computing PaO2.
 MIN_VENTILATION = 1e-9
+#: Magnitude (umol, nM or dimensionless) below which a dose event sets a state to zero.
+UNDERFLOW_FLOOR = 1e-20
+#: Longest cycle of dose intervals the table event walks instead of a time table.
+MAX_GAP_PERIOD = 24
 
 _UNITS: dict[str, list[tuple[int, int, int, float]]] = {
     # id: [(kind, exponent, scale, multiplier)]
     "hour": [(libsbml.UNIT_KIND_SECOND, 1, 0, 3600.0)],
     "per_hour": [(libsbml.UNIT_KIND_SECOND, -1, 0, 3600.0)],
     "umol": [(libsbml.UNIT_KIND_MOLE, 1, -6, 1.0)],
+    "nmol": [(libsbml.UNIT_KIND_MOLE, 1, -9, 1.0)],
     "nM": [(libsbml.UNIT_KIND_MOLE, 1, -9, 1.0), (libsbml.UNIT_KIND_LITRE, -1, 0, 1.0)],
     "mmHg": [
         (libsbml.UNIT_KIND_KILOGRAM, 1, 0, 1.0),
@@ -108,7 +134,6 @@ _UNITS: dict[str, list[tuple[int, int, int, float]]] = {
     "umol_per_mg": [(libsbml.UNIT_KIND_MOLE, 1, -6, 1.0), (libsbml.UNIT_KIND_GRAM, -1, -3, 1.0)],
 }
 
-_STATE_UNIT = {"umol": "umol", "nM": "nM"}
 #: Units of the read-outs that are not dimensionless.
 _RULE_UNITS = {"paco2": "mmHg", "pao2_ss": "mmHg"}
 
@@ -210,7 +235,11 @@ class _Equations:
         self.notes: dict[str, str] = {}  # id -> description
         self.assignments: list[tuple[str, sp.Expr, str]] = []  # (id, expr, description)
         self.rates: list[tuple[str, sp.Expr]] = []  # (state id, d/dt)
-        self.states: list[tuple[str, float, str, str]] = []  # (id, initial, unit, description)
+        # parameters with rate rules: (id, initial, unit, description)
+        self.states: list[tuple[str, float, str, str]] = []
+        self.species: list[tuple[str, str, str, str]] = []  # (id, compartment, unit, note)
+        # (id, name, reactant, product or None, rate in umol/h)
+        self.reactions: list[tuple[str, str, str, str | None, sp.Expr]] = []
         self._build()
 
     def const(
@@ -230,11 +259,56 @@ class _Equations:
         prep, pk = self.prep, self.pk
         a = pk.matrix[0]
         x = [sp.Symbol(pk_id(s)) for s in pk.states]
-        # --- linear PK: rows of the engine's matrix ------------------------------
+        # --- linear PK from the columns and rows of the engine's matrix -------------
+        central = {i: name for name, i in pk.central_state.items()}
+        flow_label = {(src, dst): label for src, dst, label in pk.flows}
+        amount = [u == "umol" for u in pk.units]
         for i, st in enumerate(pk.states):
-            unit = _STATE_UNIT.get(pk.units[i], "dimensionless")
-            self.states.append((pk_id(st), 0.0, unit, f"PK state {st} ({pk.units[i]})"))
+            if amount[i]:
+                comp = f"v_{central[i]}" if i in central else "depot"
+                self.species.append((pk_id(st), comp, "umol", f"amount of {st} (umol)"))
+            elif pk.units[i] == "nM":
+                self.species.append(
+                    (pk_id(st), "effect_site", "nM", f"effect-site concentration {st} (nM)")
+                )
+            else:  # pragma: no cover - build_pk has only these two units
+                raise SBMLExportError(f"PK state {st} has unit {pk.units[i]}")
+        for j, src in enumerate(pk.states):
+            if not amount[j]:
+                continue
+            out = 0.0
+            for i in np.flatnonzero(a[:, j]):
+                if i == j or not amount[i]:
+                    continue
+                dst = pk.states[i]
+                k = self.const(
+                    f"A_{dst}__{src}",
+                    a[i, j],
+                    "per_hour",
+                    f"PK matrix entry d({dst})/dt per unit of {src}, 1/h",
+                )
+                out += a[i, j]
+                label = flow_label.get((src, dst), "transfer")
+                self.reactions.append(
+                    (f"r_{src}__{dst}", f"{label} {src} -> {dst}", pk_id(src), pk_id(dst), k * x[j])
+                )
+            loss = -a[j, j]
+            rest = loss - out
+            if abs(rest) > 1e-12 * abs(loss):
+                label = flow_label.get((src, ""), "elimination or metabolism to other products")
+                k = self.const(
+                    f"k_out_{src}",
+                    rest,
+                    "per_hour",
+                    f"first-order loss of {src} not into another exported state, 1/h "
+                    f"(-A_{src}__{src} minus the transfers out of {src})",
+                )
+                self.reactions.append(
+                    (f"r_{src}__out", f"{label} of {src}", pk_id(src), None, k * x[j])
+                )
         for i, st in enumerate(pk.states):
+            if amount[i]:
+                continue
             terms = []
             for j in np.flatnonzero(a[i]):
                 src = pk.states[j]
@@ -350,6 +424,8 @@ class _Equations:
             used |= {s.name for s in e.free_symbols}
         for _, e in self.rates:
             used |= {s.name for s in e.free_symbols}
+        for *_, e in self.reactions:
+            used |= {s.name for s in e.free_symbols}
         for name in K.PARAM_NAMES:
             if name not in used:
                 self.values.pop(name, None)
@@ -404,7 +480,40 @@ def _dose_groups(doses: Sequence[Dose], prep: Prepared) -> list[tuple[float, dic
     return sorted(groups.items())
 
 
-def _per_dose_events(model: libsbml.Model, groups, prep: Prepared) -> None:
+#: Id of the SBML function that sets a state below the floor to zero.
+FLUSH_FUNCTION = "flush_underflow"
+
+
+def _add_flush_function(model: libsbml.Model) -> None:
+    """``flush_underflow(x, floor) = 0 if |x| < floor else x``, once per document."""
+    fd = model.createFunctionDefinition()
+    _check(fd.setId(FLUSH_FUNCTION), "flush function id")
+    # ``x - x`` is a zero in the units of x (no undeclared literal)
+    _check(fd.setMath(_parse("lambda(x, floor, piecewise(x - x, abs(x) < floor, x))")), "flush")
+    note = (
+        "x set to exactly zero when |x| < floor; every dose event applies it with floor "
+        f"{_num(UNDERFLOW_FLOOR)} (umol, nM or fraction) to"
+        " the PK species and u_fast/u_slow, so that days of drug-free decay "
+        "(to 1e-160) do not leave states for which simulators that scale the absolute "
+        "tolerance by the state's value (libRoadRunner) fail at the next dose"
+    )
+    _check(fd.setNotes(_notes_xhtml([note])), "notes of the flush function")
+
+
+def _flushed(sid: str, unit: str) -> str:
+    """``sid`` set to exactly zero when its magnitude is below :data:`UNDERFLOW_FLOOR`."""
+    return f"{FLUSH_FUNCTION}({sid}, {_num(UNDERFLOW_FLOOR)} {unit})"
+
+
+def _flush_targets(eq: _Equations) -> list[tuple[str, str]]:
+    """(id, unit) of the states a dose event flushes: the PK species, ``u_fast``, ``u_slow``."""
+    return [(sid, unit) for sid, _, unit, _ in eq.species] + [
+        ("u_fast", "dimensionless"),
+        ("u_slow", "dimensionless"),
+    ]
+
+
+def _per_dose_events(model: libsbml.Model, groups, prep: Prepared, eq: _Equations) -> None:
     """One SBML event per dose time: ``time >= t_k`` adds the dose to its state."""
     for k, (t, amounts) in enumerate(groups):
         ev = model.createEvent()
@@ -414,11 +523,26 @@ def _per_dose_events(model: libsbml.Model, groups, prep: Prepared) -> None:
         trig.setInitialValue(False)
         trig.setPersistent(True)
         _check(trig.setMath(_parse(f"time >= {_num(t)} hour", model)), f"trigger {k}")
-        for st, terms in sorted(amounts.items()):
-            sid = pk_id(prep.pk.states[st])
+        dosed = {pk_id(prep.pk.states[st]): terms for st, terms in amounts.items()}
+        for sid, unit in _flush_targets(eq):
             ea = ev.createEventAssignment()
             ea.setVariable(sid)
-            _check(ea.setMath(_parse(" + ".join([sid, *terms]), model)), f"dose {k} assignment")
+            text = " + ".join([_flushed(sid, unit), *dosed.get(sid, [])])
+            _check(ea.setMath(_parse(text, model)), f"dose {k} assignment of {sid}")
+
+
+def _periodic_gaps(times: Sequence[float], max_period: int = MAX_GAP_PERIOD) -> list[float] | None:
+    """The shortest cycle of intervals that repeats through ``times``, or None.
+
+    Intervals agree to within 1e-9 h; q8h has the cycle ``[8.0]``, three doses
+    spread over a 16 h waking day ``[5.33, 5.33, 13.33]``.
+    """
+    gaps = np.diff(np.asarray(times, dtype=float))
+    for n in range(1, min(max_period, len(gaps)) + 1):
+        cycle = gaps[:n]
+        if np.all(np.abs(gaps - np.resize(cycle, len(gaps))) <= 1e-9):
+            return [float(g) for g in cycle]
+    return None
 
 
 def _lookup(values: Sequence[str], index: str, lo: int = 0, hi: int | None = None) -> str:
@@ -435,7 +559,7 @@ def _lookup(values: Sequence[str], index: str, lo: int = 0, hi: int | None = Non
     )
 
 
-def _table_event(model: libsbml.Model, groups, prep: Prepared) -> None:
+def _table_event(model: libsbml.Model, groups, prep: Prepared, eq: _Equations) -> None:
     """One re-arming event that walks the dose table.
 
     ``dose_index`` counts the doses given and ``next_dose_time`` holds the time
@@ -443,14 +567,19 @@ def _table_event(model: libsbml.Model, groups, prep: Prepared) -> None:
     dose ``dose_index`` (looked up in a ``piecewise`` tree), increments the
     index and sets the next time. The number of events, and so the
     integrator's cost per step, does not grow with the number of doses.
+    When the intervals between doses repeat in a short cycle (q8h; a day of
+    habitual use), ``dose_phase`` walks that cycle and the next time is the
+    current one plus the cycle's interval, so a ten-year schedule stays a few
+    kilobytes (rounding moves a dose time by less than 1e-6 h).
     """
     n = len(groups)
     if n == 0:
         return
-    for pid, value, unit in (
-        ("dose_index", 0.0, "dimensionless"),
-        ("next_dose_time", groups[0][0], "hour"),
-    ):
+    cycle = _periodic_gaps([t for t, _ in groups]) if n > 2 else None
+    counters = [("dose_index", 0.0, "dimensionless"), ("next_dose_time", groups[0][0], "hour")]
+    if cycle is not None:
+        counters.append(("dose_phase", 0.0, "dimensionless"))
+    for pid, value, unit in counters:
         p = model.createParameter()
         p.setId(pid)
         p.setValue(float(value))
@@ -463,20 +592,37 @@ def _table_event(model: libsbml.Model, groups, prep: Prepared) -> None:
     trig.setInitialValue(False)
     trig.setPersistent(True)
     _check(trig.setMath(_parse("time >= next_dose_time")), "dose trigger")
-    states = sorted({st for _, amounts in groups for st in amounts})
-    for st in states:
-        sid = pk_id(prep.pk.states[st])
-        amounts = [" + ".join(g.get(st, ["0 umol"])) for _, g in groups]
+    dosed = sorted({st for _, amounts in groups for st in amounts})
+    table = {
+        pk_id(prep.pk.states[st]): [" + ".join(g.get(st, ["0 umol"])) for _, g in groups]
+        for st in dosed
+    }
+    for sid, unit in _flush_targets(eq):
+        text = _flushed(sid, unit)
+        if sid in table:
+            text += f" + ({_lookup(table[sid], 'dose_index')})"
         ea = ev.createEventAssignment()
         ea.setVariable(sid)
-        _check(
-            ea.setMath(_parse(f"{sid} + ({_lookup(amounts, 'dose_index')})", model)),
-            f"dose table of {sid}",
+        _check(ea.setMath(_parse(text, model)), f"dose table of {sid}")
+    last = f"{_num(NO_MORE_DOSES_H)} hour"
+    if cycle is None:
+        times = [f"{_num(t)} hour" for t, _ in groups[1:]] + [last]
+        text = _lookup(times, "dose_index")
+    else:
+        gaps = [f"{_num(g)} hour" for g in cycle]
+        text = (
+            f"piecewise({last}, dose_index >= {n - 1}, "
+            f"next_dose_time + ({_lookup(gaps, 'dose_phase')}))"
         )
-    times = [f"{_num(t)} hour" for t, _ in groups[1:]] + [f"{_num(NO_MORE_DOSES_H)} hour"]
+        ea = ev.createEventAssignment()
+        ea.setVariable("dose_phase")
+        _check(
+            ea.setMath(_parse(f"piecewise(0, dose_phase >= {len(cycle) - 1}, dose_phase + 1)")),
+            "dose phase",
+        )
     ea = ev.createEventAssignment()
     ea.setVariable("next_dose_time")
-    _check(ea.setMath(_parse(_lookup(times, "dose_index"), model)), "dose time table")
+    _check(ea.setMath(_parse(text, model)), "dose time table")
     ea = ev.createEventAssignment()
     ea.setVariable("dose_index")
     _check(ea.setMath(_parse("dose_index + 1")), "dose counter")
@@ -589,6 +735,46 @@ def to_sbml(
         if note:
             _check(p.setNotes(_notes_xhtml([note])), f"notes of {pid}")
 
+    compartments = {c for _, c, _, _ in eq.species}
+    for cid in sorted(compartments):
+        comp = model.createCompartment()
+        _check(comp.setId(cid), f"compartment {cid}")
+        comp.setSpatialDimensions(3)
+        comp.setConstant(True)
+        comp.setUnits("litre")
+        if cid.startswith("v_"):
+            name = cid[2:]
+            comp.setSize(float(prep.pk.volume[name][0]))
+            note = (
+                f"volume of distribution of {name} (L). Its species are amounts "
+                "(hasOnlySubstanceUnits), so the size enters no equation; the effect-site "
+                "rates carry 1/V in their A entries"
+            )
+        elif cid == "depot":
+            comp.setSize(1.0)
+            note = "absorption depots (gut, mucosa, muscle); amounts, the size enters no equation"
+        else:
+            comp.setSize(1.0)
+            note = (
+                "brain effect sites (hypothetical link compartments, no mass taken from blood); "
+                "their species are plasma-equivalent concentrations in nM"
+            )
+        _check(comp.setNotes(_notes_xhtml([note])), f"notes of {cid}")
+    for sid, cid, unit, note in eq.species:
+        sp_ = model.createSpecies()
+        _check(sp_.setId(sid), f"species {sid}")
+        sp_.setCompartment(cid)
+        sp_.setBoundaryCondition(False)
+        sp_.setConstant(False)
+        if unit == "umol":
+            sp_.setHasOnlySubstanceUnits(True)
+            sp_.setSubstanceUnits("umol")
+            sp_.setInitialAmount(0.0)
+        else:
+            sp_.setHasOnlySubstanceUnits(False)
+            sp_.setSubstanceUnits("nmol")
+            sp_.setInitialConcentration(0.0)
+        _check(sp_.setNotes(_notes_xhtml([note])), f"notes of {sid}")
     for pid, init, unit, note in eq.states:
         add_param(pid, init, False, unit, note)
     for pid, val in eq.values.items():
@@ -612,33 +798,54 @@ def to_sbml(
         r = model.createAssignmentRule()
         _check(r.setVariable(pid), f"rule {pid}")
         _check(r.setMath(_math(expr)), f"math of {pid}")
+    for rid, name, src, dst, expr in eq.reactions:
+        rx = model.createReaction()
+        _check(rx.setId(rid), f"reaction {rid}")
+        rx.setName(name)
+        # a negative loss constant (sampled fractions summing above 1) makes a net source
+        rx.setReversible(any(eq.values.get(str(v), 0.0) < 0 for v in expr.free_symbols))
+        ref = rx.createReactant()
+        ref.setSpecies(src)
+        ref.setStoichiometry(1.0)
+        ref.setConstant(True)
+        if dst is not None:
+            ref = rx.createProduct()
+            ref.setSpecies(dst)
+            ref.setStoichiometry(1.0)
+            ref.setConstant(True)
+        law = rx.createKineticLaw()
+        _check(law.setMath(_math(expr)), f"kinetic law of {rid}")
     for pid, expr in eq.rates:
         r = model.createRateRule()
         _check(r.setVariable(pid), f"rate rule {pid}")
         _check(r.setMath(_math(expr)), f"math of d{pid}/dt")
 
+    _add_flush_function(model)
     style = events
     if style == "auto":
         style = "per_dose" if len(groups) <= AUTO_TABLE_THRESHOLD else "table"
     if style == "per_dose":
-        _per_dose_events(model, groups, prep)
+        _per_dose_events(model, groups, prep, eq)
     elif style == "table":
-        _table_event(model, groups, prep)
+        _table_event(model, groups, prep, eq)
     else:
         raise ValueError(f"events='{events}' is not 'auto', 'per_dose' or 'table'")
 
     notes = [
         f"neuroadapt model of one {params.species} subject (global index {subject}, seed {seed}, "
         f"variability {variability}); parameter set hash {params.hash()}.",
-        "Generated by neuroadapt.engine.sbml from the same sources as the fast engine: PK rate "
-        "rules from the rows of model.pk.build_pk's matrix, read-outs by calling the functions of "
-        "model.receptor, model.signalling and model.respiration with sympy symbols.",
+        "Generated by neuroadapt.engine.sbml from the same sources as the fast engine: PK "
+        "amounts are species linked by first-order reactions from the columns of "
+        "model.pk.build_pk's matrix, effect sites concentration species with rate rules from its "
+        "rows; read-outs by calling the functions of model.receptor, model.signalling and "
+        "model.respiration with sympy symbols.",
         "Units: time h, PK amounts umol, effect sites nM, PaO2 and PaCO2 mmHg.",
         "Engine-only, not exported: the cardiac-arrest rule (PaO2 below pao2_arrest for "
         "arrest_delay), overdose episodes, hypoxia minutes, naloxone rescue, infusions.",
         f"Doses: {len(doses)} bolus doses at {len(groups)} distinct times, drugs/routes: "
         + ", ".join(f"{d}/{r}" for d, r in pairs)
-        + f"; encoded as {style} events.",
+        + f"; encoded as {style} events. Each dose event first sets the PK species and "
+        f"u_fast/u_slow below {_num(UNDERFLOW_FLOOR)} to zero (flush_underflow).",
         "Parameter sources are in each parameter's notes.",
     ]
     _check(model.setNotes(_notes_xhtml(notes)), "model notes")
@@ -651,75 +858,45 @@ def to_sbml(
     return libsbml.writeSBMLToString(doc)
 
 
-def roadrunner_simulate(
-    sbml: str,
-    times_h: Sequence[float] | np.ndarray,
-    selections: Sequence[str],
-    rtol: float = 1e-10,
-    atol: float = 1e-12,
-    flush_below: float = 1e-30,
-) -> dict[str, np.ndarray]:
-    """Simulate an export with libRoadRunner, robustly, and return the selections at ``times_h``.
+def habitual_doses(params: ParameterSet, behaviour: Behaviour) -> list[Dose]:
+    """The typical person's habitual use under a ``[behaviour]`` scenario, as bolus doses.
 
-    Integrates from one output time to the next (each ``simulate`` call
-    restarts CVODE) and, between segments, sets rate-rule variables whose
-    magnitude is below ``flush_below`` to zero. Without this, after a
-    drug-free gap of days the fast PK states (heroin, 6-MAM and their effect
-    sites) decay to 1e-100 and below (down to subnormal numbers), and at the
-    next dose libRoadRunner 2.10's CVODE stops with "the corrector
-    convergence test failed repeatedly" or "the error test failed
-    repeatedly" at h ~ 1e-20 to 1e-100, at default and at tight tolerances
-    alike (seen with the shipped ``default`` scenario: 90 days of use, 14
-    days off, one dose). 1e-30 micromol (or nM) is physically zero; the flush
-    changes no output above that. Events at an output time fire at the end
-    of the segment that reaches it (and not again).
+    A life-course scenario has no fixed regimen: the people decide their own
+    use (:mod:`neuroadapt.model.behaviour`). Its SBML export uses the typical
+    person's habit through the whole use phase: ``start_dose_mg`` by the
+    scenario's route, ``uses_per_day`` doses a day spread over
+    ``waking_hours`` from ``first_use_hour`` (typical values of the parameter
+    table, times as the life-course engine places them), for ``use`` days.
+    Titration to tolerance, purity variation, lapses, relapses, the detox arm
+    and rescue are decisions of the engine that SBML does not express.
 
     Parameters
     ----------
-    sbml
-        An export of :func:`to_sbml`.
-    times_h
-        Output times (h), increasing, starting at 0.
-    selections
-        Ids to return (states or assignment-rule read-outs).
-    rtol, atol
-        CVODE relative and absolute tolerances.
-    flush_below
-        Magnitude below which states are set to zero between segments.
+    params
+        Parameter set of the scenario's species.
+    behaviour
+        The scenario's ``[behaviour]`` table.
 
     Returns
     -------
-    dict
-        Id to array over ``times_h``.
+    list of Dose
+        Doses of heroin, in time order.
     """
-    import roadrunner  # optional dependency (the ``test`` extra)
-
-    # CVODE warns at every dose event once drug-free states underflow; results are unaffected
-    roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
-    times = np.asarray(times_h, dtype=float)
-    if times.ndim != 1 or times.size == 0 or times[0] != 0.0 or np.any(np.diff(times) <= 0):
-        raise ValueError("times_h must increase strictly from 0")
-    rr = roadrunner.RoadRunner(sbml)
-    rr.integrator.relative_tolerance = rtol
-    rr.integrator.absolute_tolerance = atol
-    rr.integrator.maximum_num_steps = 10_000_000
-    model = libsbml.readSBMLFromString(sbml).getModel()
-    states = [
-        model.getRule(k).getVariable()
-        for k in range(model.getNumRules())
-        if model.getRule(k).isRate()
-    ]
-    out = {name: np.empty(times.size) for name in selections}
-    for name in selections:
-        out[name][0] = rr[name]
-    for k in range(1, times.size):
-        for st in states:
-            if 0.0 < abs(rr[st]) < flush_below:
-                rr[st] = 0.0
-        rr.simulate(float(times[k - 1]), float(times[k]), 2)
-        for name in selections:
-            out[name][k] = rr[name]
-    return out
+    typical = params.values()
+    n_use = int(np.clip(np.rint(typical["uses_per_day"]), 1, MAX_USES_PER_DAY))
+    use_days, _, _ = behaviour.days()
+    p = {k: np.array([typical[k]]) for k in ("first_use_hour", "waking_hours")}
+    p["purity_cv"] = np.zeros(1)  # the intended dose: purity does not vary
+    _, _, times, _ = _block_events(
+        np.array([n_use]),
+        np.array([behaviour.start_dose_mg]),
+        np.zeros(1, np.int64),
+        0,
+        use_days,
+        0,
+        p,
+    )
+    return [Dose(float(t), "heroin", behaviour.route, behaviour.start_dose_mg) for t in times]
 
 
 def write_sbml(
