@@ -1,6 +1,10 @@
-"""NONMEM-style event tables: ADDL/II compression, round trips and one-line errors."""
+"""NONMEM-style event tables: ADDL/II compression, round trips, one-line errors, pharmpy."""
 
 from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,6 +14,7 @@ from hypothesis import strategies as st
 from neuroadapt.io.nonmem import (
     NONMEM_COLUMNS,
     NonmemError,
+    cmt_table,
     events_to_nonmem,
     nonmem_to_events,
     read_nonmem_csv,
@@ -150,7 +155,7 @@ def test_csv_round_trip_is_exact_and_atomic(tmp_path):
     path = tmp_path / "doses.csv"
     write_nonmem_csv(df, path)
     write_nonmem_csv(df, path)  # overwriting works
-    assert [p.name for p in tmp_path.iterdir()] == ["doses.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["doses.csv", "doses.datainfo"]
     back = read_nonmem_csv(path)
     pd.testing.assert_frame_equal(back, df)
     assert nonmem_to_events(back) == {1: events, 2: events}
@@ -162,6 +167,107 @@ def test_lower_case_columns_and_dots_are_read(tmp_path):
     assert nonmem_to_events(read_nonmem_csv(path)) == {
         1: [DoseEvent(0.0, "heroin", "iv", 10.0, "mg")]
     }
+
+
+def test_observation_rows_carry_mdv_and_missing_dv(tmp_path):
+    events = Regimen.parse("25 mg iv q8h x 2").events()
+    df = events_to_nonmem(events, subject_ids=[1, 2], observation_times_h=[0.0, 1.0, 8.0])
+    one = df[df.ID == 1]
+    assert one[["TIME", "EVID", "MDV"]].values.tolist() == [
+        [0.0, 0, 0],  # the observation before the dose at the same time (trough)
+        [0.0, 1, 1],
+        [1.0, 0, 0],
+        [8.0, 0, 0],
+    ]
+    obs = df[df.EVID == 0]
+    assert obs.DV.isna().all() and (obs.AMT == 0).all() and (obs.CMT == 0).all()
+    assert df[df.EVID == 1].DV.isna().all()
+    path = tmp_path / "t.csv"
+    write_nonmem_csv(df, path)
+    assert path.read_text().splitlines()[1] == "1,0.0,0.0,0,0,0,.,0.0,0,0.0"
+    assert nonmem_to_events(read_nonmem_csv(path)) == {1: events, 2: events}
+    per_subject = events_to_nonmem(events, subject_ids=[1, 2], observation_times_h={2: [3.0]})
+    assert per_subject[per_subject.EVID == 0][["ID", "TIME"]].values.tolist() == [[2, 3.0]]
+
+
+@pytest.mark.parametrize(
+    ("times", "column", "value"),
+    [({5: [1.0]}, "ID", 5), ([1.0, float("inf")], "TIME", float("inf")), (["x"], "TIME", "x")],
+)
+def test_bad_observation_times(times, column, value):
+    with pytest.raises(NonmemError) as info:
+        events_to_nonmem([], subject_ids=[1], observation_times_h=times)
+    assert info.value.column == column and repr(value) in str(info.value)
+
+
+def test_times_are_written_as_short_decimals(tmp_path):
+    events = [DoseEvent(33 * 1.1, "heroin", "iv", 5.0, "mg")]
+    assert events[0].time_h == 36.300000000000004
+    df = events_to_nonmem(events, observation_times_h=[0.1 + 0.2])
+    assert df.TIME.tolist() == [0.3, 36.3]
+    path = tmp_path / "t.csv"
+    write_nonmem_csv(df, path)
+    text = path.read_text()
+    assert "36.300000000000004" not in text and "\n1,36.3," in text
+    assert "0.30000000000000004" not in text
+    (back,) = nonmem_to_events(read_nonmem_csv(path))[1]
+    assert back.time_h == pytest.approx(events[0].time_h, rel=1e-15)
+    regular = Regimen.parse("2 mg iv q1.1h x 40").events()
+    compressed = events_to_nonmem(regular)
+    assert compressed.II.tolist() == [1.1]
+    assert nonmem_to_events(compressed)[1] == regular
+
+
+def test_cmt_map_in_the_docs_is_the_code_s():
+    docs = (Path(__file__).parents[1] / "docs" / "formats.md").read_text()
+    rows = re.findall(r"^\| (\d+) \| (\w+) \| (\w+) \|$", docs, flags=re.MULTILINE)
+    table = cmt_table()
+    assert [(int(c), d, r) for c, d, r in rows] == list(table.itertuples(index=False, name=None))
+    assert list(zip(table.DRUG, table.ROUTE, strict=True)) == dosing_compartments()
+    assert cmt_number("heroin", "iv") == 1
+
+
+@pytest.fixture(scope="module")
+def pharmpy_modeling():
+    import pharmpy.modeling
+
+    return pharmpy.modeling
+
+
+@pytest.mark.parametrize("datainfo", [True, False], ids=["with-datainfo", "csv-only"])
+def test_pharmpy_reads_a_written_table(tmp_path, pharmpy_modeling, datainfo):
+    pm = pharmpy_modeling
+    events = Regimen.parse("25 mg iv q8h x 3d then 10 mg iv over 30min at 1h").events()
+    times = [0.0, 0.5, 12.0, 36.300000000000004, 80.0]
+    df = events_to_nonmem(events, subject_ids=[1, 2], observation_times_h=times)
+    path = tmp_path / "doses.csv"
+    write_nonmem_csv(df, path, datainfo=datainfo)
+    model = pm.create_basic_pk_model("iv", dataset_path=path)
+    checks = pm.check_dataset(model, dataframe=True, verbose=True)
+    assert len(checks) > 0 and (checks.result == "OK").all(), checks
+    assert len(model.dataset) == len(df)  # no subject dropped for want of observations
+    observed = pm.get_observations(model)
+    assert observed.index.get_level_values("TIME").tolist() == [0.0, 0.5, 12.0, 36.3, 80.0] * 2
+    if datainfo:  # ADDL is known as such: pharmpy expands the doses as we do
+        doses = pm.get_doses(pm.expand_additional_doses(model))
+        want = sorted((e.time_h, e.amount) for e in events)
+        for sid in (1, 2):
+            got = doses.xs(sid, level="ID")
+            assert list(zip(got.index, got.values, strict=True)) == want
+        assert model.datainfo.typeix["additional"].names == ["ADDL"]
+        assert model.datainfo["TIME"].variable.get_property("unit").serialize() == "h"
+
+
+def test_pharmpy_drops_the_amtu_column(tmp_path, pharmpy_modeling):
+    events = Regimen.parse("0.1 mg/kg iv q1h x 3").events()
+    df = events_to_nonmem(events, observation_times_h=[0.5])
+    assert "AMTU" in df.columns
+    path = tmp_path / "perkg.csv"
+    write_nonmem_csv(df, path)
+    info = json.loads(path.with_suffix(".datainfo").read_text())
+    assert [c["name"] for c in info["columns"] if c["drop"]] == ["AMTU"]
+    model = pharmpy_modeling.create_basic_pk_model("iv", dataset_path=path)
+    assert model.datainfo["AMTU"].drop and len(model.dataset) == len(df)
 
 
 event = st.builds(

@@ -218,7 +218,11 @@ def to_dataset(
         if regions:
             coords_r[f"{mod.NAME}_region"] = list(regions)
     coords = {"subject": subjects, "time": time_d, **coords_r}
-    return xr.Dataset(data, coords=coords)
+    ds = xr.Dataset(data, coords=coords)
+    ds["subject"].attrs.update({"units": "1", "long_name": "subject number"})
+    for dim in coords_r:
+        ds[dim].attrs["long_name"] = f"{dim.removesuffix('_region').replace('_', ' ')} region"
+    return ds
 
 
 def integrate(

@@ -536,16 +536,18 @@ def _to_dataset(merged, subj, rec_t, states, units, options, conc_species=()) ->
             data[f"pk_{st}"] = xr.DataArray(
                 merged["x"][:, :, m],
                 dims=("subject", "time"),
-                attrs={"units": "nM" if un == "nM" else "umol", "long_name": f"PK state {st}"},
+                # nM is written nmol/L, the UDUNITS spelling CF readers parse
+                attrs={"units": "nmol/L" if un == "nM" else "umol", "long_name": f"PK state {st}"},
             )
         for k, species in enumerate(conc_species):
             data[f"conc_{species}"] = xr.DataArray(
                 merged["conc"][:, :, k],
                 dims=("subject", "time"),
-                attrs={"units": "nM", "long_name": f"blood concentration of {species}"},
+                attrs={"units": "nmol/L", "long_name": f"blood concentration of {species}"},
             )
     ds = xr.Dataset(data, coords=coords)
     ds["time"].attrs.update({"units": "d", "long_name": "time since the start of the regimen"})
+    ds["subject"].attrs.update({"units": "1", "long_name": "subject number"})
     return ds
 
 

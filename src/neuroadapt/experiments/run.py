@@ -3,7 +3,8 @@
 This is the library call behind ``neuroadapt run``. It writes, into the
 output directory:
 
-- ``results.nc``: the cohort dataset (xarray/NetCDF; units and provenance in attributes);
+- ``results.nc``: the cohort dataset (compressed CF NetCDF-4, time as days since a nominal
+  origin; units and provenance in attributes), and ``controls.nc`` for matched controls;
 - ``tables/*.csv``: tidy tables (cohort summary over time, per-subject outcomes,
   overdose episodes with minutes of hypoxia for later brain-injury modelling);
 - ``scenario.toml``: the resolved scenario (with any command-line overrides);
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neuroadapt.atomic import write_text, write_with
+from neuroadapt.atomic import write_text
 from neuroadapt.engine.simulate import (
     Dose,
     EngineOptions,
@@ -44,6 +45,7 @@ from neuroadapt.experiments.cohort import (
     covariates,
     run_controls,
 )
+from neuroadapt.io.netcdf import TIME_ORIGIN, write_netcdf
 from neuroadapt.parameters import ParameterSet, load_parameters
 from neuroadapt.scenarios import Scenario, dump_scenario
 
@@ -278,18 +280,17 @@ def _write_outputs(
     """Write a run's files atomically and remove its checkpoints.
 
     results.nc (and controls.nc) carry the resolved scenario and the provenance
-    in their attributes; tables go to ``tables/<name>.csv``.
+    in their attributes (:func:`neuroadapt.io.netcdf.write_netcdf`: CF metadata,
+    compression); tables go to ``tables/<name>.csv``.
     """
     for ds in (users, controls):
         if ds is not None:
             ds.attrs.update(
                 {"scenario_toml": dump_scenario(scenario), "provenance": json.dumps(prov)}
             )
-    write_with(out / "results.nc", lambda p: users.to_netcdf(p, engine="h5netcdf"), suffix=".nc")
+    write_netcdf(users, out / "results.nc", time_origin=TIME_ORIGIN)
     if controls is not None:
-        write_with(
-            out / "controls.nc", lambda p: controls.to_netcdf(p, engine="h5netcdf"), suffix=".nc"
-        )
+        write_netcdf(controls, out / "controls.nc", time_origin=TIME_ORIGIN)
     (out / "tables").mkdir(exist_ok=True)
     for name, frame in tables.items():
         write_text(out / "tables" / f"{name}.csv", frame.to_csv(index=False))

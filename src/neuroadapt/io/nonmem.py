@@ -1,17 +1,27 @@
-"""NONMEM-style event tables: dose records in the format pharmacometric tools read.
+"""NONMEM-style event tables: dose and observation records that pharmacometric tools read.
 
-One row per dose record with the standard data items:
+One row per record with the standard data items:
 
 ======  =============================================================
 ID      subject number
 TIME    hours
-AMT     amount, mg (or mg/kg with ``AMTU = "mg/kg"``; see below)
-CMT     dosing compartment, :func:`neuroadapt.model.routes.cmt_number`
+AMT     amount, mg (or mg/kg with ``AMTU = "mg/kg"``; see below); 0 on observations
+CMT     dosing compartment (:func:`cmt_table`); 0 (default) on observations
 EVID    1 = dose; 0 = observation (ignored on reading)
+MDV     1 = dose record (no DV); 0 = observation record
+DV      observed value; missing (``.``) in the tables written here
 RATE    AMT / infusion duration (mg/h); 0 = bolus
 ADDL    number of additional doses
 II      interval between the additional doses, hours
 ======  =============================================================
+
+``CMT`` numbers one (drug, route) pair each, in the order of
+:func:`neuroadapt.model.routes.dosing_compartments`; :func:`cmt_table` lists
+them (and docs/formats.md prints the map). Observation rows are written at the
+requested times (``observation_times_h``) with ``DV`` missing, so that a
+pharmacometric tool can simulate or fit at them; a table needs at least one
+per subject to be read as a NONMEM dataset (pharmpy drops subjects without).
+At equal times the observation comes first (a trough, before the dose).
 
 NONMEM tables are numeric. Weight-based amounts (``mg/kg``) are converted to
 mg when body weights are given; otherwise they are kept and flagged in an extra
@@ -20,25 +30,32 @@ Writing compresses regular repeats into one row with ``ADDL``/``II``; reading
 expands them again, so ``nonmem_to_events(events_to_nonmem(ev))`` gives the
 events back (infusion durations exactly when they are whole seconds, otherwise
 to floating-point rounding, since only ``RATE = AMT / duration`` is stored).
+``TIME`` and ``II`` are written as the shortest decimal within two units in
+the last place (``36.300000000000004`` is written ``36.3``), so they read back
+equal to floating-point rounding. :func:`write_nonmem_csv` also writes a
+pharmpy ``.datainfo`` file beside the table (column types and units, ``AMTU``
+dropped), which ``pharmpy`` reads with the dataset.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from neuroadapt.model.routes import cmt_number, cmt_pair
+from neuroadapt.atomic import write_text
+from neuroadapt.model.routes import cmt_number, cmt_pair, dosing_compartments
 from neuroadapt.scenarios.regimen import DoseEvent, sort_events
 
 __all__ = [
     "NONMEM_COLUMNS",
     "NonmemError",
+    "cmt_table",
     "events_to_nonmem",
     "nonmem_to_events",
     "read_nonmem_csv",
@@ -46,7 +63,18 @@ __all__ = [
 ]
 
 #: Columns written, in order (``AMTU`` is appended when weight-based amounts remain).
-NONMEM_COLUMNS: tuple[str, ...] = ("ID", "TIME", "AMT", "CMT", "EVID", "RATE", "ADDL", "II")
+NONMEM_COLUMNS: tuple[str, ...] = (
+    "ID",
+    "TIME",
+    "AMT",
+    "CMT",
+    "EVID",
+    "MDV",
+    "DV",
+    "RATE",
+    "ADDL",
+    "II",
+)
 _REQUIRED = ("ID", "TIME", "AMT", "CMT", "EVID")
 
 
@@ -135,13 +163,70 @@ def _compress(events: list[DoseEvent]) -> list[tuple[DoseEvent, int, float]]:
     return [(first, n - 1, ii) for first, n, ii in runs]
 
 
+def _short(x: float) -> float:
+    """Return the shortest decimal within two units in the last place of ``x``.
+
+    ``36.3`` for ``36.300000000000004``; ``x`` itself when none is shorter.
+    """
+    if not math.isfinite(x) or x == 0:
+        return x
+    tol = 2 * math.ulp(x)
+    for digits in range(16):
+        y = round(x, digits)
+        if abs(y - x) <= tol:
+            return y
+    return x
+
+
+def _observations(
+    times: Sequence[float] | Mapping[int, Sequence[float]] | None, ids: Sequence[int]
+) -> dict[int, list[float]]:
+    if times is None:
+        return {}
+    if isinstance(times, Mapping):
+        per_id = {int(k): list(v) for k, v in times.items()}
+        unknown = sorted(set(per_id) - set(ids))
+        if unknown:
+            raise NonmemError("ID", None, unknown[0], f"one of the dosed subjects {sorted(ids)}")
+    else:
+        per_id = {i: list(times) for i in ids}
+    out = {}
+    for sid, given in per_id.items():
+        out[sid] = []
+        for t in given:
+            try:
+                x = float(t)
+            except (TypeError, ValueError):
+                x = math.nan
+            if not math.isfinite(x):
+                raise NonmemError("TIME", None, t, "observation times as finite hours")
+            out[sid].append(x)
+    return out
+
+
+def cmt_table() -> pd.DataFrame:
+    """The ``CMT`` map: one row per dosing compartment (``CMT``, ``DRUG``, ``ROUTE``).
+
+    ``CMT = 0`` (observation rows) is NONMEM's default observation compartment.
+    """
+    pairs = dosing_compartments()
+    return pd.DataFrame(
+        {
+            "CMT": range(1, len(pairs) + 1),
+            "DRUG": [d for d, _ in pairs],
+            "ROUTE": [r for _, r in pairs],
+        }
+    )
+
+
 def events_to_nonmem(
     events: Sequence[DoseEvent] | Mapping[int, Sequence[DoseEvent]],
     subject_ids: Sequence[int] | None = None,
     body_weight_kg: float | Mapping[int, float] | None = None,
     compress: bool = True,
+    observation_times_h: Sequence[float] | Mapping[int, Sequence[float]] | None = None,
 ) -> pd.DataFrame:
-    """Write dose events as a NONMEM-style table.
+    """Write dose events (and observation times) as a NONMEM-style table.
 
     Parameters
     ----------
@@ -154,11 +239,15 @@ def events_to_nonmem(
         ``AMTU`` column says so.
     compress : bool
         Fold regular repeats into ``ADDL``/``II`` (default).
+    observation_times_h : sequence of float, or mapping ID -> sequence of float, optional
+        Times (h) of observation rows (``EVID = 0``, ``MDV = 0``, ``DV`` missing):
+        the same for every subject, or per subject (IDs among those dosed).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``ID, TIME, AMT, CMT, EVID, RATE, ADDL, II`` (+ ``AMTU``), sorted by ID and TIME.
+        Columns ``ID, TIME, AMT, CMT, EVID, MDV, DV, RATE, ADDL, II`` (+ ``AMTU``),
+        sorted by ID and TIME, observations before doses at equal times.
     """
     if isinstance(events, Mapping):
         if subject_ids is not None:
@@ -166,6 +255,7 @@ def events_to_nonmem(
         schedules = {int(k): list(v) for k, v in events.items()}
     else:
         schedules = {int(i): list(events) for i in (subject_ids or [1])}
+    observed = _observations(observation_times_h, list(schedules))
     rows = []
     for sid, evs in schedules.items():
         bw = _weight(body_weight_kg, sid)
@@ -183,18 +273,22 @@ def events_to_nonmem(
             rows.append(
                 (
                     sid,
-                    ev.time_h,
+                    _short(ev.time_h),
                     ev.amount,
                     cmt_number(ev.drug, ev.route),
                     1,
+                    1,
+                    math.nan,
                     rate,
                     addl,
-                    ii,
+                    _short(ii),
                     ev.unit,
                 )
             )
+        for t in observed.get(sid, []):
+            rows.append((sid, _short(t), 0.0, 0, 0, 0, math.nan, 0.0, 0, 0.0, "mg"))
     df = pd.DataFrame(rows, columns=[*NONMEM_COLUMNS, "AMTU"])
-    df = df.sort_values(["ID", "TIME", "CMT"], kind="stable", ignore_index=True)
+    df = df.sort_values(["ID", "TIME", "EVID", "CMT"], kind="stable", ignore_index=True)
     df = df.astype(
         {
             "ID": "int64",
@@ -202,6 +296,8 @@ def events_to_nonmem(
             "AMT": "float64",
             "CMT": "int64",
             "EVID": "int64",
+            "MDV": "int64",
+            "DV": "float64",
             "RATE": "float64",
             "ADDL": "int64",
             "II": "float64",
@@ -308,14 +404,73 @@ def read_nonmem_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     return df.rename(columns=lambda c: str(c).strip().upper())
 
 
-def write_nonmem_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write a NONMEM-style CSV atomically (temporary file, then ``os.replace``)."""
+#: pharmpy datainfo of each column written: (type, scale, unit; ``None`` for none).
+_DATAINFO: dict[str, tuple[str, str, str | None]] = {
+    "ID": ("id", "nominal", "1"),
+    "TIME": ("idv", "ratio", "h"),
+    "AMT": ("dose", "ratio", "mg"),
+    "CMT": ("compartment", "nominal", None),
+    "EVID": ("event", "nominal", None),
+    "MDV": ("mdv", "nominal", "1"),
+    "DV": ("dv", "ratio", None),
+    "RATE": ("rate", "ratio", "mg/h"),
+    "ADDL": ("additional", "ratio", None),
+    "II": ("ii", "ratio", "h"),
+}
+
+
+def _datainfo(df: pd.DataFrame, csv_name: str) -> dict:
+    """A pharmpy DataInfo (JSON schema version 1) describing the columns of ``df``."""
+    columns = []
+    for name in df.columns:
+        kind, scale, unit = _DATAINFO.get(name, ("unknown", "nominal", None))
+        if name == "AMT" and "AMTU" in df.columns:
+            unit = None  # mg or mg/kg by row
+        numeric = pd.api.types.is_numeric_dtype(df[name])
+        columns.append(
+            {
+                "name": name,
+                "drop": not numeric,  # NONMEM reads numbers only (AMTU)
+                "datatype": ("int32" if pd.api.types.is_integer_dtype(df[name]) else "float64")
+                if numeric
+                else "str",
+                "variable_id": None,
+                "variable_mapping": {
+                    "name": name,
+                    "type": kind,
+                    "scale": scale,
+                    "count": False,
+                    "properties": {} if unit is None else {"unit": unit},
+                },
+            }
+        )
+    return {
+        "columns": columns,
+        "path": csv_name,
+        "separator": ",",
+        "missing_data_token": "-99",
+        "provenance": {"operations": []},
+        "__version__": 1,
+    }
+
+
+def write_nonmem_csv(df: pd.DataFrame, path: str | os.PathLike[str], datainfo: bool = True) -> None:
+    """Write a NONMEM-style CSV atomically (``.`` for missing values).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table from :func:`events_to_nonmem`.
+    path : path-like
+        The CSV file.
+    datainfo : bool
+        Also write pharmpy's description of the columns (types, units; ``AMTU``
+        dropped) to ``path`` with the suffix ``.datainfo``, where pharmpy looks
+        for it (default).
+    """
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            df.to_csv(fh, index=False, na_rep=".")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(target, df.to_csv(index=False, na_rep=".", lineterminator="\n"))
+    if datainfo:
+        write_text(
+            target.with_suffix(".datainfo"), json.dumps(_datainfo(df, target.name), indent=2)
+        )
