@@ -20,12 +20,14 @@ from neuroadapt.io.medpc.profile import ProfileError as ProfileError
 from neuroadapt.io.medpc.profile import Roles as Roles
 from neuroadapt.io.medpc.profile import list_profiles as list_profiles
 from neuroadapt.io.medpc.profile import load_profile as load_profile
+from neuroadapt.io.medpc.reader import MAX_BYTES as MAX_BYTES
 from neuroadapt.io.medpc.reader import parse_medpc as parse_medpc
 from neuroadapt.io.medpc.reader import read_medpc as read_medpc
 
 __all__ = [
     "EVENT_COLUMNS",
     "HEADER_FIELDS",
+    "MAX_BYTES",
     "EventSpec",
     "Header",
     "MedPCError",
