@@ -26,6 +26,7 @@ from test_medpc_reader import medpc_dir, shared  # noqa: F401  (fixture)
 def test_shipped_profiles_load():
     names = [n for n, _ in list_profiles()]
     assert names == [
+        "generic",
         "laubach-lick",
         "nautiyal-operant",
         "neuroadapt-sa",
@@ -37,7 +38,7 @@ def test_shipped_profiles_load():
 
 
 def test_profile_errors_are_one_line(tmp_path):
-    with pytest.raises(ProfileError, match="unknown; shipped profiles are laubach-lick"):
+    with pytest.raises(ProfileError, match="unknown; shipped profiles are generic, laubach-lick"):
         load_profile("nope")
     bad = tmp_path / "p.toml"
     bad.write_text('name = "x"\ndescription = ""\nsource = ""\ncolour = "red"\n')
