@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neuroadapt.io.medpc import MAX_BYTES, MedPCError, parse_medpc, read_medpc
+from neuroadapt.io.medpc.reader import split_lines
 
 SHARED_MEDPC = Path(__file__).resolve().parents[2] / "shared/data/medpc"
 NOT_MEDPC = {"n1_d1.txt"}
@@ -233,3 +237,10 @@ def test_file_size_is_capped(tmp_path):
         read_medpc(path, max_bytes=1000)
     assert read_medpc(path, max_bytes=10_000)[0].comments == ("x" * 2000,)
     assert MAX_BYTES >= 16 * 2**20  # far above any real file (the largest shared one: 593 kB)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="\r\na", max_size=40))
+def test_linear_line_split_equals_the_old_pattern(text):
+    """The old split (a backtracking ``\\r*\\n|\\r``) on short text is the reference."""
+    assert split_lines(text) == re.split(r"\r*\n|\r", text)

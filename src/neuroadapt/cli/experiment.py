@@ -79,12 +79,12 @@ def experiment(
         directory = out or Path("results") / protocol.name
         if directory.exists() and not directory.is_dir():
             raise UserError(f"option '--out' = '{directory}': exists and is not a directory")
-        with console.status(f"running {protocol.name}") as status:
+        with console.status(f"running {escape(protocol.name)}") as status:
             result = run_protocol(
                 protocol,
                 animals=animals,
                 seed=seed,
-                progress=lambda d: status.update(f"running {protocol.name}: day {d}"),
+                progress=lambda d: status.update(f"running {escape(protocol.name)}: day {d}"),
             )
     except ProtocolError as exc:
         raise UserError(str(exc)) from None
