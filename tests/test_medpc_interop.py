@@ -69,6 +69,7 @@ def test_the_rat_lab_writes_medpc_layout_that_mpcdata_reads(tmp_path):
         raw = path.read_bytes()
         assert raw.startswith(f"File: C:\\MED-PC IV\\DATA\\{path.name}\r\n\n\r\r\n".encode())
         (session,) = read_medpc(path)  # one session per file
+        assert session.comments == ()  # medpc2excel reads comments with a colon as values
         (mpc,) = parse_MPC(path)
         assert_same(mpc, session)
     stubs = {p.name: p.read_text() for p in (out / "medpc").glob("*.MPC")}

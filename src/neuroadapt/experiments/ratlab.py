@@ -631,8 +631,9 @@ def write_outputs(
         named as MED-PC names it, ``out/medpc/!2026-01-05_09h00m.Subject R001``
         (its ``File:`` line names the file), which community parsers (MPCdata)
         read; an array with nothing to hold (I in a session without
-        infusions) holds one 0, as MED-PC's ``DIM`` arrays do. Both use profile
-        ``neuroadapt-sa``.
+        infusions) holds one 0, as MED-PC's ``DIM`` arrays do, and there is no
+        comment line (day, phase and label are in ``tables/design.csv``).
+        Both use profile ``neuroadapt-sa``.
     mpc_stub
         Also write ``out/medpc/<MSN>.MPC`` per program, a stub that declares
         the arrays (readers such as medpc2excel look for it beside the data).
@@ -698,7 +699,11 @@ def write_outputs(
                 scalars,
                 np.round(times, 2),
                 [names[int(k)] for k in codes],
-                comments=(f"neuroadapt day={res.day} phase={row.phase} label={row.label}",),
+                # MED-PC's layout has no comment line: medpc2excel reads a comment with a
+                # colon as array values (day, phase and label are in tables/design.csv)
+                comments=()
+                if layout == "medpc"
+                else (f"neuroadapt day={res.day} phase={row.phase} label={row.label}",),
             )
             if spec.components:
                 session = _with_components(session, spec, times[codes == CODES["infusion"]])
