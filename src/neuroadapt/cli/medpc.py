@@ -191,10 +191,8 @@ def summarize(
     default ``generic``) reports every scalar and array under its letter and
     event counts by name (docs/medpc.md defines each).
     """
-    import pandas as pd
-
     from neuroadapt.analysis import breakpoints, session_metrics
-    from neuroadapt.io.medpc import MedPCError, summary_table
+    from neuroadapt.io.medpc import MedPCError, combine_summaries, summary_table
 
     if timeout_s is not None and not (math.isfinite(timeout_s) and timeout_s >= 0):
         raise UserError(f"option '--timeout-s' = {timeout_s}: must be a finite number >= 0")
@@ -225,7 +223,7 @@ def summarize(
             table.insert(1, "path", str(path))
             tables.append(table)
             first += len(result)
-        metrics = pd.concat(tables, ignore_index=True)
+        metrics = combine_summaries(tables)
     if out is not None:
         from neuroadapt.atomic import write_with
 

@@ -23,6 +23,7 @@ from neuroadapt.io.medpc.profile import load_profile as load_profile
 from neuroadapt.io.medpc.reader import MAX_BYTES as MAX_BYTES
 from neuroadapt.io.medpc.reader import parse_medpc as parse_medpc
 from neuroadapt.io.medpc.reader import read_medpc as read_medpc
+from neuroadapt.io.medpc.summary import combine_summaries as combine_summaries
 from neuroadapt.io.medpc.summary import summary_table as summary_table
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Roles",
     "Session",
     "SkippedSession",
+    "combine_summaries",
     "decode_session",
     "encode_events",
     "events_table",

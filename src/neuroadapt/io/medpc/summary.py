@@ -10,7 +10,8 @@ are for profiles that say ``summary = "self_administration"``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,10 @@ from neuroadapt.io.medpc.events import decode_session, sessions_table
 from neuroadapt.io.medpc.model import Session
 from neuroadapt.io.medpc.profile import Profile, load_profile
 
-__all__ = ["summary_table"]
+__all__ = ["combine_summaries", "summary_table"]
+
+_LETTER = re.compile(r"[A-Z]\Z")
+_LENGTH = re.compile(r"[A-Z]_length\Z")
 
 
 def summary_table(
@@ -87,7 +91,27 @@ def summary_table(
     if profile.events is not None:
         columns += ["events", *sorted(names)]
     extra = pd.DataFrame(rows, columns=columns, index=base.index)
-    extra[sorted(arrays)] = extra[sorted(arrays)].astype("Int64")  # lengths; missing stays <NA>
-    if profile.events is not None:
-        extra[sorted(names)] = extra[sorted(names)].fillna(0).astype(np.int64)
-    return pd.concat([base, extra], axis=1)
+    return combine_summaries([pd.concat([base, extra], axis=1)])
+
+
+def combine_summaries(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack :func:`summary_table` outputs (e.g. one per file) into one table.
+
+    Columns come in one order whatever the files hold: the session columns
+    (first seen first), scalar letters, ``<letter>_length``, ``events``, then
+    ``n_<event>``; an event a file never saw counts 0 there, a variable a
+    session lacks stays missing.
+    """
+    table = pd.concat(list(tables), ignore_index=True) if len(tables) else pd.DataFrame()
+    cols = list(table.columns)
+    letters = sorted(c for c in cols if _LETTER.match(c))
+    lengths = sorted(c for c in cols if _LENGTH.match(c))
+    counts = sorted(c for c in cols if c.startswith("n_"))
+    events = ["events"] if "events" in cols else []
+    tail = [*letters, *lengths, *events, *counts]
+    table = table[[c for c in cols if c not in tail] + tail]
+    table[lengths] = table[lengths].astype("Int64")  # lengths; a missing array stays <NA>
+    table[counts] = table[counts].fillna(0).astype(np.int64)
+    if events:
+        table["events"] = table["events"].astype("Int64")
+    return table
