@@ -19,7 +19,20 @@ from neuroadapt.io.medpc.writer import build_session, write_medpc
 from test_medpc_reader import medpc_dir, shared  # noqa: F401  (fixture)
 
 
+def run(*args):
+    """The CLI in-process; a user error comes back as ``result.exception``."""
+    return CliRunner().invoke(app, ["medpc", *map(str, args)])
+
+
+def user_error(result) -> str:
+    assert isinstance(result.exception, UserError), (result.exit_code, result.output)
+    message = str(result.exception)
+    assert "\n" not in message
+    return message
+
+
 def cli(*args):
+    """``python -m neuroadapt medpc ...`` in a subprocess (exit status and stderr as users see)."""
     return subprocess.run(
         [sys.executable, "-m", "neuroadapt", "medpc", *map(str, args)],
         capture_output=True,
@@ -52,9 +65,9 @@ def sa_file(tmp_path_factory):
 
 
 def test_inspect_json(medpc_dir):  # noqa: F811
-    proc = cli("inspect", shared(medpc_dir, "cyf203__medpc2excel/*"), "--json")
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
+    result = run("inspect", shared(medpc_dir, "cyf203__medpc2excel/*"), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
     assert len(data["sessions"]) == 9 and data["skipped"] == []
     first = data["sessions"][0]
     assert first["header"]["Subject"] == "56" and first["scalars"]["R"] == 0.0
@@ -63,15 +76,15 @@ def test_inspect_json(medpc_dir):  # noqa: F811
 
 def test_summarize_and_to_csv(sa_file, tmp_path):
     out = tmp_path / "summary.csv"
-    proc = cli("summarize", sa_file, "--profile", "neuroadapt-sa", "--out", out,
-               "--progressive-ratio")  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
+    result = run("summarize", sa_file, "--profile", "neuroadapt-sa", "--out", out,
+                 "--progressive-ratio")  # fmt: skip
+    assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
     assert table.subject.tolist() == ["R0", "R1"]
     assert table.infusions.tolist() == [1, 1] and table.timeout_presses.tolist() == [1, 1]
     assert table.percent_active[0] == pytest.approx(200 / 3) and table.breakpoint[0] == 1
-    proc = cli("to-csv", sa_file, "--profile", "neuroadapt-sa", "--out", tmp_path / "csv")
-    assert proc.returncode == 0, proc.stderr
+    result = run("to-csv", sa_file, "--profile", "neuroadapt-sa", "--out", tmp_path / "csv")
+    assert result.exit_code == 0, result.output
     events = pd.read_csv(tmp_path / "csv/events.csv")
     assert len(events) == 12 and set(events.role.dropna()) >= {"infusion", "active_press"}
     scalars = pd.read_csv(tmp_path / "csv/scalars.csv")
@@ -92,30 +105,24 @@ def test_summarize_and_to_csv(sa_file, tmp_path):
         (("to-csv", "{sa}", "--profile", "neuroadapt-sa", "--out", "{sa}"), "not a directory"),
     ],
 )
-def test_user_errors_are_one_line_exit_2(args, words, sa_file, tmp_path):
+def test_user_errors_are_one_line(args, words, sa_file, tmp_path):
     csv = tmp_path / "x.csv"
     csv.write_text("a,b\n1,2\n")
-    proc = cli(*(a.format(sa=sa_file, csv=csv) for a in args))
+    assert words in user_error(run(*(a.format(sa=sa_file, csv=csv) for a in args)))
+
+
+def test_python_m_neuroadapt_prints_one_line_and_exits_2(sa_file, tmp_path):
+    csv = tmp_path / "x.csv"
+    csv.write_text("a,b\n1,2\n")
+    proc = cli("summarize", csv, "--profile", "neuroadapt-sa")
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if not ln.startswith("warning")]
-    assert len(lines) == 1 and words in lines[0] and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "not MED-PC output" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_bad_option_is_a_usage_error(sa_file):
-    proc = cli("summarize", sa_file, "--profile")
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-
-
-def run(*args):
-    """The CLI in-process; a user error comes back as ``result.exception``."""
-    return CliRunner().invoke(app, ["medpc", *map(str, args)])
-
-
-def user_error(result) -> str:
-    assert isinstance(result.exception, UserError), (result.exit_code, result.output)
-    message = str(result.exception)
-    assert "\n" not in message
-    return message
+    result = run("summarize", sa_file, "--profile")
+    assert result.exit_code == 2 and "Traceback" not in result.output
 
 
 def lick_file(path):
