@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 from neuroadapt.io.medpc import (
     EventSpec,
     MedPCError,
+    Profile,
     ProfileError,
     Session,
+    combine_summaries,
     decode_session,
     encode_events,
     events_table,
@@ -19,6 +21,7 @@ from neuroadapt.io.medpc import (
     load_profile,
     read_medpc,
     sessions_table,
+    summary_table,
 )
 from test_medpc_reader import medpc_dir, shared  # noqa: F401  (fixture)
 
@@ -26,6 +29,7 @@ from test_medpc_reader import medpc_dir, shared  # noqa: F401  (fixture)
 def test_shipped_profiles_load():
     names = [n for n, _ in list_profiles()]
     assert names == [
+        "generic",
         "laubach-lick",
         "nautiyal-operant",
         "neuroadapt-sa",
@@ -37,7 +41,7 @@ def test_shipped_profiles_load():
 
 
 def test_profile_errors_are_one_line(tmp_path):
-    with pytest.raises(ProfileError, match="unknown; shipped profiles are laubach-lick"):
+    with pytest.raises(ProfileError, match="unknown; shipped profiles are generic, laubach-lick"):
         load_profile("nope")
     bad = tmp_path / "p.toml"
     bad.write_text('name = "x"\ndescription = ""\nsource = ""\ncolour = "red"\n')
@@ -141,3 +145,20 @@ def test_encode_decode_round_trip(spec, pairs):
         return  # an event at time 0 as the last record is indistinguishable from padding
     np.testing.assert_allclose(back_t, times, atol=1e-6)
     assert back_c.tolist() == codes.tolist()
+
+
+def test_summaries_of_several_files_share_one_column_order():
+    spec = {"encoding": "fraction", "array": "E", "time_unit_s": 0.01}
+    profile = Profile(
+        name="p", description="", source="", events=spec, scalars={"Y": "events_recorded"}
+    )
+    one = Session(scalars={"Z": 1.0, "Y": 2.0}, arrays={"E": np.array([1.001, 2.002])})
+    two = Session(scalars={"A": 5.0}, arrays={"E": np.array([3.001]), "B": np.zeros(3)})
+    table = combine_summaries(
+        [summary_table([one], profile), summary_table([two], profile, first=1)]
+    )
+    tail = ["A", "Z", "B_length", "E_length", "events", "n_code_1", "n_code_2"]
+    assert list(table.columns[-len(tail) :]) == tail and "events_recorded" in table
+    assert table.n_code_2.tolist() == [1, 0]  # a count the second file never saw is 0
+    assert table.A.isna().tolist() == [True, False]  # a scalar a session lacks is missing
+    assert table.B_length.isna().tolist() == [True, False] and table.session.tolist() == [0, 1]

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from neuroadapt.io.medpc import MedPCError, parse_medpc, read_medpc
+from neuroadapt.io.medpc import MAX_BYTES, MedPCError, parse_medpc, read_medpc
+from neuroadapt.io.medpc.reader import split_lines
 
 SHARED_MEDPC = Path(__file__).resolve().parents[2] / "shared/data/medpc"
 NOT_MEDPC = {"n1_d1.txt"}
@@ -153,3 +159,88 @@ def test_missing_file_and_directory(tmp_path):
 def test_cr_only_line_ends_and_windows_1252():
     f = parse_medpc("Start Date: 01/02/24\rSubject: R\xb5\rB:\r     0:  1.5\r".encode("cp1252"))
     assert f[0].header.subject == "R\xb5" and np.array_equal(f[0].arrays["B"], [1.5])
+
+
+SESSION = b"Start Date: 01/02/24\r\nSubject: R1\r\nA:       3.000\r\nB:\r\n     0:  1.0  2.0\r\n"
+
+
+def test_utf8_byte_order_mark_is_dropped():
+    f = parse_medpc(b"\xef\xbb\xbf" + SESSION)
+    assert f[0].header.subject == "R1" and f[0].line == 1
+    assert parse_medpc("\ufeff" + SESSION.decode())[0].arrays["B"].tolist() == [1.0, 2.0]
+
+
+def test_blank_lines_between_array_rows_are_ignored():
+    text = SESSION + b"\r\n\r\n     2:  3.0\r\n\r\n     3:  4.0  5.0\r\nC:  1.0\r\n"
+    f = parse_medpc(text)
+    assert f.skipped == ()
+    assert f[0].arrays["B"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0] and f[0].scalars["C"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("token", "words"),
+    [
+        ("1e999", "overflows to infinity"),
+        ("-1E400", "overflows to infinity"),
+        ("1" * 400, "overflows to infinity"),
+        ("1e-400", "underflows to 0"),
+        ("0.00001e-330", "underflows to 0"),
+        ("inf", "is not a number"),
+        ("1_000", "is not a number"),
+    ],
+)
+def test_values_a_float64_cannot_hold_are_errors(token, words):
+    with pytest.raises(MedPCError, match=words) as err:
+        parse_medpc(f"Start Date: 01/01/20\nA:  {token}\n")
+    assert err.value.line == 2
+    ok = parse_medpc("Start Date: 01/01/20\nA:  0e-400\nB:  -0.000\nC:  5e-324\n")[0]
+    assert ok.scalars == {"A": 0.0, "B": 0.0, "C": 5e-324}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"A:  " + b"7" * 30_000 + b"x",  # a long digit run ending in a non-digit
+        b"     0:  " + b"1" * 30_000 + b".5.",
+        b"\r" * 30_000 + b"A:  1.0",  # a long run of stray CRs
+        b"A:  1.0" + b" " * 30_000 + b"x",
+    ],
+)
+def test_long_tokens_and_runs_are_parsed_in_linear_time(line):
+    text = b"Start Date: 01/01/20\nB:\n" + line + b"\n"
+    start = time.perf_counter()
+    try:
+        parse_medpc(text)
+    except MedPCError:
+        pass
+    elapsed = time.perf_counter() - start
+    assert elapsed < 1.0, f"{elapsed:.2f} s for {len(text)} bytes"  # quadratic: > 20 s
+
+
+def test_only_regular_files_are_read(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(MedPCError, match="is a FIFO"):
+        read_medpc(fifo)  # the old reader blocked here forever
+    if Path("/dev/zero").exists():
+        with pytest.raises(MedPCError, match="is a character device, not a regular file"):
+            read_medpc("/dev/zero")
+    (tmp_path / "real").write_bytes(SESSION)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert read_medpc(tmp_path / "link")[0].header.subject == "R1"
+
+
+def test_file_size_is_capped(tmp_path):
+    path = tmp_path / "big"
+    path.write_bytes(SESSION + b"\\" + b"x" * 2000 + b"\r\n")
+    with pytest.raises(MedPCError, match=r"2\d{3} bytes, larger than the limit of 1000 bytes"):
+        read_medpc(path, max_bytes=1000)
+    assert read_medpc(path, max_bytes=10_000)[0].comments == ("x" * 2000,)
+    assert MAX_BYTES >= 16 * 2**20  # far above any real file (the largest shared one: 593 kB)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="\r\na", max_size=40))
+def test_linear_line_split_equals_the_old_pattern(text):
+    """The old split (a backtracking ``\\r*\\n|\\r``) on short text is the reference."""
+    assert split_lines(text) == re.split(r"\r*\n|\r", text)

@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from medpc_gen import random_session
 from neuroadapt.io.medpc import Header, Session, load_profile, parse_medpc, read_medpc
-from neuroadapt.io.medpc.writer import build_session, format_medpc, format_value, write_medpc
+from neuroadapt.io.medpc.writer import (
+    build_session,
+    format_medpc,
+    format_mpc_stub,
+    format_value,
+    medpc_file_name,
+    write_medpc,
+)
 from test_medpc_reader import SHARED_MEDPC
 
 
@@ -101,3 +108,65 @@ def test_build_session_writes_the_documented_event_encoding():
     assert s.arrays["E"].tolist() == [0.009, 1234.001, 1234.003, 360000.010]
     with pytest.raises(ValueError, match="no code for events"):
         build_session(profile, {}, {}, [1.0], ["lever_licked"])
+
+
+#: Shared files MED-PC IV wrote and nobody re-saved (the others went through an editor).
+MEDPC_WRITTEN = [
+    "LaubachLab__MedParse/2015-09-25_ML03",
+    "gkane26__rmedpc/example_data",
+    "sergio-conde__medpc-behavior/example_rat_multipellet",
+    "oortelli__MedParser/!_Subject_M10_Experiment_50.Group_18",
+    "oortelli__MedParser/!_Subject_OO M1_Experiment_HC.Group_1",
+]
+
+
+@pytest.mark.parametrize("name", MEDPC_WRITTEN)
+def test_medpc_layout_is_medpc_s_own_bytes(name):
+    path = SHARED_MEDPC / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (the shared folder sits beside the repository)")
+    sessions = read_medpc(path).sessions
+    assert format_medpc(sessions, columns=None, layout="medpc").encode() == path.read_bytes()
+
+
+def test_medpc_layout_rules(tmp_path):
+    s = Session(
+        header=Header(file="C:\\DATA\\!2026-01-05_09h00m.Subject R1", subject="R1"),
+        arrays={"E": np.array([1.0])},
+    )
+    assert format_medpc([s], layout="medpc").startswith(
+        "File: C:\\DATA\\!2026-01-05_09h00m.Subject R1\r\n\n\r\r\nSubject: R1\r\n"
+    )
+    with pytest.raises(ValueError, match="one session per file, not 2"):
+        format_medpc([s, s], layout="medpc")
+    with pytest.raises(ValueError, match="needs the session's File: field"):
+        format_medpc([replace(s, header=Header(subject="R1"))], layout="medpc")
+    with pytest.raises(ValueError, match="arrays F are empty"):
+        format_medpc([replace(s, arrays={"F": np.array([])})], layout="medpc")
+    with pytest.raises(ValueError, match="layout 'xls'"):
+        format_medpc([s], layout="xls")
+    with pytest.raises(ValueError, match="names '!2026-01-05_09h00m.Subject R1' but the file"):
+        write_medpc(tmp_path / "other", [s], layout="medpc")
+    path = write_medpc(tmp_path / "!2026-01-05_09h00m.Subject R1", [s], layout="medpc")
+    assert read_medpc(path)[0] == s
+
+
+def test_medpc_file_name():
+    h = Header(subject="R 12", start_date="12/31/25", start_time="23:59:59")
+    assert medpc_file_name(h) == "!2025-12-31_23h59m.Subject R 12"
+    with pytest.raises(ValueError, match="needs Start Date, Start Time and Subject"):
+        medpc_file_name(Header(subject="R1", start_date="12/31/25"))
+    with pytest.raises(ValueError, match="not allowed in file names"):
+        medpc_file_name(replace(h, subject="a/b"))
+
+
+def test_mpc_stub_declares_each_array_as_medstate_dim():
+    text = format_mpc_stub("Prog", {"E": 120, "A": 1}, load_profile("neuroadapt-sa"))
+    lines = text.split("\r\n")
+    dims = [ln for ln in lines if ln.startswith("DIM")]
+    assert dims == ["DIM A = 0  \\ active_presses", "DIM E = 119  \\ event record: TIME.CODE, "
+                    "TIME in 0.01 s ticks from session start, CODE/1000"]  # fmt: skip
+    assert all(ln.startswith("\\") for ln in lines if ln and not ln.startswith("DIM"))
+    assert "DIM" not in "".join(ln for ln in lines if ln.startswith("\\"))
+    with pytest.raises(ValueError, match="DIM needs at least one value"):
+        format_mpc_stub("Prog", {"E": 0})

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from neuroadapt.cli.common import SeedOption, UserError, app, console, out_console
@@ -39,9 +40,26 @@ def experiment(
     ] = None,
     seed: SeedOption = None,
     list_: Annotated[bool, typer.Option("--list", help="List the shipped protocols.")] = False,
+    medpc_layout: Annotated[
+        str,
+        typer.Option(
+            "--medpc-layout",
+            help="'neuroadapt': one file per rat; 'medpc': MED-PC's own, one file per session "
+            "named !YYYY-MM-DD_HHhMMm.Subject NAME (docs/ratlab.md).",
+        ),
+    ] = "neuroadapt",
+    mpc_stub: Annotated[
+        bool,
+        typer.Option("--mpc-stub", help="Also write <MSN>.MPC stubs declaring the arrays."),
+    ] = False,
 ) -> None:
     """Run a virtual rat experiment closed loop; write MED-PC files, zone tables and report.html."""
-    from neuroadapt.experiments.ratlab import ProtocolError, load_protocol, run_protocol
+    from neuroadapt.experiments.ratlab import (
+        LAYOUTS,
+        ProtocolError,
+        load_protocol,
+        run_protocol,
+    )
     from neuroadapt.experiments.ratlab import write_outputs as write_lab_files
     from neuroadapt.report.ratlab import write_lab_report
 
@@ -52,21 +70,25 @@ def experiment(
         raise UserError("give a protocol name (see 'neuroadapt experiment --list')")
     if animals is not None and animals < 1:
         raise UserError(f"option '--animals' = {animals}: must be >= 1")
+    if medpc_layout not in LAYOUTS:
+        raise UserError(
+            f"option '--medpc-layout' = '{medpc_layout}': must be one of {', '.join(LAYOUTS)}"
+        )
     try:
         protocol = load_protocol(name)
         directory = out or Path("results") / protocol.name
         if directory.exists() and not directory.is_dir():
             raise UserError(f"option '--out' = '{directory}': exists and is not a directory")
-        with console.status(f"running {protocol.name}") as status:
+        with console.status(f"running {escape(protocol.name)}") as status:
             result = run_protocol(
                 protocol,
                 animals=animals,
                 seed=seed,
-                progress=lambda d: status.update(f"running {protocol.name}: day {d}"),
+                progress=lambda d: status.update(f"running {escape(protocol.name)}: day {d}"),
             )
     except ProtocolError as exc:
         raise UserError(str(exc)) from None
-    write_lab_files(result, directory)
+    write_lab_files(result, directory, layout=medpc_layout, mpc_stub=mpc_stub)
     methods = (
         f"{len(result.subjects)} virtual rats ({', '.join(sorted(set(result.groups)))}), seed "
         f"{result.seed}, simulated closed loop by neuroadapt.engine.operant: every lever press "
@@ -78,4 +100,4 @@ def experiment(
         (p.fraction for g in protocol.groups for p in g.phases if p.kind == "extinction"), 0.25
     )
     report = write_lab_report(directory, protocol.name, protocol.description, methods, fraction)
-    console.print(f"wrote {directory}/ (medpc/, tables/, {report.name})")
+    console.print(f"wrote {escape(str(directory))}/ (medpc/, tables/, {report.name})")

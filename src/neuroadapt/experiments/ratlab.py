@@ -81,11 +81,18 @@ from neuroadapt.engine.operant import (
     SessionSpec,
 )
 from neuroadapt.io.medpc import Header, load_profile
-from neuroadapt.io.medpc.writer import build_session, write_medpc
+from neuroadapt.io.medpc.writer import (
+    LAYOUTS,
+    build_session,
+    format_mpc_stub,
+    medpc_file_name,
+    write_medpc,
+)
 from neuroadapt.io.medpc.zones import write_zone_table
 from neuroadapt.parameters import load_parameters
 
 __all__ = [
+    "LAYOUTS",
     "Group",
     "Phase",
     "Protocol",
@@ -93,6 +100,7 @@ __all__ = [
     "RatLabResult",
     "list_protocols",
     "load_protocol",
+    "medpc_data_files",
     "run_protocol",
     "write_outputs",
 ]
@@ -581,18 +589,65 @@ def _with_components(session, spec: SessionSpec, infusion_s: np.ndarray):
     )
 
 
+def _dim_padded(session):
+    """MED-PC's DIM arrays hold at least one value: an empty array holds one 0."""
+    empty = {k: np.zeros(1) for k, v in session.arrays.items() if v.size == 0}
+    return dataclasses.replace(session, arrays={**session.arrays, **empty}) if empty else session
+
+
+def medpc_data_files(directory: str | os.PathLike[str]) -> list[Path]:
+    """The MED-PC data files :func:`write_outputs` wrote under ``directory/medpc``, sorted.
+
+    Both layouts: ``<subject>.txt`` and MED-PC's ``!YYYY-MM-DD_HHhMMm.Subject NAME``
+    (not the ``.MPC`` stubs).
+    """
+    d = Path(directory) / "medpc"
+    if not d.is_dir():
+        return []
+    return sorted({*d.glob("*.txt"), *d.glob("!*.Subject *")} - set(d.glob("*.MPC")))
+
+
 def _write_csv(path: Path, table: pd.DataFrame) -> Path:
     return write_with(path, lambda tmp: table.to_csv(tmp, index=False), suffix=".csv")
 
 
-def write_outputs(result: RatLabResult, out: str | os.PathLike[str]) -> dict[str, Path]:
+def write_outputs(
+    result: RatLabResult,
+    out: str | os.PathLike[str],
+    layout: str = "neuroadapt",
+    mpc_stub: bool = False,
+) -> dict[str, Path]:
     """Write every operant session as MED-PC IV text and place preference as zone tables.
 
-    ``out/medpc/<subject>.txt`` holds each rat's operant sessions (profile
-    ``neuroadapt-sa``); ``out/cpp_zones.csv`` the time-in-zone table of
-    every place-preference test; ``out/tables/withdrawal.csv`` the naloxone
-    tests; ``out/tables/design.csv`` the rat-by-day design (phases, labels).
+    Parameters
+    ----------
+    result
+        A protocol run.
+    out
+        Output directory.
+    layout
+        ``"neuroadapt"``: ``out/medpc/<subject>.txt`` holds each rat's operant
+        sessions. ``"medpc"``: MED-PC IV's own layout, one session per file
+        named as MED-PC names it, ``out/medpc/!2026-01-05_09h00m.Subject R001``
+        (its ``File:`` line names the file), which community parsers (MPCdata)
+        read; an array with nothing to hold (I in a session without
+        infusions) holds one 0, as MED-PC's ``DIM`` arrays do, and there is no
+        comment line (day, phase and label are in ``tables/design.csv``).
+        Both use profile ``neuroadapt-sa``.
+    mpc_stub
+        Also write ``out/medpc/<MSN>.MPC`` per program, a stub that declares
+        the arrays (readers such as medpc2excel look for it beside the data).
+
+    Returns
+    -------
+    dict
+        What was written, by key: ``medpc/<file name>``, ``medpc/<MSN>.MPC``,
+        ``cpp_zones`` (time in zone of every place-preference test),
+        ``withdrawal`` (``tables/withdrawal.csv``, the naloxone tests) and
+        ``design`` (``tables/design.csv``, the rat-by-day design).
     """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout '{layout}': must be one of {', '.join(LAYOUTS)}")
     out = Path(out)
     profile = load_profile(PROFILE)
     names = {v: k for k, v in CODES.items()}
@@ -602,7 +657,7 @@ def write_outputs(result: RatLabResult, out: str | os.PathLike[str]) -> dict[str
     rows = {
         (r.subject, r.day): r for r in s[["subject", "day", "msn", "phase", "label"]].itertuples()
     }
-    by_subject: dict[str, list] = {}
+    by_file: dict[str, list] = {}
     for res in result.days:
         for i, spec in enumerate(res.specs):
             if spec.kind != "operant":
@@ -612,7 +667,6 @@ def write_outputs(result: RatLabResult, out: str | os.PathLike[str]) -> dict[str
             t0 = START + dt.timedelta(days=res.day)
             t1 = t0 + dt.timedelta(seconds=spec.duration_s)
             header = Header(
-                file=f"C:\\MED-PC IV\\DATA\\neuroadapt_{result.protocol.name}_{subj}",
                 start_date=_fmt_date(t0),
                 end_date=_fmt_date(t1),
                 subject=subj,
@@ -623,6 +677,9 @@ def write_outputs(result: RatLabResult, out: str | os.PathLike[str]) -> dict[str
                 end_time=_fmt_time(t1),
                 msn=row.msn,
             )
+            name = medpc_file_name(header) if layout == "medpc" else f"{subj}.txt"
+            stem = name if layout == "medpc" else f"neuroadapt_{result.protocol.name}_{subj}"
+            header = dataclasses.replace(header, file=f"C:\\MED-PC IV\\DATA\\{stem}")
             c = res.counters[i]
             scalars = {
                 "A": c[0],
@@ -642,13 +699,31 @@ def write_outputs(result: RatLabResult, out: str | os.PathLike[str]) -> dict[str
                 scalars,
                 np.round(times, 2),
                 [names[int(k)] for k in codes],
-                comments=(f"neuroadapt day={res.day} phase={row.phase} label={row.label}",),
+                # MED-PC's layout has no comment line: medpc2excel reads a comment with a
+                # colon as array values (day, phase and label are in tables/design.csv)
+                comments=()
+                if layout == "medpc"
+                else (f"neuroadapt day={res.day} phase={row.phase} label={row.label}",),
             )
             if spec.components:
                 session = _with_components(session, spec, times[codes == CODES["infusion"]])
-            by_subject.setdefault(subj, []).append(session)
-    for subj, sessions in by_subject.items():
-        paths[f"medpc/{subj}"] = write_medpc(out / "medpc" / f"{subj}.txt", sessions)
+            if layout == "medpc":
+                session = _dim_padded(session)
+            by_file.setdefault(name, []).append(session)
+    for name, sessions in by_file.items():
+        paths[f"medpc/{name}"] = write_medpc(out / "medpc" / name, sessions, layout=layout)
+    if mpc_stub:
+        lengths: dict[str, dict[str, int]] = {}
+        for sessions in by_file.values():
+            for session in sessions:
+                dims = lengths.setdefault(session.header.msn or "", {})
+                for k, v in session.arrays.items():
+                    dims[k] = max(dims.get(k, 1), int(v.size))
+        for msn, dims in sorted(lengths.items()):
+            data = format_mpc_stub(msn, dims, profile).encode("utf-8")  # CRLF kept as is
+            paths[f"medpc/{msn}.MPC"] = write_with(
+                out / "medpc" / f"{msn}.MPC", lambda tmp, b=data: tmp.write_bytes(b)
+            )
     zone_rows = []
     for _, r in s[s["kind"] == "cpp_test"].iterrows():
         i = result.subjects.index(r["subject"])

@@ -37,6 +37,7 @@ from neuroadapt.analysis import (
     session_metrics,
 )
 from neuroadapt.atomic import write_text, write_with
+from neuroadapt.experiments.ratlab import medpc_data_files
 from neuroadapt.io.medpc import events_table, load_profile, read_medpc, sessions_table
 from neuroadapt.io.medpc.zones import read_zone_table
 from neuroadapt.report.figures import to_data_uri
@@ -106,7 +107,7 @@ def analyse_lab_files(
     profile = load_profile(PROFILE)
     events, sessions, components = [], [], []
     first = 0
-    files = sorted((d / "medpc").glob("*.txt")) if (d / "medpc").is_dir() else []
+    files = medpc_data_files(d)  # either layout
     for path in files:
         f = read_medpc(path)
         events.append(events_table(f.sessions, profile, first=first))

@@ -1,6 +1,6 @@
 """MED-PC IV files: read, decode with a program profile, write.
 
->>> from neuroadapt.io.medpc import read_medpc, load_profile, events_table
+>>> from neuroadapt.io.medpc import read_medpc, load_profile, events_table, summary_table
 """
 
 from neuroadapt.io.medpc.errors import MedPCError as MedPCError
@@ -20,12 +20,16 @@ from neuroadapt.io.medpc.profile import ProfileError as ProfileError
 from neuroadapt.io.medpc.profile import Roles as Roles
 from neuroadapt.io.medpc.profile import list_profiles as list_profiles
 from neuroadapt.io.medpc.profile import load_profile as load_profile
+from neuroadapt.io.medpc.reader import MAX_BYTES as MAX_BYTES
 from neuroadapt.io.medpc.reader import parse_medpc as parse_medpc
 from neuroadapt.io.medpc.reader import read_medpc as read_medpc
+from neuroadapt.io.medpc.summary import combine_summaries as combine_summaries
+from neuroadapt.io.medpc.summary import summary_table as summary_table
 
 __all__ = [
     "EVENT_COLUMNS",
     "HEADER_FIELDS",
+    "MAX_BYTES",
     "EventSpec",
     "Header",
     "MedPCError",
@@ -35,6 +39,7 @@ __all__ = [
     "Roles",
     "Session",
     "SkippedSession",
+    "combine_summaries",
     "decode_session",
     "encode_events",
     "events_table",
@@ -43,4 +48,5 @@ __all__ = [
     "parse_medpc",
     "read_medpc",
     "sessions_table",
+    "summary_table",
 ]

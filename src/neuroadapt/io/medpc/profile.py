@@ -9,6 +9,7 @@ full description)::
     description = "..."
     source = "where the letters come from (program source, lab documentation)"
     msn = ["neuroadapt_SA*"]            # MSN patterns the program writes (informative)
+    summary = "self_administration"     # or "generic" (the default): what summarize reports
 
     [scalars]                           # letter -> meaning
     A = "active_presses"
@@ -174,12 +175,18 @@ class SessionSpec(_Strict):
 
 
 class Profile(_Strict):
-    """A MED-PC program's profile: letters, clock, event encoding and roles."""
+    """A MED-PC program's profile: letters, clock, event encoding and roles.
+
+    ``summary`` says what a session summary reports: ``"self_administration"``
+    metrics (infusions, presses in timeout, ...; it needs ``[events]``) or
+    ``"generic"`` ones (each scalar and array as it is, event counts by name).
+    """
 
     name: str = Field(min_length=1)
     description: str
     source: str
     msn: tuple[str, ...] = ()
+    summary: Literal["generic", "self_administration"] = "generic"
     scalars: dict[str, str] = Field(default_factory=dict)
     arrays: dict[str, str] = Field(default_factory=dict)
     events: EventSpec | None = None
@@ -192,6 +199,12 @@ class Profile(_Strict):
         for key in v:
             _letter(key)
         return v
+
+    @model_validator(mode="after")
+    def _summary_needs_events(self) -> Profile:
+        if self.summary == "self_administration" and self.events is None:
+            raise ValueError("summary 'self_administration' needs an [events] section")
+        return self
 
     def meaning(self, letter: str) -> str | None:
         """What the profile says a letter holds."""

@@ -24,13 +24,19 @@ The format, as MED-PC IV writes it (``docs/medpc.md`` shows each variant):
 Rules the reader applies:
 
 * lines end in CRLF, LF or a lone CR; stray CRs (``\r\r\n``) are line ends too,
-  and blank lines anywhere are ignored;
+  and blank lines anywhere are ignored (also between the rows of an array);
+  a UTF-8 byte-order mark at the start is dropped;
 * a session starts at ``Start Date:`` (or at the first header line of a file
   without one), so one file may hold many sessions;
 * array rows hold any number of values (``DISKCOLUMNS = 1`` writes one, the
   default five); each row's index must equal the number of values before it;
 * values are kept exactly as written: zero padding and sentinels such as
-  ``-987.987`` stay in the arrays (a profile says what to drop);
+  ``-987.987`` stay in the arrays (a profile says what to drop); a value a
+  float64 cannot hold (``1e999``, or ``1e-400``, which would read as 0) is an
+  error, as is ``nan``;
+* the scan is linear in the size of the file (no regular expression that
+  backtracks), and :func:`read_medpc` reads only regular files up to
+  ``max_bytes`` (:data:`MAX_BYTES` by default);
 * an array label with no rows (``P:`` followed by the next label) is an empty
   array, as MED-PC writes a variable with nothing stored;
 * comment lines (``\...``) are kept on the session;
@@ -42,8 +48,10 @@ Rules the reader applies:
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,14 +60,19 @@ import numpy as np
 from neuroadapt.io.medpc.errors import MedPCError, SkippedSession
 from neuroadapt.io.medpc.model import HEADER_FIELDS, Header, MedPCFile, Session
 
-__all__ = ["parse_medpc", "read_medpc", "split_lines"]
+__all__ = ["MAX_BYTES", "parse_medpc", "read_medpc", "split_lines"]
 
-_LINE_END = re.compile(r"\r*\n|\r")
+#: Largest file :func:`read_medpc` reads by default (bytes); MED-PC files are
+#: rarely above a few MB (the largest shared example is 593 kB).
+MAX_BYTES = 64 * 2**20
 _BINARY = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
 _HEADER = re.compile(r"(" + "|".join(HEADER_FIELDS) + r"):(.*)\Z")
 _VARIABLE = re.compile(r"([A-Z]):(.*)\Z")
 _ROW = re.compile(r"\s*(\d+):(.*)\Z")
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\Z")
+# possessive quantifiers: a failed match never backtracks, so checking a token is linear
+_NUMBER = re.compile(r"[-+]?+(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?+\d++)?+")
+_NONZERO_DIGIT = re.compile(r"[1-9]")
+_BOM = "\ufeff"
 _MAX_INDEX = 10_000_000
 
 
@@ -68,27 +81,46 @@ def split_lines(text: str) -> list[str]:
 
     >>> split_lines("a\r\nb\r\r\nc\rd")
     ['a', 'b', 'c', 'd']
+
+    A run of CRs before an LF is one line end; CRs not followed by an LF are
+    one line end each. The split is linear in the length of the text.
     """
-    return _LINE_END.split(text)
+    pieces = text.split("\n")
+    lines: list[str] = []
+    for piece in pieces[:-1]:
+        lines.extend(piece.rstrip("\r").split("\r"))
+    lines.extend(pieces[-1].split("\r"))
+    return lines
+
+
+def _line_of(text: str, pos: int) -> int:
+    """1-based line number of the character at ``pos``."""
+    return len(split_lines(text[:pos]))
+
+
+def _check_text(text: str, where: Path | None) -> str:
+    if text.startswith(_BOM):
+        text = text[1:]
+    bad = _BINARY.search(text)
+    if bad:
+        raise MedPCError(
+            f"binary data (character 0x{ord(bad.group()):02x}): not a MED-PC text file",
+            where,
+            _line_of(text, bad.start()),
+        )
+    return text
 
 
 def _decode(data: bytes, path: Path | None) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):  # UTF-8 byte-order mark (Notepad adds one)
+        data = data[3:]
     for encoding in ("utf-8", "cp1252", "latin-1"):
         try:
             text = data.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
-    text = text.rstrip("\x1a")  # DOS end-of-file marker
-    bad = _BINARY.search(text)
-    if bad:
-        line = len(_LINE_END.findall(text, 0, bad.start())) + 1
-        raise MedPCError(
-            f"binary data (character 0x{ord(bad.group()):02x}): not a MED-PC text file",
-            path,
-            line,
-        )
-    return text
+    return _check_text(text.rstrip("\x1a"), path)  # DOS end-of-file marker
 
 
 class _SessionError(Exception):
@@ -163,9 +195,16 @@ class _Builder:
 
 
 def _number(token: str) -> float:
-    if not _NUMBER.match(token):
+    if _NUMBER.fullmatch(token) is None:
         raise _SessionError(f"'{token[:40]}' is not a number")
-    return float(token)
+    value = float(token)
+    if not math.isfinite(value):
+        raise _SessionError(f"'{token[:40]}' is out of range (a float64 overflows to infinity)")
+    if value == 0.0:
+        mantissa = token.partition("e")[0].partition("E")[0]
+        if _NONZERO_DIGIT.search(mantissa):
+            raise _SessionError(f"'{token[:40]}' is out of range (a float64 underflows to 0)")
+    return value
 
 
 def parse_medpc(text: str | bytes, path: str | os.PathLike[str] | None = None) -> MedPCFile:
@@ -197,13 +236,7 @@ def parse_medpc(text: str | bytes, path: str | os.PathLike[str] | None = None) -
     ('R1', 3.0, [1.0, 2.0])
     """
     where = None if path is None else Path(path)
-    if isinstance(text, bytes):
-        text = _decode(text, where)
-    else:
-        bad = _BINARY.search(text)
-        if bad:
-            line = len(_LINE_END.findall(text, 0, bad.start())) + 1
-            raise MedPCError("binary data: not a MED-PC text file", where, line)
+    text = _decode(text, where) if isinstance(text, bytes) else _check_text(text, where)
     sessions: list[Session] = []
     skipped: list[SkippedSession] = []
     file_field: str | None = None
@@ -231,8 +264,6 @@ def parse_medpc(text: str | bytes, path: str | os.PathLike[str] | None = None) -
     for lineno, raw in enumerate(split_lines(text), start=1):
         line = raw.rstrip()
         if not line:
-            if current is not None:
-                current.array = None
             continue
         stripped = line.lstrip()
         header = _HEADER.match(stripped)
@@ -300,13 +331,16 @@ def parse_medpc(text: str | bytes, path: str | os.PathLike[str] | None = None) -
     return MedPCFile(where, tuple(sessions), tuple(skipped))
 
 
-def read_medpc(path: str | os.PathLike[str]) -> MedPCFile:
+def read_medpc(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> MedPCFile:
     """Read a MED-PC file (any name, with or without extension).
 
     Parameters
     ----------
     path
-        The file.
+        The file. Only a regular file is read (not a FIFO, a device or a
+        socket: ``/dev/zero`` would never end and a FIFO may block forever).
+    max_bytes
+        Largest size read (default :data:`MAX_BYTES`); a larger file is an error.
 
     Returns
     -------
@@ -316,15 +350,52 @@ def read_medpc(path: str | os.PathLike[str]) -> MedPCFile:
     Raises
     ------
     MedPCError
-        If the file is missing, unreadable or not MED-PC output (with the line).
+        If the file is missing, not a regular file, larger than ``max_bytes``,
+        unreadable or not MED-PC output (with the line).
     """
     p = Path(path)
+    if max_bytes < 1:
+        raise ValueError(f"max_bytes = {max_bytes}: must be >= 1")
     try:
-        data = p.read_bytes()
+        info = os.stat(p)
+        _check_kind(info.st_mode, p)
+        # O_NONBLOCK: should the path become a FIFO after the stat, open does not block
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            _check_kind(info.st_mode, p)
+            if info.st_size > max_bytes:
+                raise _too_large(info.st_size, max_bytes, p)
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise MedPCError("no such file", p) from None
     except IsADirectoryError:
         raise MedPCError("is a directory, not a MED-PC file", p) from None
     except OSError as exc:
         raise MedPCError(f"cannot read: {exc.strerror}", p) from None
+    if len(data) > max_bytes:  # grew after the stat, or a size the system does not report
+        raise _too_large(len(data), max_bytes, p)
     return parse_medpc(data, p)
+
+
+def _check_kind(mode: int, path: Path) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise MedPCError("is a directory, not a MED-PC file", path)
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    raise MedPCError(f"is {kind}, not a regular file; MED-PC files are plain files", path)
+
+
+def _too_large(size: int, max_bytes: int, path: Path) -> MedPCError:
+    return MedPCError(
+        f"{'at least ' if size == max_bytes + 1 else ''}{size} bytes, larger than the limit "
+        f"of {max_bytes} bytes (raise max_bytes, or the CLI's --max-mb)",
+        path,
+    )
