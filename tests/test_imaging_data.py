@@ -211,3 +211,34 @@ def test_fwe_over_null_cohorts_is_at_most_alpha():
                  mask=mask, seed=1)  # fmt: skip
     for row in r.fwe.itertuples():
         assert row.ci95_low <= 0.05, row  # not significantly above alpha (k <= 10 of 100)
+
+
+def test_readout_report_has_figures_and_contrasts_in_their_own_units(tmp_path):
+    from neuroadapt.report.imaging import Readout, build_imaging_report
+
+    p = make_participants(8, 8, seed=5)
+    pet, _ = pet_bpnd(p, np.r_[np.full(8, 0.8), np.ones(8)], seed=5)
+    fmri = fmri_cue_contrast(p, np.r_[np.full(8, 0.8), np.zeros(8)], seed=5)
+    fmri_table = compare_groups(fmri, p, relative=False)
+    assert "diff_pct" not in fmri_table and "adjusted_diff_pct" not in fmri_table
+    u, c = (fmri[p["group"].to_numpy() == g]["insula"] for g in ("user", "control"))
+    assert fmri_table.set_index("region").loc["insula", "diff"] == pytest.approx(
+        u.mean() - c.mean()
+    )
+    groups = p.set_index("participant_id")["group"]
+    change = pd.DataFrame(-0.1 * (groups == "user").to_numpy()[:, None] * np.ones(len(REGIONS)),
+                          index=p["participant_id"], columns=list(REGIONS))  # fmt: skip
+    path = build_imaging_report(
+        tmp_path / "r.html",
+        title="t",
+        readouts=[
+            Readout("PET", pet, groups, compare_groups(pet, p), "pet.", "BP_ND"),
+            Readout("fMRI", fmri, groups, fmri_table, "fmri.", "contrast (% signal change)"),
+        ],
+        extra=[("Ground truth", change.groupby(groups).mean().T.reset_index(), "truth.")],
+        truth_change=(change, p),
+    )
+    html = path.read_text()
+    assert html.count("data:image/png;base64,") == 3  # PET, fMRI, ground truth
+    fmri_section = html[html.index("<h2>fMRI") :]
+    assert "diff_pct" not in fmri_section[: fmri_section.index("<h2>", 4)]
