@@ -254,7 +254,7 @@ def test_simulate_default_then_vbm_finds_the_model_loss(tmp_path, monkeypatch, c
     """The issue's 'Done when': loss regions found, nothing far from them."""
     out = tmp_path / "sim"
     code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", "default", "--subjects", 20,
-                       "--out", out)  # fmt: skip
+                       "--day", 3652, "--out", out)  # fmt: skip
     assert code == 0, err
     code, _, err = cli(monkeypatch, capsys, "imaging", "vbm", "--maps", out, "--participants",
                        out / "participants.tsv", "--permutations", 200,
