@@ -280,10 +280,8 @@ def simulate(
     participants = tables["participants"]
     users = participants["group"] == "user"
     used = participants.loc[users, "years_of_use"]
-    console.print(
-        f"imaging at {escape(when)} ({used.min():.2f}-{used.max():.2f} years of use): "
-        f"{int(users.sum())} living users"
-    )
+    one_day = f" ({used.iloc[0]:.2f} years of use)" if tables["day"] is not None else ""
+    console.print(f"imaging at {escape(when)}{one_day}: {int(users.sum())} living users")
     participants["tiv"] = generate_tiv(participants, sc.seed)
     console.print(f"writing {len(participants)} gray-matter maps to {where}/")
     write_cohort(out_dir, participants, tables["change"], seed=sc.seed, atlas=atlas,

@@ -220,8 +220,8 @@ def vbm_figures(result: VBMResult) -> list[dict[str, str]]:
 def _strip(ax, values: np.ndarray, x: float, colour: str, rng) -> None:
     jitter = rng.uniform(-0.12, 0.12, values.size)
     ax.scatter(x + jitter, values, s=12, color=colour, alpha=0.6, linewidths=0)
-    ax.errorbar(x + 0.22, values.mean(), yerr=values.std(ddof=1) if values.size > 1 else 0,
-                fmt="o", color="black", ms=4, capsize=3)  # fmt: skip
+    ax.errorbar(x, values.mean(), yerr=values.std(ddof=1) if values.size > 1 else 0,
+                fmt="o", color="black", ms=4, capsize=4, zorder=3)  # fmt: skip
 
 
 GROUP_COLOURS = {"user": "#c0392b", "control": "#2c7bb6"}
@@ -255,7 +255,7 @@ def readout_figure(readout: Readout) -> dict[str, str]:
     return _figure(
         fig,
         f"{readout.title}: each participant's value per region (controls left, users right; "
-        f"black: mean ± SD); Holm-corrected ANCOVA p below each region. Unit: {readout.unit}.",
+        f"black: the group's mean ± SD); Holm-corrected ANCOVA p below each region. Unit: {readout.unit}.",
     )
 
 
