@@ -255,7 +255,8 @@ def readout_figure(readout: Readout) -> dict[str, str]:
     return _figure(
         fig,
         f"{readout.title}: each participant's value per region (controls left, users right; "
-        f"black: the group's mean ± SD); Holm-corrected ANCOVA p below each region. Unit: {readout.unit}.",
+        f"black: the group's mean ± SD); Holm-corrected ANCOVA p below each region. "
+        f"Unit: {readout.unit}.",
     )
 
 
