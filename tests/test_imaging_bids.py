@@ -105,3 +105,9 @@ def test_stat_map_names_entities_and_t_intent(tmp_path):
     code, params, name = t.header.get_intent()
     assert code == "t test" and params == (float(result.settings["df"]),) and name == "t"
     assert int(t.header["sform_code"]) == XFORM_MNI
+    # a later folder search for input maps skips the statistic maps written there
+    from neuroadapt.imaging.load import find_maps
+
+    sub = tmp_path / "sub-001_gm.nii.gz"
+    nib.save(nib.Nifti1Image(np.full((6, 6, 6), 0.5, np.float32), aff), sub)
+    assert find_maps(tmp_path) == [sub]

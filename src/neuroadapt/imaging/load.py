@@ -34,6 +34,8 @@ MEAN_GM_THRESHOLD = 0.1
 #: values up to 2 (a voxel whose local volume is twice the template's). Maps in percent
 #: (maximum near 100) or of signed values (differences, z) lie outside and are refused.
 GM_RANGE = (0.0, 2.0)
+#: Endings of statistic maps (``vbm`` output), skipped when a folder is searched for maps.
+STATMAP_SUFFIXES = ("_statmap.nii.gz", "_statmap.nii")
 _SUB = re.compile(r"(sub-[A-Za-z0-9]+)")
 
 
@@ -117,13 +119,20 @@ def check_participants(df: pd.DataFrame, name: str = "participants") -> pd.DataF
 
 
 def find_maps(maps: str | Path | list) -> list[Path]:
-    """NIfTI files from a folder (searched recursively) or a list of files."""
+    """NIfTI files from a folder (searched recursively) or a list of files.
+
+    A folder search skips statistic maps (``*_statmap.nii.gz``), so ``vbm
+    --out`` may lie inside the maps folder and the analysis be run again.
+    """
     items = [maps] if isinstance(maps, str | Path) else list(maps)
     files: list[Path] = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*.nii*") if f.name.endswith((".nii", ".gz"))))
+            # statistic maps of an earlier analysis written inside the folder are no input
+            files.extend(sorted(f for f in p.rglob("*.nii*")
+                                if f.name.endswith((".nii", ".gz"))
+                                and not f.name.endswith(STATMAP_SUFFIXES)))  # fmt: skip
         elif p.is_file():
             files.append(p)
         else:
