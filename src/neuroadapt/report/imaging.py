@@ -192,10 +192,8 @@ def vbm_figures(result: VBMResult) -> list[dict[str, str]]:
     img = result.maps.image(t)
     vmax = float(np.abs(t).max()) or 1.0
     low = float(np.abs(t[shown]).min()) if shown.any() else 0.0
-    sense = (
-        f"colour: t of {contrast}, both signs (two-sided)"
-        if two_sided
-        else f"colour: t of {contrast} (one-sided; t > 0 where the data follow {contrast})"
+    sense = f"colour: t of {contrast}; {_positive_t(contrast)}" + (
+        ", t < 0 the opposite (two-sided)" if two_sided else " (one-sided: t > 0 only)"
     )
     style: dict = (
         {"cmap": "cold_hot", "vmax": vmax, "symmetric_cbar": True}
@@ -215,6 +213,19 @@ def vbm_figures(result: VBMResult) -> list[dict[str, str]]:
                            threshold=threshold, **slice_style)  # fmt: skip
     figs.append(_figure(fig, f"Axial slices: {what}; {sense}."))
     return figs
+
+
+def _positive_t(contrast: str) -> str:
+    """What a positive t of a contrast means, in words."""
+    from neuroadapt.imaging.design import CONTRASTS
+
+    var, sign = CONTRASTS.get(contrast.replace(" ", "").lower(), ("", 0.0))
+    more = "more" if sign > 0 else "less"
+    if var == "group":
+        return f"t > 0: {more} gray matter in users than in controls"
+    if var == "years_of_use":
+        return f"t > 0: {more} gray matter with more years of use"
+    return "t > 0 where the contrast is positive"
 
 
 def _strip(ax, values: np.ndarray, x: float, colour: str, rng) -> None:
