@@ -242,3 +242,29 @@ def test_readout_report_has_figures_and_contrasts_in_their_own_units(tmp_path):
     assert html.count("data:image/png;base64,") == 3  # PET, fMRI, ground truth
     fmri_section = html[html.index("<h2>fMRI") :]
     assert "diff_pct" not in fmri_section[: fmri_section.index("<h2>", 4)]
+
+
+def test_vbm_figure_is_not_empty_when_nothing_survives():
+    import base64
+    import io
+
+    import matplotlib.image as mpimg
+
+    from neuroadapt.imaging.load import MapSet
+    from neuroadapt.imaging.pipeline import run_vbm
+    from neuroadapt.report.imaging import vbm_figures
+
+    p = make_participants(6, 6, seed=3)
+    mask = np.ones((12, 12, 12), bool)
+    data = 0.5 + 0.05 * np.random.default_rng(3).standard_normal((12, mask.sum()))
+    aff = np.diag([4.0, 4.0, 4.0, 1.0])
+    aff[:3, 3] = [-24, -24, -24]
+    maps = MapSet(data, mask, aff, p, [], 4)
+    result = run_vbm(maps, "users<controls", n_permutations=19, tfce=False, cluster_p=None)
+    assert not (result.p_map() < 0.05).any()
+    glass = vbm_figures(result)[0]
+    assert glass["caption"].startswith("Glass brain: no voxel at FWE p < 0.05")
+    rgb = mpimg.imread(io.BytesIO(base64.b64decode(glass["uri"].split(",", 1)[1])), format="png")
+    panels = rgb[:, : int(0.85 * rgb.shape[1]), :3]  # the three views, not the colour bar
+    coloured = panels.max(axis=2) - panels.min(axis=2) > 0.3  # the yellow-red of positive t
+    assert coloured.sum() > 10  # the map is drawn

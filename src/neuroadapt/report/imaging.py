@@ -158,7 +158,8 @@ def vbm_figures(result: VBMResult) -> list[dict[str, str]]:
     A one-sided test maps positive t only, on a one-sided colour scale from
     the smallest significant t (a two-sided test: a symmetric cold-hot scale).
     When no voxel survives, the map shown is t above the cluster-forming
-    threshold (uncorrected), said so in the caption.
+    threshold (p < ``cluster_p`` uncorrected, 0.001 when cluster mass was off),
+    said so in the caption.
     """
     plt = _pyplot()
     from nilearn import plotting
@@ -170,28 +171,30 @@ def vbm_figures(result: VBMResult) -> list[dict[str, str]]:
     t_all = result.glm.t_
     sig = result.p_map() < result.alpha
     if sig.any():
-        shown = sig
+        shown, floor = sig, 0.0
         what = f"t where FWE p < {result.alpha} ({result.inference})"
     else:
-        thr = result.glm.cluster_threshold_
-        if thr is None or not np.isfinite(thr):
-            from scipy import stats
+        from scipy import stats
 
-            thr = float(stats.t.isf(0.001, result.settings["df"]))
-        shown = (np.abs(t_all) if two_sided else t_all) > thr
+        p_unc = result.settings.get("cluster_p") or 0.001
+        thr = float(stats.t.isf(p_unc / (2 if two_sided else 1), result.settings["df"]))
+        shown, floor = (np.abs(t_all) if two_sided else t_all) > thr, thr
         what = (
-            f"no voxel at FWE p < {result.alpha} ({result.inference}); shown: t > {thr:.2f} "
-            "(p < 0.001 uncorrected)"
+            f"no voxel at FWE p < {result.alpha} ({result.inference}); shown: "
+            f"{'|t|' if two_sided else 't'} > {thr:.2f} (p < {p_unc:g} uncorrected)"
         )
         if not shown.any():
-            shown = np.ones_like(sig)
-            what = f"no voxel at FWE p < {result.alpha} nor at p < 0.001 uncorrected; shown: t"
+            shown, floor = np.ones_like(sig), 0.0
+            what = f"no voxel at FWE p < {result.alpha} nor at p < {p_unc:g} uncorrected; shown: t"
     if not two_sided:
         shown = shown & (t_all > 0)
     t = np.where(shown, t_all, 0.0)
     img = result.maps.image(t)
     vmax = float(np.abs(t).max()) or 1.0
-    low = float(np.abs(t[shown]).min()) if shown.any() else 0.0
+    # the colour scale starts at the threshold shown (from 0 if that leaves no range)
+    low = float(np.abs(t[shown]).min()) if sig.any() and shown.any() else floor
+    if not vmax > low:
+        low = 0.0
     sense = f"colour: t of {contrast}; {_positive_t(contrast)}" + (
         ", t < 0 the opposite (two-sided)" if two_sided else " (one-sided: t > 0 only)"
     )
