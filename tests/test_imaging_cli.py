@@ -52,13 +52,50 @@ def test_vbm_and_roi_write_reports(cohort, tmp_path, monkeypatch, capsys):
     html = (tmp_path / "vbm" / "report.html").read_text()
     assert "Freedman" in html and "TFCE" in html and "data:image/png" in html
     assert "null cohorts" in html  # the measured error rate is stated
-    assert (tmp_path / "vbm" / "stat-tfce.nii.gz").exists()
+    assert (tmp_path / "vbm" / "contrast-usersLtControls_stat-tfce_statmap.nii.gz").exists()
     assert not (tmp_path / "vbm" / "truth_comparison.tsv").exists()  # real data: no truth
+    # one-sided map, one-sided colours: no blue in the glass brain of positive t
+    glass = _images(html)[0]
+    bluish = (glass[..., 2] > 0.5) & (glass[..., 2] > glass[..., 0] + 0.25)
+    assert bluish.sum() < 20, int(bluish.sum())
+    out = tmp_path / "[b]roi[/b]"  # a path that rich would read as markup
     code, _, err = cli(monkeypatch, capsys, "imaging", "roi", "--maps", cohort,
-                       "--participants", pt, "--out", tmp_path / "roi")  # fmt: skip
+                       "--participants", pt, "--out", out)  # fmt: skip
     assert code == 0, err
-    table = pd.read_csv(tmp_path / "roi" / "roi_comparison.tsv", sep="\t")
-    assert {"cohens_d", "p_holm"} <= set(table.columns)
+    assert "[b]roi[/b]" in err.replace("\n", "")  # printed as given, not as markup
+    table = pd.read_csv(out / "roi_comparison.tsv", sep="\t")
+    assert {"cohens_d", "p_holm", "adjusted_diff_ci95_low"} <= set(table.columns)
+    assert len(_images((out / "report.html").read_text())) == 1  # the ROI effect sizes
+
+
+def _images(html):
+    """The PNG figures embedded in a report, as RGB(A) arrays."""
+    import base64
+    import io
+    import re
+
+    import matplotlib.image as mpimg
+
+    uris = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    return [mpimg.imread(io.BytesIO(base64.b64decode(u)), format="png") for u in uris]
+
+
+def test_maps_outside_gm_range_are_refused(cohort, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    for name, scale, shift in (("percent", 100.0, 0.0), ("signed", 1.0, -0.5)):
+        d = tmp_path / name
+        shutil.copytree(cohort, d)
+        f = next(d.glob("sub-*_gm.nii.gz"))
+        img = nib.load(f)
+        data = np.asarray(img.dataobj) * scale + shift
+        nib.save(nib.Nifti1Image(data.astype(np.float32), img.affine), f)
+        pt = d / "participants.tsv"
+        code, _, err = cli(monkeypatch, capsys, "imaging", "roi", "--maps", d,
+                           "--participants", pt, "--out", tmp_path / "o")  # fmt: skip
+        assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert f.name in err and f"values from {data.min():.4g} to {data.max():.4g}" in err
+        assert "allowed: gray-matter probability or density maps, values in [0, 1]" in err
 
 
 def test_bad_input_is_one_line_exit_2(cohort, tmp_path, monkeypatch, capsys):
@@ -90,12 +127,12 @@ def test_validate_scenario_errors_are_one_line(tmp_path, monkeypatch, capsys):
 
 @pytest.fixture(scope="module")
 def lifecourse():
-    """A short life course: 6 users (60 days of use, 30 of follow-up) and 6 controls."""
+    """A short life course: 6 users (400 days of use, 30 of follow-up) and 6 controls."""
     from neuroadapt.experiments.run import resolve, run_scenario
     from neuroadapt.scenarios import load_scenario
 
     sc = resolve(load_scenario("default"), subjects=6, seed=2)
-    behaviour = sc.behaviour.model_copy(update={"use": "60d", "detox": "7d", "follow_up": "30d"})
+    behaviour = sc.behaviour.model_copy(update={"use": "400d", "detox": "7d", "follow_up": "30d"})
     outputs = sc.model_copy(
         update={
             "behaviour": behaviour,
@@ -109,37 +146,95 @@ def lifecourse():
         return run_scenario(outputs, tmp)
 
 
-def test_cohort_tables_images_the_stated_day_and_arm(lifecourse):
-    from neuroadapt.cli.common import UserError
-    from neuroadapt.cli.imaging import cohort_tables
+def test_cohort_tables_images_each_user_at_own_years_of_use(lifecourse):
+    from neuroadapt.imaging.synth import years_of_use_at_scan
 
     users = lifecourse.result.dataset
-    t = cohort_tables(lifecourse)
-    assert t["day"] == 60.0 and t["years_of_use"] == pytest.approx(60 / 365.25)
-    gm = users["structure_gm_volume"].sel(time=60.0).values
+    times = users["time"].values
+    t = cohort_tables_of(lifecourse)
+    part = t["participants"].set_index("participant_id")
+    assert t["day"] is None and "own years of use" in t["when"]
+    drawn = years_of_use_at_scan(6, lifecourse.scenario.seed, 400 / 365.25)
+    assert drawn.min() >= 1.0 and np.ptp(drawn) > 0
+    used = part.loc[part["group"] == "user", "years_of_use"]
+    assert used.nunique() > 1  # a contrast on years of use is no longer the group contrast
+    gm = users["structure_gm_volume"].transpose("subject", "time", ...).values
+    age0 = part.loc["sub-C0001", "age"]
+    for pid, years in used.items():
+        i = int(pid[5:]) - 1
+        day = times[np.argmin(np.abs(times - 365.25 * drawn[i]))]
+        assert years == pytest.approx(min(day, 400) / 365.25, abs=1e-3)
+        assert np.allclose(t["change"].loc[pid].to_numpy(), gm[i, list(times).index(day)] - 1.0,
+                           atol=1e-6)  # fmt: skip
+        assert part.loc[pid, "age"] == pytest.approx(part.loc[f"sub-C{i + 1:04d}", "age"])
+    assert age0 > 0
+
+
+def cohort_tables_of(outputs, **kw):
+    from neuroadapt.cli.imaging import cohort_tables
+
+    return cohort_tables(outputs, **kw)
+
+
+def test_cohort_tables_images_the_stated_day_and_arm(lifecourse):
+    from neuroadapt.cli.common import UserError
+
+    users = lifecourse.result.dataset
+    t = cohort_tables_of(lifecourse, own_years=False)
+    assert t["day"] == 400.0 and t["years_of_use"][0] == pytest.approx(400 / 365.25, abs=1e-3)
+    gm = users["structure_gm_volume"].sel(time=400.0).values
     part = t["participants"]
     first = part["participant_id"].iloc[0]
     i = int(first[5:]) - 1
     assert np.allclose(t["change"].loc[first].to_numpy(), gm[i] - 1.0, atol=1e-6)
     assert (t["change"][part["group"].to_numpy() == "control"].abs().to_numpy() < 1e-6).all()
     assert t["change"][part["group"].to_numpy() == "user"].to_numpy().mean() < 0
-    assert cohort_tables(lifecourse, day=33)["day"] == 30.0  # nearest record
+    assert cohort_tables_of(lifecourse, day=33)["day"] == 30.0  # nearest record
     end = users["time"].values[-1]
     for arm in ("continued use", "abstinence"):
-        a = cohort_tables(lifecourse, arm=arm)
+        a = cohort_tables_of(lifecourse, arm=arm)
         ids = a["participants"].query("group == 'user'")["participant_id"]
         want = {f"sub-U{i + 1:04d}" for i in np.flatnonzero(users["arm"].values == arm)}
         alive = users["alive"].sel(time=end).values > 0.5
         want &= {f"sub-U{i + 1:04d}" for i in np.flatnonzero(alive)}
         assert a["day"] == end and set(ids) == want
-    assert cohort_tables(lifecourse, arm="abstinence")["years_of_use"] == pytest.approx(60 / 365.25)
-    assert cohort_tables(lifecourse, arm="continued use")["years_of_use"] == pytest.approx(
-        end / 365.25
-    )
+    user_years = cohort_tables_of(lifecourse, arm="abstinence")["years_of_use"][0]
+    assert user_years == pytest.approx(400 / 365.25, abs=1e-3)
+    user_years = cohort_tables_of(lifecourse, arm="continued use")["years_of_use"][0]
+    assert user_years == pytest.approx(end / 365.25, abs=1e-3)
     with pytest.raises(UserError, match="allowed"):
-        cohort_tables(lifecourse, arm="sometimes")
-    with pytest.raises(UserError, match="recorded days"):
-        cohort_tables(lifecourse, day=5000)
+        cohort_tables_of(lifecourse, arm="sometimes")
+    with pytest.raises(UserError, match="records days"):
+        cohort_tables_of(lifecourse, day=5000)
+
+
+def test_simulate_checks_every_option_before_simulating(monkeypatch, capsys, tmp_path):
+    import neuroadapt.experiments.run as run
+
+    def no_run(*a, **k):
+        raise AssertionError("simulated before the options were checked")
+
+    monkeypatch.setattr(run, "run_scenario", no_run)
+    base = ("imaging", "simulate", "default", "--subjects", 2, "--out", tmp_path / "x")
+    for extra, message in (
+        (("--day", 99999), "option '--day' = 99999: the run records days 0 to 4382"),
+        (("--arm", "sometimes"), "option '--arm' = 'sometimes': allowed"),
+        (("--atlas", "nope"), "option '--atlas' = 'nope'"),
+    ):
+        code, _, err = cli(monkeypatch, capsys, *base, *extra)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    (tmp_path / "file").write_text("")
+    code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", "default", "--out",
+                       tmp_path / "file")  # fmt: skip
+    assert code == 2 and "is a file" in err
+    code, _, err = cli(monkeypatch, capsys, "imaging", "validate", "--day", 3)
+    assert code == 2 and "option '--day' = 3: acts only with '--scenario'" in err
+
+
+def test_simulate_help_shows_its_text(monkeypatch, capsys):
+    code, out, _ = cli(monkeypatch, capsys, "imaging", "simulate", "--help")
+    text = " ".join(out.replace("│", " ").split())
+    assert code == 0 and "(one with a behaviour table)" in text and "(````)" not in text
 
 
 def test_cohort_tables_leaves_out_the_dead(lifecourse, monkeypatch):
@@ -159,7 +254,7 @@ def test_simulate_default_then_vbm_finds_the_model_loss(tmp_path, monkeypatch, c
     """The issue's 'Done when': loss regions found, nothing far from them."""
     out = tmp_path / "sim"
     code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", "default", "--subjects", 20,
-                       "--out", out)  # fmt: skip
+                       "--day", 3652, "--out", out)  # fmt: skip
     assert code == 0, err
     code, _, err = cli(monkeypatch, capsys, "imaging", "vbm", "--maps", out, "--participants",
                        out / "participants.tsv", "--permutations", 200,

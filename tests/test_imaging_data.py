@@ -211,3 +211,60 @@ def test_fwe_over_null_cohorts_is_at_most_alpha():
                  mask=mask, seed=1)  # fmt: skip
     for row in r.fwe.itertuples():
         assert row.ci95_low <= 0.05, row  # not significantly above alpha (k <= 10 of 100)
+
+
+def test_readout_report_has_figures_and_contrasts_in_their_own_units(tmp_path):
+    from neuroadapt.report.imaging import Readout, build_imaging_report
+
+    p = make_participants(8, 8, seed=5)
+    pet, _ = pet_bpnd(p, np.r_[np.full(8, 0.8), np.ones(8)], seed=5)
+    fmri = fmri_cue_contrast(p, np.r_[np.full(8, 0.8), np.zeros(8)], seed=5)
+    fmri_table = compare_groups(fmri, p, relative=False)
+    assert "diff_pct" not in fmri_table and "adjusted_diff_pct" not in fmri_table
+    u, c = (fmri[p["group"].to_numpy() == g]["insula"] for g in ("user", "control"))
+    assert fmri_table.set_index("region").loc["insula", "diff"] == pytest.approx(
+        u.mean() - c.mean()
+    )
+    groups = p.set_index("participant_id")["group"]
+    change = pd.DataFrame(-0.1 * (groups == "user").to_numpy()[:, None] * np.ones(len(REGIONS)),
+                          index=p["participant_id"], columns=list(REGIONS))  # fmt: skip
+    path = build_imaging_report(
+        tmp_path / "r.html",
+        title="t",
+        readouts=[
+            Readout("PET", pet, groups, compare_groups(pet, p), "pet.", "BP_ND"),
+            Readout("fMRI", fmri, groups, fmri_table, "fmri.", "contrast (% signal change)"),
+        ],
+        extra=[("Ground truth", change.groupby(groups).mean().T.reset_index(), "truth.")],
+        truth_change=(change, p),
+    )
+    html = path.read_text()
+    assert html.count("data:image/png;base64,") == 3  # PET, fMRI, ground truth
+    fmri_section = html[html.index("<h2>fMRI") :]
+    assert "diff_pct" not in fmri_section[: fmri_section.index("<h2>", 4)]
+
+
+def test_vbm_figure_is_not_empty_when_nothing_survives():
+    import base64
+    import io
+
+    import matplotlib.image as mpimg
+
+    from neuroadapt.imaging.load import MapSet
+    from neuroadapt.imaging.pipeline import run_vbm
+    from neuroadapt.report.imaging import vbm_figures
+
+    p = make_participants(6, 6, seed=3)
+    mask = np.ones((12, 12, 12), bool)
+    data = 0.5 + 0.05 * np.random.default_rng(3).standard_normal((12, mask.sum()))
+    aff = np.diag([4.0, 4.0, 4.0, 1.0])
+    aff[:3, 3] = [-24, -24, -24]
+    maps = MapSet(data, mask, aff, p, [], 4)
+    result = run_vbm(maps, "users<controls", n_permutations=19, tfce=False, cluster_p=None)
+    assert not (result.p_map() < 0.05).any()
+    glass = vbm_figures(result)[0]
+    assert glass["caption"].startswith("Glass brain: no voxel at FWE p < 0.05")
+    rgb = mpimg.imread(io.BytesIO(base64.b64decode(glass["uri"].split(",", 1)[1])), format="png")
+    panels = rgb[:, : int(0.85 * rgb.shape[1]), :3]  # the three views, not the colour bar
+    coloured = panels.max(axis=2) - panels.min(axis=2) > 0.3  # the yellow-red of positive t
+    assert coloured.sum() > 10  # the map is drawn

@@ -148,3 +148,15 @@ def test_collinear_design_is_rejected():
     Y, x, conf, mask = _data()
     with pytest.raises(ValueError, match="collinear"):
         PermutedGLM(n_permutations=0).fit(Y, x, np.c_[conf, x], mask)
+
+
+def test_years_of_use_contrast_needs_users_with_different_years():
+    from neuroadapt.imaging.design import make_design
+    from neuroadapt.imaging.load import ImagingInputError
+    from neuroadapt.imaging.synth import make_participants
+
+    p = make_participants(4, 4, seed=1, years_of_use=np.full(4, 9.5))
+    with pytest.raises(ImagingInputError, match="'years_of_use' = 9.5 for every user"):
+        make_design(p, "years_of_use")
+    p = make_participants(4, 4, seed=1, years_of_use=np.array([1.0, 2.0, 3.0, 4.0]))
+    assert np.ptp(make_design(p, "-years_of_use").tested) > 0

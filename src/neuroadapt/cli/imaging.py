@@ -7,6 +7,7 @@ from typing import Annotated
 
 import numpy as np
 import typer
+from rich.markup import escape
 
 from neuroadapt.cli.common import ScenarioArgument, SeedOption, UserError, app, console
 
@@ -18,6 +19,34 @@ app.add_typer(imaging_app, name="imaging")
 
 #: Arms of a life-course scenario's users (the ``arm`` variable of results.nc).
 ARMS = ("continued use", "abstinence")
+
+
+def check_scan_options(scenario, day: float | None, arm: str | None) -> None:
+    """Check ``--day`` and ``--arm`` against the scenario before anything is simulated.
+
+    The run records from day 0 to the scenario's end (``total_duration_h``)
+    every ``outputs.record_every``; ``--day`` must fall within that span (one
+    record step of slack, as :func:`imaging_day` picks the nearest record),
+    ``--arm`` needs a life course. Brain variables exist only for life courses
+    and for regimen scenarios recorded daily.
+    """
+    if arm is not None:
+        if arm not in ARMS:
+            raise UserError(f"option '--arm' = '{arm}': allowed: {', '.join(ARMS)}")
+        if scenario.behaviour is None:
+            raise UserError(
+                f"option '--arm': scenario '{scenario.name}' has no arms (no life course)"
+            )
+    step = scenario.outputs.record_every_h() / 24.0
+    if scenario.behaviour is None and abs(step - 1.0) > 1e-9:
+        raise UserError(
+            f"scenario '{scenario.name}': outputs.record_every = "
+            f"'{scenario.outputs.record_every}'; imaging needs a life course or daily records "
+            "('1d'), which carry the brain variables"
+        )
+    end = scenario.total_duration_h() / 24.0
+    if day is not None and not -step <= day <= end + step:
+        raise UserError(f"option '--day' = {day:g}: the run records days 0 to {end:g}")
 
 
 def imaging_day(scenario, times: np.ndarray, day: float | None, arm: str | None) -> float:
@@ -56,17 +85,36 @@ def years_of_use(scenario, day: float, arm: str | None) -> float:
     return use_days / 365.25
 
 
-def cohort_tables(outputs, day: float | None = None, arm: str | None = None) -> dict:
+def _scan_days(outputs, times, n, day, arm, own_years) -> np.ndarray:
+    """The recorded day each subject index is imaged at (see :func:`cohort_tables`)."""
+    from neuroadapt.imaging.synth import years_of_use_at_scan
+
+    sc = outputs.scenario
+    if own_years and day is None and arm is None and sc.behaviour is not None:
+        years = years_of_use_at_scan(n, sc.seed, sc.behaviour.days()[0] / 365.25)
+        return times[np.argmin(np.abs(times[None, :] - 365.25 * years[:, None]), axis=1)]
+    return np.full(n, imaging_day(sc, times, day, arm))
+
+
+def cohort_tables(
+    outputs, day: float | None = None, arm: str | None = None, own_years: bool = True
+) -> dict:
     """Adapter from a scenario run to the imaging inputs (kept here, in one place).
 
-    Reads, at the imaging day (:func:`imaging_day`), users (``results``) and
-    matched controls (``controls``): ``structure_gm_volume`` (fraction of a
-    matched control's regional volume → change = value − 1),
-    ``dopamine_d2_availability`` and ``glutamate_craving``. Ages are the
-    cohort's ages at the start plus the imaging day, sexes the cohort's;
-    years of use come from the scenario (:func:`years_of_use`). Users who
-    died before the day (``alive`` = 0) or have a missing value are left out;
-    with ``arm``, only the users of that arm (``"continued use"`` or
+    Reads, at each subject's imaging day, users (``results``) and matched
+    controls (``controls``): ``structure_gm_volume`` (fraction of a matched
+    control's regional volume → change = value − 1),
+    ``dopamine_d2_availability`` and ``glutamate_craving``.
+
+    Imaging days: for a life course without ``day`` and ``arm`` (and with
+    ``own_years``), each user at their own years of use
+    (:func:`neuroadapt.imaging.synth.years_of_use_at_scan`: uniform between
+    1 year and the planned use; the nearest record), each matched control on
+    its user's day; otherwise everyone on one day (:func:`imaging_day`).
+    Ages are the cohort's ages at the start plus the imaging day, sexes the
+    cohort's; years of use follow from the day (:func:`years_of_use`). Users
+    who died before their day (``alive`` = 0) or have a missing value are left
+    out; with ``arm``, only the users of that arm (``"continued use"`` or
     ``"abstinence"``) are imaged.
 
     Returns
@@ -74,7 +122,8 @@ def cohort_tables(outputs, day: float | None = None, arm: str | None = None) -> 
     dict
         ``participants``, ``change`` (participants × regions), ``d2``,
         ``craving`` (arrays in the participants' order), ``day`` (the recorded
-        day used), ``arm`` and ``years_of_use``.
+        day when everyone is imaged on one day, else None), ``arm``,
+        ``years_of_use`` (per participant, 0 for controls) and ``when`` (words).
     """
     import pandas as pd
 
@@ -87,44 +136,44 @@ def cohort_tables(outputs, day: float | None = None, arm: str | None = None) -> 
     n_c = controls.sizes["subject"] if controls is not None else 0
     if n_c == 0:
         raise UserError("the scenario run has no matched controls")
-    if arm is not None:
-        if arm not in ARMS:
-            raise UserError(f"option '--arm' = '{arm}': allowed: {', '.join(ARMS)}")
-        if "arm" not in users:
-            raise UserError(f"option '--arm': scenario '{outputs.scenario.name}' has no arms")
+    check_scan_options(outputs.scenario, day, arm)
+    if arm is not None and "arm" not in users:
+        raise UserError(f"option '--arm': scenario '{outputs.scenario.name}' has no arms")
     times = np.asarray(users["time"].values, dtype=float)
-    day = imaging_day(outputs.scenario, times, day, arm)
-    years = years_of_use(outputs.scenario, day, arm)
+    days = _scan_days(outputs, times, max(n_u, n_c), day, arm, own_years)
+    t_index = np.searchsorted(times, days)
 
-    def at(ds, name, default):
+    def at(ds, name, default, n):
         if name not in ds:
             return default
-        da = ds[name].sel(time=day)
+        da = ds[name]
         if "structure_region" in da.dims:
             da = da.sel(structure_region=list(REGIONS))
-        return np.asarray(da.values, dtype=float)
+        da = da.transpose("subject", "time", ...)
+        return np.asarray(da.values, dtype=float)[np.arange(n), t_index[:n]]
 
     rows, change, d2, crave = [], [], [], []
     for group, ds, n in (("user", users, n_u), ("control", controls, n_c)):
         cov = covariates(outputs.scenario, np.arange(n))
-        gm = at(ds, "structure_gm_volume", None)
+        gm = at(ds, "structure_gm_volume", None, n)
         if gm is None:
             raise UserError("the scenario's results have no 'structure_gm_volume' variable")
-        dd = at(ds, "dopamine_d2_availability", np.ones(n))
-        cr = at(ds, "glutamate_craving", np.zeros(n))
-        alive = at(ds, "alive", np.ones(n)) > 0.5
+        dd = at(ds, "dopamine_d2_availability", np.ones(n), n)
+        cr = at(ds, "glutamate_craving", np.zeros(n), n)
+        alive = at(ds, "alive", np.ones(n), n) > 0.5
         keep = alive & np.all(np.isfinite(gm), axis=1) & np.isfinite(dd) & np.isfinite(cr)
         if group == "user" and arm is not None:
             keep &= np.asarray(ds["arm"].values) == arm
         for i in np.flatnonzero(keep):
             pid = f"sub-{'U' if group == 'user' else 'C'}{i + 1:04d}"
+            used = years_of_use(outputs.scenario, days[i], arm) if group == "user" else 0.0
             rows.append(
                 {
                     "participant_id": pid,
                     "group": group,
-                    "age": round(float(cov["age_years"][i]) + day / 365.25, 2),
+                    "age": round(float(cov["age_years"][i]) + days[i] / 365.25, 2),
                     "sex": "F" if cov["female"][i] > 0.5 else "M",
-                    "years_of_use": round(years, 3) if group == "user" else 0.0,
+                    "years_of_use": round(used, 3),
                 }
             )
             change.append(gm[i] - 1.0)
@@ -132,16 +181,26 @@ def cohort_tables(outputs, day: float | None = None, arm: str | None = None) -> 
             crave.append(cr[i])
     participants = pd.DataFrame(rows)
     if participants.empty or not (participants["group"] == "user").any():
-        raise UserError(f"no living user to image at day {day:g}")
+        raise UserError(f"no living user to image at day {days[0]:g}")
     table = pd.DataFrame(change, columns=list(REGIONS), index=participants["participant_id"])
+    used = participants["years_of_use"][participants["group"] == "user"]
+    one_day = float(days[0]) if np.all(days == days[0]) else None
+    if one_day is not None:
+        when = f"day {one_day:g}" + (f", arm '{arm}'" if arm else "")
+    else:
+        when = (
+            f"each user's own years of use ({used.min():.1f}-{used.max():.1f} years, "
+            f"days {days.min():g}-{days.max():g})"
+        )
     return {
         "participants": participants,
         "change": table,
         "d2": np.array(d2),
         "craving": np.array(crave),
-        "day": day,
+        "day": one_day,
         "arm": arm,
-        "years_of_use": years,
+        "years_of_use": participants["years_of_use"].to_numpy(),
+        "when": when,
     }
 
 
@@ -153,6 +212,11 @@ def _human_scenario(scenario: str, subjects: int | None, seed: int | None):
     if sc.species != "human":
         raise UserError(f"scenario '{sc.name}': imaging needs a human cohort")
     return sc
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UserError(f"option '--out' = '{out}': is a file, not a folder")
 
 
 @imaging_app.command()
@@ -170,8 +234,8 @@ def simulate(
         float | None,
         typer.Option(
             "--day",
-            help="Day of the scan (nearest record; default: end of use of a life course, "
-            "else the last record).",
+            help="Day of the scan for everyone (nearest record; default: for a life course "
+            "each user at their own years of use, else the last record).",
         ),
     ] = None,
     arm: Annotated[
@@ -185,61 +249,75 @@ def simulate(
 ) -> None:
     """Simulate a cohort and write its GM maps, PET and fMRI read-outs and a report.
 
-    A life-course scenario (``[behaviour]``) is imaged at the end of use by
-    default; ``--day`` picks another recorded day and ``--arm`` one arm at the
-    end of follow-up.
+    A life-course scenario (one with a behaviour table) images each user at
+    their own years of use, drawn between 1 year and the planned use;
+    ``--day`` images everyone on one recorded day and ``--arm`` one arm at the
+    end of follow-up. Every option is checked before the simulation starts.
     """
-    from neuroadapt.atomic import write_text
     from neuroadapt.experiments.run import run_scenario
     from neuroadapt.imaging.atlases import ATLASES
+    from neuroadapt.imaging.bids import write_phenotype
     from neuroadapt.imaging.readouts import fmri_cue_contrast, pet_bpnd
     from neuroadapt.imaging.roi import compare_groups
     from neuroadapt.imaging.synth import generate_tiv, write_cohort
-    from neuroadapt.report.imaging import build_imaging_report
+    from neuroadapt.report.imaging import Readout, build_imaging_report
 
     if atlas not in ATLASES:
         raise UserError(f"option '--atlas' = '{atlas}': allowed: {', '.join(ATLASES)}")
     if subjects is not None and subjects < 2:
         raise UserError(f"option '--subjects' = {subjects}: must be an integer >= 2")
     sc = _human_scenario(scenario, subjects, seed)
+    check_scan_options(sc, day, arm)
     cohort = sc.cohort.model_copy(update={"controls": sc.cohort.subjects})
     sc = sc.model_copy(update={"cohort": cohort})
     out_dir = out or Path("results") / f"{sc.name}-imaging"
+    _check_out(out_dir)
+    where = escape(str(out_dir))
     console.print(f"simulating {sc.cohort.subjects} users and {sc.cohort.controls} controls")
     outputs = run_scenario(sc, out_dir / "simulation")
     tables = cohort_tables(outputs, day=day, arm=arm)
-    when = f"day {tables['day']:g}" + (f", arm '{arm}'" if arm else "")
-    console.print(
-        f"imaging at {when} ({tables['years_of_use']:.2f} years of use): "
-        f"{int((tables['participants']['group'] == 'user').sum())} living users"
-    )
+    when = tables["when"]
     participants = tables["participants"]
+    users = participants["group"] == "user"
+    used = participants.loc[users, "years_of_use"]
+    one_day = f" ({used.iloc[0]:.2f} years of use)" if tables["day"] is not None else ""
+    console.print(f"imaging at {escape(when)}{one_day}: {int(users.sum())} living users")
     participants["tiv"] = generate_tiv(participants, sc.seed)
-    console.print(f"writing {len(participants)} gray-matter maps to {out_dir}/")
-    write_cohort(out_dir, participants, tables["change"], seed=sc.seed, atlas=atlas)
+    console.print(f"writing {len(participants)} gray-matter maps to {where}/")
+    write_cohort(out_dir, participants, tables["change"], seed=sc.seed, atlas=atlas,
+                 ignore=("simulation/", "report.html"))  # fmt: skip
     pet, _ = pet_bpnd(participants, tables["d2"], seed=sc.seed)
     fmri = fmri_cue_contrast(participants, tables["craving"], seed=sc.seed)
-    write_text(out_dir / "pet_bpnd.tsv", pet.reset_index().to_csv(sep="\t", index=False))
-    write_text(out_dir / "fmri_cue.tsv", fmri.reset_index().to_csv(sep="\t", index=False))
-    truth = tables["change"].groupby(participants.set_index("participant_id")["group"]).mean()
+    write_phenotype(out_dir, "pet_bpnd", pet, "D2/D3 binding potential BP_ND (SRTM)", "1")
+    cue = "fMRI drug cue > neutral contrast estimate"
+    write_phenotype(out_dir, "fmri_cue", fmri, cue, "percent signal change")
+    groups = participants.set_index("participant_id")["group"]
+    truth = tables["change"].groupby(groups).mean()
     truth = (100 * truth).T.reset_index().rename(columns={"index": "region"})
+    ancova = "users vs controls by ANCOVA (age, sex, TIV), Holm-corrected"
     build_imaging_report(
         out_dir / "report.html",
         title=f"simulated imaging study of scenario '{sc.name}' at {when} (seed {sc.seed})",
         readouts=[
-            (
+            Readout(
                 "PET: D2/D3 BP_ND (simplified reference tissue model)",
+                pet,
+                groups,
                 compare_groups(pet, participants),
                 "PET: BP_ND per striatal region from a simulated SRTM scan with noise, "
-                "estimated by the basis-function method; users vs controls by ANCOVA "
-                "(age, sex, TIV), Holm-corrected.",
+                f"estimated by the basis-function method; {ancova}.",
+                "BP_ND",
             ),
-            (
+            Readout(
                 "fMRI: drug cue > neutral (canonical HRF block design)",
-                compare_groups(fmri, participants),
+                fmri,
+                groups,
+                compare_groups(fmri, participants, relative=False),
                 "fMRI: drug-cue > neutral contrast estimates (percent signal change) per "
-                "region from a simulated block design (canonical HRF, AR(1) noise); users vs "
-                "controls by ANCOVA (age, sex, TIV), Holm-corrected.",
+                f"region from a simulated block design (canonical HRF, AR(1) noise); {ancova}; "
+                "differences in percent signal change (not in percent of the controls' mean, "
+                "which is near zero).",
+                "contrast (% signal change)",
             ),
         ],
         extra=[
@@ -250,11 +328,13 @@ def simulate(
                 "put into the maps (percent of a matched control).",
             )
         ],
+        truth_change=(tables["change"], participants),
     )
     console.print(
-        f"wrote {out_dir}/ (participants.tsv, sub-*/anat/*.nii.gz, ground_truth.tsv, "
-        "pet_bpnd.tsv, fmri_cue.tsv, report.html); analyse with: neuroadapt imaging vbm "
-        f"--maps {out_dir} --participants {out_dir}/participants.tsv"
+        f"wrote {where}/ (participants.tsv, participants.json, sub-*/anat/*.nii.gz and .json, "
+        "ground_truth.tsv, phenotype/pet_bpnd.tsv, phenotype/fmri_cue.tsv, report.html); "
+        f"analyse with: neuroadapt imaging vbm --maps {where} --participants "
+        f"{where}/participants.tsv"
     )
 
 
@@ -334,12 +414,12 @@ def vbm(
 
         write_text(out / "truth_comparison.tsv", comparison.regions.to_csv(sep="\t", index=False))
         write_text(out / "truth_summary.json", json.dumps(comparison.summary, indent=2))
-        console.print(comparison.text())
+        console.print(escape(comparison.text()))
     build_imaging_report(
         out / "report.html", title=f"VBM of {len(data.files)} maps", vbm=result, truth=comparison
     )
     console.print(
-        f"{len(result.clusters)} clusters; wrote {out}/ (stat maps, clusters.tsv, "
+        f"{len(result.clusters)} clusters; wrote {escape(str(out))}/ (stat maps, clusters.tsv, "
         + ("truth_comparison.tsv, truth_summary.json, " if comparison is not None else "")
         + "report.html)"
     )
@@ -407,7 +487,7 @@ def roi(
     build_imaging_report(
         out / "report.html", title=f"ROI volumetry of {len(data.files)} maps", roi=(table, test)
     )
-    console.print(f"wrote {out}/ (roi_volumes.tsv, roi_comparison.tsv, report.html)")
+    console.print(f"wrote {escape(str(out))}/ (roi_volumes.tsv, roi_comparison.tsv, report.html)")
 
 
 def _slab_mask(slab_mm: str | None) -> np.ndarray | None:
@@ -468,11 +548,15 @@ def validate(
         typer.Option(
             "--scenario",
             help="Draw the users' regional changes from this scenario's users "
-            "(imaged as by 'simulate': --day, default end of use).",
+            "(imaged on one day: --day, default the end of use).",
         ),
     ] = None,
-    pool: Annotated[int, typer.Option("--pool", help="Users simulated for the pool.")] = 200,
-    day: Annotated[float | None, typer.Option("--day", help="Day of the scan.")] = None,
+    pool: Annotated[
+        int | None, typer.Option("--pool", help="Users simulated for the pool (default 200).")
+    ] = None,
+    day: Annotated[
+        float | None, typer.Option("--day", help="Day of the scan of the pool (with --scenario).")
+    ] = None,
     effect: Annotated[
         list[str] | None,
         typer.Option("--effect", help="REGION=CHANGE (fraction, e.g. 'putamen=-0.1'); repeatable."),
@@ -493,21 +577,32 @@ def validate(
         raise UserError("options '--null-cohorts' and '--cohorts': need at least one cohort")
     if subjects < 3 or permutations < 1:
         raise UserError("options '--subjects' >= 3 and '--permutations' >= 1 are required")
+    if scenario is None:
+        for name, value in (("--pool", pool), ("--day", day)):
+            if value is not None:
+                raise UserError(f"option '{name}' = {value:g}: acts only with '--scenario'")
+    elif not cohorts:
+        raise UserError("option '--scenario': acts only with '--cohorts' >= 1")
     effects = _parse_effects(effect or [])
+    if cohorts and scenario is None and not effects:
+        raise UserError("option '--cohorts': give '--scenario' or '--effect'")
     mask = _slab_mask(slab_mm)
+    _check_out(out)
     pool_table, source = None, "given effects"
-    if cohorts and scenario is not None:
+    if scenario is not None:
         from neuroadapt.experiments.run import run_scenario
 
+        pool = 200 if pool is None else pool
         sc = _human_scenario(scenario, pool, None)
+        check_scan_options(sc, day, None)
         sc = sc.model_copy(update={"cohort": sc.cohort.model_copy(update={"controls": 2})})
-        console.print(f"simulating {pool} users of scenario '{sc.name}' for the pool of changes")
-        tables = cohort_tables(run_scenario(sc, out / "simulation"), day=day)
+        console.print(
+            f"simulating {pool} users of scenario '{escape(sc.name)}' for the pool of changes"
+        )
+        tables = cohort_tables(run_scenario(sc, out / "simulation"), day=day, own_years=False)
         users = tables["participants"]["group"].to_numpy() == "user"
         pool_table = tables["change"][users]
-        source = f"{len(pool_table)} living users of scenario '{sc.name}' at day {tables['day']:g}"
-    elif cohorts and not effects:
-        raise UserError("option '--cohorts': give '--scenario' or '--effect'")
+        source = f"{len(pool_table)} living users of scenario '{sc.name}' at {tables['when']}"
     console.print(
         f"{cohorts} effect and {null_cohorts} null cohorts of {subjects}+{subjects} subjects, "
         f"{permutations} permutations each"
@@ -543,4 +638,6 @@ def validate(
                 f"FWE {row.inference}: {row.false_positive_cohorts}/{row.null_cohorts} = "
                 f"{row.rate:.3f} (95 % CI {row.ci95_low:.3f}-{row.ci95_high:.3f})"
             )
-    console.print(f"wrote {out}/ (fwe.tsv, sensitivity.tsv, validation.json, report.html)")
+    console.print(
+        f"wrote {escape(str(out))}/ (fwe.tsv, sensitivity.tsv, validation.json, report.html)"
+    )

@@ -7,7 +7,9 @@ Contrasts (one tested regressor, t-test):
   matter in users;
 - ``users>controls`` (= ``controls<users``);
 - ``years_of_use`` / ``-years_of_use``: years of use as the regressor, with
-  group as a nuisance regressor (so the slope is estimated within users).
+  group as a nuisance regressor (so the slope is estimated within users); an
+  error when every user has the same years of use (the contrast would only
+  repeat the group contrast).
 
 Nuisance regressors: an intercept (added by the GLM) and the covariates
 (default ``age``, ``sex`` coded female = 1, ``tiv``); a covariate that does not
@@ -115,6 +117,13 @@ def make_design(
     cols, names = [], []
     if var == "years_of_use":
         tested = sign * covariate(participants, "years_of_use", source)
+        in_users = tested[group == 1] if group.any() else tested
+        if np.ptp(in_users) == 0:
+            raise ImagingInputError(
+                f"{source}: column 'years_of_use' = {abs(in_users[0]):g} for every user; a "
+                "contrast on it would only repeat the group contrast (need users with "
+                "different years of use)"
+            )
         if 0 < group.sum() < len(group):
             cols.append(group)
             names.append("group")

@@ -2,8 +2,11 @@
 
 The same loader serves simulated and real maps. Files are matched to the
 participants table by their BIDS ``sub-<label>`` entity. Checked: every map is
-3-D (or 4-D with one volume), finite, not all zero; all maps share shape and
-affine; the participants table has ``participant_id`` and a ``group`` column
+3-D (or 4-D with one volume), finite, not all zero, with values of a
+gray-matter probability or density map (:data:`GM_RANGE`: at least 0 and, as
+modulation by the Jacobian can lift a voxel above 1, at most 2 — a map in
+percent, or of signed values, is refused); all maps share shape and affine;
+the participants table has ``participant_id`` and a ``group`` column
 with the values ``user`` and ``control`` only; every participant has exactly
 one map; the mask is not empty and has no voxel that is zero in every map.
 
@@ -27,6 +30,12 @@ from neuroadapt.imaging.atlases import gm_mask
 GROUPS = ("user", "control")
 #: SPM's absolute threshold on mean modulated GM for the default mask of non-template grids.
 MEAN_GM_THRESHOLD = 0.1
+#: Values a gray-matter map may hold: probabilities/densities in [0, 1], and modulated
+#: values up to 2 (a voxel whose local volume is twice the template's). Maps in percent
+#: (maximum near 100) or of signed values (differences, z) lie outside and are refused.
+GM_RANGE = (0.0, 2.0)
+#: Endings of statistic maps (``vbm`` output), skipped when a folder is searched for maps.
+STATMAP_SUFFIXES = ("_statmap.nii.gz", "_statmap.nii")
 _SUB = re.compile(r"(sub-[A-Za-z0-9]+)")
 
 
@@ -50,6 +59,9 @@ class MapSet:
         The participants table, in the order of ``data``'s rows.
     files
         Map file per row.
+    xform_code
+        NIfTI sform code of the first map (qform code where the sform is unset):
+        4 is MNI; outputs on the maps' grid are written with it.
     """
 
     data: np.ndarray
@@ -57,6 +69,7 @@ class MapSet:
     affine: np.ndarray
     participants: pd.DataFrame
     files: list[Path]
+    xform_code: int = 0
 
     def unmask(self, values: np.ndarray) -> np.ndarray:
         """A masked vector back as a 3-D array (0 outside the mask)."""
@@ -106,13 +119,20 @@ def check_participants(df: pd.DataFrame, name: str = "participants") -> pd.DataF
 
 
 def find_maps(maps: str | Path | list) -> list[Path]:
-    """NIfTI files from a folder (searched recursively) or a list of files."""
+    """NIfTI files from a folder (searched recursively) or a list of files.
+
+    A folder search skips statistic maps (``*_statmap.nii.gz``), so ``vbm
+    --out`` may lie inside the maps folder and the analysis be run again.
+    """
     items = [maps] if isinstance(maps, str | Path) else list(maps)
     files: list[Path] = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*.nii*") if f.name.endswith((".nii", ".gz"))))
+            # statistic maps of an earlier analysis written inside the folder are no input
+            files.extend(sorted(f for f in p.rglob("*.nii*")
+                                if f.name.endswith((".nii", ".gz"))
+                                and not f.name.endswith(STATMAP_SUFFIXES)))  # fmt: skip
         elif p.is_file():
             files.append(p)
         else:
@@ -142,7 +162,22 @@ def _match(files: list[Path], participants: pd.DataFrame, name: str) -> list[Pat
     return [by_id[p] for p in participants["participant_id"]]
 
 
-def _read(f: Path) -> tuple[np.ndarray, np.ndarray]:
+def _xform_code(img) -> int:
+    sform = int(img.header["sform_code"])
+    return sform if sform > 0 else int(img.header["qform_code"])
+
+
+def _check_range(f: Path, data: np.ndarray) -> None:
+    lo, hi = float(data.min()), float(data.max())
+    if lo < GM_RANGE[0] or hi > GM_RANGE[1]:
+        raise ImagingInputError(
+            f"{f}: values from {lo:.4g} to {hi:.4g}; allowed: gray-matter probability or "
+            f"density maps, values in [0, 1] (modulated up to {GM_RANGE[1]:g}), not in "
+            "percent and not signed"
+        )
+
+
+def _read(f: Path, gm: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
     try:
         img = nib.load(f)
         data = np.asarray(img.dataobj, dtype=np.float32)
@@ -156,7 +191,9 @@ def _read(f: Path) -> tuple[np.ndarray, np.ndarray]:
         raise ImagingInputError(f"{f}: {int((~np.isfinite(data)).sum())} NaN or infinite voxels")
     if not np.any(data):
         raise ImagingInputError(f"{f}: every voxel is 0")
-    return data, img.affine
+    if gm:
+        _check_range(f, data)
+    return data, img.affine, _xform_code(img)
 
 
 def load_maps(
@@ -182,11 +219,11 @@ def load_maps(
         name = "participants table"
         table = check_participants(participants, name)
     files = _match(find_maps(maps), table, name)
-    first, affine = _read(files[0])
+    first, affine, xform_code = _read(files[0])
     stack = np.empty((len(files),) + first.shape, dtype=np.float32)
     stack[0] = first
     for i, f in enumerate(files[1:], start=1):
-        data, aff = _read(f)
+        data, aff, _ = _read(f)
         if data.shape != first.shape:
             raise ImagingInputError(
                 f"{f}: shape {data.shape} differs from {files[0]} {first.shape}"
@@ -207,7 +244,7 @@ def load_maps(
         mask_arr = mask.astype(bool)
     else:
         mask_name = str(mask)
-        mimg, maff = _read(Path(mask))
+        mimg, maff, _ = _read(Path(mask), gm=False)
         if mimg.shape != first.shape or not np.allclose(maff, affine, atol=1e-3):
             raise ImagingInputError(f"{mask}: mask grid differs from the maps' ({files[0]})")
         mask_arr = mimg > 0
@@ -222,4 +259,4 @@ def load_maps(
     for f, row in zip(files, data, strict=True):
         if not np.any(row):
             raise ImagingInputError(f"{f}: every voxel inside {mask_name} is 0")
-    return MapSet(data, mask_arr, affine, table.reset_index(drop=True), files)
+    return MapSet(data, mask_arr, affine, table.reset_index(drop=True), files, xform_code)

@@ -14,12 +14,12 @@ import pandas as pd
 
 from neuroadapt.atomic import write_text
 from neuroadapt.imaging.atlases import load_atlas
+from neuroadapt.imaging.bids import bids_label, save_nifti, write_sidecar
 from neuroadapt.imaging.clusters import cluster_table
 from neuroadapt.imaging.design import DEFAULT_COVARIATES, Design, make_design
 from neuroadapt.imaging.glm import PermutedGLM
 from neuroadapt.imaging.load import MapSet
 from neuroadapt.imaging.roi import TEST_DESCRIPTION, compare_groups, roi_volumes
-from neuroadapt.imaging.synth import save_nifti
 
 
 @dataclass
@@ -38,17 +38,55 @@ class VBMResult:
         """FWE p per voxel of the chosen inference (TFCE, else max-T)."""
         return self.glm.p_tfce_ if self.inference == "tfce" else self.glm.p_max_t_
 
-    def write(self, out_dir: str | Path) -> list[Path]:
-        """Write t, TFCE and p maps (NIfTI) and the cluster table (TSV)."""
-        out = Path(out_dir)
-        written = []
-        maps = {"stat-t": self.glm.t_, "stat-pfwe_maxt": self.glm.p_max_t_}
+    def map_names(self) -> dict[str, str]:
+        """File name of each statistic map (BIDS statistical-map naming).
+
+        ``contrast-<label>_stat-<t|tfce|p>[_desc-<maxtFWE|tfceFWE>]_statmap.nii.gz``,
+        e.g. ``contrast-usersLtControls_stat-t_statmap.nii.gz``.
+        """
+        stem = f"contrast-{bids_label(self.settings['contrast'])}"
+        names = {
+            "t": f"{stem}_stat-t_statmap.nii.gz",
+            "p_max_t": f"{stem}_stat-p_desc-maxtFWE_statmap.nii.gz",
+        }
         if self.glm.tfce:
-            maps["stat-tfce"] = self.glm.tfce_
-            maps["stat-pfwe_tfce"] = self.glm.p_tfce_
-        for name, values in maps.items():
-            path = out / f"{name}.nii.gz"
-            save_nifti(path, self.maps.unmask(values), self.maps.affine)
+            names["tfce"] = f"{stem}_stat-tfce_statmap.nii.gz"
+            names["p_tfce"] = f"{stem}_stat-p_desc-tfceFWE_statmap.nii.gz"
+        return names
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write t, TFCE and FWE p maps (NIfTI, JSON sidecars) and the cluster table (TSV).
+
+        The t map carries the NIfTI intent ``t test`` with its residual degrees
+        of freedom; every map the sform/qform code of the input maps (4: MNI).
+        """
+        out = Path(out_dir)
+        s = self.settings
+        df = int(s["df"])
+        sided = "two-sided" if s["two_sided"] else "one-sided"
+        common = {
+            "Contrast": s["contrast"],
+            "DegreesOfFreedom": df,
+            "Permutations": s["n_permutations"],
+            "Seed": s["seed"],
+            "Sidedness": sided,
+            "Design": self.design.describe(),
+        }
+        glm = self.glm
+        maps = {
+            "t": (glm.t_, ("t test", (df,), "t"), "t statistic of the contrast"),
+            "p_max_t": (glm.p_max_t_, ("p value", (), "pFWE"), "FWE p by max-T"),
+        }
+        if glm.tfce:
+            maps["tfce"] = (glm.tfce_, None, "TFCE of the t map (E = 0.5, H = 2)")
+            maps["p_tfce"] = (glm.p_tfce_, ("p value", (), "pFWE"), "FWE p by TFCE")
+        written = []
+        for key, name in self.map_names().items():
+            values, intent, what = maps[key]
+            path = out / name
+            save_nifti(path, self.maps.unmask(values), self.maps.affine,
+                       xform_code=self.maps.xform_code, intent=intent)  # fmt: skip
+            write_sidecar(path, {"Description": what, **common})
             written.append(path)
         path = out / "clusters.tsv"
         write_text(path, self.clusters.to_csv(sep="\t", index=False, float_format="%.4g"))

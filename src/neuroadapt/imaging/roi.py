@@ -7,10 +7,14 @@ OLS, per region::
 
     value = β0 + β_group · user + Σ β_c · covariate_c + ε
 
-reported with group means and SDs, the raw difference in percent of the
-control mean, Cohen's d (difference of means over the pooled SD), the
-covariate-adjusted difference β_group, its t and two-sided p, and the
-Holm-adjusted p over the regions tested.
+reported with group means and SDs, the raw difference of means (in the
+values' own units) and, for quantities on a ratio scale (volumes, BP_ND), in
+percent of the control mean, Cohen's d (difference of means over the pooled
+SD), the covariate-adjusted difference β_group with its 95 % confidence
+interval, its t and two-sided p, and the Holm-adjusted p over the regions
+tested. Signed quantities whose control mean may be near zero (fMRI contrast
+estimates) get no percentages (``relative=False``): a percent of a mean near
+zero is meaningless.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ def compare_groups(
     participants: pd.DataFrame,
     covariates: tuple[str, ...] = DEFAULT_COVARIATES,
     source: str = "participants table",
+    relative: bool = True,
 ) -> pd.DataFrame:
     """Users vs controls per column of ``values`` (ANCOVA by OLS; see module docstring).
 
@@ -68,6 +73,9 @@ def compare_groups(
         Nuisance covariates (a constant one is dropped).
     source
         Name for error messages.
+    relative
+        Also give the differences in percent of the control mean
+        (``diff_pct``, ``adjusted_diff_pct``); only for ratio-scale values.
     """
     table = participants.set_index("participant_id").loc[values.index]
     user = (table["group"] == "user").to_numpy(dtype=float)
@@ -81,6 +89,7 @@ def compare_groups(
     X = np.column_stack(cols)
     df = X.shape[0] - np.linalg.matrix_rank(X)
     xtx_inv = np.linalg.pinv(X.T @ X)
+    t_crit = stats.t.ppf(0.975, df)
     rows = []
     for region in values.columns:
         y = values[region].to_numpy(dtype=float)
@@ -92,22 +101,27 @@ def compare_groups(
         pooled = np.sqrt(
             ((u.size - 1) * u.var(ddof=1) + (c.size - 1) * c.var(ddof=1)) / (u.size + c.size - 2)
         )
-        rows.append(
-            {
-                "region": region,
-                "mean_users": u.mean(),
-                "sd_users": u.std(ddof=1),
-                "mean_controls": c.mean(),
-                "sd_controls": c.std(ddof=1),
-                "diff_pct": 100.0 * (u.mean() - c.mean()) / c.mean(),
-                "cohens_d": (u.mean() - c.mean()) / pooled,
-                "adjusted_diff": beta[1],
-                "adjusted_diff_pct": 100.0 * beta[1] / c.mean(),
-                "t": t,
-                "df": df,
-                "p": 2 * stats.t.sf(abs(t), df),
-            }
-        )
+        diff = u.mean() - c.mean()
+        row = {
+            "region": region,
+            "mean_users": u.mean(),
+            "sd_users": u.std(ddof=1),
+            "mean_controls": c.mean(),
+            "sd_controls": c.std(ddof=1),
+            "diff": diff,
+        }
+        if relative:
+            row["diff_pct"] = 100.0 * diff / c.mean()
+        row |= {
+            "cohens_d": diff / pooled,
+            "adjusted_diff": beta[1],
+            "adjusted_diff_ci95_low": beta[1] - t_crit * se,
+            "adjusted_diff_ci95_high": beta[1] + t_crit * se,
+        }
+        if relative:
+            row["adjusted_diff_pct"] = 100.0 * beta[1] / c.mean()
+        row |= {"t": t, "df": df, "p": 2 * stats.t.sf(abs(t), df)}
+        rows.append(row)
     # statsmodels is imported here, not at module level: it adds ~0.7 s to every import.
     from statsmodels.stats.multitest import multipletests
 

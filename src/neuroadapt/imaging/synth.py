@@ -21,20 +21,25 @@ subjects are generated in the same call.
 
 from __future__ import annotations
 
-import gzip
 import json
 import zlib
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter
 
-from neuroadapt.atomic import write_text, write_with
+from neuroadapt.atomic import write_text
 from neuroadapt.imaging.atlases import TEMPLATE_INFO, gm_template, load_atlas, region_label_image
+from neuroadapt.imaging.bids import (
+    BIDS_VERSION,
+    generated_by,
+    save_nifti,
+    write_participants,
+    write_sidecar,
+)
 from neuroadapt.imaging.parameters import imaging_parameters
 from neuroadapt.model.structure import REGIONS
 
@@ -135,6 +140,44 @@ def make_participants(
     df["years_of_use"] = np.where(df["group"] == "user", np.round(years, 2), 0.0)
     df["tiv"] = generate_tiv(df, seed, overrides)
     return df
+
+
+def years_of_use_at_scan(
+    n: int, seed: int, use_years: float, overrides: dict | None = None
+) -> np.ndarray:
+    """Each user's own years of use when a cross-sectional study scans a life course.
+
+    A life course has every user use for the same planned time (``use``), so
+    imaging all of them at its end gives one years-of-use value and a contrast
+    on it only repeats the group contrast. A study recruits people at
+    different stages instead: user *i* is scanned after ``U_i`` years of use,
+    drawn uniform in ``[min(img_years_use_min, use_years), use_years]``
+    (``img_years_use_min`` = 1 year: every user has used for at least a year)
+    from the index's own random stream, so a user's draw does not depend on
+    the cohort's size.
+
+    Parameters
+    ----------
+    n
+        Number of users (draw *i* serves user *i* and its matched control).
+    seed
+        The scenario's seed.
+    use_years
+        The life course's planned years of use (``behaviour.use``).
+    overrides
+        Imaging parameter overrides (names without ``img_``).
+
+    Examples
+    --------
+    >>> y = years_of_use_at_scan(200, 0, 10.0)
+    >>> bool(1.0 <= y.min() < 1.5 and 9.5 < y.max() <= 10.0)
+    True
+    """
+    if not use_years > 0:
+        raise ValueError(f"use_years = {use_years}: must be > 0")
+    low = min(imaging_parameters(overrides)["years_use_min"], use_years)
+    u = np.array([subject_rng(seed, f"index-{i}", "years-of-use").random() for i in range(n)])
+    return low + (use_years - low) * u
 
 
 def generate_tiv(
@@ -265,15 +308,6 @@ def _change_table(participants: pd.DataFrame, change: pd.DataFrame) -> pd.DataFr
     return table
 
 
-def save_nifti(path: str | Path, data: np.ndarray, affine: np.ndarray) -> Path:
-    """Write a NIfTI image atomically (gzip-compressed when the name ends in .gz)."""
-    img = nib.Nifti1Image(np.asarray(data, dtype=np.float32), affine)
-    img.header.set_xyzt_units("mm")
-    raw = img.to_bytes()
-    payload = gzip.compress(raw, compresslevel=3) if str(path).endswith(".gz") else raw
-    return write_with(path, lambda tmp: tmp.write_bytes(payload))
-
-
 def write_cohort(
     out_dir: str | Path,
     participants: pd.DataFrame,
@@ -282,12 +316,16 @@ def write_cohort(
     atlas: str = "harvard_oxford",
     overrides: dict | None = None,
     progress=None,
+    ignore: tuple[str, ...] = (),
 ) -> list[Path]:
     """Generate and write a cohort as a BIDS-derivatives folder.
 
-    Writes ``dataset_description.json``, ``participants.tsv``,
-    ``ground_truth.tsv`` (the regional change used) and
-    ``sub-*/anat/sub-*_space-MNI152NLin2009aSym_res-2_label-GM_desc-modulatedS8_probseg.nii.gz``.
+    Writes ``dataset_description.json``, ``participants.tsv`` and
+    ``participants.json``, ``ground_truth.tsv`` (the regional change used) and
+    ``sub-*/anat/sub-*_space-MNI152NLin2009aSym_res-2_label-GM_desc-modulatedS8_probseg.nii.gz``
+    (``sform_code`` 4, MNI) with a JSON sidecar each (see :mod:`neuroadapt.imaging.bids`),
+    and ``.bidsignore`` naming ``ground_truth.tsv`` and the paths in ``ignore``
+    (files of the caller's that are not BIDS).
 
     Returns
     -------
@@ -297,27 +335,43 @@ def write_cohort(
     out = Path(out_dir)
     synth = MapSynthesizer(atlas=atlas, seed=seed, overrides=overrides)
     table = _change_table(participants, change)
+    p = synth.params
+    meta = {
+        "Description": "smoothed, modulated gray-matter map of a simulated participant: "
+        "template GM probability x (1 + regional change) x individual anatomy and global "
+        "(age, sex, TIV) factors, plus noise; modulated values may exceed 1",
+        "Sources": [f"bids::{TEMPLATE_INFO['space']} gray-matter template (nilearn)"],
+        "SpatialReference": TEMPLATE_INFO["space"],
+        "Resolution": "2 mm isotropic",
+        "SmoothingFWHM": p["smoothing_fwhm_mm"],
+        "SmoothingFWHMUnits": "mm",
+        "Modulated": True,
+        "Atlas": atlas,
+        "Seed": int(seed),
+    }
     paths = []
     for i, (_, row) in enumerate(participants.iterrows()):
         pid = str(row["participant_id"])
         data = synth.subject_map(row, table.loc[pid].to_numpy())
         path = out / pid / "anat" / map_filename(pid)
         save_nifti(path, data, synth.affine)
+        write_sidecar(path, meta)
         paths.append(path)
         if progress is not None:
             progress(i + 1, len(participants))
     description = {
         "Name": "neuroadapt synthetic modulated gray-matter maps",
-        "BIDSVersion": "1.9.0",
+        "BIDSVersion": BIDS_VERSION,
         "DatasetType": "derivative",
-        "GeneratedBy": [{"Name": "neuroadapt", "Description": "neuroadapt.imaging.synth"}],
+        "GeneratedBy": generated_by("neuroadapt.imaging.synth"),
         "Template": TEMPLATE_INFO["space"],
         "Atlas": atlas,
         "Seed": int(seed),
         "Parameters": synth.params,
     }
     write_text(out / "dataset_description.json", json.dumps(description, indent=2))
-    write_text(out / "participants.tsv", participants.to_csv(sep="\t", index=False))
+    write_participants(out, participants)
     truth = table.loc[participants["participant_id"]].reset_index()
     write_text(out / "ground_truth.tsv", truth.to_csv(sep="\t", index=False))
+    write_text(out / ".bidsignore", "\n".join(("ground_truth.tsv", *ignore)) + "\n")
     return paths
