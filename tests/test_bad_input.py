@@ -273,3 +273,21 @@ def test_a_chunk_from_another_version_of_the_code_is_not_used(tmp_path, monkeypa
     again = _engine_run(tmp_path / "ckpt").dataset
     np.testing.assert_array_equal(again.u_fast.values, fresh.u_fast.values)
     assert len(list((tmp_path / "ckpt").glob("chunk-*.npz"))) == 2 * len(old)
+
+
+def test_nan_in_a_living_subjects_brain_scales_stops_the_run():
+    """The cohort dataset (brain scales included) is checked where ``alive`` is 1."""
+    import xarray as xr
+
+    from neuroadapt.engine.simulate import NonFiniteError, check_living_dataset
+
+    alive = np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    brain = np.array([[0.5, 0.4, np.nan], [0.5, 0.4, 0.3]])  # NaN after a death: fine
+    ds = xr.Dataset(
+        {"alive": (("subject", "time"), alive), "d2": (("subject", "time"), brain)},
+        coords={"subject": [0, 1], "time": [0.0, 1.0, 2.0]},
+    )
+    check_living_dataset(ds)
+    ds["d2"][1, 2] = np.nan
+    with pytest.raises(NonFiniteError, match="'d2' of living subject 1 is not finite on day 2"):
+        check_living_dataset(ds)

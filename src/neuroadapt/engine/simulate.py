@@ -303,6 +303,28 @@ def check_living_finite(
         )
 
 
+def check_living_dataset(ds: xr.Dataset, what: str = "cohort") -> None:
+    """Raise :class:`NonFiniteError` if a value of a living subject in ``ds`` is not finite.
+
+    Checks every float variable over ``subject`` and ``time`` (the brain scales
+    included) where the dataset's ``alive`` is 1.
+    """
+    if "alive" not in ds:
+        return
+    living = ds["alive"] == 1
+    for name, da in ds.data_vars.items():
+        if da.dtype.kind != "f" or not {"subject", "time"} <= set(da.dims):
+            continue
+        bad = ~np.isfinite(da.where(living, 0.0).transpose("subject", "time", ...).values)
+        if bad.any():
+            i, t = np.argwhere(bad)[0][:2]
+            raise NonFiniteError(
+                f"{what} output '{name}' of living subject {ds.subject.values[i]} is not "
+                f"finite on day {float(ds.time.values[t]):g} ({int(bad.sum())} values): the "
+                "model cannot carry these inputs; please report it"
+            )
+
+
 def simulate(
     params: ParameterSet,
     doses: Sequence[Dose],

@@ -37,6 +37,7 @@ from neuroadapt.engine.simulate import (
     EngineOptions,
     RescueRule,
     SimulationResult,
+    check_living_dataset,
     simulate,
 )
 from neuroadapt.experiments.cohort import (
@@ -288,11 +289,13 @@ def run_scenario(
             ds = xr.merge([ds, brain], compat="override", combine_attrs="override")
             result.dataset = ds
     ds.attrs["title"] = f"neuroadapt cohort simulation: {scenario.name}"
+    check_living_dataset(ds, "users'")  # the brain scales too
     cds = None
     if controls is not None:
         cds = controls.result.dataset
         if controls.brain is not None:
             cds = xr.merge([cds, controls.brain], compat="override", combine_attrs="override")
+        check_living_dataset(cds, "controls'")
         cds.attrs["title"] = f"matched drug-free controls: {scenario.name}"
         controls.result.dataset = cds
     _write_outputs(

@@ -322,17 +322,18 @@ class Scenario(BaseModel):
             raise FieldError("regimen", "required key is missing; " + either)
         if self.regimen is not None and self.behaviour is not None:
             raise FieldError("regimen", either + ", not both")
+        self._check_dose_count()  # first: the checks below expand the doses
         self._check_lifetime()
         self._check_acts()
         self._check_body_weight()
-        self._check_size()
+        self._check_records()
         return self
 
     def _check_lifetime(self) -> None:
         """Every time in the scenario fits in a lifetime of the species (``MAX_DURATION_Y``)."""
         years = MAX_DURATION_Y[self.species]
         limit = years * DURATION_UNITS["y"]
-        allowed = f"at most {years:g}y, a {self.species}'s lifetime"
+        allowed = f"within {years:g}y, a {self.species}'s lifetime"
         if self.duration is not None and parse_duration(self.duration) > limit:
             raise FieldError("duration", "must be " + allowed, self.duration)
         if self.behaviour is not None:
@@ -352,11 +353,13 @@ class Scenario(BaseModel):
                     b.detox,
                 )
         reg = self.parsed_regimen()
-        if reg is not None and reg.duration_h > limit:
-            raise FieldError("regimen", "must last " + allowed, self.regimen)
+        if reg is not None and _end_h(reg, 0.0) > limit:
+            raise FieldError("regimen", "must end (infusions included) " + allowed, self.regimen)
         for i, t in enumerate(self.treatments):
-            if t.start_h() + t.parsed_regimen().duration_h > limit:
-                raise FieldError(f"treatments[{i}]", "start + regimen must be " + allowed, t.start)
+            if _end_h(t.parsed_regimen(), t.start_h()) > limit:
+                raise FieldError(
+                    f"treatments[{i}]", "start + regimen must end " + allowed, t.regimen
+                )
 
     def _check_acts(self) -> None:
         """Refuse every option that this kind of scenario cannot act on."""
@@ -432,8 +435,8 @@ class Scenario(BaseModel):
                 bw,
             )
 
-    def _check_size(self) -> None:
-        """At most ``MAX_DOSES`` doses and ``MAX_RECORDED_POINTS`` recorded points."""
+    def _check_dose_count(self) -> None:
+        """At most ``MAX_DOSES`` doses in the regimen and the treatments together."""
         n_doses = sum(
             r.n_doses
             for r in [self.parsed_regimen(), *(t.parsed_regimen() for t in self.treatments)]
@@ -445,6 +448,9 @@ class Scenario(BaseModel):
                 f"regimen and treatments together must have at most {MAX_DOSES} doses",
                 f"{n_doses} doses",
             )
+
+    def _check_records(self) -> None:
+        """At most ``MAX_RECORDED_POINTS`` recorded points (subjects x record times)."""
         times = self.total_duration_h() / self.outputs.record_every_h() + 2
         points = (self.cohort.subjects + self.cohort.controls) * times
         if points > MAX_RECORDED_POINTS:
@@ -492,6 +498,12 @@ class Scenario(BaseModel):
         """Return the body weight: ``cohort.body_weight_kg`` or the species default."""
         bw = self.cohort.body_weight_kg
         return DEFAULT_BODY_WEIGHT_KG[self.species] if bw is None else bw
+
+
+def _end_h(regimen: Regimen, start_h: float) -> float:
+    """When a regimen started at ``start_h`` ends: its last segment or its last infusion."""
+    ends = [e.time_h + e.duration_h for e in regimen.events(start_h) if e.duration_h]
+    return max([start_h + regimen.duration_h, *ends])
 
 
 # ----------------------------------------------------------------- loading
