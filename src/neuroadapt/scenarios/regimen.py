@@ -86,13 +86,12 @@ MAX_SEGMENTS = 100_000
 #: Deepest nesting of ``(...) repeat N`` blocks.
 MAX_NESTING = 8
 #: Largest single dose, by stored unit.
-#: assumption: 10 g is 25 times the largest single dose given in heroin-assisted
-#: treatment (400 mg IV diacetylmorphine, with up to 1 g a day; Swiss HeGeBe
-#: programme, Uchtenhagen A 2011 Addiction 106:1178-1184) and far above any other
-#: opioid dose in clinical use; 1 g/kg is above every lethal dose of the opioids
-#: modelled in rodents and humans (tens to hundreds of mg/kg). The bounds admit any
-#: overdose experiment and reject only typing errors and numbers the arithmetic
-#: cannot carry (1e308 mg gave NaN).
+#: assumption: 10 g is about 15 times the largest single IV heroin doses in the
+#: literature table (200-690 mg in heroin-assisted treatment; Gyr E et al. 2000 Int J
+#: Clin Pharmacol Ther 38:486-491) and far above any other opioid dose in clinical
+#: use; 1 g/kg is above every lethal dose of the opioids modelled, in rodents and
+#: people (tens to hundreds of mg/kg). The bounds admit any overdose experiment and
+#: reject typing errors and numbers the arithmetic cannot carry (1e308 mg gave NaN).
 MAX_AMOUNT: dict[str, float] = {"mg": 10_000.0, "mg/kg": 1_000.0}
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?"
 _DURATION_RE = re.compile(rf"^({_NUM})(s|min|h|d|w|y)$")

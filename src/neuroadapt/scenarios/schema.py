@@ -170,9 +170,9 @@ class Rescue(BaseModel):
 
     model_config = _CONFIG
     drug: Literal["naloxone"] = "naloxone"
-    #: assumption: at most 100 mg, ten times the 10 mg total beyond which guidelines
-    #: stop titrating naloxone and reconsider the diagnosis (Boyer EW 2012 N Engl J
-    #: Med 367:146-155); the largest single products hold 8 mg (intranasal).
+    #: assumption: at most 100 mg, about six times the largest naloxone doses studied
+    #: (16 mg intranasal, Mundin G et al. 2017 Addiction, PMID:28430384; 10 mg in the
+    #: REZENOPY label), so any rescue strategy fits and typing errors do not.
     dose_mg: float = Field(gt=0, le=100)
     route: str = Field(
         "im", description="a route allowed for naloxone: " + ", ".join(ALLOWED_ROUTES["naloxone"])
