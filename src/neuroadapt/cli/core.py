@@ -84,19 +84,25 @@ def run(
     """Simulate a scenario and write results, tables and the HTML report."""
     _set_workers(workers)
     sc = resolved_scenario(scenario, subjects, seed)
+    from neuroadapt.engine.simulate import NonFiniteError
     from neuroadapt.evidence.cache import evaluate_cached
     from neuroadapt.experiments.panels import cached_panels
-    from neuroadapt.experiments.run import run_scenario
+    from neuroadapt.experiments.run import OutputDirError, check_out_dir, run_scenario
     from neuroadapt.report import build_report
 
     out_dir = out or Path("results") / sc.name
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"option '--out' = '{out_dir}': exists and is not a directory")
+    try:
+        check_out_dir(out_dir)  # before any work
+    except OutputDirError as exc:
+        raise UserError(f"option '--out' = '{out_dir}': {exc.reason}") from None
     with _progress() as prog:
         task = prog.add_task(f"simulating {sc.cohort.subjects} subjects", total=sc.cohort.subjects)
-        outputs = run_scenario(
-            sc, out_dir, progress=lambda done, total: prog.update(task, completed=done)
-        )
+        try:
+            outputs = run_scenario(
+                sc, out_dir, progress=lambda done, total: prog.update(task, completed=done)
+            )
+        except NonFiniteError as exc:
+            raise UserError(f"scenario '{scenario}': {exc}") from None
         if not no_report:
             prog.add_task("figure experiments and calibration", total=None)
             panels = cached_panels(outputs.params, seed=sc.seed) if sc.species == "human" else {}

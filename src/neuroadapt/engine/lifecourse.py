@@ -37,13 +37,14 @@ from scipy.special import ndtri
 
 from neuroadapt.engine import kernel as K
 from neuroadapt.engine.brain import BrainClock, brain_params, to_dataset
+from neuroadapt.engine.checkpoint import chunk_key, load_chunk, save_chunk
 from neuroadapt.engine.simulate import (
     RECORD_META,
     EngineOptions,
+    NonFiniteError,
     RescueRule,
-    _atomic_savez,
-    _chunk_key,
     baseline_pao2,
+    check_living_finite,
     episodes_table,
     fine_screen,
     prep_ev_state,
@@ -204,7 +205,7 @@ def simulate_lifecourse(
     subj = np.arange(subjects) if np.isscalar(subjects) else np.asarray(subjects, dtype=np.int64)
     free = np.zeros(len(subj), bool) if drug_free is None else np.asarray(drug_free, bool)
     rec_days = np.unique(np.r_[np.arange(0, plan.days + 1, record_every_d), plan.days])
-    key = _chunk_key(
+    key = chunk_key(
         {
             "params": params.hash(),
             "plan": asdict(plan),
@@ -235,10 +236,8 @@ def simulate_lifecourse(
     parts: list[dict | None] = [None] * n_chunks
     todo = []
     for c, rows in enumerate(chunks):
-        if paths[c] is not None and paths[c].exists():
-            with np.load(paths[c], allow_pickle=False) as f:
-                parts[c] = {k: f[k] for k in f.files}
-        else:
+        parts[c] = load_chunk(paths[c], key) if paths[c] is not None else None
+        if parts[c] is None:
             cov = {k: np.asarray(v)[rows] for k, v in covariates.items()}
             args = (params, plan, subj[rows], free[rows], cov, mods, seed, variability, rescue)
             todo.append((c, (*args, rec_days)))
@@ -246,9 +245,10 @@ def simulate_lifecourse(
 
     def finished(i: int, part: dict) -> None:
         c = todo[i][0]
+        _check_records_finite(part, subj[chunks[c]], rec_days)
         parts[c] = part
         if paths[c] is not None:
-            _atomic_savez(paths[c], **part)
+            save_chunk(paths[c], part, key)
         done[0] += len(chunks[c])
         if progress:
             progress(done[0], len(subj))
@@ -257,6 +257,23 @@ def simulate_lifecourse(
     if progress and not todo:
         progress(len(subj), len(subj))  # every chunk came from the checkpoints
     return _label(_merge(parts, chunks, subj), subj, rec_days, modules, plan)
+
+
+def _check_records_finite(part: dict, ids: np.ndarray, rec_days: np.ndarray) -> None:
+    """Raise :class:`NonFiniteError` if a recorded value of a living subject is not finite."""
+    alive = part["rec_fast_alive"] > 0  # (subjects, records)
+    for name, values in part.items():
+        if not name.startswith("rec_") or values.shape[:2] != alive.shape:
+            continue
+        living = alive.reshape(alive.shape + (1,) * (values.ndim - 2))
+        bad = living & ~np.isfinite(values)
+        if bad.any():
+            i, t = np.argwhere(bad)[0][:2]
+            raise NonFiniteError(
+                f"life-course output '{name[4:]}' of living subject {int(ids[i])} is "
+                f"{values[bad][0]} on day {int(rec_days[t])} ({int(bad.sum())} values not "
+                "finite): the model cannot carry these inputs; please report it"
+            )
 
 
 def _importable(module: ModuleType) -> bool:
@@ -427,6 +444,7 @@ class _Pharmacology:
             new_u,
             new_pao2,
         )
+        check_living_finite(out_rec[:, 1:], sub.ids, day0 * 24.0 + rec_t[1:], "life-course kernel")
         died = np.isfinite(out_death)
         new_x[died] = 0.0  # the dead are only carried along
         self.x[rows], self.u[rows], self.pao2[rows] = new_x, new_u, new_pao2
