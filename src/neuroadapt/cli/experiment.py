@@ -6,18 +6,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
-from neuroadapt.cli.common import SeedOption, UserError, app, console, out_console
+from neuroadapt.cli.common import SeedOption, UserError, app, console, print_table
+from neuroadapt.cli.progress import stages
 
 
 def _list() -> None:
     from neuroadapt.experiments.ratlab import list_protocols
 
-    table = Table("protocol", "description")
+    table = Table(Column("protocol", overflow="fold"), Column("description", overflow="fold"))
     for name, desc in list_protocols():
         table.add_row(name, desc)
-    out_console.print(table)
+    print_table(table)
 
 
 @app.command("experiments")
@@ -57,13 +58,9 @@ def experiment(
         directory = out or Path("results") / protocol.name
         if directory.exists() and not directory.is_dir():
             raise UserError(f"option '--out' = '{directory}': exists and is not a directory")
-        with console.status(f"running {protocol.name}") as status:
-            result = run_protocol(
-                protocol,
-                animals=animals,
-                seed=seed,
-                progress=lambda d: status.update(f"running {protocol.name}: day {d}"),
-            )
+        with stages(console) as progress:
+            days = progress.stage(f"running {protocol.name}", counts="day {done}")
+            result = run_protocol(protocol, animals=animals, seed=seed, progress=days)
     except ProtocolError as exc:
         raise UserError(str(exc)) from None
     write_lab_files(result, directory)

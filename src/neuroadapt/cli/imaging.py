@@ -9,6 +9,7 @@ import numpy as np
 import typer
 
 from neuroadapt.cli.common import ScenarioArgument, SeedOption, UserError, app, console
+from neuroadapt.cli.progress import stages
 
 imaging_app = typer.Typer(
     no_args_is_help=True, help="Virtual neuroimaging: synthetic maps, VBM, ROI, PET and fMRI."
@@ -205,8 +206,10 @@ def simulate(
     cohort = sc.cohort.model_copy(update={"controls": sc.cohort.subjects})
     sc = sc.model_copy(update={"cohort": cohort})
     out_dir = out or Path("results") / f"{sc.name}-imaging"
-    console.print(f"simulating {sc.cohort.subjects} users and {sc.cohort.controls} controls")
-    outputs = run_scenario(sc, out_dir / "simulation")
+    with stages(console) as progress:
+        n = f"{sc.cohort.subjects} users and {sc.cohort.controls} controls"
+        simulated = progress.stage(f"simulating {n}")
+        outputs = run_scenario(sc, out_dir / "simulation", progress=simulated)
     tables = cohort_tables(outputs, day=day, arm=arm)
     when = f"day {tables['day']:g}" + (f", arm '{arm}'" if arm else "")
     console.print(
@@ -215,8 +218,11 @@ def simulate(
     )
     participants = tables["participants"]
     participants["tiv"] = generate_tiv(participants, sc.seed)
-    console.print(f"writing {len(participants)} gray-matter maps to {out_dir}/")
-    write_cohort(out_dir, participants, tables["change"], seed=sc.seed, atlas=atlas)
+    with stages(console) as progress:
+        maps = progress.stage(f"writing {len(participants)} gray-matter maps to {out_dir}/")
+        write_cohort(
+            out_dir, participants, tables["change"], seed=sc.seed, atlas=atlas, progress=maps
+        )
     pet, _ = pet_bpnd(participants, tables["d2"], seed=sc.seed)
     fmri = fmri_cue_contrast(participants, tables["craving"], seed=sc.seed)
     write_text(out_dir / "pet_bpnd.tsv", pet.reset_index().to_csv(sep="\t", index=False))
@@ -501,8 +507,12 @@ def validate(
 
         sc = _human_scenario(scenario, pool, None)
         sc = sc.model_copy(update={"cohort": sc.cohort.model_copy(update={"controls": 2})})
-        console.print(f"simulating {pool} users of scenario '{sc.name}' for the pool of changes")
-        tables = cohort_tables(run_scenario(sc, out / "simulation"), day=day)
+        with stages(console) as progress:
+            simulated = progress.stage(
+                f"simulating {pool} users of scenario '{sc.name}' for the pool of changes"
+            )
+            outputs = run_scenario(sc, out / "simulation", progress=simulated)
+        tables = cohort_tables(outputs, day=day)
         users = tables["participants"]["group"].to_numpy() == "user"
         pool_table = tables["change"][users]
         source = f"{len(pool_table)} living users of scenario '{sc.name}' at day {tables['day']:g}"
@@ -512,15 +522,13 @@ def validate(
         f"{cohorts} effect and {null_cohorts} null cohorts of {subjects}+{subjects} subjects, "
         f"{permutations} permutations each"
     )
-    from rich.progress import Progress
-
-    with Progress(console=console, transient=True) as bar:
-        task = bar.add_task("cohorts", total=cohorts + null_cohorts)
+    with stages(console) as progress:
+        done = progress.stage("analysing the cohorts")
         result = run_validation(
             effects, n_users=subjects, n_controls=subjects, n_cohorts=cohorts,
             n_null=null_cohorts, n_permutations=permutations, mask=mask, seed=seed,
             user_changes=pool_table,
-            progress=lambda i, n: bar.update(task, completed=i),
+            progress=done,
         )  # fmt: skip
     settings = dict(result.settings, slab_mm=slab_mm, changes=source)
     write_text(out / "fwe.tsv", result.fwe.to_csv(sep="\t", index=False))

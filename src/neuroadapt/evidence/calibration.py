@@ -789,7 +789,9 @@ def _evaluate_group(group: str, scales: tuple[str, ...] | None) -> list[Calibrat
 
 
 def evaluate(
-    scales: tuple[str, ...] = COVERED_SCALES, workers: int | None = None
+    scales: tuple[str, ...] = COVERED_SCALES,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[CalibrationResult]:
     """Evaluate every check whose target belongs to ``scales``.
 
@@ -797,6 +799,7 @@ def evaluate(
     (their probes are cached per process); with ``workers`` > 1 (default:
     ``$NEUROADAPT_WORKERS`` or one per CPU) the groups run in worker
     processes. The results, in table order, do not depend on it.
+    ``progress`` is called with (groups done, groups in all) as each group finishes.
     """
     targets = load_targets()
     groups = [
@@ -804,10 +807,18 @@ def evaluate(
         for g in sorted(("core", *CHECK_MODULES), key=_submission_rank)
         if any(targets[c.target_id].scale in scales for c in _group_checks(g))
     ]
+    finished = [0]
+
+    def group_done(_index: int, _results: list[CalibrationResult]) -> None:
+        finished[0] += 1
+        if progress:
+            progress(finished[0], len(groups))
+
     parts = run_tasks(
         _evaluate_group,
         [(g, scales) for g in groups],
         default_workers() if workers is None else workers,
+        group_done,
     )
     by_group = dict(zip(groups, parts, strict=True))
     return [r for g in ("core", *CHECK_MODULES) for r in by_group.get(g, [])]
