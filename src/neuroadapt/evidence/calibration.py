@@ -783,6 +783,16 @@ def _submission_rank(group: str) -> int:
     return _LONGEST_FIRST.index(group) if group in _LONGEST_FIRST else len(_LONGEST_FIRST)
 
 
+def _warm_up() -> None:
+    """One hour of the typical subject, here, before the groups go to worker processes.
+
+    Every group but the rats' calls the cohort kernel (one signature for
+    cohorts and life courses); compiling it here, or loading it from numba's
+    cache, spares the workers compiling it each at the same time.
+    """
+    P.run(P.params(), [Dose(0.0, "heroin", "iv", 10.0)], np.array([0.0, 1.0]))
+
+
 def _evaluate_group(group: str, scales: tuple[str, ...] | None) -> list[CalibrationResult]:
     """Evaluate one group of checks (in a worker process or here)."""
     return evaluate_checks(_group_checks(group), scales)
@@ -819,6 +829,7 @@ def evaluate(
         [(g, scales) for g in groups],
         default_workers() if workers is None else workers,
         group_done,
+        warm_up=_warm_up,
     )
     by_group = dict(zip(groups, parts, strict=True))
     return [r for g in ("core", *CHECK_MODULES) for r in by_group.get(g, [])]
