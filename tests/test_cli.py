@@ -285,3 +285,16 @@ def test_export_sbml_writes_a_valid_model(tmp_path):
     ids = {model.getParameter(i).getId() for i in range(model.getNumParameters())}
     assert {"u_fast", "u_slow", "pao2"} <= ids
     assert cli("export-sbml", "--scenario", "nope").exit_code == 2
+
+
+def test_progress_on_a_terminal_is_a_bar_with_names_as_text():
+    from neuroadapt.cli.progress import stages
+
+    screen = io.StringIO()
+    term = Console(file=screen, force_terminal=True, width=80, color_system=None)
+    with stages(term) as progress:
+        update = progress.stage("simulating o[/x]", 4)
+        update(4)
+        progress.stage("report")  # no total: shown done when the command ends
+    last = screen.getvalue().rsplit("\x1b[2K", 1)[-1]
+    assert "simulating o[/x]: 4/4" in screen.getvalue() and "report" in last

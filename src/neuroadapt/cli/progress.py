@@ -52,6 +52,7 @@ class Stages:
         stage_total = total
         if self._bar is not None:
             bar = self._bar
+            self.finish()
             task = bar.add_task(description, total=total)
 
             def update_bar(done: int, total: int | None = None) -> None:
@@ -76,6 +77,15 @@ class Stages:
 
         return update_line
 
+    def finish(self) -> None:
+        """Show the stages begun so far as done (a bar without a total stops pulsing)."""
+        if self._bar is None:
+            return
+        for task in self._bar.tasks:
+            if not task.finished:
+                done = max(task.completed, 1)
+                self._bar.update(task.id, total=done, completed=done)
+
     def _line(self, text: str) -> None:
         self._console.print(text, markup=False, highlight=False, soft_wrap=True)
 
@@ -94,4 +104,6 @@ def stages(console: Console) -> Iterator[Stages]:
         transient=False,
     )
     with bar:
-        yield Stages(console, bar)
+        shown = Stages(console, bar)
+        yield shown
+        shown.finish()
