@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -253,7 +253,9 @@ def simulate_lifecourse(
         if progress:
             progress(done[0], len(subj))
 
-    run_tasks(_run_task, [t for _, t in todo], workers, finished)
+    tasks = [t for _, t in todo]
+    warm_up = functools.partial(_warm_up, tasks[0]) if tasks else None
+    run_tasks(_run_task, tasks, workers, finished, warm_up=warm_up)
     if progress and not todo:
         progress(len(subj), len(subj))  # every chunk came from the checkpoints
     return _label(_merge(parts, chunks, subj), subj, rec_days, modules, plan)
@@ -288,6 +290,26 @@ def _run_task(params, plan, ids, free, cov, modules, seed, variability, rescue, 
     """One chunk, here or in a worker process (which gets the brain modules by name)."""
     modules = [importlib.import_module(m) if isinstance(m, str) else m for m in modules]
     return _run_split(params, plan, ids, free, cov, modules, seed, variability, rescue, rec_days)
+
+
+def _warm_up(task: tuple) -> None:
+    """A few of ``task``'s subjects for five weeks, here, before the workers start.
+
+    It compiles the kernels the chunks call (or loads them from numba's
+    cache), with the argument types of the chunks, so that the workers load
+    them from the cache rather than each compiling them at the same time.
+    """
+    params, plan, ids, free, cov, modules, seed, variability, rescue, rec_days = task
+    pick = np.r_[np.flatnonzero(~free)[:3], np.flatnonzero(free)[:1]]
+    short = replace(
+        plan,
+        use_days=min(plan.use_days, 35),
+        detox_days=min(plan.detox_days, 2),
+        follow_up_days=min(plan.follow_up_days, 5),
+    )
+    rec = np.unique(np.r_[rec_days[rec_days <= short.days], short.days]).astype(rec_days.dtype)
+    part = {k: np.asarray(v)[pick] for k, v in cov.items()}
+    _run_task(params, short, ids[pick], free[pick], part, modules, seed, variability, rescue, rec)
 
 
 def _merge(parts: list[dict], chunks: list[np.ndarray], subj: np.ndarray) -> dict:
