@@ -135,7 +135,7 @@ OWN_CONTENT = {
     ),
     "Methods": "This paragraph is generated from the parameter table",
     "Calibration against the literature": "By status:",
-    "What this model cannot do": "one-compartment",
+    "What this model cannot do": "Receptor binding is at equilibrium with the effect-site",
     "Parameters": "name value unit CV fitted",
     "References": '<ol class="references">',
     "Assumptions": "assumption used by",

@@ -436,7 +436,7 @@ def test_a_section_kind_the_template_cannot_draw_is_an_error():
 
 @pytest.mark.slow
 def test_default_report_headings_tables_and_figures_match(tmp_path):
-    """``neuroadapt run`` on the default scenario (a small cohort): the report as a reader walks it."""
+    """``neuroadapt run`` on the default scenario (small cohort), walked as a reader walks it."""
     from typer.testing import CliRunner
 
     from neuroadapt.cli import app

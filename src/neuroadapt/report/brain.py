@@ -559,12 +559,19 @@ def _trajectories(
     t_all = _times(u.data)[s]
     t, unit = _time_axis(t_all)
     scale = 365.25 if unit == "years" else 1.0
+    read: dict[tuple[str, str], np.ndarray] = {}  # regions of one variable share one read
+
+    def series(group: Arm, var: str, stride: slice) -> np.ndarray:
+        if (group.name, var) not in read:
+            read[group.name, var] = _series(group.data, var, stride)
+        return read[group.name, var]
+
     for ax, (var, k, title) in zip(axes, panels, strict=False):
         _small(ax, title)
         if var not in u.data:
             _nodata(ax)
             continue
-        x = _series(u.data, var, s)
+        x = series(u, var, s)
         x = x if k is None else x[..., k]
         if split:
             upto = t_all <= end + 1e-9
@@ -575,7 +582,7 @@ def _trajectories(
                 sa = _stride(arm.data.sizes["time"])
                 ta = _times(arm.data)[sa]
                 after = ta >= end - 1e-9
-                xa = _series(arm.data, var, sa)
+                xa = series(arm, var, sa)
                 xa = xa if k is None else xa[..., k]
                 median_band(
                     ax,
@@ -590,7 +597,7 @@ def _trajectories(
         if c is not None and var in c.data:
             sc = _stride(c.data.sizes["time"])
             tc, _ = _time_axis(_times(c.data)[sc])
-            xc = _series(c.data, var, sc)
+            xc = series(c, var, sc)
             median_band(ax, tc, xc if k is None else xc[..., k], CONTROL_COLOR, c.label, band=False)
         if end is not None:
             ax.axvline(end / scale, color="k", ls=":", lw=0.9)
