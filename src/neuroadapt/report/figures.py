@@ -51,7 +51,7 @@ def to_data_uri(fig: Figure, dpi: int = 96) -> str:
 
 #: Margins of the panel grids in inches: left (tick labels and y label), right, top
 #: (panel titles), bottom (x label), and the gaps between panels.
-MARGINS_IN = {"left": 0.62, "right": 0.18, "top": 0.34, "bottom": 0.46, "wgap": 0.58, "hgap": 0.66}
+MARGINS_IN = {"left": 0.62, "right": 0.18, "top": 0.34, "bottom": 0.46, "wgap": 0.58, "hgap": 0.72}
 #: Extra room (inches) for a figure title and for a legend row under the panels.
 SUPTITLE_IN = 0.3
 LEGEND_IN = 0.32
@@ -376,8 +376,8 @@ def pk_figure(ds: xr.Dataset) -> Figure:
         for v in ("blood_heroin", "blood_6mam", "blood_morphine", "brain_6mam", "brain_morphine")
         if v in ds
     ]
-    fig = Figure(figsize=(12, 6.4), layout="constrained")
-    axes = fig.subplots(2, 3).ravel()
+    fig, axes = panel_grid((12, 6.4), 2, 3)
+    axes = axes.ravel()
     t_min = ds["time"].values.astype(float)
     for ax, var in zip(axes, names, strict=False):
         _small(ax, SHORT.get(var, var))
@@ -406,8 +406,8 @@ def pk_figure(ds: xr.Dataset) -> Figure:
 
 def occupancy_figure(ds: xr.Dataset) -> Figure:
     """Occupancy and activation over time by route; equilibrium curves per ligand."""
-    fig = Figure(figsize=(12, 3.8), layout="constrained")
-    axes = fig.subplots(1, 3)
+    fig, axes = panel_grid((12, 3.8), 1, 3, wgap=0.75)
+    axes = axes[0]
     t_h = ds["time"].values / 60.0
     for ax, var in zip(axes[:2], ("agonist_occupancy", "activation"), strict=True):
         _small(ax, SHORT.get(var, var))
@@ -442,8 +442,18 @@ def occupancy_figure(ds: xr.Dataset) -> Figure:
 
 def camp_figure(ds: xr.Dataset, pathway=SIGNALLING_PATHWAY) -> Figure:
     """The pathway diagram beside the simulated cAMP, effect and withdrawal, acute vs chronic."""
-    fig = Figure(figsize=(12, 8.8), layout="constrained")
-    grid = fig.add_gridspec(2, 2, width_ratios=[1.0, 1.25])
+    fig = Figure(figsize=(12, 8.8))
+    grid = fig.add_gridspec(
+        2,
+        2,
+        width_ratios=[1.0, 1.25],
+        left=0.01,
+        right=0.985,
+        top=0.92,
+        bottom=0.06,
+        wspace=0.08,
+        hspace=0.22,
+    )
     t_h = ds["time"].values / 60.0
     titles = {"acute": "acute: first dose, drug-naive", "chronic": "chronic: day 30 (tolerant)"}
     ref = None
@@ -488,8 +498,8 @@ def camp_figure(ds: xr.Dataset, pathway=SIGNALLING_PATHWAY) -> Figure:
 
 def tolerance_figure(ds: xr.Dataset) -> Figure:
     """Tolerance build-up during use and its loss in abstinence, with its two components."""
-    fig = Figure(figsize=(12, 3.8), layout="constrained")
-    axes = fig.subplots(1, 2)
+    fig, axes = panel_grid((12, 3.8), 1, 2)
+    axes = axes[0]
     t = ds["time"].values
     stop = ds.attrs.get("stop_day")
     ax = axes[0]
@@ -513,8 +523,8 @@ def tolerance_figure(ds: xr.Dataset) -> Figure:
 
 def withdrawal_figure(ds: xr.Dataset) -> Figure:
     """Withdrawal after an abrupt stop and after naloxone: first 12 h, then 7 days."""
-    fig = Figure(figsize=(12, 3.8), layout="constrained")
-    axes = fig.subplots(1, 2)
+    fig, axes = panel_grid((12, 3.8), 1, 2, left=0.75, wgap=0.75)
+    axes = axes[0]
     t = ds["time"].values
     for ax, (lo, hi, title) in zip(
         axes,
@@ -541,8 +551,8 @@ def withdrawal_figure(ds: xr.Dataset) -> Figure:
 
 def respiration_figure(ds: xr.Dataset) -> Figure:
     """Ventilation, PaO2 and SpO2 after a dose, naive vs tolerant."""
-    fig = Figure(figsize=(12, 3.8), layout="constrained")
-    axes = fig.subplots(1, 3)
+    fig, axes = panel_grid((12, 3.8), 1, 3)
+    axes = axes[0]
     t = ds["time"].values
     for ax, var in zip(axes, ("ventilation", "pao2", "spo2"), strict=True):
         _small(ax, SHORT.get(var, var))
@@ -557,8 +567,8 @@ def respiration_figure(ds: xr.Dataset) -> Figure:
 
 def overdose_figure(ds: xr.Dataset) -> Figure:
     """Probability of fatal and non-fatal overdose vs IV dose, by history."""
-    fig = Figure(figsize=(8, 4.4), layout="constrained")
-    ax = fig.subplots()
+    fig, axes = panel_grid((8, 4.4), 1, 1, left=0.8, bottom=0.6)
+    ax = axes[0, 0]
     dose = ds["dose"].values
     for k, hist in enumerate(ds["history"].values):
         sub = ds.sel(history=hist)
