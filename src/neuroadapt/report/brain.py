@@ -1115,7 +1115,7 @@ def brain_sections(
         "spread from between-subject parameter variability in a cohort of this size."
     )
     band_txt = (
-        f"{u.label}: median and 5-95 % band over the living"
+        f"{u.label[0].upper()}{u.label[1:]}: median and 5-95 % band over the living"
         + (" up to the end of use, then each arm's median (legend)" if split else "")
         + (f"; grey line: {c.label} median" if c is not None else "")
         + "; dotted line: end of use."
