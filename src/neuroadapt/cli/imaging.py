@@ -215,8 +215,24 @@ def _human_scenario(scenario: str, subjects: int | None, seed: int | None):
 
 
 def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise UserError(f"option '--out' = '{out}': is a file, not a folder")
+    """Refuse an output folder that cannot be written, before any work (one line)."""
+    from neuroadapt.experiments.run import OutputDirError, check_out_dir
+
+    try:
+        check_out_dir(out)
+    except OutputDirError as exc:
+        raise UserError(f"option '--out' = '{out}': {exc.reason}") from None
+
+
+def _simulated(sc, folder: Path, progress):
+    """Run the scenario for imaging; a non-finite output of a living subject is one line."""
+    from neuroadapt.engine.simulate import NonFiniteError
+    from neuroadapt.experiments.run import run_scenario
+
+    try:
+        return run_scenario(sc, folder, progress=progress)
+    except NonFiniteError as exc:
+        raise UserError(f"scenario '{sc.name}': {exc}") from None
 
 
 @imaging_app.command()
@@ -254,7 +270,6 @@ def simulate(
     ``--day`` images everyone on one recorded day and ``--arm`` one arm at the
     end of follow-up. Every option is checked before the simulation starts.
     """
-    from neuroadapt.experiments.run import run_scenario
     from neuroadapt.imaging.atlases import ATLASES
     from neuroadapt.imaging.bids import write_phenotype
     from neuroadapt.imaging.readouts import fmri_cue_contrast, pet_bpnd
@@ -275,7 +290,7 @@ def simulate(
     with stages(console) as progress:
         n = f"{sc.cohort.subjects} users and {sc.cohort.controls} controls"
         simulated = progress.stage(f"simulating {n}")
-        outputs = run_scenario(sc, out_dir / "simulation", progress=simulated)
+        outputs = _simulated(sc, out_dir / "simulation", simulated)
     tables = cohort_tables(outputs, day=day, arm=arm)
     when = tables["when"]
     participants = tables["participants"]
@@ -599,8 +614,6 @@ def validate(
     _check_out(out)
     pool_table, source = None, "given effects"
     if scenario is not None:
-        from neuroadapt.experiments.run import run_scenario
-
         pool = 200 if pool is None else pool
         sc = _human_scenario(scenario, pool, None)
         check_scan_options(sc, day, None)
@@ -609,7 +622,7 @@ def validate(
             simulated = progress.stage(
                 f"simulating {pool} users of scenario '{sc.name}' for the pool of changes"
             )
-            outputs = run_scenario(sc, out / "simulation", progress=simulated)
+            outputs = _simulated(sc, out / "simulation", simulated)
         tables = cohort_tables(outputs, day=day, own_years=False)
         users = tables["participants"]["group"].to_numpy() == "user"
         pool_table = tables["change"][users]
