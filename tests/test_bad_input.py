@@ -1,8 +1,8 @@
 """Bad input at the command line: one line naming field, value and what is allowed, exit 2.
 
 Every input here once ran silently, gave NaN or raised a traceback (issue 10).
-The command line is run in-process (click's ``CliRunner`` around
-``neuroadapt.cli.main``, so the exit status is the one a user sees).
+The command line is run in-process (Typer's ``CliRunner``; the app itself turns
+a user error into one line and exit status 2, as ``neuroadapt`` does).
 """
 
 import os
@@ -13,30 +13,16 @@ import textwrap
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from typer.testing import CliRunner
 
-from neuroadapt.cli import main
+from neuroadapt.cli import app
 
 REGIMEN = 'name = "bad"\nregimen = "20 mg iv at 0 then 0 x 1d"\n'
 BEHAVIOUR = 'name = "bad"\n'
 
 
-class _Main:
-    """``neuroadapt.cli.main`` in the shape ``CliRunner.invoke`` calls."""
-
-    name = "neuroadapt"
-
-    def main(self, args=(), prog_name=None, **extra):
-        old = sys.argv
-        sys.argv = ["neuroadapt", *args]
-        try:
-            main()
-        finally:
-            sys.argv = old
-
-
 def neuroadapt(*args):
-    return CliRunner().invoke(_Main(), [str(a) for a in args])
+    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def one_line_error(result) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.measure import Measurement
@@ -27,7 +26,7 @@ class _App(TyperGroup):
     notebook) as ``python -m neuroadapt`` does.
     """
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except UserError as exc:
