@@ -49,6 +49,7 @@ def test_vbm_and_roi_write_reports(cohort, tmp_path, monkeypatch, capsys):
     code, _, err = cli(monkeypatch, capsys, "imaging", "vbm", "--maps", cohort, "--participants",
                        pt, "--permutations", 20, "--out", tmp_path / "vbm")  # fmt: skip
     assert code == 0, err
+    assert "permutations: 20/20" in err  # plain progress lines off a terminal
     html = (tmp_path / "vbm" / "report.html").read_text()
     assert "Freedman" in html and "TFCE" in html and "data:image/png" in html
     assert "null cohorts" in html  # the measured error rate is stated

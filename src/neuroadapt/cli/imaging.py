@@ -417,16 +417,19 @@ def vbm(
         f"{data.data.shape[0]} maps, {data.data.shape[1]} voxels; {permutations} permutations"
     )
     try:
-        result = run_vbm(
-            data,
-            contrast,
-            n_permutations=permutations,
-            seed=seed,
-            tfce=tfce,
-            two_sided=two_sided,
-            cluster_p=cluster_p or None,
-            source=str(participants),
-        )
+        with stages(console) as progress:
+            permuted = progress.stage("permutations", total=permutations)
+            result = run_vbm(
+                data,
+                contrast,
+                n_permutations=permutations,
+                seed=seed,
+                tfce=tfce,
+                two_sided=two_sided,
+                cluster_p=cluster_p or None,
+                source=str(participants),
+                progress=permuted,
+            )
     except ImagingInputError as exc:
         raise UserError(str(exc)) from None
     except ValueError as exc:

@@ -31,6 +31,8 @@ the null sample.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numba as nb
 import numpy as np
 from scipy import stats
@@ -169,6 +171,7 @@ class PermutedGLM:
         confounds: np.ndarray | None,
         mask: np.ndarray,
         permutations: np.ndarray | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> PermutedGLM:
         """Fit the model and run the permutations.
 
@@ -184,6 +187,8 @@ class PermutedGLM:
             3-D boolean mask of the voxels of ``Y`` (for cluster connectivity).
         permutations
             Optional explicit design-row permutations (n_perm × subjects).
+        progress
+            Called as ``progress(done, n_perm)`` after each batch of permutations.
         """
         Y = np.asarray(Y, dtype=np.float64)
         n, V = Y.shape
@@ -251,6 +256,8 @@ class PermutedGLM:
                 thr,
                 null[start : start + perms.shape[0]],
             )
+            if progress is not None:
+                progress(start + perms.shape[0], n_perm)
         self.h0_max_t_ = null[:, 0]
         obs = np.abs(t) if self.two_sided else t
         self.p_max_t_ = fwe_p(obs, self.h0_max_t_) if n_perm else np.ones(V)

@@ -6,6 +6,7 @@ the HTML report (``neuroadapt.report.imaging``) only formats them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +106,7 @@ def run_vbm(
     covariates: tuple[str, ...] = DEFAULT_COVARIATES,
     alpha: float = 0.05,
     source: str = "participants table",
+    progress: Callable[[int, int], None] | None = None,
 ) -> VBMResult:
     """Voxel-wise GLM with Freedman–Lane permutations, and the cluster table.
 
@@ -128,6 +130,8 @@ def run_vbm(
         FWE level of the cluster table.
     source
         Name of the participants table for error messages.
+    progress
+        Called as ``progress(done, total)`` after each batch of permutations.
     """
     design = make_design(maps.participants, contrast, covariates, source)
     glm = PermutedGLM(
@@ -136,7 +140,7 @@ def run_vbm(
         tfce=tfce,
         cluster_p=cluster_p,
         seed=seed,
-    ).fit(maps.data, design.tested, design.confounds, maps.mask)
+    ).fit(maps.data, design.tested, design.confounds, maps.mask, progress=progress)
     inference = "tfce" if tfce else "max-T"
     p = glm.p_tfce_ if tfce else glm.p_max_t_
     table = cluster_table(glm.t_, p, maps.mask, maps.affine, alpha=alpha)
