@@ -769,6 +769,10 @@ def _store(records, out, acc, mode, habit, tol, alive, span):
     records.setdefault("fast_alive", []).append(alive.astype(np.float32))
 
 
+#: Internal units in the UDUNITS spelling CF readers parse.
+_CF_UNITS = {"dimensionless": "1", "nM": "nmol/L"}
+
+
 def _traits(params, subj, seed, variability, covariates, free, plan) -> dict[str, tuple]:
     """Per-subject covariates and drawn parameters: ``{name: (values, units, long_name)}``.
 
@@ -788,7 +792,7 @@ def _traits(params, subj, seed, variability, covariates, free, plan) -> dict[str
     draws = params.sample(subj, seed, variability)
     for k, par in params.params.items():
         if par.cv > 0 and variability > 0:
-            unit = "1" if par.internal_unit == "dimensionless" else par.internal_unit
+            unit = _CF_UNITS.get(par.internal_unit, par.internal_unit)
             out[f"trait_{k}"] = (draws[k], unit, f"{par.description} (this subject's draw)")
     return out
 
