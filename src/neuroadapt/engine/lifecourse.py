@@ -822,8 +822,8 @@ def _label(merged, subj, rec_days, modules, plan, traits) -> LifeCourseResult:
         dims=("subject",),
         attrs={
             "long_name": "cause of death",
-            "flag_meanings": " ".join(M.CAUSES),
-            "comment": "background: the general population's causes (life table); medical: "
+            "comment": f"one of: {', '.join(M.CAUSES)}. background: the general population's "
+            "causes (life table); medical: "
             "excess infections, liver and other disease; injury: excess injury, suicide and "
             "violence (model.mortality)",
         },
