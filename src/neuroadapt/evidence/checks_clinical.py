@@ -337,8 +337,8 @@ CHECKS: tuple[Check, ...] = (
         in_range(0.0),
         "inside the 95 % CI 9.2-17.4 (all-cause SMR, 14 days after discharge)",
         "RR",
-        "200 detoxified people live about 7.7 person-years in the first 2 weeks, in which the "
-        "life table expects about 0.014 deaths: one death gives an SMR near 70, none gives 0. "
+        "The probe's 185 detoxified people live 7.1 person-years in the first 2 weeks, in which "
+        "the life table expects 0.012 deaths: one death gives an SMR near 85, none gives 0. "
         "The model's excess then is that of abstinence (1.8 times the background) plus "
         "overdoses after lost tolerance, which are too rarely fatal (see the Strang check).",
         explained=True,
