@@ -12,8 +12,13 @@ variability 1.0, weekly records) with the numba engine and prints:
   subject with tight tolerances (rtol 1e-10, atol 1e-12), or against a scipy
   LSODA integration (rtol 1e-10) when libRoadRunner is missing;
 - the ratio against libRoadRunner per subject-year, measured in the same run on
-  a sample (default 3 subjects x 1 year) with its default integrator settings
-  and the same dose table;
+  a sample (default 3 subjects x 1 year) with the same dose table, twice: at
+  its default integrator settings (rtol 1e-6, atol 1e-12) and tuned fairly
+  (rtol 1e-4, atol 1e-8, which still meets the engine's 1e-3 accuracy target:
+  the benchmark checks it on the accuracy sample); and the fair-tuned ratio if
+  the peer, one CVODE per subject, had the engine's cores (perfect scaling,
+  generous to the peer). The tight reference (rtol 1e-10) is no speed
+  comparison: CVODE collapses to tiny steps there, so its time is not quoted;
 - with ``--profile``: where the engine's time goes (threads, the fine
   respiratory resolution, the number of breakpoints).
 
@@ -47,6 +52,8 @@ TARGET_WALL_S = 60.0
 TARGET_RSS_GIB = 4.0
 TARGET_RATIO = 300.0
 TIGHT = (1e-10, 1e-12)
+#: The peer tuned fairly: as loose as still meets the engine's own accuracy target (1e-3).
+FAIR = (1e-4, 1e-8)
 HOURS_PER_YEAR = 365 * 24.0
 
 
@@ -307,7 +314,7 @@ def main(argv=None) -> dict:
     check_t = t_rec[t_rec <= args.check_years * HOURS_PER_YEAR + 1e-9]
     check_doses = [d for d in doses if d.time_h < check_t[-1]]
     acc = []
-    tight_sim_s = 0.0
+    fair_errors = []
     for sid in sample_ids(args.subjects, args.check_subjects):
         row = ds.sel(subject=sid)
         eng_f = row.u_fast.values[: len(check_t)].astype(float)
@@ -321,9 +328,11 @@ def main(argv=None) -> dict:
                 variability=args.variability,
                 events="table",
             )
-            load_s, sim_s, ref_f, ref_s = rr_run(rr_mod, sbml, check_t, TIGHT)
-            tight_sim_s += load_s + sim_s  # includes the model load (~0.5 s)
+            _, _, ref_f, ref_s = rr_run(rr_mod, sbml, check_t, TIGHT)
             ref_name = "libRoadRunner rtol 1e-10 atol 1e-12"
+            _, _, fair_f, fair_s = rr_run(rr_mod, sbml, check_t, tol=FAIR)
+            ok = np.isfinite(eng_f)
+            fair_errors.append(max(rel_err(fair_f[ok], ref_f[ok]), rel_err(fair_s[ok], ref_s[ok])))
         else:
             ref_f, ref_s = lsoda_reference(
                 params, check_doses, check_t, int(sid), args.seed, args.variability
@@ -356,12 +365,18 @@ def main(argv=None) -> dict:
             f"{a['u_slow']:.1e} (U up to {a['u_max']:.3f}, {a['records']} records alive)"
         )
     print(f"  worst {worst:.1e} [target <= 1e-3: {'met' if worst <= 1e-3 else 'MISSED'}]")
+    if fair_errors:
+        fig["accuracy"]["peer_fair_max_rel_err"] = max(fair_errors)
+        print(
+            f"  libRoadRunner tuned fairly (rtol {FAIR[0]:.0e}, atol {FAIR[1]:.0e}) on the same "
+            f"subjects: worst {max(fair_errors):.1e}"
+        )
 
     # 4. ratio against libRoadRunner on the same equations and dose table
     if rr_mod is not None:
         rr_doses = regimen(args.mg, args.interval_h, args.rr_years)
         rr_t = np.arange(0.0, args.rr_years * HOURS_PER_YEAR + 1e-9, args.record_every_h)
-        loads, sims = [], []
+        loads, sims, fair_sims = [], [], []
         for sid in sample_ids(args.subjects, args.rr_subjects):
             sbml = to_sbml(
                 params,
@@ -374,10 +389,13 @@ def main(argv=None) -> dict:
             load_s, sim_s, _, _ = rr_run(rr_mod, sbml, rr_t)
             loads.append(load_s)
             sims.append(sim_s)
+            fair_sims.append(rr_run(rr_mod, sbml, rr_t, tol=FAIR)[1])
         n_rr = len(sims)
         rr_per_sy = sum(sims) / (n_rr * args.rr_years)
         ratio = rr_per_sy / (wall / subject_years)
-        check_sy = len(acc) * check_t[-1] / HOURS_PER_YEAR
+        fair_per_sy = sum(fair_sims) / (n_rr * args.rr_years)
+        fair_ratio = fair_per_sy / (wall / subject_years)
+        cores = fig["machine"]["numba_threads"]
         fig["roadrunner"] = {
             "version": rr_mod.__version__,
             "events": args.rr_events,
@@ -385,28 +403,25 @@ def main(argv=None) -> dict:
             "load_s_mean": float(np.mean(loads)),
             "s_per_subject_year": rr_per_sy,
             "ratio": ratio,
-            "tight_s_per_subject_year": tight_sim_s / check_sy if check_sy else math.nan,
+            "fair_tolerances": list(FAIR),
+            "fair_s_per_subject_year": fair_per_sy,
+            "fair_ratio": fair_ratio,
+            "fair_ratio_peer_on_all_cores": fair_ratio / cores,
+            "cores": cores,
         }
-        fig["roadrunner"]["tight_ratio"] = fig["roadrunner"]["tight_s_per_subject_year"] / (
-            wall / subject_years
-        )
         print(
             f"libRoadRunner {rr_mod.__version__} on the SBML export ({args.rr_events} events), "
-            f"{n_rr} subjects x {args.rr_years:g} years, default tolerances:"
+            f"{n_rr} subjects x {args.rr_years:g} years (model load {np.mean(loads):.2f} s "
+            f"each, excluded); engine {1e3 * wall / subject_years:.3f} ms per subject-year:"
         )
         print(
-            f"  {rr_per_sy:.3f} s per subject-year (model load {np.mean(loads):.2f} s each, "
-            "excluded)"
+            f"  default tolerances: {rr_per_sy:.3f} s per subject-year -> ratio {ratio:.0f}x "
+            f"[target >= {TARGET_RATIO:.0f}x: {'met' if ratio >= TARGET_RATIO else 'MISSED'}]"
         )
         print(
-            f"  engine {1e3 * wall / subject_years:.3f} ms per subject-year -> ratio "
-            f"{ratio:.0f}x [target >= {TARGET_RATIO:.0f}x: "
-            f"{'met' if ratio >= TARGET_RATIO else 'MISSED'}]"
-        )
-        print(
-            f"  (at rtol 1e-10 / atol 1e-12, segment-wise, load included, from the accuracy runs: "
-            f"{fig['roadrunner']['tight_s_per_subject_year']:.3f} s per subject-year, "
-            f"ratio {fig['roadrunner']['tight_ratio']:.0f}x)"
+            f"  tuned fairly (rtol {FAIR[0]:.0e}, atol {FAIR[1]:.0e}): {fair_per_sy:.3f} s per "
+            f"subject-year -> ratio {fair_ratio:.0f}x; {fair_ratio / cores:.0f}x if the peer "
+            f"ran on all {cores} cores (perfect scaling)"
         )
 
     # 5. where the engine's time goes

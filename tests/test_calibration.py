@@ -167,7 +167,7 @@ def test_calibration_cache_reuses_results_for_the_same_code(tmp_path, monkeypatc
         source="S",
         ref="",
     )
-    monkeypatch.setattr(cache, "evaluate", lambda: calls.append(1) or [row])
+    monkeypatch.setattr(cache, "evaluate", lambda progress=None: calls.append(1) or [row])
     first = cache.evaluate_cached(tmp_path)
     second = cache.evaluate_cached(tmp_path)
     assert len(calls) == 1 and first[0].id == second[0].id == "t"

@@ -90,11 +90,16 @@ def test_checkpoint_and_resume(tmp_path):
     a = simulate(HUMAN, doses, 4 * 24, 5, seed=1, options=opts, checkpoint_dir=tmp_path)
     files = sorted(tmp_path.glob("chunk-*.npz"))
     assert len(files) == 3
-    # a resumed run reads the chunks instead of recomputing: poison one and see it come back
+    # a resumed run reads the chunks instead of recomputing: poison one (stored under
+    # its own key and checksum, as the engine would) and see it come back
+    from neuroadapt.engine.checkpoint import save_chunk
+
     with np.load(files[0]) as f:
         data = {k: f[k] for k in f.files}
+    key = str(data.pop("__key__"))
+    data.pop("__sha256__")
     data["rec"] = data["rec"] * 0 + 42
-    np.savez(files[0], **data)
+    save_chunk(files[0], data, key)
     b = simulate(HUMAN, doses, 4 * 24, 5, seed=1, options=opts, checkpoint_dir=tmp_path)
     assert np.all(b.dataset.u_fast.values[:2] == 42)
     np.testing.assert_array_equal(a.dataset.u_fast.values[2:], b.dataset.u_fast.values[2:])

@@ -226,7 +226,11 @@ def test_simulate_checks_every_option_before_simulating(monkeypatch, capsys, tmp
     (tmp_path / "file").write_text("")
     code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", "default", "--out",
                        tmp_path / "file")  # fmt: skip
-    assert code == 2 and "is a file" in err
+    assert code == 2 and "exists and is not a folder" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", "default", "--out",
+                       tmp_path / "file" / "under")  # fmt: skip
+    assert code == 2 and "cannot be created or written" in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     code, _, err = cli(monkeypatch, capsys, "imaging", "validate", "--day", 3)
     assert code == 2 and "option '--day' = 3: acts only with '--scenario'" in err
 

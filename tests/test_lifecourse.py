@@ -1,13 +1,12 @@
 """Life courses: behaviour functions, chunk invariance, outcomes, the [behaviour] scenario."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from typer.testing import CliRunner
 
+from neuroadapt.cli import app
 from neuroadapt.engine.brain import available_brain_modules
 from neuroadapt.engine.lifecourse import LifePlan, simulate_lifecourse, uniform_stream
 from neuroadapt.engine.outcomes import kaplan_meier, survival_table
@@ -152,13 +151,8 @@ def test_cli_runs_a_behaviour_scenario(tmp_path):
         '[cohort]\nsubjects = 6\ncontrols = 6\n[outputs]\nrecord_every = "10d"\n'
     )
     out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "neuroadapt", "run", str(toml), "--out", str(out), "--no-report"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
+    r = CliRunner().invoke(app, ["run", str(toml), "--out", str(out), "--no-report"])
+    assert r.exit_code == 0, r.output
     for name in (
         "results.nc",
         "controls.nc",

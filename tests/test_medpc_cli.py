@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from neuroadapt.cli import UserError, app
+from neuroadapt.cli import app
 from neuroadapt.io.medpc import MAX_BYTES, Header, Session, load_profile
 from neuroadapt.io.medpc.writer import build_session, write_medpc
 from test_medpc_reader import medpc_dir, shared  # noqa: F401  (fixture)
@@ -25,10 +25,12 @@ def run(*args):
 
 
 def user_error(result) -> str:
-    assert isinstance(result.exception, UserError), (result.exit_code, result.output)
-    message = str(result.exception)
-    assert "\n" not in message
-    return message
+    """The one-line message of a user error (exit status 2, one ``error:`` line on stderr)."""
+    err = result.stderr.strip()
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+    assert "Traceback" not in result.output
+    return err.removeprefix("error: ")
 
 
 def cli(*args):

@@ -10,7 +10,7 @@ import pandas as pd
 from MPCdata import parse_MPC
 from typer.testing import CliRunner
 
-from neuroadapt.cli import UserError, app
+from neuroadapt.cli import app
 from neuroadapt.io.medpc import load_profile, read_medpc
 from neuroadapt.io.medpc.writer import build_session, medpc_file_name, write_medpc
 
@@ -83,5 +83,6 @@ def test_the_rat_lab_writes_medpc_layout_that_mpcdata_reads(tmp_path):
 
 def test_unknown_layout_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(app, ["experiment", "acquisition", "--medpc-layout", "excel"])
-    assert isinstance(result.exception, UserError)
-    assert "'--medpc-layout' = 'excel': must be one of neuroadapt, medpc" in str(result.exception)
+    err = result.stderr.strip()
+    assert result.exit_code == 2 and len(err.splitlines()) == 1 and err.startswith("error: ")
+    assert "'--medpc-layout' = 'excel': must be one of neuroadapt, medpc" in err

@@ -197,6 +197,56 @@ def test_components_validate():
         Regimen(())
 
 
+# ----------------------------------------------------------------- limits
+@pytest.mark.parametrize(
+    ("text", "field", "needle"),
+    [
+        ("1e308 mg iv q1h x 1d", "amount", "at most 10000 mg"),
+        ("20 g iv at 0", "amount", "at most 10000 mg"),
+        ("2000 mg/kg iv at 0", "amount", "at most 1000 mg/kg"),
+        ("10 mg iv q8h x 90d escalating 100% per 1d", "escalation", "at most 10000 mg"),
+        ("1 mg iv q1min x 2y", "dose count", "at most 100000 doses"),
+        ("1 mg iv q1s x 1e300y", "dose count", "at most 100000 doses"),
+        ("1 mg iv q1h x 1000000", "dose count", "at most 100000 doses"),
+        ("(1 mg iv q1h x 1y) repeat 100", "repeat", "at most 100000 doses"),
+        ("((1 mg iv q1h x 1d) repeat 100) repeat 100", "repeat", "at most 100000 doses"),
+        ("(0 x 1d) repeat 1000000000", "repeat", "at most 100000 segments"),
+        ("(" * 9 + "1 mg iv at 0" + ") repeat 2" * 9, "nesting", "at most 8 deep"),
+    ],
+)
+def test_limits_give_one_line_errors(text, field, needle):
+    with pytest.raises(RegimenError) as info:
+        Regimen.parse(text)
+    assert info.value.field == field
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_limits_are_inclusive():
+    assert Regimen.parse("10000 mg iv at 0").events()[0].amount == 10_000
+    assert Regimen.parse("1000 mg/kg iv at 0").events()[0].amount == 1_000
+    assert Regimen.parse("1 mg iv q1h x 100000").n_doses == 100_000
+    nested = "(" * 8 + "1 mg iv at 0" + ") repeat 2" * 8
+    assert Regimen.parse(nested).n_doses == 2**8
+
+
+def test_deep_nesting_is_refused_at_once():
+    """2,000 levels once raised RecursionError after seconds of quadratic parsing."""
+    import time
+
+    text = "(" * 2000 + "1 mg iv at 0" + ") repeat 2" * 2000
+    t0 = time.perf_counter()
+    with pytest.raises(RegimenError, match="nesting"):
+        Regimen.parse(text)
+    assert time.perf_counter() - t0 < 0.5
+
+
+def test_a_huge_repeat_is_counted_not_built():
+    """The dose count of repeats is arithmetic: a billion repeats fail at once."""
+    with pytest.raises(RegimenError, match="segments"):
+        Cycle((Abstinence(1.0),), 1_000_000_000)
+    assert Regimen.parse("(1 mg iv q8h x 3 then 0 x 1d) repeat 7").n_doses == 21
+
+
 # ----------------------------------------------------------------- properties
 hours = st.one_of(
     st.floats(1e-3, 1e5, allow_nan=False),
@@ -212,7 +262,7 @@ dose_head = st.builds(
         "infusion_h": infusion,
     },
     st.sampled_from(dosing_compartments()),
-    st.one_of(st.floats(0, 1e4, allow_nan=False), st.integers(0, 100).map(float)),
+    st.one_of(st.floats(0, 1e3, allow_nan=False), st.integers(0, 100).map(float)),  # MAX_AMOUNT
     st.sampled_from(["mg", "mg/kg"]),
     st.one_of(st.just(0.0), hours),
 )

@@ -22,6 +22,7 @@ from neuroadapt.report.diagram import draw_pathway, layered_layout
 from neuroadapt.report.figures import FIGURES, cohort_figure, cohort_summary, to_data_uri
 from neuroadapt.report.html import References, methods_paragraph
 from neuroadapt.scenarios import load_scenario
+from report_walk import OWN_CONTENT, check_report, walk
 
 CALIBRATION = [
     {
@@ -266,3 +267,187 @@ def test_layered_layout():
     assert [pos[n][1] for n in "abc"] == [0, 1, 2]
     with pytest.raises(ValueError, match="cycle"):
         layered_layout(["a", "b"], [("a", "b"), ("b", "a")])
+
+
+# ------------------------------------------------------------------ the report as a reader walks it
+def _figure_titles() -> dict[str, str]:
+    return {name: title for name, (title, _) in FIGURES.items()}
+
+
+def test_scheduled_report_headings_tables_and_figures_match(report):
+    from neuroadapt.report.brain import BRAIN_HEADINGS
+
+    # this cohort has no brain variables: the brain sections hold one note each
+    own = {h: m for h, m in OWN_CONTENT.items() if h not in BRAIN_HEADINGS and "Behaviour" not in h}
+    sections = check_report(report.read_text(encoding="utf-8"), _figure_titles(), own)
+    assert [s.heading for s in sections] == list(SECTION_HEADINGS)
+
+
+@pytest.fixture(scope="module")
+def life(params):
+    from neuroadapt.engine.brain import available_brain_modules
+    from neuroadapt.engine.lifecourse import LifePlan, simulate_lifecourse
+
+    plan = LifePlan(use_days=120, detox_days=7, follow_up_days=60, abstinent_fraction=0.5)
+    n = 16
+    cov = {"age_years": np.full(2 * n, 30.0), "female": np.zeros(2 * n)}
+    cov["smoked_fraction"] = np.zeros(2 * n)
+    res = simulate_lifecourse(
+        params,
+        plan,
+        2 * n,
+        cov,
+        available_brain_modules(),
+        drug_free=np.r_[np.zeros(n, bool), np.ones(n, bool)],
+        seed=5,
+        rescue=RescueRule(probability=0.5),
+        record_every_d=10,
+    )
+    return (
+        plan,
+        res,
+        res.dataset.isel(subject=slice(0, n)),
+        res.dataset.isel(subject=slice(n, None)),
+    )
+
+
+@pytest.fixture(scope="module")
+def life_report(tmp_path_factory, params, panels, life):
+    from neuroadapt.engine.outcomes import clinical_outcomes, survival_table
+
+    plan, res, users, controls = life
+    users_rows = res.subjects[res.subjects["arm"] != "control"]
+    path = build_report(
+        tmp_path_factory.mktemp("life") / "report.html",
+        scenario=load_scenario("default"),
+        cohort=users,
+        episodes=res.episodes,
+        panels=panels,
+        calibration=CALIBRATION,
+        params=params,
+        provenance={"command": "pytest"},
+        controls=controls,
+        lifecourse={
+            "use_days": plan.use_days,
+            "discharge_day": plan.use_days + plan.detox_days,
+            "subjects": users_rows,
+            "survival": survival_table(users_rows, plan),
+            "clinical": clinical_outcomes(users_rows, plan, res.episodes),
+        },
+    )
+    return path.read_text(encoding="utf-8"), users_rows
+
+
+def test_life_course_report_headings_tables_and_figures_match(life_report):
+    """Every link leads to a section headed by its title, over that section's own content.
+
+    The behaviour section of a life course used to shift every later heading by one.
+    """
+    sections = check_report(life_report[0], _figure_titles())
+    headings = [s.heading for s in sections]
+    assert headings[-7:] == list(SECTION_HEADINGS[-7:])
+    assert headings[-8].startswith("Behaviour")
+
+
+def test_life_course_brain_tables_name_each_arm_with_its_n(life_report):
+    html, subjects = life_report
+    sec = {s.id: s for s in walk(html).sections}
+    events = [t for t in sec["cognition"].tables if t.header and t.header[0] == "event"]
+    if events:  # neurological events happened: one column per group, each with its n
+        header = events[0].header
+        assert header[1] == f"users (n = {len(subjects)})"
+        assert header[-1] == "controls (n = 16)"
+        assert any(h.startswith("continued use (n = ") for h in header)
+    # the end-of-use table reads everyone alive; recovery states its subset and its n
+    assert any(
+        h == f"model d at end of use (90 %), users (n = {len(subjects)})"
+        for t in sec["cognition"].tables
+        for h in t.header
+    )
+    assert re.search(r"Recovery is read from the detoxified[^(]*\(n = \d+\)", sec["recovery"].text)
+    assert f"all users (n = {len(subjects)}) up to the end of use" in sec["brain-structure"].text
+
+
+def test_trajectory_legends_carry_each_groups_n(life):
+    from neuroadapt.experiments.lifecourse import study_arms
+    from neuroadapt.report import brain as rb
+
+    plan, res, users, controls = life
+    arms = [rb.Arm(k, v) for k, v in study_arms(users, res.subjects, plan.use_days).items()]
+    assert arms and sum(a.n for a in arms) <= users.sizes["subject"]
+    fig = rb.gm_trajectory_figure(users, controls, float(plan.use_days), arms)
+    labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert labels[0] == "users (n = 16)" and labels[-1] == "controls (n = 16)"
+    assert labels[1:-1] == [a.label for a in arms]
+    assert all(re.search(r"\(n = \d+\)$", lab) for lab in labels)
+
+
+def test_cohort_figure_leaves_out_what_was_not_recorded(cohort):
+    from neuroadapt.report.figures import not_recorded
+
+    ds = cohort.dataset.drop_vars("spo2_min")
+    fig = cohort_figure(ds, cohort.episodes)
+    titles = [ax.get_title() for ax in fig.axes if ax.axison]
+    assert titles[0] == "tolerance (1 + U)" and not any("SpO2" in t for t in titles)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "not recorded" not in texts
+    rows = dict(cohort_summary(ds, cohort.episodes))
+    assert "lowest SpO2 per subject" not in rows and "n/a" not in rows.values()
+    assert "lowest SpO2" in not_recorded(ds)[0] and not_recorded(cohort.dataset) == []
+
+
+def test_alive_axis_ends_at_100_percent(cohort):
+    fig = cohort_figure(cohort.dataset, cohort.episodes)
+    ax = next(a for a in fig.axes if a.get_title().startswith("subjects alive"))
+    assert ax.get_ylim()[1] == 100.0
+    lo, hi = ax.get_ylim()
+    shown = [t for t in ax.get_yticks() if lo - 1e-9 <= t <= hi + 1e-9]
+    assert max(shown) == pytest.approx(100.0) and lo <= 90.0
+
+
+def test_panel_figures_are_cached_under_their_code_and_data(tmp_path, panels):
+    from neuroadapt.report.figcache import cached_png
+
+    calls = []
+
+    def draw(ds):
+        calls.append(1)
+        return FIGURES["tolerance"][1](ds)
+
+    ds = panels["tolerance"]
+    a = cached_png("tolerance", lambda: draw(ds), ds, directory=tmp_path)
+    b = cached_png("tolerance", lambda: draw(ds), ds, directory=tmp_path)
+    assert a == b and len(calls) == 1  # drawn once, then read back
+    changed = ds.copy(deep=True)
+    changed["tolerance_shift"][0] += 0.1
+    cached_png("tolerance", lambda: draw(changed), changed, directory=tmp_path)
+    assert len(calls) == 2  # other data, drawn again
+    assert base64.b64decode(a.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_section_kind_the_template_cannot_draw_is_an_error():
+    from neuroadapt.report.html import Section
+
+    with pytest.raises(ValueError, match="kind 'chart'"):
+        Section("x", "X", "chart", None)
+    with pytest.raises(ValueError, match="empty title"):
+        Section("x", " ", "figure", None)
+
+
+@pytest.mark.slow
+def test_default_report_headings_tables_and_figures_match(tmp_path):
+    """``neuroadapt run`` on the default scenario (small cohort), walked as a reader walks it."""
+    from typer.testing import CliRunner
+
+    from neuroadapt.cli import app
+
+    out = tmp_path / "default"
+    res = CliRunner().invoke(app, ["run", "--subjects", "40", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    sections = {s.id: s for s in check_report(html, _figure_titles())}
+    assert "lowest SpO2" in sections["summary"].text  # left out, and said why
+    header = next(
+        t.header for t in sections["cognition"].tables if t.header and t.header[0] == "event"
+    )
+    assert header[1] == "users (n = 40)" and header[-1] == "controls (n = 40)"

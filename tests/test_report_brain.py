@@ -177,9 +177,26 @@ def test_recovery_curves_and_table(users, controls):
 
 
 def test_injury_counts(users, controls):
-    rows = rb.injury_counts(users, controls)
+    header, rows = rb.injury_counts(users, controls)
+    assert header == ["event", "users (n = 6)", "controls (n = 6)"]
     assert rows == [["hypoxic-ischaemic brain lesion", "2 of 6 (33.3 %)", "0 of 6 (0.0 %)"]]
-    assert rb.injury_counts(users)[0][2] == "n/a"
+    assert rb.injury_counts(users)[0] == ["event", "users (n = 6)"]
+
+
+def test_injury_counts_per_arm_count_everyone_in_each_group(users, controls):
+    """Each column is one group, named with its n, and counts of that whole group."""
+    arm = rb.Arm("detoxified, never relapsed", users.isel(subject=[2, 3, 4]))
+    header, rows = rb.injury_counts(users, rb.Arm("controls", controls), [arm])
+    assert header == [
+        "event",
+        "users (n = 6)",
+        "detoxified, never relapsed (n = 3)",
+        "controls (n = 6)",
+    ]
+    # subjects 0 and 1 had the lesion: 2 of all 6 users, none of the 3 in the arm
+    assert rows == [
+        ["hypoxic-ischaemic brain lesion", "2 of 6 (33.3 %)", "0 of 3 (0.0 %)", "0 of 6 (0.0 %)"]
+    ]
 
 
 @pytest.mark.parametrize(

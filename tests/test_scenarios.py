@@ -195,7 +195,7 @@ text_values = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
     subjects=st.integers(1, 1_000_000),
     variability=st.floats(0, 3),
     seed=st.integers(0, 2**63 - 1),
-    weight=st.one_of(st.none(), st.floats(1e-3, 500)),
+    weight=st.one_of(st.none(), st.floats(40, 150)),  # the human body_weight bounds
 )
 def test_dump_load_round_trip_property(description, subjects, variability, seed, weight):
     s = Scenario(
@@ -206,3 +206,113 @@ def test_dump_load_round_trip_property(description, subjects, variability, seed,
         cohort={"subjects": subjects, "variability": variability, "body_weight_kg": weight},
     )
     assert loads_scenario(dump_scenario(s)) == s
+
+
+# ------------------------------------------- options a kind of scenario cannot act on
+LIFE = 'name = "t"\n[behaviour]\nuse = "1y"\nfollow_up = "1y"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "needle"),
+    [
+        (
+            LIFE + '[[treatments]]\nregimen = "naltrexone 50 mg oral q24h x 180d"\n',
+            "treatments",
+            "cannot apply treatments",
+        ),
+        ('name = "t"\nduration = "3y"\n' + LIFE[11:], "duration", "remove 'duration'"),
+        (LIFE + '[outputs]\nrecord_every = "36h"\n', "outputs.record_every", "whole days"),
+        (LIFE + '[outputs]\nrecord_every = "1h"\n', "outputs.record_every", "whole days"),
+        ('species = "rat"\n' + LIFE, "species", "must be 'human'"),
+        (LIFE.replace('"1y"\n', '"1y"\ndetox = "2y"\n', 1), "behaviour.detox", "follow_up"),
+        (
+            BASE + '[outputs]\nrecord_every = "1h"\n[cohort]\ncontrols = 5\n',
+            "cohort.controls",
+            "'1d'",
+        ),
+        (
+            BASE + '[outputs]\nrecord_every = "1h"\n[cohort]\nage_years_mean = 50.0\n',
+            "cohort.age_years_mean",
+            "brain scales",
+        ),
+        (
+            BASE + '[outputs]\nrecord_every = "1h"\n[cohort]\nfemale_fraction = 1.0\n',
+            "cohort.female_fraction",
+            "brain scales",
+        ),
+        (BASE + "[outputs]\nfigures = false\n", "outputs.figures", "--no-report"),
+        (BASE + 'duration = "1d"\n', "duration", "last dose"),
+    ],
+)
+def test_an_option_the_scenario_cannot_act_on_is_an_error(text, field, needle):
+    with pytest.raises(ScenarioError) as info:
+        loads_scenario(text)
+    assert info.value.field == field, str(info.value)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+    assert "(missing)" not in str(info.value)  # the value is shown
+
+
+def test_options_that_act_are_accepted():
+    loads_scenario(LIFE + '[outputs]\nrecord_every = "7d"\n[cohort]\ncontrols = 3\n')
+    loads_scenario(BASE + "[cohort]\ncontrols = 3\nage_years_mean = 50.0\n")  # daily clock
+    loads_scenario(BASE + '[outputs]\nrecord_every = "1h"\n[cohort]\nage_years_mean = 35.0\n')
+    loads_scenario(BASE + 'duration = "4d"\n')
+
+
+# ------------------------------------------------------------- physical ranges
+@pytest.mark.parametrize(
+    ("text", "field", "needle"),
+    [
+        (BASE + "[cohort]\nbody_weight_kg = 1.5\n", "cohort.body_weight_kg", ">= 40 and <= 150"),
+        (BASE + "[cohort]\nbody_weight_kg = 400.0\n", "cohort.body_weight_kg", "<= 150"),
+        (
+            'species = "rat"\n' + BASE + "[cohort]\nbody_weight_kg = 70.0\n",
+            "cohort.body_weight_kg",
+            "rat body weight >= 0.2 and <= 0.6",
+        ),
+        (BASE + "[rescue]\ndose_mg = 101.0\ndelay_min = 5.0\n", "rescue.dose_mg", "<= 100"),
+        (BASE + "[rescue]\ndose_mg = 0.4\ndelay_min = 1441.0\n", "rescue.delay_min", "<= 1440"),
+        (
+            BASE + "[rescue]\ndose_mg = 0.4\ndelay_min = 5.0\ntrigger_pao2_mmhg = 5.0\n",
+            "rescue.trigger_pao2_mmhg",
+            ">= 10 and <= 80",
+        ),
+        (LIFE.replace('use = "1y"', 'use = "1e300y"'), "behaviour.use", "within 100y"),
+        (
+            LIFE.replace('"1y"\n', '"1y"\n', 1).replace('follow_up = "1y"', 'follow_up = "99.5y"'),
+            "behaviour.follow_up",
+            "use + follow_up",
+        ),
+        (BASE + 'duration = "101y"\n', "duration", "within 100y"),
+        ('species = "rat"\n' + BASE.replace("3d", "5y"), "regimen", "within 4y"),
+        (
+            BASE + '[[treatments]]\nregimen = "methadone 60 mg oral q24h x 1d"\nstart = "200y"\n',
+            "treatments[0]",
+            "within 100y",
+        ),
+        (BASE + '[outputs]\nrecord_every = "1e-300h"\n', "outputs.record_every", "at least 1s"),
+        (
+            'name = "t"\nregimen = "methadone 1 mg iv over 1e300y at 0"\n',
+            "regimen",
+            "infusions included",
+        ),
+        (
+            BASE + '[outputs]\nrecord_every = "1s"\n[cohort]\nsubjects = 100\n',
+            "outputs.record_every",
+            "at most 2e+07",
+        ),
+        (
+            'name = "t"\nregimen = "1 mg iv q1h x 6y"\n'
+            '[[treatments]]\nregimen = "methadone 1 mg oral q1h x 6y"\n',
+            "treatments",
+            "at most 100000 doses",
+        ),
+        ('name = "../up"\nregimen = "1 mg iv at 0"\n', "name", "without '/'"),
+    ],
+)
+def test_out_of_range_values_name_field_value_and_bounds(text, field, needle):
+    with pytest.raises(ScenarioError) as info:
+        loads_scenario(text)
+    assert info.value.field == field, str(info.value)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+    assert "(missing)" not in str(info.value)

@@ -23,17 +23,18 @@ __all__ = ["app", "main", "UserError"]
 
 
 def main() -> None:
-    """Entry point: run the app, turning user errors into one line and exit status 2."""
+    """Entry point: run the app and exit with its status.
+
+    User errors (one line, status 2) and interruptions are handled by the app
+    itself (:class:`neuroadapt.cli.common._App`), so that it behaves the same in-process.
+    """
     try:
-        app(standalone_mode=False)
-    except UserError as exc:
-        console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        status = app(standalone_mode=False)
+    except UserError as exc:  # raised while parsing, before any command runs
+        console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        console.print("interrupted; finished chunks are kept in the output's .checkpoint/")
-        sys.exit(130)
     except Exception as exc:  # usage errors of the command-line parser
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
@@ -41,3 +42,5 @@ def main() -> None:
         if type(exc).__name__ == "Abort":
             sys.exit(1)
         raise
+    # without standalone mode, typer returns the status of typer.Exit instead of exiting
+    sys.exit(status if isinstance(status, int) else 0)

@@ -2,26 +2,85 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
+from typer.core import TyperGroup
 
 from neuroadapt import __version__
 
+
+class UserError(Exception):
+    """An error in what the user asked for; printed as one line, exit status 2."""
+
+
+class _App(TyperGroup):
+    """The top-level command group: a user error becomes one line on stderr and exit status 2.
+
+    Handled here rather than in :func:`neuroadapt.cli.main`, so that the app
+    behaves the same when called in-process (Typer's ``CliRunner``, a
+    notebook) as ``python -m neuroadapt`` does.
+    """
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            console.print("interrupted; finished chunks are kept in the output's .checkpoint/")
+            raise typer.Exit(130) from None
+
+
 app = typer.Typer(
+    cls=_App,
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
     help="neuroadapt: a laboratory for the neurological consequences of chronic heroin use.",
 )
-#: Progress, status and errors go to stderr; tables and JSON to stdout.
-console = Console(stderr=True)
-out_console = Console()
+#: Progress, status and errors go to stderr; human-readable tables to stdout.
+#: Markup is off: paths, names and text from the user or the data print as
+#: they are (``--out 'o[/x]'`` is a folder name, not a style tag); styles are
+#: given as ``rich.text.Text`` objects. Messages are not broken at the width
+#: (a path in a log stays whole); the terminal wraps them.
+console = Console(stderr=True, markup=False, soft_wrap=True)
+out_console = Console(markup=False)
 
 
-class UserError(Exception):
-    """An error in what the user asked for; printed as one line, exit status 2."""
+def print_table(table: Table, console: Console | None = None) -> None:
+    """Print a human-readable table on stdout (or ``console``) without losing a character.
+
+    On a terminal the table fits its width, cells folding onto more lines
+    where they must (columns should be ``overflow="fold"``). Elsewhere (a pipe,
+    a file) there is no width to fit: the table is printed at its natural
+    width, one line per row, rather than at rich's 80-column default.
+    """
+    console = console or out_console
+    if not console.is_terminal:
+        wide = Console(file=console.file, markup=False, width=_UNBOUNDED)
+        width = Measurement.get(wide, wide.options, table).maximum
+        console = Console(file=console.file, markup=False, width=max(width, 1))
+    console.print(table)
+
+
+#: A width no table reaches (rich needs a number to measure against).
+_UNBOUNDED = 1_000_000
+
+
+def print_data(text: str) -> None:
+    """Write machine-readable output (CSV, JSON) to stdout as is.
+
+    Never through rich, which would wrap long lines at the terminal's width
+    (80 columns when stdout is a pipe or a file).
+    """
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 #: Options several subcommands share.

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 from neuroadapt.cli.common import (
     ScenarioArgument,
@@ -17,7 +17,13 @@ from neuroadapt.cli.common import (
     app,
     console,
     out_console,
+    print_data,
+    print_table,
 )
+from neuroadapt.cli.progress import stages
+
+#: How the calibration's progress counts its groups of checks.
+GROUPS = "{done}/{total} groups"
 
 WorkersOption = Annotated[
     int | None,
@@ -84,23 +90,32 @@ def run(
     """Simulate a scenario and write results, tables and the HTML report."""
     _set_workers(workers)
     sc = resolved_scenario(scenario, subjects, seed)
+    from neuroadapt.engine.simulate import NonFiniteError
     from neuroadapt.evidence.cache import evaluate_cached
     from neuroadapt.experiments.panels import cached_panels
-    from neuroadapt.experiments.run import run_scenario
+    from neuroadapt.experiments.run import OutputDirError, check_out_dir, run_scenario
     from neuroadapt.report import build_report
 
     out_dir = out or Path("results") / sc.name
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"option '--out' = '{out_dir}': exists and is not a directory")
-    with _progress() as prog:
-        task = prog.add_task(f"simulating {sc.cohort.subjects} subjects", total=sc.cohort.subjects)
-        outputs = run_scenario(
-            sc, out_dir, progress=lambda done, total: prog.update(task, completed=done)
-        )
+    try:
+        check_out_dir(out_dir)  # before any work
+    except OutputDirError as exc:
+        raise UserError(f"option '--out' = '{out_dir}': {exc.reason}") from None
+    with stages(console) as progress:
+        controls = f" and {sc.cohort.controls} controls" if sc.cohort.controls else ""
+        simulated = progress.stage(f"simulating {sc.cohort.subjects} subjects{controls}")
+        try:
+            outputs = run_scenario(sc, out_dir, progress=simulated)
+        except NonFiniteError as exc:
+            raise UserError(f"scenario '{scenario}': {exc}") from None
         if not no_report:
-            prog.add_task("figure experiments and calibration", total=None)
+            progress.stage("figure experiments")
             panels = cached_panels(outputs.params, seed=sc.seed) if sc.species == "human" else {}
-            calibration = [r.as_dict() for r in evaluate_cached()]
+            evaluated = progress.stage(
+                "calibration table (cached until the model changes)", counts=GROUPS
+            )
+            calibration = [r.as_dict() for r in evaluate_cached(progress=evaluated)]
+            progress.stage("report")
             build_report(
                 out_dir / "report.html",
                 scenario=sc,
@@ -130,27 +145,15 @@ def run(
     )
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-        disable=not console.is_terminal,
-    )
-
-
 @app.command()
 def scenarios() -> None:
     """List the shipped scenarios."""
     from neuroadapt.scenarios import list_shipped
 
-    table = Table("name", "description")
+    table = Table(Column("name", overflow="fold"), Column("description", overflow="fold"))
     for name, desc in list_shipped():
         table.add_row(name, " ".join(desc.split()))
-    out_console.print(table)
+    print_table(table)
 
 
 @app.command()
@@ -169,9 +172,12 @@ def params(
     if csv:
         import pandas as pd
 
-        out_console.print(pd.DataFrame(rows).to_csv(index=False), end="")
+        print_data(pd.DataFrame(rows).to_csv(index=False))
         return
-    table = Table("name", "value", "unit", "cv", "fitted", "source", title=f"{species} parameters")
+    table = Table(
+        *(Column(c, overflow="fold") for c in ("name", "value", "unit", "cv", "fitted", "source")),
+        title=f"{species} parameters",
+    )
     for r in rows:
         table.add_row(
             r["name"],
@@ -181,7 +187,7 @@ def params(
             "yes" if r["fitted"] else "",
             r["source"],
         )
-    out_console.print(table)
+    print_table(table)
 
 
 @app.command()
@@ -206,20 +212,10 @@ def calibrate(
     from neuroadapt.atomic import write_text
     from neuroadapt.evidence.calibration import evaluate, unexplained_misses
 
-    results = evaluate()
-    table = Table("target", "species", "literature", "model", "status", "verdict", "source")
-    colour = {"pass": "green", "miss": "red", "explained miss": "yellow", "conflict": "magenta"}
-    for r in results:
-        table.add_row(
-            r.id,
-            r.species,
-            r.literature[:40],
-            f"{r.model} {r.unit}".strip(),
-            r.status,
-            f"[{colour[r.verdict]}]{r.verdict}[/]",
-            r.source,
-        )
-    out_console.print(table)
+    with stages(console) as progress:
+        evaluated = progress.stage("evaluating the calibration targets", counts=GROUPS)
+        results = evaluate(progress=evaluated)
+    print_table(_calibration_table(results))
     counts: dict[str, int] = {}
     for r in results:
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
@@ -248,6 +244,28 @@ def calibrate(
     if missed:
         console.print(f"unexplained misses: {', '.join(r.id for r in missed)}")
         raise typer.Exit(1)
+
+
+def _calibration_table(results) -> Table:
+    """The calibration results as a table whose cells wrap rather than lose characters."""
+    colour = {"pass": "green", "miss": "red", "explained miss": "yellow", "conflict": "magenta"}
+    table = Table(
+        *(
+            Column(name, overflow="fold")
+            for name in ("target", "species", "literature", "model", "status", "verdict", "source")
+        )
+    )
+    for r in results:
+        table.add_row(
+            r.id,
+            r.species,
+            r.literature,
+            f"{r.model} {r.unit}".strip(),
+            r.status,
+            Text(r.verdict, style=colour[r.verdict]),
+            r.source,
+        )
+    return table
 
 
 @app.command("export-sbml")

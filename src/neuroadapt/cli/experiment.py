@@ -6,19 +6,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
-from neuroadapt.cli.common import SeedOption, UserError, app, console, out_console
+from neuroadapt.cli.common import SeedOption, UserError, app, console, print_table
+from neuroadapt.cli.progress import stages
 
 
 def _list() -> None:
     from neuroadapt.experiments.ratlab import list_protocols
 
-    table = Table("protocol", "description")
+    table = Table(Column("protocol", overflow="fold"), Column("description", overflow="fold"))
     for name, desc in list_protocols():
         table.add_row(name, desc)
-    out_console.print(table)
+    print_table(table)
 
 
 @app.command("experiments")
@@ -79,13 +79,9 @@ def experiment(
         directory = out or Path("results") / protocol.name
         if directory.exists() and not directory.is_dir():
             raise UserError(f"option '--out' = '{directory}': exists and is not a directory")
-        with console.status(f"running {escape(protocol.name)}") as status:
-            result = run_protocol(
-                protocol,
-                animals=animals,
-                seed=seed,
-                progress=lambda d: status.update(f"running {escape(protocol.name)}: day {d}"),
-            )
+        with stages(console) as progress:
+            days = progress.stage(f"running {protocol.name}", counts="day {done}")
+            result = run_protocol(protocol, animals=animals, seed=seed, progress=days)
     except ProtocolError as exc:
         raise UserError(str(exc)) from None
     write_lab_files(result, directory, layout=medpc_layout, mpc_stub=mpc_stub)
@@ -100,4 +96,4 @@ def experiment(
         (p.fraction for g in protocol.groups for p in g.phases if p.kind == "extinction"), 0.25
     )
     report = write_lab_report(directory, protocol.name, protocol.description, methods, fraction)
-    console.print(f"wrote {escape(str(directory))}/ (medpc/, tables/, {report.name})")
+    console.print(f"wrote {str(directory)}/ (medpc/, tables/, {report.name})")

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import numpy as np
 import typer
-from rich.markup import escape
 
 from neuroadapt.cli.common import ScenarioArgument, SeedOption, UserError, app, console
+from neuroadapt.cli.progress import stages
 
 imaging_app = typer.Typer(
     no_args_is_help=True, help="Virtual neuroimaging: synthetic maps, VBM, ROI, PET and fMRI."
@@ -215,8 +215,24 @@ def _human_scenario(scenario: str, subjects: int | None, seed: int | None):
 
 
 def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise UserError(f"option '--out' = '{out}': is a file, not a folder")
+    """Refuse an output folder that cannot be written, before any work (one line)."""
+    from neuroadapt.experiments.run import OutputDirError, check_out_dir
+
+    try:
+        check_out_dir(out)
+    except OutputDirError as exc:
+        raise UserError(f"option '--out' = '{out}': {exc.reason}") from None
+
+
+def _simulated(sc, folder: Path, progress):
+    """Run the scenario for imaging; a non-finite output of a living subject is one line."""
+    from neuroadapt.engine.simulate import NonFiniteError
+    from neuroadapt.experiments.run import run_scenario
+
+    try:
+        return run_scenario(sc, folder, progress=progress)
+    except NonFiniteError as exc:
+        raise UserError(f"scenario '{sc.name}': {exc}") from None
 
 
 @imaging_app.command()
@@ -254,7 +270,6 @@ def simulate(
     ``--day`` images everyone on one recorded day and ``--arm`` one arm at the
     end of follow-up. Every option is checked before the simulation starts.
     """
-    from neuroadapt.experiments.run import run_scenario
     from neuroadapt.imaging.atlases import ATLASES
     from neuroadapt.imaging.bids import write_phenotype
     from neuroadapt.imaging.readouts import fmri_cue_contrast, pet_bpnd
@@ -272,20 +287,29 @@ def simulate(
     sc = sc.model_copy(update={"cohort": cohort})
     out_dir = out or Path("results") / f"{sc.name}-imaging"
     _check_out(out_dir)
-    where = escape(str(out_dir))
-    console.print(f"simulating {sc.cohort.subjects} users and {sc.cohort.controls} controls")
-    outputs = run_scenario(sc, out_dir / "simulation")
+    with stages(console) as progress:
+        n = f"{sc.cohort.subjects} users and {sc.cohort.controls} controls"
+        simulated = progress.stage(f"simulating {n}")
+        outputs = _simulated(sc, out_dir / "simulation", simulated)
     tables = cohort_tables(outputs, day=day, arm=arm)
     when = tables["when"]
     participants = tables["participants"]
     users = participants["group"] == "user"
     used = participants.loc[users, "years_of_use"]
     one_day = f" ({used.iloc[0]:.2f} years of use)" if tables["day"] is not None else ""
-    console.print(f"imaging at {escape(when)}{one_day}: {int(users.sum())} living users")
+    console.print(f"imaging at {when}{one_day}: {int(users.sum())} living users")
     participants["tiv"] = generate_tiv(participants, sc.seed)
-    console.print(f"writing {len(participants)} gray-matter maps to {where}/")
-    write_cohort(out_dir, participants, tables["change"], seed=sc.seed, atlas=atlas,
-                 ignore=("simulation/", "report.html"))  # fmt: skip
+    with stages(console) as progress:
+        maps = progress.stage(f"writing {len(participants)} gray-matter maps to {out_dir}/")
+        write_cohort(
+            out_dir,
+            participants,
+            tables["change"],
+            seed=sc.seed,
+            atlas=atlas,
+            ignore=("simulation/", "report.html"),
+            progress=maps,
+        )
     pet, _ = pet_bpnd(participants, tables["d2"], seed=sc.seed)
     fmri = fmri_cue_contrast(participants, tables["craving"], seed=sc.seed)
     write_phenotype(out_dir, "pet_bpnd", pet, "D2/D3 binding potential BP_ND (SRTM)", "1")
@@ -331,10 +355,10 @@ def simulate(
         truth_change=(tables["change"], participants),
     )
     console.print(
-        f"wrote {where}/ (participants.tsv, participants.json, sub-*/anat/*.nii.gz and .json, "
+        f"wrote {out_dir}/ (participants.tsv, participants.json, sub-*/anat/*.nii.gz and .json, "
         "ground_truth.tsv, phenotype/pet_bpnd.tsv, phenotype/fmri_cue.tsv, report.html); "
-        f"analyse with: neuroadapt imaging vbm --maps {where} --participants "
-        f"{where}/participants.tsv"
+        f"analyse with: neuroadapt imaging vbm --maps {out_dir} --participants "
+        f"{out_dir}/participants.tsv"
     )
 
 
@@ -414,12 +438,12 @@ def vbm(
 
         write_text(out / "truth_comparison.tsv", comparison.regions.to_csv(sep="\t", index=False))
         write_text(out / "truth_summary.json", json.dumps(comparison.summary, indent=2))
-        console.print(escape(comparison.text()))
+        console.print(comparison.text())
     build_imaging_report(
         out / "report.html", title=f"VBM of {len(data.files)} maps", vbm=result, truth=comparison
     )
     console.print(
-        f"{len(result.clusters)} clusters; wrote {escape(str(out))}/ (stat maps, clusters.tsv, "
+        f"{len(result.clusters)} clusters; wrote {str(out)}/ (stat maps, clusters.tsv, "
         + ("truth_comparison.tsv, truth_summary.json, " if comparison is not None else "")
         + "report.html)"
     )
@@ -487,7 +511,7 @@ def roi(
     build_imaging_report(
         out / "report.html", title=f"ROI volumetry of {len(data.files)} maps", roi=(table, test)
     )
-    console.print(f"wrote {escape(str(out))}/ (roi_volumes.tsv, roi_comparison.tsv, report.html)")
+    console.print(f"wrote {str(out)}/ (roi_volumes.tsv, roi_comparison.tsv, report.html)")
 
 
 def _slab_mask(slab_mm: str | None) -> np.ndarray | None:
@@ -590,16 +614,16 @@ def validate(
     _check_out(out)
     pool_table, source = None, "given effects"
     if scenario is not None:
-        from neuroadapt.experiments.run import run_scenario
-
         pool = 200 if pool is None else pool
         sc = _human_scenario(scenario, pool, None)
         check_scan_options(sc, day, None)
         sc = sc.model_copy(update={"cohort": sc.cohort.model_copy(update={"controls": 2})})
-        console.print(
-            f"simulating {pool} users of scenario '{escape(sc.name)}' for the pool of changes"
-        )
-        tables = cohort_tables(run_scenario(sc, out / "simulation"), day=day, own_years=False)
+        with stages(console) as progress:
+            simulated = progress.stage(
+                f"simulating {pool} users of scenario '{sc.name}' for the pool of changes"
+            )
+            outputs = _simulated(sc, out / "simulation", simulated)
+        tables = cohort_tables(outputs, day=day, own_years=False)
         users = tables["participants"]["group"].to_numpy() == "user"
         pool_table = tables["change"][users]
         source = f"{len(pool_table)} living users of scenario '{sc.name}' at {tables['when']}"
@@ -607,15 +631,13 @@ def validate(
         f"{cohorts} effect and {null_cohorts} null cohorts of {subjects}+{subjects} subjects, "
         f"{permutations} permutations each"
     )
-    from rich.progress import Progress
-
-    with Progress(console=console, transient=True) as bar:
-        task = bar.add_task("cohorts", total=cohorts + null_cohorts)
+    with stages(console) as progress:
+        done = progress.stage("analysing the cohorts")
         result = run_validation(
             effects, n_users=subjects, n_controls=subjects, n_cohorts=cohorts,
             n_null=null_cohorts, n_permutations=permutations, mask=mask, seed=seed,
             user_changes=pool_table,
-            progress=lambda i, n: bar.update(task, completed=i),
+            progress=done,
         )  # fmt: skip
     settings = dict(result.settings, slab_mm=slab_mm, changes=source)
     write_text(out / "fwe.tsv", result.fwe.to_csv(sep="\t", index=False))
@@ -638,6 +660,4 @@ def validate(
                 f"FWE {row.inference}: {row.false_positive_cohorts}/{row.null_cohorts} = "
                 f"{row.rate:.3f} (95 % CI {row.ci95_low:.3f}-{row.ci95_high:.3f})"
             )
-    console.print(
-        f"wrote {escape(str(out))}/ (fwe.tsv, sensitivity.tsv, validation.json, report.html)"
-    )
+    console.print(f"wrote {str(out)}/ (fwe.tsv, sensitivity.tsv, validation.json, report.html)")

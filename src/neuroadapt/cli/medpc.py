@@ -1,8 +1,8 @@
 """``neuroadapt medpc``: inspect MED-PC files, summarise sessions, export CSV.
 
 Every string that comes from a file or the user (subjects, MSNs, paths) is
-printed through rich with :func:`rich.markup.escape` (or ``markup=False``), so
-that ``Subject: [/x]`` cannot break the output and ``[link=...]`` stays text.
+printed through consoles with rich markup off (``cli.common``), so that
+``Subject: [/x]`` cannot break the output and ``[link=...]`` stays text.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from neuroadapt.cli.common import UserError, app, console, out_console
@@ -136,13 +135,13 @@ def inspect(
     for i, s in enumerate(result.sessions):
         h = s.header
         title = f"session {i} (line {s.line}): {h.subject} {h.start_date} {h.msn}"
-        table = Table(title=escape(title))
+        table = Table(title=title)
         table.add_column("variable")
         table.add_column("value / length")
         for k, v in s.scalars.items():
-            table.add_row(escape(k), f"{v:g}")
+            table.add_row(k, f"{v:g}")
         for k, a in s.arrays.items():
-            table.add_row(escape(k), f"array[{a.size}] ({s.columns.get(k, 5)} per row)")
+            table.add_row(k, f"array[{a.size}] ({s.columns.get(k, 5)} per row)")
         out_console.print(table)
 
 
@@ -153,7 +152,7 @@ def profiles() -> None:
 
     table = Table("name", "description")
     for name, desc in list_profiles():
-        table.add_row(escape(name), escape(desc))
+        table.add_row(name, desc)
     out_console.print(table)
 
 
@@ -228,7 +227,7 @@ def summarize(
         from neuroadapt.atomic import write_with
 
         write_with(out, lambda tmp: metrics.to_csv(tmp, index=False), suffix=".csv")
-        console.print(f"wrote {escape(str(out))} ({len(metrics)} sessions)")
+        console.print(f"wrote {str(out)} ({len(metrics)} sessions)")
     else:
         sys.stdout.write(metrics.to_csv(index=False))
 
@@ -257,6 +256,4 @@ def to_csv(
     scalar_table = pd.DataFrame(scalars, columns=["path", "line", "letter", "meaning", "value"])
     for name, table in (("events", events), ("sessions", sessions), ("scalars", scalar_table)):
         write_with(out / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False), ".csv")
-    console.print(
-        f"wrote {escape(str(out))}/ (events.csv: {len(events)} rows, sessions.csv, scalars.csv)"
-    )
+    console.print(f"wrote {str(out)}/ (events.csv: {len(events)} rows, sessions.csv, scalars.csv)")

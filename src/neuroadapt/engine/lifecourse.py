@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -41,13 +41,14 @@ from scipy.special import ndtri
 
 from neuroadapt.engine import kernel as K
 from neuroadapt.engine.brain import BrainClock, brain_params, to_dataset
+from neuroadapt.engine.checkpoint import chunk_key, load_chunk, save_chunk
 from neuroadapt.engine.simulate import (
     RECORD_META,
     EngineOptions,
+    NonFiniteError,
     RescueRule,
-    _atomic_savez,
-    _chunk_key,
     baseline_pao2,
+    check_living_finite,
     episodes_table,
     fine_screen,
     prep_ev_state,
@@ -210,7 +211,7 @@ def simulate_lifecourse(
     subj = np.arange(subjects) if np.isscalar(subjects) else np.asarray(subjects, dtype=np.int64)
     free = np.zeros(len(subj), bool) if drug_free is None else np.asarray(drug_free, bool)
     rec_days = np.unique(np.r_[np.arange(0, plan.days + 1, record_every_d), plan.days])
-    key = _chunk_key(
+    key = chunk_key(
         {
             "params": params.hash(),
             "plan": asdict(plan),
@@ -241,10 +242,8 @@ def simulate_lifecourse(
     parts: list[dict | None] = [None] * n_chunks
     todo = []
     for c, rows in enumerate(chunks):
-        if paths[c] is not None and paths[c].exists():
-            with np.load(paths[c], allow_pickle=False) as f:
-                parts[c] = {k: f[k] for k in f.files}
-        else:
+        parts[c] = load_chunk(paths[c], key) if paths[c] is not None else None
+        if parts[c] is None:
             cov = {k: np.asarray(v)[rows] for k, v in covariates.items()}
             args = (params, plan, subj[rows], free[rows], cov, mods, seed, variability, rescue)
             todo.append((c, (*args, rec_days)))
@@ -252,19 +251,39 @@ def simulate_lifecourse(
 
     def finished(i: int, part: dict) -> None:
         c = todo[i][0]
+        _check_records_finite(part, subj[chunks[c]], rec_days)
         parts[c] = part
         if paths[c] is not None:
-            _atomic_savez(paths[c], **part)
+            save_chunk(paths[c], part, key)
         done[0] += len(chunks[c])
         if progress:
             progress(done[0], len(subj))
 
-    run_tasks(_run_task, [t for _, t in todo], workers, finished)
+    tasks = [t for _, t in todo]
+    warm_up = functools.partial(_warm_up, tasks[0]) if tasks else None
+    run_tasks(_run_task, tasks, workers, finished, warm_up=warm_up)
     if progress and not todo:
         progress(len(subj), len(subj))  # every chunk came from the checkpoints
     merged = _merge(parts, chunks, subj)
     traits = _traits(params, subj, seed, variability, covariates, free, plan)
     return _label(merged, subj, rec_days, modules, plan, traits)
+
+
+def _check_records_finite(part: dict, ids: np.ndarray, rec_days: np.ndarray) -> None:
+    """Raise :class:`NonFiniteError` if a recorded value of a living subject is not finite."""
+    alive = part["rec_fast_alive"] > 0  # (subjects, records)
+    for name, values in part.items():
+        if not name.startswith("rec_") or values.shape[:2] != alive.shape:
+            continue
+        living = alive.reshape(alive.shape + (1,) * (values.ndim - 2))
+        bad = living & ~np.isfinite(values)
+        if bad.any():
+            i, t = np.argwhere(bad)[0][:2]
+            raise NonFiniteError(
+                f"life-course output '{name[4:]}' of living subject {int(ids[i])} is "
+                f"{values[bad][0]} on day {int(rec_days[t])} ({int(bad.sum())} values not "
+                "finite): the model cannot carry these inputs; please report it"
+            )
 
 
 def _importable(module: ModuleType) -> bool:
@@ -279,6 +298,26 @@ def _run_task(params, plan, ids, free, cov, modules, seed, variability, rescue, 
     """One chunk, here or in a worker process (which gets the brain modules by name)."""
     modules = [importlib.import_module(m) if isinstance(m, str) else m for m in modules]
     return _run_split(params, plan, ids, free, cov, modules, seed, variability, rescue, rec_days)
+
+
+def _warm_up(task: tuple) -> None:
+    """A few of ``task``'s subjects for five weeks, here, before the workers start.
+
+    It compiles the kernels the chunks call (or loads them from numba's
+    cache), with the argument types of the chunks, so that the workers load
+    them from the cache rather than each compiling them at the same time.
+    """
+    params, plan, ids, free, cov, modules, seed, variability, rescue, rec_days = task
+    pick = np.r_[np.flatnonzero(~free)[:3], np.flatnonzero(free)[:1]]
+    short = replace(
+        plan,
+        use_days=min(plan.use_days, 35),
+        detox_days=min(plan.detox_days, 2),
+        follow_up_days=min(plan.follow_up_days, 5),
+    )
+    rec = np.unique(np.r_[rec_days[rec_days <= short.days], short.days]).astype(rec_days.dtype)
+    part = {k: np.asarray(v)[pick] for k, v in cov.items()}
+    _run_task(params, short, ids[pick], free[pick], part, modules, seed, variability, rescue, rec)
 
 
 def _merge(parts: list[dict], chunks: list[np.ndarray], subj: np.ndarray) -> dict:
@@ -435,6 +474,7 @@ class _Pharmacology:
             new_u,
             new_pao2,
         )
+        check_living_finite(out_rec[:, 1:], sub.ids, day0 * 24.0 + rec_t[1:], "life-course kernel")
         died = np.isfinite(out_death)
         new_x[died] = 0.0  # the dead are only carried along
         self.x[rows], self.u[rows], self.pao2[rows] = new_x, new_u, new_pao2

@@ -10,11 +10,9 @@ a checkpoint directory every finished chunk is saved and a rerun resumes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,9 +22,11 @@ import pandas as pd
 import xarray as xr
 
 from neuroadapt.engine import kernel as K
+from neuroadapt.engine.checkpoint import chunk_key, load_chunk, save_chunk
 from neuroadapt.model.pk import LIGANDS, LinearPK, build_pk
 from neuroadapt.model.respiration import pao2_steady, relative_ventilation
 from neuroadapt.parameters import ParameterSet
+from neuroadapt.scenarios import MAX_DOSES
 
 LN2 = math.log(2.0)
 
@@ -279,17 +279,50 @@ class SimulationResult:
     final_state: dict[str, np.ndarray]
 
 
-def _chunk_key(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[
-        :16
-    ]
+class NonFiniteError(FloatingPointError):
+    """A living subject's output is NaN or infinite: the run stops rather than write it."""
 
 
-def _atomic_savez(path: Path, **arrays: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
-    os.close(fd)
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+def check_living_finite(
+    rec: np.ndarray, subjects: np.ndarray, times_h: np.ndarray, what: str = "kernel"
+) -> None:
+    """Raise :class:`NonFiniteError` if a kernel record of a living subject is not finite.
+
+    ``rec`` is ``(subjects, times, kernel.N_REC)``; the kernel marks the records
+    of the dead with ``alive = 0`` and leaves their read-outs NaN. Every other
+    record (alive, or never written) must be finite.
+    """
+    living = rec[..., K.R_ALIVE] != 0
+    bad = living[..., None] & ~np.isfinite(rec)
+    if bad.any():
+        i, t, k = np.argwhere(bad)[0]
+        raise NonFiniteError(
+            f"{what} output '{K.RECORD_VARS[k]}' of living subject {int(subjects[i])} is "
+            f"{rec[i, t, k]} at {float(times_h[t]):g} h ({int(bad.any(-1).sum())} records "
+            "not finite): the model cannot carry these inputs; please report it"
+        )
+
+
+def check_living_dataset(ds: xr.Dataset, what: str = "cohort") -> None:
+    """Raise :class:`NonFiniteError` if a value of a living subject in ``ds`` is not finite.
+
+    Checks every float variable over ``subject`` and ``time`` (the brain scales
+    included) where the dataset's ``alive`` is 1.
+    """
+    if "alive" not in ds:
+        return
+    living = ds["alive"] == 1
+    for name, da in ds.data_vars.items():
+        if da.dtype.kind != "f" or not {"subject", "time"} <= set(da.dims):
+            continue
+        bad = ~np.isfinite(da.where(living, 0.0).transpose("subject", "time", ...).values)
+        if bad.any():
+            i, t = np.argwhere(bad)[0][:2]
+            raise NonFiniteError(
+                f"{what} output '{name}' of living subject {ds.subject.values[i]} is not "
+                f"finite on day {float(ds.time.values[t]):g} ({int(bad.sum())} values): the "
+                "model cannot carry these inputs; please report it"
+            )
 
 
 def simulate(
@@ -335,6 +368,8 @@ def simulate(
     """
     options = options or EngineOptions()
     subj = np.arange(subjects) if np.isscalar(subjects) else np.asarray(subjects, dtype=np.int64)
+    if len(doses) > MAX_DOSES:
+        raise ValueError(f"doses: {len(doses)} events; at most {MAX_DOSES} (scenarios.MAX_DOSES)")
     doses = sorted(doses, key=lambda d: d.time_h)
     pairs = sorted({(d.drug, d.route) for d in doses})
     if rescue is not None and (rescue.drug, rescue.route) not in pairs:
@@ -347,7 +382,7 @@ def simulate(
     rec_t = record_times(duration_h, options)
     total = len(subj)
     chunk = max(1, int(options.chunk_size))
-    key = _chunk_key(
+    key = chunk_key(
         {
             "params": params.hash(),
             "doses": [asdict(d) for d in doses],
@@ -369,9 +404,9 @@ def simulate(
         path = ckpt / f"chunk-{key}-{int(ids[0]):07d}-{len(ids)}.npz" if ckpt else None
         prep = prepare(params, pairs, ids, seed, variability)
         states, units = prep.pk.states, prep.pk.units
-        if path is not None and path.exists():
-            with np.load(path) as f:
-                parts.append({k: f[k] for k in f.files})
+        saved = load_chunk(path, key) if path is not None else None
+        if saved is not None:
+            parts.append(saved)
         else:
             parts.append(
                 _run_prepared(
@@ -388,8 +423,9 @@ def simulate(
                     options,
                 )
             )
+            check_living_finite(parts[-1]["rec"], ids, rec_t)
             if path is not None:
-                _atomic_savez(path, **parts[-1])
+                save_chunk(path, parts[-1], key)
         if progress:
             progress(min(start + chunk, total), total)
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

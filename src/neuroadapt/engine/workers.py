@@ -11,6 +11,15 @@ core idle while the brain steps; two processes, each running the kernel on
 one thread, keep both busy. The workers are joblib's (loky): started once and
 reused, safe where the parent already holds OpenMP threads from the kernel,
 and usable from a script without a ``__main__`` guard.
+
+Compile once, before the workers start: the kernels are compiled by numba on
+first call and cached on disk (``cache=True``), but on a cold cache every
+worker that starts at the same moment misses the cache and compiles the same
+kernels itself (numba has no lock across processes), and their writes of the
+cache index race. ``run_tasks(..., warm_up=...)`` runs a tiny task of the same
+kind in this process first, so that the workers load the kernels from the
+cache instead; with a warm cache the warm-up is a cache load of a second or
+less.
 """
 
 from __future__ import annotations
@@ -64,6 +73,7 @@ def run_tasks(
     tasks: Sequence[tuple],
     workers: int,
     on_done: Callable[[int, Any], None] | None = None,
+    warm_up: Callable[[], Any] | None = None,
 ) -> list[Any]:
     """Call ``fn(*task)`` for every task; returns the results in task order.
 
@@ -78,6 +88,11 @@ def run_tasks(
     on_done
         Called in this process with ``(task index, result)`` as each task
         finishes, e.g. to write a checkpoint or report progress.
+    warm_up
+        Called once in this process before worker processes start (not when
+        everything runs here): a tiny task that compiles, or loads from
+        numba's cache, the kernels the tasks call, so that the workers do
+        not each compile them at once.
     """
     results: list[Any] = [None] * len(tasks)
     if workers <= 1 or len(tasks) <= 1:
@@ -86,6 +101,8 @@ def run_tasks(
             if on_done:
                 on_done(i, results[i])
         return results
+    if warm_up is not None:
+        warm_up()
     parallel = Parallel(
         n_jobs=min(workers, len(tasks)), backend="loky", return_as="generator_unordered"
     )

@@ -14,6 +14,7 @@ key; nothing stale is ever served. The cache lives in ``$NEUROADAPT_CACHE``, els
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from neuroadapt.atomic import write_text
@@ -30,11 +31,16 @@ def _load(path: Path) -> list[CalibrationResult]:
     ]
 
 
-def evaluate_cached(directory: Path | None = None) -> list[CalibrationResult]:
-    """:func:`~neuroadapt.evidence.calibration.evaluate`, reusing a result for the same code."""
+def evaluate_cached(
+    directory: Path | None = None, progress: Callable[[int, int], None] | None = None
+) -> list[CalibrationResult]:
+    """:func:`~neuroadapt.evidence.calibration.evaluate`, reusing a result for the same code.
+
+    ``progress`` is passed to ``evaluate`` (it is not called when the result is cached).
+    """
     return cached(
         (directory or cache_dir()) / f"calibration-{code_key()}.json",
         _load,
-        lambda: evaluate(),
+        lambda: evaluate(progress=progress),
         lambda path, results: write_text(path, json.dumps([r.as_dict() for r in results])),
     )

@@ -783,13 +783,25 @@ def _submission_rank(group: str) -> int:
     return _LONGEST_FIRST.index(group) if group in _LONGEST_FIRST else len(_LONGEST_FIRST)
 
 
+def _warm_up() -> None:
+    """One hour of the typical subject, here, before the groups go to worker processes.
+
+    Every group but the rats' calls the cohort kernel (one signature for
+    cohorts and life courses); compiling it here, or loading it from numba's
+    cache, spares the workers compiling it each at the same time.
+    """
+    P.run(P.params(), [Dose(0.0, "heroin", "iv", 10.0)], np.array([0.0, 1.0]))
+
+
 def _evaluate_group(group: str, scales: tuple[str, ...] | None) -> list[CalibrationResult]:
     """Evaluate one group of checks (in a worker process or here)."""
     return evaluate_checks(_group_checks(group), scales)
 
 
 def evaluate(
-    scales: tuple[str, ...] = COVERED_SCALES, workers: int | None = None
+    scales: tuple[str, ...] = COVERED_SCALES,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[CalibrationResult]:
     """Evaluate every check whose target belongs to ``scales``.
 
@@ -797,6 +809,7 @@ def evaluate(
     (their probes are cached per process); with ``workers`` > 1 (default:
     ``$NEUROADAPT_WORKERS`` or one per CPU) the groups run in worker
     processes. The results, in table order, do not depend on it.
+    ``progress`` is called with (groups done, groups in all) as each group finishes.
     """
     targets = load_targets()
     groups = [
@@ -804,10 +817,19 @@ def evaluate(
         for g in sorted(("core", *CHECK_MODULES), key=_submission_rank)
         if any(targets[c.target_id].scale in scales for c in _group_checks(g))
     ]
+    finished = [0]
+
+    def group_done(_index: int, _results: list[CalibrationResult]) -> None:
+        finished[0] += 1
+        if progress:
+            progress(finished[0], len(groups))
+
     parts = run_tasks(
         _evaluate_group,
         [(g, scales) for g in groups],
         default_workers() if workers is None else workers,
+        group_done,
+        warm_up=_warm_up,
     )
     by_group = dict(zip(groups, parts, strict=True))
     return [r for g in ("core", *CHECK_MODULES) for r in by_group.get(g, [])]

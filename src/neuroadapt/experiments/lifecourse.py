@@ -11,6 +11,7 @@ person-years with standardised mortality ratios.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan, simulate_lifecourse
@@ -33,7 +34,9 @@ __all__ = [
     "kaplan_meier",
     "life_plan",
     "mortality_table",
+    "recovering",
     "run_lifecourse",
+    "study_arms",
     "survival_table",
 ]
 
@@ -90,3 +93,68 @@ def run_lifecourse(
     users = ds.isel(subject=slice(0, n))
     controls = ds.isel(subject=slice(n, None)) if nc else None
     return res, users, controls
+
+
+#: Fewest detoxified people who never relapsed from whom recovery is read; with
+#: fewer, recovery is read from every detoxified person alive at the end of use.
+RECOVERY_MIN_SUBJECTS = 10
+
+
+def _alive_at(subjects: pd.DataFrame, day: float) -> pd.Series:
+    death = subjects["death_time_d"]
+    return death.isna() | (death >= day)
+
+
+def study_arms(users: xr.Dataset, subjects: pd.DataFrame, end_day: float) -> dict[str, xr.Dataset]:
+    """The users alive at the end of use, split by what they did afterwards.
+
+    Parameters
+    ----------
+    users
+        The users' dataset of a life-course run (dimension ``subject``).
+    subjects
+        The run's subject table (``subject, arm, death_time_d, relapse_d``).
+    end_day
+        Day the use period ended (detoxification began).
+
+    Returns
+    -------
+    dict
+        ``{"continued use": ..., "detoxified, relapsed": ..., "detoxified, never
+        relapsed": ...}`` (lapses without relapse count as never relapsed); an
+        empty arm is left out.
+    """
+    alive = _alive_at(subjects, end_day)
+    detox = subjects["arm"] == "abstinence"
+    relapsed = subjects["relapse_d"].notna()
+    picks = {
+        "continued use": alive & (subjects["arm"] == "continued use"),
+        "detoxified, relapsed": alive & detox & relapsed,
+        "detoxified, never relapsed": alive & detox & ~relapsed,
+    }
+    out = {}
+    for name, mask in picks.items():
+        ids = subjects.loc[mask, "subject"].to_numpy()
+        if len(ids):
+            out[name] = users.sel(subject=users.subject.isin(ids))
+    return out
+
+
+def recovering(
+    users: xr.Dataset, subjects: pd.DataFrame, end_day: float
+) -> tuple[str, xr.Dataset] | None:
+    """The people recovery with abstinence is read from, and their name.
+
+    The detoxified who never relapsed (alive at the end of use); when fewer than
+    :data:`RECOVERY_MIN_SUBJECTS`, every detoxified person alive at the end of
+    use. None when nobody was detoxified.
+    """
+    arms = study_arms(users, subjects, end_day)
+    kept = arms.get("detoxified, never relapsed")
+    if kept is not None and kept.sizes["subject"] >= RECOVERY_MIN_SUBJECTS:
+        return "detoxified, never relapsed", kept
+    parts = [arms[k] for k in ("detoxified, relapsed", "detoxified, never relapsed") if k in arms]
+    if not parts:
+        return None
+    ids = np.concatenate([p.subject.to_numpy() for p in parts])
+    return "detoxified", users.sel(subject=users.subject.isin(ids))

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,12 +33,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neuroadapt.atomic import write_text
+from neuroadapt.atomic import remove_stale_temporaries, write_text
 from neuroadapt.engine.simulate import (
     Dose,
     EngineOptions,
     RescueRule,
     SimulationResult,
+    check_living_dataset,
     simulate,
 )
 from neuroadapt.experiments.cohort import (
@@ -48,7 +51,7 @@ from neuroadapt.experiments.cohort import (
 )
 from neuroadapt.io.netcdf import TIME_ORIGIN, write_netcdf
 from neuroadapt.parameters import ParameterSet, load_parameters
-from neuroadapt.scenarios import Scenario, dump_scenario
+from neuroadapt.scenarios import Scenario, dump_scenario, validate_scenario
 
 SUMMARY_VARS = (
     "tolerance_shift",
@@ -78,6 +81,54 @@ class RunOutputs:
     survival: pd.DataFrame | None = None
 
 
+#: Files a run writes into its output folder (``tables/`` is a folder).
+OUTPUT_FILES = ("results.nc", "controls.nc", "scenario.toml", "provenance.json", "report.html")
+
+
+class OutputDirError(ValueError):
+    """The output folder cannot be created or written; the message is one line."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"output folder '{path}': {reason}")
+        self.path, self.reason = path, reason
+
+
+def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
+    """Create the output folder and check that a run can write there, before any work.
+
+    Also removes the temporaries that a killed earlier run of this folder left
+    (only ours, of processes that no longer run: ``atomic.remove_stale_temporaries``).
+
+    Raises
+    ------
+    OutputDirError
+        If the folder cannot be created or written, or an output name is taken by a folder.
+    """
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        if isinstance(exc, FileExistsError) or (out.exists() and not out.is_dir()):
+            reason = "exists and is not a folder"
+        else:
+            reason = f"cannot be created or written ({exc.strerror or exc})"
+        raise OutputDirError(out, reason) from None
+    in_way = [
+        f"'{n}' is a folder, where that output file goes"
+        for n in OUTPUT_FILES
+        if (out / n).is_dir()
+    ]
+    if (out / "tables").exists() and not (out / "tables").is_dir():
+        in_way.append("'tables' is a file, where the tables folder goes")
+    if in_way:
+        raise OutputDirError(out, in_way[0])
+    for folder in (out, out / "tables", out / ".checkpoint"):
+        remove_stale_temporaries(folder)
+    return out
+
+
 def resolve(scenario: Scenario, subjects: int | None = None, seed: int | None = None) -> Scenario:
     """Apply command-line overrides to a scenario (validated like the file).
 
@@ -91,7 +142,8 @@ def resolve(scenario: Scenario, subjects: int | None = None, seed: int | None = 
         if scenario.cohort.controls:
             size["controls"] = subjects
         update["cohort"] = scenario.cohort.model_copy(update=size)
-    return scenario.model_validate(scenario.model_copy(update=update).model_dump())
+    data = scenario.model_copy(update=update).model_dump(exclude_none=True)
+    return validate_scenario(data, f"{scenario.name} (with command-line options)")
 
 
 def scenario_params(scenario: Scenario) -> ParameterSet:
@@ -200,8 +252,7 @@ def run_scenario(
     options
         Engine options; by default records every ``outputs.record_every``.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_out_dir(out_dir)
     params = scenario_params(scenario)
     if scenario.behaviour is not None:
         return _run_lifecourse(scenario, params, out, progress)
@@ -241,11 +292,13 @@ def run_scenario(
             ds = xr.merge([ds, brain], compat="override", combine_attrs="override")
             result.dataset = ds
     ds.attrs["title"] = f"neuroadapt cohort simulation: {scenario.name}"
+    check_living_dataset(ds, "users'")  # the brain scales too
     cds = None
     if controls is not None:
         cds = controls.result.dataset
         if controls.brain is not None:
             cds = xr.merge([cds, controls.brain], compat="override", combine_attrs="override")
+        check_living_dataset(cds, "controls'")
         cds.attrs["title"] = f"matched drug-free controls: {scenario.name}"
         controls.result.dataset = cds
     _write_outputs(

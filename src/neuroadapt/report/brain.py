@@ -45,13 +45,22 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from neuroadapt.model import structure
-from neuroadapt.report.figures import COLORS, _nodata, _small, median_band
+from neuroadapt.report.figures import (
+    COLORS,
+    _nodata,
+    _small,
+    figure_legend,
+    median_band,
+    panel_grid,
+)
 
 __all__ = [
     "BRAIN_HEADINGS",
     "BRAIN_MODULE_PREFIXES",
+    "BRAIN_SECTIONS",
     "N_BOOT",
     "STRUCTURE_FINDINGS",
+    "Arm",
     "EffectSize",
     "cognition_figure",
     "effect_size",
@@ -67,14 +76,16 @@ __all__ = [
     "white_matter_figure",
 ]
 
-BRAIN_HEADINGS: tuple[str, ...] = (
-    "Structural and functional abnormalities",
-    "Neurotransmitter dysregulation",
-    "The signalling pathway",
-    "Neuroinflammation",
-    "Cognitive and neurological consequences",
-    "Recovery with abstinence",
+#: The brain sections: ``(id, title)``.
+BRAIN_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("brain-structure", "Structural and functional abnormalities"),
+    ("neurotransmitters", "Neurotransmitter dysregulation"),
+    ("signalling-pathway", "The signalling pathway"),
+    ("neuroinflammation", "Neuroinflammation"),
+    ("cognition", "Cognitive and neurological consequences"),
+    ("recovery", "Recovery with abstinence"),
 )
+BRAIN_HEADINGS: tuple[str, ...] = tuple(title for _, title in BRAIN_SECTIONS)
 BRAIN_MODULE_PREFIXES: tuple[str, ...] = (
     "dopamine_",
     "glutamate_",
@@ -416,40 +427,50 @@ def _pop_sd(params: Any, name: str) -> float:
 
 
 def structure_table(
-    users: xr.Dataset,
-    controls: xr.Dataset | None,
+    users: xr.Dataset | Arm,
+    controls: xr.Dataset | Arm | None,
     calibration: Sequence[Mapping[str, Any]],
     params: Any,
     cite: Callable[[str, str], str] = lambda s, u: "",
     end: float | None = None,
+    later: Arm | None = None,
 ) -> list[list[str]]:
     """Rows of the whitepaper-style structural table (see :data:`STRUCTURE_FINDINGS`).
 
-    Columns: region, finding, method, reference, model time point, model Cohen's d (90 %),
-    model % difference (90 %), matches the literature, calibration verdict. ``end`` is the
-    day use ended (found from the daily activation when not given).
+    Columns: region, finding, method, reference, model time point (with the group
+    read and its n), model Cohen's d (90 %), model % difference (90 %), matches
+    the literature, calibration verdict. ``end`` is the day use ended (found from
+    the daily activation when not given). Findings at the end of use read
+    ``users``; findings after it (abstinence) read ``later`` when given (the
+    people who stayed abstinent), else ``users``.
     """
-    end = end_of_use(users) if end is None else end
-    if end is None or GM not in users:
+    u = _arm(users, "users")
+    c = _arm(controls, "controls")
+    after = later or u
+    end = end_of_use(u.data) if end is None else end
+    if end is None or GM not in u.data:
         return []
-    t = _times(users)
+    t = _times(u.data)
     last = float(t[-1])
     first_use = float(t[0])
     sd_pop = _pop_sd(params, "str_population_cv")
     rows_by_id = {str(r.get("id")): r for r in calibration if r.get("scale") == "structure"}
     out = []
-    cache: dict[tuple[str, float], dict[str, EffectSize]] = {}
+    cache: dict[tuple[str, str, float], dict[str, EffectSize]] = {}
 
-    def eff(var: str, day: float) -> dict[str, EffectSize]:
-        key = (var, day)
+    def eff(arm: Arm, var: str, day: float) -> dict[str, EffectSize]:
+        key = (arm.name, var, day)
         if key not in cache:
-            cache[key] = region_effects(users, controls, var, day, reference=1.0, sd_pop=sd_pop)
+            cache[key] = region_effects(
+                arm.data, None if c is None else c.data, var, day, reference=1.0, sd_pop=sd_pop
+            )
         return cache[key]
 
     for f in STRUCTURE_FINDINGS:
         day = _when_day(f.when, end, last)
-        if f.var not in users or day is None:
+        if f.var not in u.data or day is None:
             continue
+        arm = u if f.when == "end" else after
         row = rows_by_id.get(f.target, {})
         finding = str(row.get("quantity") or f.fallback)
         lit = str(row.get("literature") or "")
@@ -457,12 +478,12 @@ def structure_table(
             finding = f"{finding}: {lit}"
         src = ", ".join(str(row.get(k, "")).strip() for k in ("source", "ref") if row.get(k))
         reference = f"{row.get('source') or f.source} {cite(src or f.source, f.target)}".strip()
-        effects = eff(f.var, day)
+        effects = eff(arm, f.var, day)
         extra: dict[str, EffectSize] = {}
         if f.expect == "progressive":
-            extra = eff(f.var, first_use + (end - first_use) / 2.0)
+            extra = eff(arm, f.var, first_use + (end - first_use) / 2.0)
         elif f.expect == "partial":
-            extra = eff(f.var, end + 3.0)
+            extra = eff(arm, f.var, end + 3.0)
         for region in f.regions:
             es = effects.get(region)
             if es is None:
@@ -473,7 +494,7 @@ def structure_table(
                     finding,
                     f.method,
                     reference,
-                    f"{WHEN_TEXT[f.when]} (day {day:g})",
+                    f"{WHEN_TEXT[f.when]} (day {day:g}); {arm.name}, n = {es.n_users} alive",
                     es.text_d(),
                     es.text_pct(),
                     _verdict(f, region, es, extra.get(region)),
@@ -492,50 +513,120 @@ def _stride(n: int, most: int = 500) -> slice:
     return slice(None, None, max(1, int(np.ceil(n / most))))
 
 
+@dataclass(frozen=True)
+class Arm:
+    """A named group of subjects (users, one arm of a study, controls) and its data."""
+
+    name: str
+    data: xr.Dataset
+
+    @property
+    def n(self) -> int:
+        """Number of people in the group (the living among them enter each statistic)."""
+        return int(self.data.sizes.get("subject", 0))
+
+    @property
+    def label(self) -> str:
+        """``name (n = N)``, as every table header and legend shows a group."""
+        return f"{self.name} (n = {self.n})"
+
+
+def _arm(x: xr.Dataset | Arm | None, name: str) -> Arm | None:
+    return x if isinstance(x, Arm) or x is None else Arm(name, x)
+
+
+#: Colours of the arms drawn after the end of use, by position.
+ARM_COLORS = (COLORS[1], COLORS[4], COLORS[2], COLORS[3])
+
+
 def _trajectories(
     axes: Sequence[Axes],
-    users: xr.Dataset,
-    controls: xr.Dataset | None,
+    users: xr.Dataset | Arm,
+    controls: xr.Dataset | Arm | None,
     panels: Sequence[tuple[str, int | None, str]],
     end: float | None,
+    arms: Sequence[Arm] = (),
 ) -> None:
-    """One panel per ``(var, region index or None, title)``: users' band, controls' median."""
-    s = _stride(users.sizes["time"])
-    t, unit = _time_axis(_times(users)[s])
+    """One panel per ``(var, region index or None, title)``.
+
+    Users' median and 5-95 % band (up to the end of use when ``arms`` are given,
+    then each arm's median), controls' median; every legend entry carries its n.
+    """
+    u = _arm(users, "users")
+    c = _arm(controls, "controls")
+    split = bool(arms) and end is not None
+    s = _stride(u.data.sizes["time"])
+    t_all = _times(u.data)[s]
+    t, unit = _time_axis(t_all)
+    scale = 365.25 if unit == "years" else 1.0
+    read: dict[tuple[str, str], np.ndarray] = {}  # regions of one variable share one read
+
+    def series(group: Arm, var: str, stride: slice) -> np.ndarray:
+        if (group.name, var) not in read:
+            read[group.name, var] = _series(group.data, var, stride)
+        return read[group.name, var]
+
     for ax, (var, k, title) in zip(axes, panels, strict=False):
         _small(ax, title)
-        if var not in users:
+        if var not in u.data:
             _nodata(ax)
             continue
-        x = _series(users, var, s)
-        median_band(ax, t, x if k is None else x[..., k], COLORS[0], "users")
-        if controls is not None and var in controls:
-            sc = _stride(controls.sizes["time"])
-            tc, _ = _time_axis(_times(controls)[sc])
-            xc = _series(controls, var, sc)
-            median_band(
-                ax, tc, xc if k is None else xc[..., k], CONTROL_COLOR, "controls", band=False
-            )
+        x = series(u, var, s)
+        x = x if k is None else x[..., k]
+        if split:
+            upto = t_all <= end + 1e-9
+            median_band(ax, t[upto], x[:, upto], COLORS[0], u.label)
+            for j, arm in enumerate(arms):
+                if var not in arm.data:
+                    continue
+                sa = _stride(arm.data.sizes["time"])
+                ta = _times(arm.data)[sa]
+                after = ta >= end - 1e-9
+                xa = series(arm, var, sa)
+                xa = xa if k is None else xa[..., k]
+                median_band(
+                    ax,
+                    ta[after] / scale,
+                    xa[:, after],
+                    ARM_COLORS[j % len(ARM_COLORS)],
+                    arm.label,
+                    band=False,
+                )
+        else:
+            median_band(ax, t, x, COLORS[0], u.label)
+        if c is not None and var in c.data:
+            sc = _stride(c.data.sizes["time"])
+            tc, _ = _time_axis(_times(c.data)[sc])
+            xc = series(c, var, sc)
+            median_band(ax, tc, xc if k is None else xc[..., k], CONTROL_COLOR, c.label, band=False)
         if end is not None:
-            ax.axvline(end / 365.25 if unit == "years" else end, color="k", ls=":", lw=0.9)
+            ax.axvline(end / scale, color="k", ls=":", lw=0.9)
         ax.set_xlabel(unit, fontsize=8)
-    if len(axes) and axes[0].get_legend_handles_labels()[0]:
-        axes[0].legend(fontsize=7, frameon=False)
 
 
 def gm_trajectory_figure(
-    users: xr.Dataset, controls: xr.Dataset | None = None, end: float | None = None
+    users: xr.Dataset | Arm,
+    controls: xr.Dataset | Arm | None = None,
+    end: float | None = None,
+    arms: Sequence[Arm] = (),
 ) -> Figure:
-    """Regional gray-matter volume over time: users' median and 5-95 %, controls' median."""
-    regions = _regions(users, GM) if GM in users else []
+    """Regional gray-matter volume over time: users' median and 5-95 %, controls' median.
+
+    With ``arms``, the users are drawn up to ``end`` and each arm's median after it.
+    """
+    u = _arm(users, "users")
+    regions = _regions(u.data, GM) if GM in u.data else []
     rows = max(1, int(np.ceil(len(regions) / 5)))
-    fig = Figure(figsize=(13, 2.7 * rows + 0.4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, 5, sharey=True)).ravel()
-    _trajectories(axes, users, controls, [(GM, k, r) for k, r in enumerate(regions)], end)
+    fig, axes = panel_grid(
+        (13, 2.7 * rows + 0.9), rows, 5, suptitle=True, legend=True, sharey=True, wgap=0.25
+    )
+    axes = axes.ravel()
+    _trajectories(axes, u, controls, [(GM, k, r) for k, r in enumerate(regions)], end, arms)
     for ax in axes[len(regions) :]:
         ax.set_axis_off()
     if not regions:
         _nodata(axes[0])
+    figure_legend(fig, axes)
     fig.suptitle(
         "gray-matter volume, fraction of a matched control's (dotted: end of use)", fontsize=10
     )
@@ -561,47 +652,61 @@ INFLAMMATION_PANELS: tuple[tuple[str, str], ...] = (
 
 
 def _panel_figure(
-    users: xr.Dataset,
-    controls: xr.Dataset | None,
+    users: xr.Dataset | Arm,
+    controls: xr.Dataset | Arm | None,
     end: float | None,
     panels: Sequence[tuple[str, str]],
     ncols: int,
+    arms: Sequence[Arm] = (),
 ) -> Figure:
     rows = int(np.ceil(len(panels) / ncols))
-    fig = Figure(figsize=(13, 2.9 * rows + 0.2), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, ncols)).ravel()
-    _trajectories(axes, users, controls, [(v, None, title) for v, title in panels], end)
+    fig, axes = panel_grid((13, 2.9 * rows + 0.5), rows, ncols, legend=True)
+    axes = axes.ravel()
+    _trajectories(axes, users, controls, [(v, None, title) for v, title in panels], end, arms)
+    figure_legend(fig, axes)
     return fig
 
 
 def neurotransmitter_figure(
-    users: xr.Dataset, controls: xr.Dataset | None = None, end: float | None = None
+    users: xr.Dataset | Arm,
+    controls: xr.Dataset | Arm | None = None,
+    end: float | None = None,
+    arms: Sequence[Arm] = (),
 ) -> Figure:
     """Dopamine (top) and glutamate (bottom) trajectories of users and controls."""
-    return _panel_figure(users, controls, end, NEURO_PANELS, 4)
+    return _panel_figure(users, controls, end, NEURO_PANELS, 4, arms)
 
 
 def inflammation_figure(
-    users: xr.Dataset, controls: xr.Dataset | None = None, end: float | None = None
+    users: xr.Dataset | Arm,
+    controls: xr.Dataset | Arm | None = None,
+    end: float | None = None,
+    arms: Sequence[Arm] = (),
 ) -> Figure:
     """Glial activation, cytokines and the affect they feed, users and controls."""
-    return _panel_figure(users, controls, end, INFLAMMATION_PANELS, 4)
+    return _panel_figure(users, controls, end, INFLAMMATION_PANELS, 4, arms)
 
 
 def white_matter_figure(
-    users: xr.Dataset, controls: xr.Dataset | None = None, end: float | None = None
+    users: xr.Dataset | Arm,
+    controls: xr.Dataset | Arm | None = None,
+    end: float | None = None,
+    arms: Sequence[Arm] = (),
 ) -> Figure:
     """Fractional anisotropy per tract over time."""
-    tracts = _regions(users, FA) if FA in users else ["white matter"]
-    fig = Figure(figsize=(13, 3.0), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(tracts), sharey=True)).ravel()
+    u = _arm(users, "users")
+    tracts = _regions(u.data, FA) if FA in u.data else ["white matter"]
+    fig, axes = panel_grid((13, 3.3), 1, len(tracts), legend=True, sharey=True, wgap=0.25)
+    axes = axes.ravel()
     _trajectories(
         axes,
-        users,
+        u,
         controls,
-        [(FA, k if FA in users else None, f"FA: {r}") for k, r in enumerate(tracts)],
+        [(FA, k if FA in u.data else None, f"FA: {r}") for k, r in enumerate(tracts)],
         end,
+        arms,
     )
+    figure_legend(fig, axes)
     return fig
 
 
@@ -631,18 +736,26 @@ COGNITION_LITERATURE: dict[str, tuple[str, float | None, float | None, str]] = {
 }
 
 
-def cognition_figure(effects: Mapping[str, Mapping[str, EffectSize]]) -> Figure:
+def cognition_figure(
+    effects: Mapping[str, Mapping[str, EffectSize]], colors: Sequence[str] | None = None
+) -> Figure:
     """Cohen's d per cognitive domain (bars, 90 % intervals) at one or more time points.
 
-    Literature ranges are drawn as hatched boxes and findings as labels.
+    ``effects`` maps a legend label (time point and group with its n) to the
+    effects per domain; ``colors`` gives each its bar colour. Literature ranges
+    are drawn as hatched boxes and findings as labels; the legend sits below.
     """
-    fig = Figure(figsize=(12, 4.2), layout="constrained")
-    ax = fig.subplots()
+    legend_rows = int(np.ceil((len(effects) + 1) / 2))
+    height = 4.4 + 0.2 * legend_rows
+    # room below for the two-line domain names and the legend
+    fig, axes = panel_grid((12, height), 1, 1, bottom=0.95 + 0.2 * legend_rows)
+    ax = axes[0, 0]
     _small(ax, "cognitive domains: Cohen's d, users vs controls (negative = users worse)")
     domains = list(next(iter(effects.values())).keys()) if effects else []
     if not domains:
         _nodata(ax)
         return fig
+    colors = list(colors or COLORS)
     x = np.arange(len(domains))
     w = 0.8 / len(effects)
     for j, (label, eff) in enumerate(effects.items()):
@@ -650,7 +763,7 @@ def cognition_figure(effects: Mapping[str, Mapping[str, EffectSize]]) -> Figure:
         lo = np.array([eff[k].d_lo for k in domains])
         hi = np.array([eff[k].d_hi for k in domains])
         pos = x - 0.4 + w * (j + 0.5)
-        ax.bar(pos, d, w * 0.9, color=COLORS[j % len(COLORS)], label=f"model: {label}")
+        ax.bar(pos, d, w * 0.9, color=colors[j % len(colors)], label=f"model: {label}")
         ax.errorbar(pos, d, yerr=[d - lo, hi - d], fmt="none", ecolor="k", lw=0.8, capsize=2)
     first = True
     for i, dom in enumerate(domains):
@@ -667,7 +780,8 @@ def cognition_figure(effects: Mapping[str, Mapping[str, EffectSize]]) -> Figure:
     ax.set_ylabel("Cohen's d", fontsize=8)
     lo, hi = ax.get_ylim()
     ax.set_ylim(min(-1.4, lo), max(0.7, hi))
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
     return fig
 
 
@@ -701,22 +815,33 @@ def _ever(ds: xr.Dataset, var: str) -> np.ndarray:
     return (x.reshape(x.shape[0], -1) > 0).any(axis=1) if x.size else np.zeros(0, bool)
 
 
-def injury_counts(users: xr.Dataset, controls: xr.Dataset | None = None) -> list[list[str]]:
-    """Subjects with each neurological event at any time: ``[event, users, controls]``."""
+def injury_counts(
+    users: xr.Dataset | Arm,
+    controls: xr.Dataset | Arm | None = None,
+    arms: Sequence[Arm] = (),
+) -> tuple[list[str], list[list[str]]]:
+    """People with each neurological event at any time in the run, per group.
+
+    Returns the header (``event``, then each group's label with its n: the
+    users, each arm in ``arms``, the controls) and one row per event with
+    ``k of n (%)``, where n is everyone in the group, the dead included.
+    """
+    groups = [g for g in (_arm(users, "users"), *arms, _arm(controls, "controls")) if g]
+    header = ["event", *(g.label for g in groups)]
     out = []
     for var, label in INJURY_VARS:
-        if var not in users:
+        if var not in groups[0].data:
             continue
         row = [label]
-        for ds in (users, controls):
-            if ds is None or var not in ds:
+        for g in groups:
+            if var not in g.data:
                 row.append("n/a")
                 continue
-            ever = _ever(ds, var)
+            ever = _ever(g.data, var)
             n = max(ever.size, 1)
             row.append(f"{int(ever.sum())} of {ever.size} ({100 * ever.sum() / n:.1f} %)")
         out.append(row)
-    return out
+    return header, out
 
 
 # ------------------------------------------------------------------ recovery
@@ -773,8 +898,8 @@ def recovery_curves(
 def recovery_figure(curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]]) -> Figure:
     """One panel per group of measures: fraction of the end-of-use deficit remaining."""
     groups = list(curves) or ["recovery"]
-    fig = Figure(figsize=(13, 3.6), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(groups), sharey=True)).ravel()
+    fig, axes = panel_grid((13, 3.6), 1, len(groups), sharey=True, wgap=0.25, left=0.75)
+    axes = axes.ravel()
     for ax, g in zip(axes, groups, strict=True):
         _small(ax, g)
         lines = curves.get(g, {})
@@ -903,11 +1028,11 @@ def _fmt_day(day: float) -> str:
     return f"day {day:g}" + (f" ({day / 365.25:.1f} years)" if day >= 365 else "")
 
 
-def _comparison_text(controls: xr.Dataset | None) -> str:
+def _comparison_text(controls: Arm | None) -> str:
     if controls is not None:
         return (
-            f"Users are compared with {controls.sizes.get('subject', 0)} matched drug-free "
-            "controls simulated with the same covariates and their own parameter draws."
+            f"Users are compared with the matched drug-free {controls.label}, simulated "
+            "with the same covariates and their own parameter draws."
         )
     return (
         "No matched controls were simulated (cohort.controls = 0): users are compared "
@@ -915,6 +1040,24 @@ def _comparison_text(controls: xr.Dataset | None) -> str:
         "fractions of a matched control's, so 1.0; cognitive z 0), with no control "
         "variance beyond the population SD."
     )
+
+
+def _groups_text(users: Arm, arms: Sequence[Arm], later: Arm | None) -> str:
+    """Who each figure and table reads, with the n of every group."""
+    if not arms:
+        return f"Figures and tables read all {users.label}; the living enter each statistic."
+    text = (
+        f"Figures show all {users.label} up to the end of use and then, separately, the "
+        f"people alive at the end of use by what they did afterwards: "
+        + "; ".join(a.label for a in arms)
+        + ". Tables at the end of use read every user alive on that day"
+    )
+    if later is not None:
+        text += (
+            f"; findings after the end of use (abstinence) and the recovery section read "
+            f"the {later.label}"
+        )
+    return text + "."
 
 
 def brain_sections(
@@ -925,12 +1068,17 @@ def brain_sections(
     cite: Callable[[str, str], str] = lambda s, u: "",
     pathway_anchor: str | None = None,
     end: float | None = None,
+    arms: Mapping[str, xr.Dataset] | None = None,
+    recovering: tuple[str, xr.Dataset] | None = None,
 ) -> list[dict[str, Any]]:
-    """The six brain sections (:data:`BRAIN_HEADINGS`) as ``{"title", "blocks"}`` dicts.
+    """The six brain sections (:data:`BRAIN_SECTIONS`) as ``{"id", "title", "blocks"}`` dicts.
 
     Without brain variables each section holds one note saying why. ``end``
     gives the day use ended (life courses); by default it is found from the
-    daily MOR activation.
+    daily MOR activation. ``arms`` (name -> dataset, subsets of ``users``) are
+    drawn separately after ``end``; ``recovering`` (name, dataset) is the group
+    recovery with abstinence is read from (default: all users). Every group is
+    labelled with its n.
     """
     if not has_brain(users):
         why = (
@@ -938,25 +1086,25 @@ def brain_sections(
             "daily clock for human cohorts recorded every 1 d; rat scenarios and other "
             "record intervals have none)."
         )
-        return [{"title": h, "blocks": [_note(why)]} for h in BRAIN_HEADINGS]
-    if controls is not None and not has_brain(controls):
-        controls = None
+        return [{"id": i, "title": h, "blocks": [_note(why)]} for i, h in BRAIN_SECTIONS]
+    u = Arm("users", users)
+    c = Arm("controls", controls) if controls is not None and has_brain(controls) else None
+    split = [Arm(k, v) for k, v in (arms or {}).items() if has_brain(v)]
+    later = Arm(*recovering) if recovering is not None else None
+    rec = later or u
     given = end is not None
     end = end_of_use(users) if end is None else end
     last = float(_times(users)[-1])
     if end is None:
         end_txt = "no use was recorded, so there is no end of use"
     elif given:
-        end_txt = (
-            f"end of use: {_fmt_day(end)}, when the detoxified arm stopped; recovery is read "
-            "from the detoxified people who did not relapse (lapses included)"
-        )
+        end_txt = f"end of use: {_fmt_day(end)}, when the detoxified arm stopped"
     else:
         end_txt = (
             f"end of use: {_fmt_day(end)}, the last day on which any living subject's daily "
             f"mean MOR activation exceeded {100 * USE_THRESHOLD:g} % of the cohort's peak"
         )
-    comp = _comparison_text(controls)
+    comp = f"{_comparison_text(c)} {_groups_text(u, split, later)}"
     eff_txt = (
         "Cohen's d is the users' mean minus the controls' mean over the users' population SD, "
         "sqrt(SD_pop^2 + between-subject variance of the simulated users), where SD_pop is the "
@@ -966,11 +1114,22 @@ def brain_sections(
         f"5-95 % of {N_BOOT} bootstrap resamples over subjects (seed {BOOT_SEED}), i.e. the "
         "spread from between-subject parameter variability in a cohort of this size."
     )
+    band_txt = (
+        f"{u.label[0].upper()}{u.label[1:]}: median and 5-95 % band over the living"
+        + (" up to the end of use, then each arm's median (legend)" if split else "")
+        + (f"; grey line: {c.label} median" if c is not None else "")
+        + "; dotted line: end of use."
+    )
     sections: list[dict[str, Any]] = []
+
+    def add(k: int, blocks: list[Block]) -> None:
+        sections.append(
+            {"id": BRAIN_SECTIONS[k][0], "title": BRAIN_SECTIONS[k][1], "blocks": blocks}
+        )
 
     # 1 structure
     blocks: list[Block] = [_p(f"{comp} {end_txt[0].upper()}{end_txt[1:]}.")]
-    rows = structure_table(users, controls, calibration, params, cite, end=end) if end else []
+    rows = structure_table(u, c, calibration, params, cite, end=end, later=later) if end else []
     if rows:
         blocks += [
             _table(
@@ -979,7 +1138,7 @@ def brain_sections(
                     "observed change in the literature",
                     "method",
                     "reference",
-                    "model time point",
+                    "model time point and group",
                     "model Cohen's d (90 %)",
                     "model % difference of the mean (90 %)",
                     "matches the literature",
@@ -1002,34 +1161,31 @@ def brain_sections(
         blocks.append(_note("No use was recorded, so there is no end-of-use comparison."))
     if GM in users:
         blocks += [
-            _img(gm_trajectory_figure(users, controls, end), "regional gray matter"),
+            _img(gm_trajectory_figure(u, c, end, split), "regional gray matter"),
             _desc(
-                "Regional gray-matter volume (fraction of a matched control's) over "
-                "the whole run, including recovery after use stops: users' median "
-                "and 5-95 % band over living subjects; grey line: controls' median; "
-                "dotted line: end of use."
+                "Regional gray-matter volume (fraction of a matched control's) over the whole "
+                f"run, including recovery after use stops. {band_txt}"
             ),
         ]
     else:
         blocks.append(_note("Gray-matter structure was not integrated in this run."))
-    sections.append({"title": BRAIN_HEADINGS[0], "blocks": blocks})
+    add(0, blocks)
 
     # 2 neurotransmitters
     blocks = [
-        _img(neurotransmitter_figure(users, controls, end), "dopamine and glutamate trajectories"),
+        _img(neurotransmitter_figure(u, c, end, split), "dopamine and glutamate trajectories"),
         _desc(
             "Top: dopamine (striatal D2/D3 availability, tonic NAc dopamine, "
             "anhedonia, daily peak dopamine surge); bottom: glutamate (GLT-1 and xCT "
             "in the NAc core, cue-evoked glutamate spill-over, cue-induced craving, "
-            "which incubates over early abstinence). Users' median and 5-95 % band; "
-            "grey: controls' median; dotted: end of use."
+            f"which incubates over early abstinence). {band_txt}"
         ),
     ]
-    inc = _incubation_text(users, end)
+    inc = _incubation_text(rec, end)
     if inc:
         blocks.append(_p(inc))
     blocks += _lit_block(calibration, ("dopamine", "glutamate"), cite)
-    sections.append({"title": BRAIN_HEADINGS[1], "blocks": blocks})
+    add(1, blocks)
 
     # 3 signalling pathway
     link = (
@@ -1040,56 +1196,72 @@ def brain_sections(
         if pathway_anchor
         else ("mu-opioid receptor signalling under acute and chronic heroin exposure")
     )
-    sections.append(
-        {
-            "title": BRAIN_HEADINGS[2],
-            "blocks": [
-                {
-                    "kind": "html",
-                    "text": (
-                        "The receptor-to-cAMP pathway (Gi/o inhibition of adenylyl "
-                        "cyclase, its superactivation with chronic exposure, and the cAMP "
-                        "overshoot of withdrawal) is drawn, beside the simulated cAMP, in the "
-                        f"section {link}; it is not repeated here. Its daily read-outs (mean "
-                        "and peak MOR activation, withdrawal) are the drivers of every brain "
-                        "scale in this part of the report."
-                    ),
-                }
-            ],
-        }
+    add(
+        2,
+        [
+            {
+                "kind": "html",
+                "text": (
+                    "The receptor-to-cAMP pathway (Gi/o inhibition of adenylyl "
+                    "cyclase, its superactivation with chronic exposure, and the cAMP "
+                    "overshoot of withdrawal) is drawn, beside the simulated cAMP, in the "
+                    f"section {link}; it is not repeated here. Its daily read-outs (mean "
+                    "and peak MOR activation, withdrawal) are the drivers of every brain "
+                    "scale in this part of the report."
+                ),
+            }
+        ],
     )
 
     # 4 inflammation
     blocks = [
-        _img(inflammation_figure(users, controls, end), "neuroinflammation"),
+        _img(inflammation_figure(u, c, end, split), "neuroinflammation"),
         _desc(
             "Microglia/astrocyte activation and pro-inflammatory cytokines (fold of "
-            "naive), and the negative affect and stress-system recruitment they feed. "
-            "Users' median and 5-95 % band; grey: controls' median; dotted: end of "
-            "use."
+            f"naive), and the negative affect and stress-system recruitment they feed. {band_txt}"
         ),
     ]
     blocks += _lit_block(calibration, ("inflammation",), cite)
-    sections.append({"title": BRAIN_HEADINGS[3], "blocks": blocks})
+    add(3, blocks)
 
     # 5 cognition and neurology
-    sections.append(
-        {
-            "title": BRAIN_HEADINGS[4],
-            "blocks": _cognition_blocks(
-                users, controls, calibration, params, cite, end, last, comp, eff_txt
-            ),
-        }
+    add(
+        4,
+        _cognition_blocks(
+            u,
+            c,
+            split,
+            calibration,
+            params,
+            cite,
+            end,
+            last,
+            _comparison_text(c),
+            eff_txt,
+            band_txt,
+        ),
     )
 
     # 6 recovery
     blocks = []
-    curves = recovery_curves(users, controls, end) if end is not None and end < last else {}
+    curves = (
+        recovery_curves(rec.data, None if c is None else c.data, end)
+        if end is not None and end < last
+        else {}
+    )
     if curves:
         blocks += [
+            _p(
+                f"Recovery is read from the {rec.label}"
+                + (
+                    " (lapses included): people who relapsed or kept using are not recovering."
+                    if later is not None
+                    else "."
+                )
+            ),
             _img(recovery_figure(curves), "recovery with abstinence"),
             _desc(
-                "Fraction of the end-of-use deficit remaining (users' mean minus "
+                f"Fraction of the end-of-use deficit remaining ({rec.label}: mean minus "
                 "controls' mean, over the same difference at the end of use) against "
                 "days since stopping; 0 = back to control level, dotted line = half. "
                 "Gray matter per region, FA per tract, D2/D3 availability, GLT-1, "
@@ -1113,16 +1285,17 @@ def brain_sections(
                 "No abstinence after use was recorded in this run, so there is no recovery to show."
             )
         )
-    sections.append({"title": BRAIN_HEADINGS[5], "blocks": blocks})
+    add(5, blocks)
     return sections
 
 
-def _incubation_text(users: xr.Dataset, end: float | None) -> str:
+def _incubation_text(users: Arm, end: float | None) -> str:
     var = "glutamate_craving"
-    if end is None or var not in users:
+    ds = users.data
+    if end is None or var not in ds:
         return ""
-    x = _series(users, var)
-    i0 = _index(users, end)
+    x = _series(ds, var)
+    i0 = _index(ds, end)
     if i0 >= x.shape[1] - 1:
         return ""
     with warnings.catch_warnings():
@@ -1132,8 +1305,8 @@ def _incubation_text(users: xr.Dataset, end: float | None) -> str:
     if not np.isfinite(med[i0]) or not np.isfinite(after).any():
         return ""
     k = int(np.nanargmax(after))
-    t = _times(users) - _times(users)[i0]
-    text = f"Median cue-induced craving is {med[i0]:.2f} at the end of use"
+    t = _times(ds) - _times(ds)[i0]
+    text = f"Median cue-induced craving of the {users.label} is {med[i0]:.2f} at the end of use"
     if k > 0:
         text += (
             f"; after stopping it peaks at {after[k]:.2f} on day {t[i0 + k]:g} of "
@@ -1141,32 +1314,47 @@ def _incubation_text(users: xr.Dataset, end: float | None) -> str:
         )
     else:
         text += " and does not rise after stopping"
-    j = _index(users, _times(users)[i0] + 30.0)
+    j = _index(ds, _times(ds)[i0] + 30.0)
     if t[j] >= 30.0:
         text += f"; at 30 days of abstinence it is {med[j]:.2f}"
     return text + "."
 
 
 def _cognition_blocks(
-    users, controls, calibration, params, cite, end, last, comp, eff_txt
+    users: Arm,
+    controls: Arm | None,
+    arms: Sequence[Arm],
+    calibration,
+    params,
+    cite,
+    end,
+    last,
+    comp,
+    eff_txt,
+    band_txt,
 ) -> list[Block]:
     blocks: list[Block] = []
-    if COG in users and end is not None:
-        times = {"end of use": end}
-        if last > end:
-            times["last recorded day"] = last
+    ds, cds = users.data, None if controls is None else controls.data
+    if COG in ds and end is not None:
         effects = {
-            f"{k} ({_fmt_day(v)})": region_effects(
-                users, controls, COG, v, reference=0.0, sd_pop=1.0
+            f"end of use ({_fmt_day(end)}), {users.label}": region_effects(
+                ds, cds, COG, end, reference=0.0, sd_pop=1.0
             )
-            for k, v in times.items()
         }
+        colors = [COLORS[0]]
+        if last > end:
+            for j, arm in enumerate(arms or (users,)):
+                effects[f"last recorded day ({_fmt_day(last)}), {arm.label}"] = region_effects(
+                    arm.data, cds, COG, last, reference=0.0, sd_pop=1.0
+                )
+                colors.append(ARM_COLORS[j % len(ARM_COLORS)] if arms else COLORS[1])
         blocks += [
             _p(comp),
-            _img(cognition_figure(effects), "cognitive domains"),
+            _img(cognition_figure(effects, colors), "cognitive domains"),
             _desc(
-                f"Bars: the model's Cohen's d per domain. {eff_txt} Hatched boxes: "
-                "the literature's range where it gives one; labels: the finding."
+                f"Bars: the model's Cohen's d per domain for each group and time point (legend, "
+                f"with n). {eff_txt} Hatched boxes: the literature's range where it gives one; "
+                "labels: the finding."
             ),
         ]
         end_eff = next(iter(effects.values()))
@@ -1189,39 +1377,48 @@ def _cognition_blocks(
             rows.append([dom.replace("_", " "), es.text_d(), text, ref, ok])
         blocks.append(
             _table(
-                ("domain", "model d at end of use (90 %)", "literature", "reference", "matches"),
+                (
+                    "domain",
+                    f"model d at end of use (90 %), {users.label}",
+                    "literature",
+                    "reference",
+                    "matches",
+                ),
                 rows,
             )
         )
-    elif COG in users:
+    elif COG in ds:
         blocks.append(_note("No use was recorded, so there is no end-of-use comparison."))
     else:
         blocks.append(_note("Cognition was not integrated in this run."))
     blocks += _lit_block(calibration, ("cognition",), cite)
-    if FA in users:
+    if FA in ds:
         blocks += [
-            _img(white_matter_figure(users, controls, end), "white-matter FA"),
-            _desc(
-                "Fractional anisotropy per tract (fraction of a matched control's): "
-                "users' median and 5-95 % band; grey: controls' median; dotted: end "
-                "of use."
-            ),
+            _img(white_matter_figure(users, controls, end, arms), "white-matter FA"),
+            _desc(f"Fractional anisotropy per tract (fraction of a matched control's). {band_txt}"),
         ]
         if end is not None:
             fa = region_effects(
-                users, controls, FA, end, reference=1.0, sd_pop=_pop_sd(params, "wm_population_cv")
+                ds, cds, FA, end, reference=1.0, sd_pop=_pop_sd(params, "wm_population_cv")
             )
             blocks.append(
                 _table(
-                    ("tract", "model Cohen's d at end of use (90 %)", "model % difference (90 %)"),
+                    (
+                        "tract",
+                        f"model Cohen's d at end of use (90 %), {users.label}",
+                        "model % difference (90 %)",
+                    ),
                     [[k, v.text_d(), v.text_pct()] for k, v in fa.items()],
                 )
             )
-    counts = injury_counts(users, controls)
+    header, counts = injury_counts(users, controls, arms)
     if counts:
         blocks += [
-            _p("Subjects with each neurological event at any time in the run:"),
-            _table(("event", "users", "controls"), counts),
+            _p(
+                "People with each neurological event at any time in the run, of everyone in "
+                "each group (the dead included):"
+            ),
+            _table(header, counts),
         ]
     blocks += _lit_block(calibration, ("white_matter",), cite)
     return blocks

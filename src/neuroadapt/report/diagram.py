@@ -24,6 +24,7 @@ __all__ = [
     "layered_layout",
     "pathway_figure",
     "structure_figure",
+    "structure_png",
 ]
 
 ACTIVATE = "#1b7837"
@@ -251,7 +252,8 @@ def pathway_figure(
         Optional ``{"acute": {node: text}, "chronic": {node: text}}``.
     """
     notes = notes or {}
-    fig = Figure(figsize=(10, 5.2), layout="constrained")
+    fig = Figure(figsize=(10, 5.2))
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.9, wspace=0.05)
     axes = fig.subplots(1, 2)
     draw_pathway(axes[0], False, edges, notes.get("acute"), "acute exposure")
     draw_pathway(axes[1], True, edges, notes.get("chronic"), "chronic exposure")
@@ -269,7 +271,8 @@ def structure_figure(
     names = [m.name for m in modules]
     lay = layered_layout(names, [(c.source, c.target) for c in couplings], spacing=1.8)
     pos = {n: (y * 4.4, -x) for n, (x, y) in lay.items()}  # layers run left to right
-    fig = Figure(figsize=(13, 3.6), layout="constrained")
+    fig = Figure(figsize=(13, 3.6))
+    fig.subplots_adjust(left=0.005, right=0.995, bottom=0.01, top=0.92)
     ax = fig.subplots()
     sizes = {}
     for m in modules:
@@ -315,3 +318,10 @@ def structure_figure(
     ax.set_axis_off()
     ax.set_title("Model structure: modules and the named couplings between them", fontsize=11)
     return fig
+
+
+def structure_png() -> str:
+    """The :func:`structure_figure` as a PNG data URI, drawn once per code version."""
+    from neuroadapt.report.figcache import cached_png
+
+    return cached_png("model-structure", structure_figure)

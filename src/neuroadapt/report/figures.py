@@ -9,8 +9,8 @@ or GUI backend is involved; :func:`to_data_uri` renders it as an embedded PNG.
 from __future__ import annotations
 
 import base64
-import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from neuroadapt.model.system import SIGNALLING_PATHWAY
 from neuroadapt.report.diagram import draw_pathway
+from neuroadapt.report.figcache import png_bytes
 
 __all__ = [
     "FIGURES",
@@ -27,8 +28,12 @@ __all__ = [
     "cohort_figure",
     "cohort_summary",
     "episode_table",
+    "figure_legend",
+    "median_band",
+    "not_recorded",
     "occupancy_figure",
     "overdose_figure",
+    "panel_grid",
     "pk_figure",
     "respiration_figure",
     "to_data_uri",
@@ -41,9 +46,82 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17
 
 def to_data_uri(fig: Figure, dpi: int = 96) -> str:
     """Render a figure as a ``data:image/png;base64,...`` URI."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(png_bytes(fig, dpi)).decode("ascii")
+
+
+#: Margins of the panel grids in inches: left (tick labels and y label), right, top
+#: (panel titles), bottom (x label), and the gaps between panels.
+MARGINS_IN = {"left": 0.62, "right": 0.18, "top": 0.34, "bottom": 0.46, "wgap": 0.58, "hgap": 0.72}
+#: Extra room (inches) for a figure title and for a legend row under the panels.
+SUPTITLE_IN = 0.3
+LEGEND_IN = 0.32
+
+
+def panel_grid(
+    figsize: tuple[float, float],
+    rows: int,
+    cols: int,
+    *,
+    suptitle: bool = False,
+    legend: bool = False,
+    left: float | None = None,
+    right: float | None = None,
+    bottom: float | None = None,
+    wgap: float | None = None,
+    **kwargs: Any,
+) -> tuple[Figure, np.ndarray]:
+    """A figure with a ``rows x cols`` grid of panels on fixed margins (in inches).
+
+    Fixed margins replace matplotlib's constrained layout, which measured every
+    text on every draw and was most of the report's time; the margins fit the
+    small fonts used here (:func:`_small`). ``suptitle`` and ``legend`` reserve
+    room for a figure title and a legend row below the panels; ``left``,
+    ``right``, ``bottom`` and ``wgap`` (inches) replace the margins of
+    :data:`MARGINS_IN`; ``kwargs`` go to
+    :meth:`~matplotlib.figure.Figure.subplots` (``sharey``, ``width_ratios``...).
+    """
+    w, h = figsize
+    m = MARGINS_IN
+    top = m["top"] + (SUPTITLE_IN if suptitle else 0.0)
+    bottom = (m["bottom"] if bottom is None else bottom) + (LEGEND_IN if legend else 0.0)
+    lft = m["left"] if left is None else left
+    r = m["right"] if right is None else right
+    gap_w = m["wgap"] if wgap is None else wgap
+    aw = (w - lft - r - gap_w * (cols - 1)) / cols
+    ah = (h - top - bottom - m["hgap"] * (rows - 1)) / rows
+    fig = Figure(figsize=figsize)
+    axes = fig.subplots(
+        rows,
+        cols,
+        squeeze=False,
+        gridspec_kw={
+            "left": lft / w,
+            "right": 1 - r / w,
+            "top": 1 - top / h,
+            "bottom": bottom / h,
+            "wspace": gap_w / aw,
+            "hspace": m["hgap"] / ah,
+        },
+        **kwargs,
+    )
+    return fig, axes
+
+
+def figure_legend(fig: Figure, axes: Iterable[Axes], fontsize: float = 8) -> None:
+    """One legend row at the bottom of the figure from the first panel that has entries."""
+    for ax in axes:
+        handles, labels = ax.get_legend_handles_labels()
+        if handles:
+            fig.legend(
+                handles,
+                labels,
+                loc="lower center",
+                ncol=len(labels),
+                fontsize=fontsize,
+                frameon=False,
+                bbox_to_anchor=(0.5, 0.0),
+            )
+            return
 
 
 def _label(da: xr.DataArray, fallback: str = "") -> str:
@@ -81,12 +159,45 @@ def _small(ax: Axes, title: str) -> None:
 
 
 # ----------------------------------------------------------------------- cohort
+#: Read-outs of the cohort figure: (variable, title for a record every day).
 COHORT_VARS = (
     ("tolerance_shift", "tolerance (1 + U)"),
     ("withdrawal_peak", "daily peak withdrawal index"),
     ("spo2_min", "daily lowest SpO2"),
     ("activation_peak", "daily peak MOR activation"),
 )
+
+
+def _record_days(cohort: xr.Dataset) -> float:
+    """Days between records (1 for daily records)."""
+    t = cohort["time"].values.astype(float)
+    return float(np.median(np.diff(t))) if t.size > 1 else 1.0
+
+
+def _cohort_title(cohort: xr.Dataset, var: str, title: str) -> str:
+    every = _record_days(cohort)
+    if var != "tolerance_shift" and every > 1.0 + 1e-9:
+        # a record of many days holds the extreme of its days
+        title = title.replace("daily ", "") + f" per {every:g}-day record"
+    return title
+
+
+def not_recorded(cohort: xr.Dataset) -> list[str]:
+    """Sentences naming each cohort read-out this run did not record, and why."""
+    missing = [title.replace("daily ", "") for var, title in COHORT_VARS if var not in cohort]
+    if not missing:
+        return []
+    if "lifecourse_plan" in cohort.attrs:
+        why = (
+            "life-course runs keep, per record, the MOR activation, effect and withdrawal "
+            "peaks, minutes of hypoxia and overdoses, not the oxygen saturation"
+        )
+    else:
+        why = "the engine did not record it for this run"
+    return [
+        f"Not recorded in this run, so left out of the figure and the summary: "
+        f"{', '.join(missing)} ({why})."
+    ]
 
 
 def median_band(
@@ -111,34 +222,42 @@ def median_band(
 
 
 def cohort_figure(cohort: xr.Dataset, episodes: pd.DataFrame | None = None) -> Figure:
-    """Median and 5-95% band over subjects of the cohort's daily read-outs, and overdoses."""
-    fig = Figure(figsize=(12, 6.4), layout="constrained")
-    axes = fig.subplots(2, 3).ravel()
+    """Median and 5-95% band over subjects of the cohort's read-outs, survival and overdoses.
+
+    Read-outs the run did not record are left out (see :func:`not_recorded`).
+    """
+    shown = [(v, _cohort_title(cohort, v, title)) for v, title in COHORT_VARS if v in cohort]
+    n_panels = len(shown) + 2
+    rows = int(np.ceil(n_panels / 3))
+    fig, axes = panel_grid((12, 3.2 * rows), rows, 3)
+    axes = axes.ravel()
+    for ax in axes[n_panels:]:
+        ax.set_axis_off()
     t = cohort["time"].values
     n = cohort.sizes.get("subject", 1)
-    for ax, (var, title) in zip(axes, COHORT_VARS, strict=False):
+    for ax, (var, title) in zip(axes, shown, strict=False):
         _small(ax, title)
-        if var not in cohort:
-            _nodata(ax)
-            continue
         x = cohort[var].transpose("subject", "time").values.astype(float)
         median_band(ax, t, x, COLORS[0], "median", band_label="5-95%", alpha=0.25, lw=1.5)
         ax.set_xlabel("day", fontsize=8)
         unit = cohort[var].attrs.get("units", "1")
         ax.set_ylabel("" if unit == "1" else unit, fontsize=8)
-    if axes[0].get_legend_handles_labels()[0]:
+    if shown and axes[0].get_legend_handles_labels()[0]:
         axes[0].legend(fontsize=7, frameon=False)
-    ax = axes[4]
-    _small(ax, "subjects alive")
+    ax = axes[len(shown)]
+    _small(ax, f"subjects alive (of {n})")
     if "alive" in cohort:
         alive = np.nan_to_num(cohort["alive"].transpose("subject", "time").values).sum(axis=0)
-        ax.plot(t, 100.0 * alive / max(n, 1), color="k", lw=1.5)
-        ax.set_ylim(top=100.5)
+        pct = 100.0 * alive / max(n, 1)
+        ax.plot(t, pct, color="k", lw=1.5, clip_on=False)
+        # the axis ends at 100 % (nobody is more than alive) and spans at least 10 points
+        low = 5.0 * np.floor(np.nanmin(pct) / 5.0) - 5.0 if np.isfinite(pct).any() else 0.0
+        ax.set_ylim(max(0.0, min(90.0, low)), 100.0)
         ax.set_ylabel("% of cohort", fontsize=8)
         ax.set_xlabel("day", fontsize=8)
     else:
         _nodata(ax)
-    ax = axes[5]
+    ax = axes[len(shown) + 1]
     if episodes is not None and len(episodes):
         day = np.floor(episodes["start_h"].to_numpy(float) / 24.0)
         span = max(t.max(), day.max()) + 1
@@ -188,24 +307,13 @@ def cohort_summary(cohort: xr.Dataset, episodes: pd.DataFrame) -> list[tuple[str
     n = int(cohort.sizes.get("subject", 0))
     days = float(np.nanmax(cohort["time"].values)) if cohort.sizes.get("time") else 0.0
     rows = [("subjects", str(n)), ("simulated time", f"{days:g} days")]
-    rows.append(
-        (
-            "highest tolerance (1 + U) per subject",
-            _spread(_per_subject(cohort, "tolerance_shift", "max")),
-        )
-    )
-    rows.append(
-        (
-            "peak withdrawal index per subject",
-            _spread(_per_subject(cohort, "withdrawal_peak", "max")),
-        )
-    )
-    rows.append(
-        (
-            "lowest SpO2 per subject",
-            _spread(100 * _per_subject(cohort, "spo2_min", "min"), "{:.0f}%"),
-        )
-    )
+    for var, how, label, scale, fmt in (
+        ("tolerance_shift", "max", "highest tolerance (1 + U) per subject", 1.0, "{:.2f}"),
+        ("withdrawal_peak", "max", "peak withdrawal index per subject", 1.0, "{:.2f}"),
+        ("spo2_min", "min", "lowest SpO2 per subject", 100.0, "{:.0f}%"),
+    ):
+        if var in cohort:  # a read-out not recorded is named by not_recorded()
+            rows.append((label, _spread(scale * _per_subject(cohort, var, how), fmt)))
     ep = episodes if episodes is not None else pd.DataFrame()
     n_ep = len(ep)
     fatal = int((ep["outcome"] == "fatal").sum()) if n_ep else 0
@@ -268,8 +376,8 @@ def pk_figure(ds: xr.Dataset) -> Figure:
         for v in ("blood_heroin", "blood_6mam", "blood_morphine", "brain_6mam", "brain_morphine")
         if v in ds
     ]
-    fig = Figure(figsize=(12, 6.4), layout="constrained")
-    axes = fig.subplots(2, 3).ravel()
+    fig, axes = panel_grid((12, 6.4), 2, 3)
+    axes = axes.ravel()
     t_min = ds["time"].values.astype(float)
     for ax, var in zip(axes, names, strict=False):
         _small(ax, SHORT.get(var, var))
@@ -298,8 +406,8 @@ def pk_figure(ds: xr.Dataset) -> Figure:
 
 def occupancy_figure(ds: xr.Dataset) -> Figure:
     """Occupancy and activation over time by route; equilibrium curves per ligand."""
-    fig = Figure(figsize=(12, 3.8), layout="constrained")
-    axes = fig.subplots(1, 3)
+    fig, axes = panel_grid((12, 3.8), 1, 3, wgap=0.75)
+    axes = axes[0]
     t_h = ds["time"].values / 60.0
     for ax, var in zip(axes[:2], ("agonist_occupancy", "activation"), strict=True):
         _small(ax, SHORT.get(var, var))
@@ -334,8 +442,18 @@ def occupancy_figure(ds: xr.Dataset) -> Figure:
 
 def camp_figure(ds: xr.Dataset, pathway=SIGNALLING_PATHWAY) -> Figure:
     """The pathway diagram beside the simulated cAMP, effect and withdrawal, acute vs chronic."""
-    fig = Figure(figsize=(12, 8.8), layout="constrained")
-    grid = fig.add_gridspec(2, 2, width_ratios=[1.0, 1.25])
+    fig = Figure(figsize=(12, 8.8))
+    grid = fig.add_gridspec(
+        2,
+        2,
+        width_ratios=[1.0, 1.25],
+        left=0.01,
+        right=0.985,
+        top=0.92,
+        bottom=0.06,
+        wspace=0.08,
+        hspace=0.22,
+    )
     t_h = ds["time"].values / 60.0
     titles = {"acute": "acute: first dose, drug-naive", "chronic": "chronic: day 30 (tolerant)"}
     ref = None
@@ -380,8 +498,8 @@ def camp_figure(ds: xr.Dataset, pathway=SIGNALLING_PATHWAY) -> Figure:
 
 def tolerance_figure(ds: xr.Dataset) -> Figure:
     """Tolerance build-up during use and its loss in abstinence, with its two components."""
-    fig = Figure(figsize=(12, 3.8), layout="constrained")
-    axes = fig.subplots(1, 2)
+    fig, axes = panel_grid((12, 3.8), 1, 2)
+    axes = axes[0]
     t = ds["time"].values
     stop = ds.attrs.get("stop_day")
     ax = axes[0]
@@ -405,8 +523,8 @@ def tolerance_figure(ds: xr.Dataset) -> Figure:
 
 def withdrawal_figure(ds: xr.Dataset) -> Figure:
     """Withdrawal after an abrupt stop and after naloxone: first 12 h, then 7 days."""
-    fig = Figure(figsize=(12, 3.8), layout="constrained")
-    axes = fig.subplots(1, 2)
+    fig, axes = panel_grid((12, 3.8), 1, 2, left=0.75, wgap=0.75)
+    axes = axes[0]
     t = ds["time"].values
     for ax, (lo, hi, title) in zip(
         axes,
@@ -433,8 +551,8 @@ def withdrawal_figure(ds: xr.Dataset) -> Figure:
 
 def respiration_figure(ds: xr.Dataset) -> Figure:
     """Ventilation, PaO2 and SpO2 after a dose, naive vs tolerant."""
-    fig = Figure(figsize=(12, 3.8), layout="constrained")
-    axes = fig.subplots(1, 3)
+    fig, axes = panel_grid((12, 3.8), 1, 3)
+    axes = axes[0]
     t = ds["time"].values
     for ax, var in zip(axes, ("ventilation", "pao2", "spo2"), strict=True):
         _small(ax, SHORT.get(var, var))
@@ -449,8 +567,8 @@ def respiration_figure(ds: xr.Dataset) -> Figure:
 
 def overdose_figure(ds: xr.Dataset) -> Figure:
     """Probability of fatal and non-fatal overdose vs IV dose, by history."""
-    fig = Figure(figsize=(8, 4.4), layout="constrained")
-    ax = fig.subplots()
+    fig, axes = panel_grid((8, 4.4), 1, 1, left=0.8, bottom=0.6)
+    ax = axes[0, 0]
     dose = ds["dose"].values
     for k, hist in enumerate(ds["history"].values):
         sub = ds.sel(history=hist)

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,15 +27,19 @@ from markupsafe import Markup, escape
 
 from neuroadapt import __version__
 from neuroadapt.atomic import write_text
+from neuroadapt.experiments.lifecourse import recovering as recovery_group
+from neuroadapt.experiments.lifecourse import study_arms
 from neuroadapt.parameters import ParameterSet
 from neuroadapt.report.behaviour import behaviour_section
 from neuroadapt.report.brain import BRAIN_HEADINGS, brain_sections
-from neuroadapt.report.diagram import structure_figure
+from neuroadapt.report.diagram import structure_png
+from neuroadapt.report.figcache import cached_png
 from neuroadapt.report.figures import (
     FIGURES,
     cohort_figure,
     cohort_summary,
     episode_table,
+    not_recorded,
     to_data_uri,
 )
 
@@ -45,6 +50,7 @@ __all__ = [
     "SECTION_HEADINGS",
     "VERDICTS",
     "References",
+    "Section",
     "build_report",
     "methods_paragraph",
     "render_report",
@@ -99,20 +105,67 @@ LIFECOURSE_LIMITATIONS: tuple[str, ...] = (
     "odds ratio of 2.2).",
 )
 
+#: Sections before the panel figures: ``(id, title)``.
+FRONT_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("summary", "Summary"),
+    ("cohort", "Cohort results"),
+    ("model-structure", "Model structure"),
+)
+#: Sections after the brain (and behaviour) sections: ``(id, title)``.
+BACK_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("methods", "Methods"),
+    ("calibration", "Calibration against the literature"),
+    ("limitations", "What this model cannot do"),
+    ("parameters", "Parameters"),
+    ("references", "References"),
+    ("assumptions", "Assumptions"),
+    ("provenance", "Provenance"),
+)
+#: Headings every report has, in order (a life course adds its behaviour section
+#: after the brain sections).
 SECTION_HEADINGS: tuple[str, ...] = (
-    "Summary",
-    "Cohort results",
-    "Model structure",
+    *(title for _, title in FRONT_SECTIONS),
     *(title for title, _ in FIGURES.values()),
     *BRAIN_HEADINGS,
-    "Methods",
-    "Calibration against the literature",
-    "What this model cannot do",
-    "Parameters",
-    "References",
-    "Assumptions",
-    "Provenance",
+    *(title for _, title in BACK_SECTIONS),
 )
+#: How the template renders a section's body.
+SECTION_KINDS: frozenset[str] = frozenset(
+    {
+        "summary",
+        "cohort",
+        "model",
+        "figure",
+        "blocks",
+        "methods",
+        "calibration",
+        "limitations",
+        "parameters",
+        "references",
+        "assumptions",
+        "provenance",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the report: its anchor, its heading and the body drawn under it.
+
+    The table of contents and the sections are both drawn from one list of
+    these, so a heading cannot drift away from its content.
+    """
+
+    id: str
+    title: str
+    kind: str
+    body: Any
+
+    def __post_init__(self) -> None:
+        if self.kind not in SECTION_KINDS:
+            raise ValueError(f"section {self.id!r}: kind {self.kind!r} is not one of SECTION_KINDS")
+        if not self.title.strip():
+            raise ValueError(f"section {self.id!r} has an empty title")
 
 
 # ------------------------------------------------------------------ references
@@ -495,49 +548,53 @@ def render_report(
     for name, (title, func) in FIGURES.items():
         ds = panels.get(name)
         figures.append(
-            {
-                "id": name,
-                "title": title,
-                "img": to_data_uri(func(ds)) if ds is not None else None,
-                "description": ds.attrs.get("description", "") if ds is not None else "",
-            }
+            Section(
+                name,
+                title,
+                "figure",
+                {
+                    "img": (
+                        cached_png(name, lambda func=func, ds=ds: func(ds), ds)
+                        if ds is not None
+                        else None
+                    ),
+                    "description": ds.attrs.get("description", "") if ds is not None else "",
+                },
+            )
         )
-    names = list(FIGURES)
-    anchor = (
-        f"#s{names.index('camp_acute_chronic') + 4}"
-        if panels.get("camp_acute_chronic") is not None
-        else None
-    )
+    anchor = "#camp_acute_chronic" if panels.get("camp_acute_chronic") is not None else None
     life = dict(lifecourse or {})
-    users, end = cohort, None
+    end, arms, recovering = None, None, None
     if life:
-        # recovery is read from the detoxified people who did not relapse
         end = float(life["use_days"])
-        subj = life["subjects"]
-        kept = subj[(subj["arm"] == "abstinence") & subj["relapse_d"].isna()]["subject"]
-        if len(kept) >= 10:
-            users = cohort.sel(subject=cohort.subject.isin(kept.to_numpy()))
+        arms = study_arms(cohort, life["subjects"], end)
+        recovering = recovery_group(cohort, life["subjects"], end)
     brain = brain_sections(
-        users,
+        cohort,
         controls,
         calibration,
         params,
         cite=lambda src, user: refs.marker(src, user),
         pathway_anchor=anchor,
         end=end,
+        arms=arms,
+        recovering=recovering,
     )
     if life:
         brain.append(
-            behaviour_section(
-                cohort,
-                episodes,
-                life.get("survival"),
-                life.get("clinical"),
-                calibration,
-                float(life["use_days"]),
-                cite=lambda src, user: refs.marker(src, user),
-                discharge_day=life.get("discharge_day"),
-            )
+            {
+                "id": "behaviour",
+                **behaviour_section(
+                    cohort,
+                    episodes,
+                    life.get("survival"),
+                    life.get("clinical"),
+                    calibration,
+                    float(life["use_days"]),
+                    cite=lambda src, user: refs.marker(src, user),
+                    discharge_day=life.get("discharge_day"),
+                ),
+            }
         )
     for sec in brain:
         for block in sec["blocks"]:
@@ -555,11 +612,64 @@ def render_report(
         "parameter hash": p_hash,
         **{k: _fmt(v) for k, v in provenance.items() if k not in ("version", "date")},
     }
+    missing = not_recorded(cohort)
+    cohort_desc = " ".join(
+        [
+            "Median and 5-95% band over subjects (dead subjects drop out) of the recorded "
+            "read-outs of the simulated cohort; the share of the cohort alive; overdose "
+            "episodes by outcome.",
+            *missing,
+        ]
+    )
+    body = {
+        "summary": ("summary", {"rows": cohort_summary(cohort, episodes), "notes": missing}),
+        "cohort": (
+            "cohort",
+            {
+                "img": to_data_uri(cohort_figure(cohort, episodes)),
+                "description": cohort_desc,
+                "episode_rows": episode_table(episodes),
+            },
+        ),
+        "model-structure": ("model", {"img": structure_png()}),
+        "methods": ("methods", methods),
+        "calibration": (
+            "calibration",
+            {
+                "rows": cal_rows,
+                "verdict_counts": verdict_counts,
+                "status_counts": status_counts,
+            },
+        ),
+        "limitations": (
+            "limitations",
+            list(
+                (
+                    *DEFAULT_LIMITATIONS,
+                    *(LIFECOURSE_LIMITATIONS if lifecourse else SCHEDULED_LIMITATIONS),
+                )
+                if limitations is None
+                else limitations
+            ),
+        ),
+        "parameters": ("parameters", param_rows),
+        "references": ("references", refs.entries()),
+        "assumptions": ("assumptions", refs.assumptions()),
+        "provenance": ("provenance", prov),
+    }
+    sections = [
+        *(Section(i, t, *body[i]) for i, t in FRONT_SECTIONS),
+        *figures,
+        *(Section(sec["id"], sec["title"], "blocks", sec["blocks"]) for sec in brain),
+        *(Section(i, t, *body[i]) for i, t in BACK_SECTIONS),
+    ]
+    ids = [sec.id for sec in sections]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"section ids are not unique: {ids}")
     return (
         _environment()
         .get_template("report.html")
         .render(
-            scenario=scenario,
             scenario_name=getattr(scenario, "name", str(scenario)),
             description=getattr(scenario, "description", ""),
             regimen=_regimen_text(scenario),
@@ -568,28 +678,7 @@ def render_report(
             species=params.species,
             provenance=prov,
             warnings=warnings,
-            summary=cohort_summary(cohort, episodes),
-            episode_rows=episode_table(episodes),
-            cohort_img=to_data_uri(cohort_figure(cohort, episodes)),
-            structure_img=to_data_uri(structure_figure()),
-            figures=figures,
-            brain=brain,
-            methods=methods,
-            calibration=cal_rows,
-            verdict_counts=verdict_counts,
-            status_counts=status_counts,
-            limitations=list(
-                (
-                    *DEFAULT_LIMITATIONS,
-                    *(LIFECOURSE_LIMITATIONS if lifecourse else SCHEDULED_LIMITATIONS),
-                )
-                if limitations is None
-                else limitations
-            ),
-            parameters=param_rows,
-            references=refs.entries(),
-            assumptions=refs.assumptions(),
-            headings=SECTION_HEADINGS,
+            sections=sections,
         )
     )
 

@@ -1,6 +1,7 @@
 """Scenarios: the typed description of a virtual experiment and its dosing language."""
 
 from neuroadapt.scenarios.errors import ScenarioError as ScenarioError
+from neuroadapt.scenarios.regimen import MAX_DOSES as MAX_DOSES
 from neuroadapt.scenarios.regimen import Abstinence as Abstinence
 from neuroadapt.scenarios.regimen import Cycle as Cycle
 from neuroadapt.scenarios.regimen import DoseEvent as DoseEvent
@@ -22,8 +23,10 @@ from neuroadapt.scenarios.schema import dump_scenario as dump_scenario
 from neuroadapt.scenarios.schema import list_shipped as list_shipped
 from neuroadapt.scenarios.schema import load_scenario as load_scenario
 from neuroadapt.scenarios.schema import loads_scenario as loads_scenario
+from neuroadapt.scenarios.schema import validate_scenario as validate_scenario
 
 __all__ = [
+    "MAX_DOSES",
     "Abstinence",
     "Cohort",
     "Cycle",
@@ -46,4 +49,5 @@ __all__ = [
     "loads_scenario",
     "parse_duration",
     "sort_events",
+    "validate_scenario",
 ]

@@ -24,11 +24,15 @@ from neuroadapt.scenarios.regimen import RegimenError
 
 
 class FieldError(ValueError):
-    """A check across fields (a model validator) failed; ``field`` is the key it is about."""
+    """A check across fields (a model validator) failed; ``field`` is the key it is about.
 
-    def __init__(self, field: str, message: str) -> None:
+    ``value`` is the offending value, for a key below the top level (``"cohort.controls"``)
+    that the error cannot look up itself.
+    """
+
+    def __init__(self, field: str, message: str, value: object = None) -> None:
         super().__init__(message)
-        self.field = field
+        self.field, self.value = field, value
 
 
 __all__ = [
@@ -189,6 +193,7 @@ def from_validation_error(
     if isinstance(cause, FieldError):
         # a check across fields names the field it is about
         given = value.get(cause.field, MISSING) if isinstance(value, dict) else MISSING
+        given = given if cause.value is None else cause.value
         return ScenarioError(cause.field, given, str(cause) + more, source)
     if kind == "extra_forbidden":
         keys = ", ".join(holder.model_fields) if holder is not None else "(none)"

@@ -37,6 +37,10 @@ import pandas as pd
 from neuroadapt.model.routes import ALLOWED_ROUTES, DRUG_ALIASES, DRUGS, ROUTE_ALIASES, ROUTES
 
 __all__ = [
+    "MAX_AMOUNT",
+    "MAX_DOSES",
+    "MAX_NESTING",
+    "MAX_SEGMENTS",
     "Abstinence",
     "Cycle",
     "DoseEvent",
@@ -73,8 +77,22 @@ AMOUNT_UNITS: dict[str, tuple[float, str]] = {
     "µg/kg": (1000.0, "mg/kg"),
     "μg/kg": (1000.0, "mg/kg"),
 }
-#: Largest number of doses one segment may expand to.
-MAX_DOSES = 10_000_000
+#: Most doses a regimen may expand to, repeats included (10 years of hourly doses
+#: is 87,660). Not science but resources: the engine's time and memory grow with
+#: the number of doses, and a million doses would run for minutes per subject.
+MAX_DOSES = 100_000
+#: Most segments a regimen may expand to, repeats included (as ``MAX_DOSES``).
+MAX_SEGMENTS = 100_000
+#: Deepest nesting of ``(...) repeat N`` blocks.
+MAX_NESTING = 8
+#: Largest single dose, by stored unit.
+#: assumption: 10 g is about 15 times the largest single IV heroin doses in the
+#: literature table (200-690 mg in heroin-assisted treatment; Gyr E et al. 2000 Int J
+#: Clin Pharmacol Ther 38:486-491) and far above any other opioid dose in clinical
+#: use; 1 g/kg is above every lethal dose of the opioids modelled, in rodents and
+#: people (tens to hundreds of mg/kg). The bounds admit any overdose experiment and
+#: reject typing errors and numbers the arithmetic cannot carry (1e308 mg gave NaN).
+MAX_AMOUNT: dict[str, float] = {"mg": 10_000.0, "mg/kg": 1_000.0}
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?"
 _DURATION_RE = re.compile(rf"^({_NUM})(s|min|h|d|w|y)$")
 _GLUED_RE = re.compile(rf"^({_NUM})([a-zµμ/]+)$")
@@ -215,6 +233,11 @@ def _check(name: str, value: float, low: float, strict: bool = False) -> None:
         raise RegimenError(name, value, f"a finite number {'>' if strict else '>='} {_fmt(low)}")
 
 
+def _check_amount(name: str, amount: float, unit: str) -> None:
+    if amount > MAX_AMOUNT[unit]:
+        raise RegimenError(name, amount, f"a dose of at most {_fmt(MAX_AMOUNT[unit])} {unit}")
+
+
 @dataclass(frozen=True)
 class _Dose:
     drug: str
@@ -231,6 +254,7 @@ class _Dose:
         if self.unit not in ("mg", "mg/kg"):
             raise RegimenError("unit", self.unit, "'mg' or 'mg/kg' (convert on input)")
         object.__setattr__(self, "amount", float(self.amount))
+        _check_amount("amount", self.amount, self.unit)
 
     def _head(self) -> str:
         drug = "" if self.drug == "heroin" else f"{self.drug} "
@@ -270,10 +294,22 @@ class RepeatedDose(_Dose):
             _check("escalation period", self.escalation_every_h or 0.0, 0.0, strict=True)
         elif self.escalation_every_h is not None:
             raise RegimenError("escalation period", self.escalation_every_h, "none without a %")
-        if self.n_doses() > MAX_DOSES:
-            raise RegimenError("dose count", self.n_doses(), f"at most {MAX_DOSES} per segment")
-        if not math.isfinite(self._amount_at((self.n_doses() - 1) * self.interval_h)):
-            raise RegimenError("escalation", self.escalation_pct, "one that keeps doses finite")
+        ratio = self.length_h / self.interval_h  # checked before rounding: it may be huge
+        if self.count is not None and self.count > MAX_DOSES or ratio > MAX_DOSES:
+            n = (
+                self.count
+                if self.count is not None
+                else (math.ceil(ratio) if math.isfinite(ratio) else ratio)
+            )
+            raise RegimenError("dose count", n, f"at most {MAX_DOSES} doses in a regimen")
+        last = self._amount_at((self.n_doses() - 1) * self.interval_h)
+        if not math.isfinite(last) or last > MAX_AMOUNT[self.unit]:
+            raise RegimenError(
+                "escalation",
+                self.escalation_pct,
+                f"one that keeps every dose at most {_fmt(MAX_AMOUNT[self.unit])} {self.unit}"
+                f" (the last would be {last:.4g} {self.unit})",
+            )
 
     def _amount_at(self, t: float) -> float:
         if not self.escalation_pct or not self.escalation_every_h:
@@ -296,6 +332,9 @@ class RepeatedDose(_Dose):
         ratio = self.length_h / self.interval_h
         near = round(ratio)
         return max(1, near if abs(ratio - near) < 1e-9 * ratio else math.ceil(ratio))
+
+    def _size(self) -> tuple[int, int]:
+        return self.n_doses(), 1
 
     def _relative(self) -> list[DoseEvent]:
         times = (k * self.interval_h for k in range(self.n_doses()))
@@ -325,6 +364,9 @@ class SingleDose(_Dose):
         """Segment length in hours."""
         return float(self.at_h)
 
+    def _size(self) -> tuple[int, int]:
+        return 1, 1
+
     def _relative(self) -> list[DoseEvent]:
         return [self._event(self.at_h, self.amount)]
 
@@ -346,6 +388,9 @@ class Abstinence:
         """Segment length in hours."""
         return float(self.duration_h)
 
+    def _size(self) -> tuple[int, int]:
+        return 0, 1
+
     def _relative(self) -> list[DoseEvent]:
         return []
 
@@ -366,6 +411,12 @@ class Cycle:
             raise RegimenError("repeat block", "()", "at least one segment")
         if not isinstance(self.times, int) or isinstance(self.times, bool) or self.times < 1:
             raise RegimenError("repeat", self.times, "an integer >= 1")
+        doses, segments = _sizes(self.segments)
+        object.__setattr__(self, "_expanded", (doses * self.times, segments * self.times))
+        _check_size(self._expanded, "repeat", self.times)
+
+    def _size(self) -> tuple[int, int]:
+        return self._expanded  # type: ignore[attr-defined]
 
     @property
     def length_h(self) -> float:
@@ -380,6 +431,29 @@ class Cycle:
 
 
 Segment = RepeatedDose | SingleDose | Abstinence | Cycle
+
+
+def _sizes(segments: Sequence[Segment]) -> tuple[int, int]:
+    """(doses, segments) of segments run in a row, repeats expanded (counted, not built)."""
+    doses = segments_n = 0
+    for seg in segments:
+        d, n = seg._size()
+        doses, segments_n = doses + d, segments_n + n
+    return doses, segments_n
+
+
+def _check_size(size: tuple[int, int], field: str, value: object) -> None:
+    doses, segments = size
+    if doses > MAX_DOSES:
+        raise RegimenError(
+            field, value, f"a regimen of at most {MAX_DOSES} doses (this one has {doses})"
+        )
+    if segments > MAX_SEGMENTS:
+        raise RegimenError(
+            field,
+            value,
+            f"a regimen of at most {MAX_SEGMENTS} segments after repeats (this one has {segments})",
+        )
 
 
 def _chain(segments: Sequence[Segment]) -> tuple[list[DoseEvent], float]:
@@ -410,6 +484,17 @@ def _shift(events: list[DoseEvent], start_h: float) -> list[DoseEvent]:
 # ----------------------------------------------------------------- parsing
 def _tokens(text: str) -> list[str]:
     return re.findall(r"\(|\)|[^\s()]+", text.lower())
+
+
+def _check_nesting(tokens: list[str]) -> None:
+    """Refuse ``(...)`` nested deeper than ``MAX_NESTING``, in one pass before any parsing."""
+    depth = 0
+    for tok in tokens:
+        depth += (tok == "(") - (tok == ")")
+        if depth > MAX_NESTING:
+            raise RegimenError(
+                "nesting", depth, f"'(...) repeat N' blocks nested at most {MAX_NESTING} deep"
+            )
 
 
 def _split(tokens: list[str], where: str) -> list[list[str]]:
@@ -545,6 +630,12 @@ class Regimen:
         object.__setattr__(self, "segments", tuple(self.segments))
         if not self.segments:
             raise RegimenError("regimen", "", "at least one segment")
+        _check_size(_sizes(self.segments), "regimen", str(self))
+
+    @property
+    def n_doses(self) -> int:
+        """Number of dose events, repeats included (counted without expanding)."""
+        return _sizes(self.segments)[0]
 
     @classmethod
     def parse(cls, text: str, default_drug: str | None = "heroin") -> Regimen:
@@ -564,7 +655,9 @@ class Regimen:
         """
         if not isinstance(text, str) or not text.strip():
             raise RegimenError("regimen", text, _SHAPES)
-        return cls(tuple(_parse_sequence(_tokens(text), default_drug, "")))
+        tokens = _tokens(text)
+        _check_nesting(tokens)
+        return cls(tuple(_parse_sequence(tokens, default_drug, "")))
 
     def __str__(self) -> str:
         return " then ".join(map(str, self.segments))

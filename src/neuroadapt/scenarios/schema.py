@@ -47,6 +47,7 @@ from pydantic import (
 )
 
 from neuroadapt.model.routes import ALLOWED_ROUTES, ROUTE_ALIASES
+from neuroadapt.parameters import load_parameters
 from neuroadapt.scenarios.errors import (
     FieldError,
     ScenarioError,
@@ -54,7 +55,15 @@ from neuroadapt.scenarios.errors import (
     from_toml_error,
     from_validation_error,
 )
-from neuroadapt.scenarios.regimen import DoseEvent, Regimen, parse_duration, sort_events
+from neuroadapt.scenarios.regimen import (
+    DURATION_UNITS,
+    MAX_DOSES,
+    DoseEvent,
+    Regimen,
+    format_duration,
+    parse_duration,
+    sort_events,
+)
 
 __all__ = [
     "DEFAULT_BODY_WEIGHT_KG",
@@ -68,6 +77,7 @@ __all__ = [
     "list_shipped",
     "load_scenario",
     "loads_scenario",
+    "validate_scenario",
 ]
 
 #: Body weight used when ``cohort.body_weight_kg`` is left out, by species.
@@ -75,6 +85,19 @@ __all__ = [
 #: male is 73 kg); 0.3 kg is a typical adult male Sprague-Dawley rat at the start
 #: of self-administration studies.
 DEFAULT_BODY_WEIGHT_KG: dict[str, float] = {"human": 70.0, "rat": 0.3}
+
+#: Longest simulated time (years), by species: a scenario must fit in a lifetime.
+#: assumption: 100 years for people (an upper bound of the human life span, and the
+#: model's ages stop at 90); 4 years for laboratory rats, which live 2-3.5 years
+#: (Sengupta P 2013 Int J Prev Med 4:624-630).
+MAX_DURATION_Y: dict[str, float] = {"human": 100.0, "rat": 4.0}
+#: Shortest recording interval (h): one second, below the engine's finest step (30 s).
+MIN_RECORD_EVERY_H = 1 / 3600
+#: Most recorded time points per variable over all subjects (subjects x record times):
+#: not science but memory (each point holds about 25 variables, 4 bytes each, so the
+#: bound is about 2 GB of results). A 1,000-subject cohort recorded daily for 50 years
+#: is 18 million.
+MAX_RECORDED_POINTS = 20_000_000
 
 _CONFIG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 _DURATION = "a duration such as '12h', '14d' or '2w'"
@@ -147,12 +170,21 @@ class Rescue(BaseModel):
 
     model_config = _CONFIG
     drug: Literal["naloxone"] = "naloxone"
-    dose_mg: float = Field(gt=0)
+    #: assumption: at most 100 mg, about six times the largest naloxone doses studied
+    #: (16 mg intranasal, Mundin G et al. 2017 Addiction, PMID:28430384; 10 mg in the
+    #: REZENOPY label), so any rescue strategy fits and typing errors do not.
+    dose_mg: float = Field(gt=0, le=100)
     route: str = Field(
         "im", description="a route allowed for naloxone: " + ", ".join(ALLOWED_ROUTES["naloxone"])
     )
-    delay_min: float = Field(ge=0)
-    trigger_pao2_mmhg: float = Field(40.0, gt=0)
+    #: assumption: at most a day; an opioid overdose kills or resolves within hours,
+    #: so a later rescue cannot act.
+    delay_min: float = Field(ge=0, le=1440)
+    #: Between the cardiac-arrest threshold (pao2_arrest, 10-25 mmHg in the parameter
+    #: table) and 80 mmHg, the lower limit of normal arterial PO2 at sea level (West
+    #: JB, Respiratory Physiology: The Essentials): a trigger below would never come
+    #: before the heart stops, one above fires during ordinary breathing.
+    trigger_pao2_mmhg: float = Field(40.0, ge=10, le=80)
     probability: float = Field(1.0, ge=0, le=1)
 
     @field_validator("route")
@@ -219,13 +251,25 @@ class Outputs(BaseModel):
     """What a run records."""
 
     model_config = _CONFIG
-    record_every: str = Field("1d", description=_DURATION)
+    record_every: str = Field("1d", description=_DURATION + ", at least 1s")
     figures: bool = True
 
     @field_validator("record_every")
     @classmethod
     def _check_every(cls, value: str) -> str:
-        return _positive_duration(value, "record_every")
+        if parse_duration(value, "record_every") < MIN_RECORD_EVERY_H * (1 - 1e-12):
+            raise ValueError(f"must be {_DURATION}, at least 1s")
+        return value
+
+    @field_validator("figures")
+    @classmethod
+    def _check_figures(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(
+                "must be true: the report always draws its figures; "
+                "skip the whole report with 'neuroadapt run --no-report'"
+            )
+        return value
 
     def record_every_h(self) -> float:
         """Return the recording interval in hours."""
@@ -236,7 +280,9 @@ class Scenario(BaseModel):
     """A virtual experiment: species, cohort, regimen, treatments, rescue, outputs."""
 
     model_config = _CONFIG
-    name: str = Field(min_length=1)
+    name: str = Field(
+        min_length=1, description="a name without '/' or '\\' (it names the output folder)"
+    )
     description: str = ""
     species: Literal["human", "rat"] = "human"
     seed: int = Field(0, ge=0, le=2**63 - 1)  # TOML integers are 64-bit
@@ -249,6 +295,15 @@ class Scenario(BaseModel):
     outputs: Outputs = Field(default_factory=Outputs)
     rescue: Rescue | None = None
     treatments: list[Treatment] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if "/" in value or "\\" in value or value.strip(".") == "":
+            raise ValueError(
+                "must be a name without '/' or '\\', not '.' or '..' (it names the output folder)"
+            )
+        return value
 
     @field_validator("regimen")
     @classmethod
@@ -267,7 +322,145 @@ class Scenario(BaseModel):
             raise FieldError("regimen", "required key is missing; " + either)
         if self.regimen is not None and self.behaviour is not None:
             raise FieldError("regimen", either + ", not both")
+        self._check_dose_count()  # first: the checks below expand the doses
+        self._check_lifetime()
+        self._check_acts()
+        self._check_body_weight()
+        self._check_records()
         return self
+
+    def _check_lifetime(self) -> None:
+        """Every time in the scenario fits in a lifetime of the species (``MAX_DURATION_Y``)."""
+        years = MAX_DURATION_Y[self.species]
+        limit = years * DURATION_UNITS["y"]
+        allowed = f"within {years:g}y, a {self.species}'s lifetime"
+        if self.duration is not None and parse_duration(self.duration) > limit:
+            raise FieldError("duration", "must be " + allowed, self.duration)
+        if self.behaviour is not None:
+            b = self.behaviour
+            for key in ("use", "detox", "follow_up"):
+                if parse_duration(getattr(b, key)) > limit:
+                    raise FieldError(f"behaviour.{key}", "must be " + allowed, getattr(b, key))
+            if parse_duration(b.use) + parse_duration(b.follow_up) > limit:
+                raise FieldError(
+                    "behaviour.follow_up", "use + follow_up must be " + allowed, b.follow_up
+                )
+            if parse_duration(b.detox) > parse_duration(b.follow_up):
+                raise FieldError(
+                    "behaviour.detox",
+                    f"must be at most follow_up ({b.follow_up}): detoxification ends "
+                    "within the follow-up",
+                    b.detox,
+                )
+        reg = self.parsed_regimen()
+        if reg is not None and _end_h(reg, 0.0) > limit:
+            raise FieldError("regimen", "must end (infusions included) " + allowed, self.regimen)
+        for i, t in enumerate(self.treatments):
+            if _end_h(t.parsed_regimen(), t.start_h()) > limit:
+                raise FieldError(
+                    f"treatments[{i}]", "start + regimen must end " + allowed, t.regimen
+                )
+
+    def _check_acts(self) -> None:
+        """Refuse every option that this kind of scenario cannot act on."""
+        defaults = Cohort.model_fields
+        if self.behaviour is not None:
+            if self.species != "human":
+                raise FieldError(
+                    "species", "must be 'human' with [behaviour]: life courses are human"
+                )
+            if self.treatments:
+                raise FieldError(
+                    "treatments",
+                    "a [behaviour] life course cannot apply treatments yet; "
+                    "remove [[treatments]] or give a scheduled 'regimen'",
+                    f"{len(self.treatments)} treatment(s)",
+                )
+            if self.duration is not None:
+                raise FieldError(
+                    "duration",
+                    "a [behaviour] life course lasts behaviour.use + behaviour.follow_up; "
+                    "remove 'duration'",
+                    self.duration,
+                )
+            every = self.outputs.record_every_h()
+            if every < 24.0 or not (every / 24.0).is_integer():
+                raise FieldError(
+                    "outputs.record_every",
+                    "must be whole days with [behaviour] (life courses step a day at a time)",
+                    self.outputs.record_every,
+                )
+            return
+        events = self.all_events()
+        if self.duration is not None and events:
+            last = max(e.time_h for e in events)
+            if last >= parse_duration(self.duration):
+                raise FieldError(
+                    "duration",
+                    f"must be later than the last dose, at {format_duration(last)}: "
+                    "doses at or after the end cannot act",
+                    self.duration,
+                )
+        if abs(self.outputs.record_every_h() - 24.0) > 1e-9:
+            # matched controls and the brain scales (which read age and sex) run on
+            # the daily clock only
+            c = self.cohort
+            if c.controls:
+                raise FieldError(
+                    "cohort.controls",
+                    "matched controls need outputs.record_every = '1d' (they are simulated "
+                    "with the brain scales on the daily clock); set it or remove controls",
+                    c.controls,
+                )
+            for key in ("age_years_mean", "age_years_sd", "female_fraction"):
+                if getattr(c, key) != defaults[key].default:
+                    raise FieldError(
+                        f"cohort.{key}",
+                        "age and sex act only on the brain scales, which need "
+                        "outputs.record_every = '1d'; set it or remove the key",
+                        getattr(c, key),
+                    )
+
+    def _check_body_weight(self) -> None:
+        """``cohort.body_weight_kg`` within the parameter table's bounds for the species."""
+        bw = self.cohort.body_weight_kg
+        if bw is None:
+            return
+        p = load_parameters(self.species).params["body_weight"]
+        if not p.lower <= bw <= p.upper:
+            raise FieldError(
+                "cohort.body_weight_kg",
+                f"must be a {self.species} body weight >= {p.lower:g} and <= {p.upper:g} kg "
+                "(bounds of body_weight in the parameter table)",
+                bw,
+            )
+
+    def _check_dose_count(self) -> None:
+        """At most ``MAX_DOSES`` doses in the regimen and the treatments together."""
+        n_doses = sum(
+            r.n_doses
+            for r in [self.parsed_regimen(), *(t.parsed_regimen() for t in self.treatments)]
+            if r is not None
+        )
+        if n_doses > MAX_DOSES:
+            raise FieldError(
+                "treatments",
+                f"regimen and treatments together must have at most {MAX_DOSES} doses",
+                f"{n_doses} doses",
+            )
+
+    def _check_records(self) -> None:
+        """At most ``MAX_RECORDED_POINTS`` recorded points (subjects x record times)."""
+        times = self.total_duration_h() / self.outputs.record_every_h() + 2
+        points = (self.cohort.subjects + self.cohort.controls) * times
+        if points > MAX_RECORDED_POINTS:
+            raise FieldError(
+                "outputs.record_every",
+                f"(subjects + controls) x record times = {points:.3g}: must be at most "
+                f"{MAX_RECORDED_POINTS:.3g} (memory); record less often or simulate fewer "
+                "subjects",
+                self.outputs.record_every,
+            )
 
     @field_validator("duration")
     @classmethod
@@ -307,6 +500,12 @@ class Scenario(BaseModel):
         return DEFAULT_BODY_WEIGHT_KG[self.species] if bw is None else bw
 
 
+def _end_h(regimen: Regimen, start_h: float) -> float:
+    """When a regimen started at ``start_h`` ends: its last segment or its last infusion."""
+    ends = [e.time_h + e.duration_h for e in regimen.events(start_h) if e.duration_h]
+    return max([start_h + regimen.duration_h, *ends])
+
+
 # ----------------------------------------------------------------- loading
 def _shipped_dir() -> Any:
     return resources.files("neuroadapt.scenarios").joinpath("shipped")
@@ -339,6 +538,17 @@ def loads_scenario(text: str, source: str = "<string>", name: str | None = None)
         raise from_toml_error(err, text, source) from None
     if name is not None:
         data.setdefault("name", name)
+    return validate_scenario(data, source)
+
+
+def validate_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a scenario given as a dictionary (the tables of its TOML text).
+
+    Raises
+    ------
+    ScenarioError
+        One-line message naming the first invalid field, its value and what is allowed.
+    """
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
