@@ -233,3 +233,32 @@ def test_results_carry_traits_and_cause_of_death(old, tmp_path):
     assert list(back.death_cause.values) == list(ds.death_cause.values)
     assert back.trait_body_weight.attrs["long_name"].startswith("Body weight")
     back.close()
+
+
+def test_checkpoints_are_keyed_by_the_life_table(tmp_path, monkeypatch):
+    """Another life table does not resume the chunks of the shipped one."""
+    import dataclasses
+
+    from neuroadapt.engine import lifecourse
+
+    def run():
+        return simulate_lifecourse(
+            P,
+            LifePlan(use_days=10, detox_days=2, follow_up_days=3),
+            2,
+            _cov(2, 99.99),  # 100 (the open age: qx = 1) on day 3
+            available_brain_modules(),
+            drug_free=np.array([False, True]),
+            seed=1,
+            record_every_d=5,
+            checkpoint_dir=tmp_path,
+        )
+
+    shipped = run()
+    assert list(shipped.dataset.death_cause.values) == ["background", "background"]  # at 100
+    other = dataclasses.replace(LT, qx=np.where(LT.qx < 1.0, LT.qx * 0.0, 1.0))
+    other = dataclasses.replace(other, ages=LT.ages + 5)  # the open age moves to 105
+    monkeypatch.setattr(lifecourse, "load_life_table", lambda: other)
+    again = run()
+    assert len(list(tmp_path.glob("life-*.npz"))) == 2  # a new chunk, not the old one
+    assert list(again.dataset.death_cause.values) == ["none", "none"]

@@ -214,6 +214,7 @@ def simulate_lifecourse(
     key = chunk_key(
         {
             "params": params.hash(),
+            "life_table": load_life_table().hash(),
             "plan": asdict(plan),
             "seed": seed,
             "variability": variability,
