@@ -14,7 +14,11 @@ day 0; then subjects of the abstinence arm (drawn with probability
 detoxification, prison) and then try to stay abstinent on their own until
 ``use_days + follow_up_days``; the other subjects keep using.
 
-All random draws (arm, cues, lapses, purity, rescue) come from counter-based
+Every subject, users and controls alike, can also die of other causes
+(``model.mortality``): the general population's life table by age and sex,
+times the excess of the subject's state (using, abstinent, never used).
+
+All random draws (arm, cues, lapses, purity, rescue, other-cause death) come from counter-based
 streams keyed by seed, global subject index and day, so results do not
 depend on chunking. Large cohorts are therefore split into chunks that run
 in worker processes (``engine.workers``), one per CPU: the kernel and the
@@ -53,8 +57,10 @@ from neuroadapt.engine.simulate import (
 )
 from neuroadapt.engine.workers import default_workers, run_tasks
 from neuroadapt.model import behaviour as B
+from neuroadapt.model import mortality as M
 from neuroadapt.model.clock import HOURS_PER_DAY
 from neuroadapt.parameters import ParameterSet
+from neuroadapt.parameters.life_table import load_life_table
 from neuroadapt.parameters.table import splitmix64, stream_base, subject_uniform
 
 __all__ = ["LifeCourseResult", "LifePlan", "simulate_lifecourse", "uniform_stream"]
@@ -208,6 +214,7 @@ def simulate_lifecourse(
     key = chunk_key(
         {
             "params": params.hash(),
+            "life_table": load_life_table().hash(),
             "plan": asdict(plan),
             "seed": seed,
             "variability": variability,
@@ -258,7 +265,9 @@ def simulate_lifecourse(
     run_tasks(_run_task, tasks, workers, finished, warm_up=warm_up)
     if progress and not todo:
         progress(len(subj), len(subj))  # every chunk came from the checkpoints
-    return _label(_merge(parts, chunks, subj), subj, rec_days, modules, plan)
+    merged = _merge(parts, chunks, subj)
+    traits = _traits(params, subj, seed, variability, covariates, free, plan)
+    return _label(merged, subj, rec_days, modules, plan, traits)
 
 
 def _check_records_finite(part: dict, ids: np.ndarray, rec_days: np.ndarray) -> None:
@@ -529,11 +538,41 @@ def _run_split(params, plan, ids, drug_free, cov, modules, seed, variability, re
     return merged
 
 
+class _OtherCauses:
+    """Deaths from other causes (``model.mortality``, eq. 3) of a chunk's subjects, day by day.
+
+    Each subject's threshold and cause uniform are drawn once from the streams
+    ``mortality:other`` and ``mortality:cause`` (counter 0), so the deaths do not
+    depend on chunking.
+    """
+
+    def __init__(self, p, ids, cov, seed):
+        self.table = load_life_table()
+        self.p = {k: p[k] for k in M.PARAMETERS}
+        self.age0 = np.asarray(cov["age_years"], dtype=float)
+        self.female = np.asarray(cov["female"], dtype=float)
+        self.threshold = -np.log(uniform_stream(seed, ids, 0, "mortality:other"))
+        self.v = uniform_stream(seed, ids, 0, "mortality:cause")
+        self.cum = np.zeros(len(ids))
+
+    def day(self, d: int, mode: np.ndarray, alive: np.ndarray):
+        """Time of death (days, NaN if none) and cause of other-cause deaths on day ``d``.
+
+        ``mode`` is each subject's state at the start of the day.
+        """
+        h_bg = M.background_hazard(self.table, self.age0 + d / M.DAYS_PER_YEAR, self.female)
+        abstinent = (mode == B.ABSTAINING) | (mode == HELD)
+        h = np.where(alive, M.cause_hazards(h_bg, mode == B.USING, abstinent, self.p), 0.0)
+        self.cum, dies, frac, cause = M.other_cause_step(self.cum, self.threshold, h, self.v)
+        return np.where(dies, d + frac, np.nan), cause
+
+
 def _run_controls(params, ids, cov, modules, seed, variability, rec_days):
     """Matched drug-free controls: the brain stepped from record to record.
 
     Their inputs are constant (no drug), and the modules' updates are exact for
-    constant inputs, so this gives the values of daily stepping (tested).
+    constant inputs, so this gives the values of daily stepping (tested). Their
+    deaths (the general population's, ``model.mortality``) are drawn day by day.
     """
     n = len(ids)
     p = brain_params(params, ids, seed, variability)
@@ -541,16 +580,24 @@ def _run_controls(params, ids, cov, modules, seed, variability, rec_days):
     acc = {k: np.zeros(n) for k in _AGG}
     records: dict[str, list[np.ndarray]] = {}
     mode, habit, tol, alive = np.full(n, NEVER), np.zeros(n), np.ones(n), np.ones(n, bool)
+    other = _OtherCauses(p, ids, cov, seed)
+    death, cause = np.full(n, np.nan), np.zeros(n, dtype=np.int8)
     out, _ = clock.advance(_zero_drivers(n), 0.0, None)
     _store(records, out, acc, mode, habit, tol, alive, 0)
     for prev, day in zip(rec_days[:-1], rec_days[1:], strict=True):
+        for d in range(int(prev), int(day)):
+            t, c = other.day(d, mode, alive)
+            dying = np.isfinite(t)
+            death, cause = np.where(dying, t, death), np.where(dying, c, cause)
+            alive &= ~dying
         out, _ = clock.advance(_zero_drivers(n), float(day), float(day - prev))
         _store(records, out, acc, mode, habit, tol, alive, day - prev)
     result = {f"rec_{k}": np.stack(v, axis=1).astype(np.float32) for k, v in records.items()}
     result.update(
         {
             "arm": np.full(n, 2, dtype=np.int8),
-            "death_time": np.full(n, np.nan),
+            "death_time": death,
+            "death_cause": cause.astype(np.int8),
             "first_lapse": np.full(n, np.nan),
             "relapse": np.full(n, np.nan),
             "final_habit": np.zeros(n),
@@ -572,6 +619,8 @@ def _run_chunk(
     clock = BrainClock(modules, p, cov)
     alive = np.ones(n, dtype=bool)
     death = np.full(n, np.nan)
+    cause = np.zeros(n, dtype=np.int8)  # model.mortality.CAUSES
+    other = _OtherCauses(p, ids, cov, seed)
     arm = (uniform_stream(seed, ids, 0, "behaviour:arm") < plan.abstinent_fraction) & users
     mode = np.where(users, B.USING, NEVER)
     n_use_reg = np.clip(np.rint(p["uses_per_day"]), 1, MAX_USES_PER_DAY).astype(np.int64)
@@ -623,6 +672,7 @@ def _run_chunk(
             d_abs = day + j
             if d_abs == discharge:
                 mode = np.where(mode == HELD, B.ABSTAINING, mode)
+            mode_today = mode  # the state the day's other-cause hazard depends on
             # ---- decide (from the state of the evening before) and run the daily group ----
             n_use = np.where(in_block, n_use_reg, 0)
             lapse = np.zeros(n, bool)
@@ -655,12 +705,20 @@ def _run_chunk(
                 relapse = np.where(back & np.isnan(relapse), d_abs, relapse)
                 mode = np.where(back, B.USING, mode)
             priming = B.step_priming(priming, used, p)
-            # ---- deaths and the brain ----
+            # ---- deaths (overdose in the kernel, other causes here: the earlier) and brain ----
+            dead_before = ~alive
             dies_today = np.isfinite(died_h) & (died_h >= j * 24.0) & (died_h < (j + 1) * 24.0)
-            death = np.where(dies_today & alive, d_abs + (died_h - j * 24.0) / 24.0, death)
-            alive &= ~dies_today
+            t_od = np.where(dies_today & alive, d_abs + (died_h - j * 24.0) / 24.0, np.inf)
+            t_other, other_cause = other.day(d_abs, mode_today, alive)
+            t_other = np.where(np.isfinite(t_other), t_other, np.inf)
+            t_die = np.minimum(t_od, t_other)
+            dying = alive & np.isfinite(t_die)
+            death = np.where(dying, t_die, death)
+            cause = np.where(dying, np.where(t_od <= t_other, M.OVERDOSE, other_cause), cause)
+            alive &= ~dying
             row = bins[j]  # (_DAY_COLS, subjects); read only today
             row[np.ix_(_ALIVE_ONLY_ROWS, ~alive)] = 0.0
+            row[:, dead_before] = 0.0  # a block's doses after a death were simulated ahead
             drivers = {k: row[i] for i, k in enumerate(_REC)}
             drivers["alive"] = alive.astype(float)
             tol_j = np.where(alive & users, 1.0 + row[_DAY_UF] + row[_DAY_US], 1.0)
@@ -671,6 +729,7 @@ def _run_chunk(
             if tle is not None:
                 brain_death = alive & (np.asarray(tle) > 0)
                 death = np.where(brain_death, d_abs + 1.0, death)
+                cause = np.where(brain_death, M.LEUKOENCEPHALOPATHY, cause)
                 alive &= ~brain_death
             for k, how in _AGG.items():
                 v = (n_use * alive).astype(float) if k == "uses" else drivers[k]
@@ -682,13 +741,14 @@ def _run_chunk(
         day += n_days
     result = {f"rec_{k}": np.stack(v, axis=1).astype(np.float32) for k, v in records.items()}
     ep = np.array(episodes, dtype=float).reshape(-1, 1 + K.N_EPI)
-    # a block's doses were simulated ahead; drop episodes after a death from the brain
+    # a block's doses were simulated ahead; drop episodes after a death of another cause
     died_at = dict(zip(ids.tolist(), death.tolist(), strict=True))
     ep = ep[[not (ep_t / 24.0 > died_at[int(s_)]) for s_, ep_t in ep[:, :2]]] if len(ep) else ep
     result.update(
         {
             "arm": np.where(users, arm.astype(np.int8), 2).astype(np.int8),
             "death_time": death,
+            "death_cause": cause.astype(np.int8),
             "first_lapse": first_lapse,
             "relapse": relapse,
             "final_habit": habit,
@@ -750,7 +810,35 @@ def _store(records, out, acc, mode, habit, tol, alive, span):
     records.setdefault("fast_alive", []).append(alive.astype(np.float32))
 
 
-def _label(merged, subj, rec_days, modules, plan) -> LifeCourseResult:
+#: Internal units in the UDUNITS spelling CF readers parse.
+_CF_UNITS = {"dimensionless": "1", "nM": "nmol/L"}
+
+
+def _traits(params, subj, seed, variability, covariates, free, plan) -> dict[str, tuple]:
+    """Per-subject covariates and drawn parameters: ``{name: (values, units, long_name)}``.
+
+    The drawn parameters are those that vary between subjects (``cv > 0``),
+    redrawn here from the same counter-based streams the simulation used.
+    """
+    cov = {k: np.asarray(v) for k, v in covariates.items()}
+    out: dict[str, tuple] = {
+        "age_years": (cov["age_years"].astype(float), "year", "age at day 0"),
+        "sex": (np.where(cov["female"] > 0.5, "female", "male"), None, "sex"),
+        "route": (
+            np.where(free, "none", plan.route),
+            None,
+            "route of heroin use ('none' for drug-free controls)",
+        ),
+    }
+    draws = params.sample(subj, seed, variability)
+    for k, par in params.params.items():
+        if par.cv > 0 and variability > 0:
+            unit = _CF_UNITS.get(par.internal_unit, par.internal_unit)
+            out[f"trait_{k}"] = (draws[k], unit, f"{par.description} (this subject's draw)")
+    return out
+
+
+def _label(merged, subj, rec_days, modules, plan, traits) -> LifeCourseResult:
     recs = {k[4:]: merged[k] for k in merged if k.startswith("rec_")}
     brain_recs = {
         k: [recs[k][:, t] for t in range(recs[k].shape[1])]
@@ -767,8 +855,23 @@ def _label(merged, subj, rec_days, modules, plan) -> LifeCourseResult:
     ds["death_time"] = xr.DataArray(
         merged["death_time"],
         dims=("subject",),
-        attrs={"units": "d", "long_name": "time of death (overdose or leukoencephalopathy)"},
+        attrs={"units": "d", "long_name": "time of death (any cause; NaN if alive at the end)"},
     )
+    cause = np.array(M.CAUSES)[merged["death_cause"].astype(np.int64)]
+    ds["death_cause"] = xr.DataArray(
+        cause,
+        dims=("subject",),
+        attrs={
+            "long_name": "cause of death",
+            "comment": f"one of: {', '.join(M.CAUSES)}. background: the general population's "
+            "causes (life table); medical: "
+            "excess infections, liver and other disease; injury: excess injury, suicide and "
+            "violence (model.mortality)",
+        },
+    )
+    for k, (values, unit, desc) in traits.items():
+        attrs = {"long_name": desc} if unit is None else {"units": unit, "long_name": desc}
+        ds[k] = xr.DataArray(values, dims=("subject",), attrs=attrs)
     ds["arm"] = xr.DataArray(
         np.array(["continued use", "abstinence", "control"])[merged["arm"].astype(np.int64)],
         dims=("subject",),
@@ -783,6 +886,9 @@ def _label(merged, subj, rec_days, modules, plan) -> LifeCourseResult:
             "first_lapse_d": merged["first_lapse"],
             "relapse_d": merged["relapse"],
             "habitual_dose_mg": merged["final_habit"],
+            "death_cause": cause,
+            "age_years": traits["age_years"][0],
+            "sex": traits["sex"][0],
         }
     )
     episodes = episodes_table(merged["episodes"])

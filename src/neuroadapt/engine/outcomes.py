@@ -1,24 +1,35 @@
-"""Clinical outcomes of life courses: Kaplan-Meier curves after discharge, incidences.
+"""Clinical outcomes of life courses: Kaplan-Meier curves after discharge, incidences, mortality.
 
-Computed from the per-subject table of ``engine.lifecourse`` (arm, death,
-first lapse and relapse days): what a follow-up study after detoxification
-would report.
+Computed from the per-subject table of ``engine.lifecourse`` (arm, death and
+its cause, first lapse and relapse days, age and sex): what a follow-up
+study after detoxification would report, and the crude and standardised
+mortality a cohort study of people who use heroin would report.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from neuroadapt.engine.lifecourse import LifePlan
+from neuroadapt.model import mortality as M
+from neuroadapt.parameters.life_table import LifeTable, load_life_table
 
 __all__ = [
     "LOST_TOLERANCE_WINDOW_D",
     "OUTCOME_DAYS",
     "clinical_outcomes",
+    "deaths_by_year",
+    "exposure",
     "kaplan_meier",
+    "mortality_table",
+    "poisson_ci",
     "survival_table",
 ]
+
+#: Causes of death tabulated (``model.mortality.CAUSES`` without ``none``).
+DEATH_CAUSES: tuple[str, ...] = M.CAUSES[1:]
 
 #: Days after discharge in which overdoses after lost tolerance are counted: the
 #: 4 months over which Strang et al. 2003 (BMJ 326:959-960) followed detoxified people.
@@ -77,7 +88,7 @@ def _to_end(t: np.ndarray, s: np.ndarray, end: float) -> tuple[np.ndarray, np.nd
 
 
 def survival_table(subjects: pd.DataFrame, plan: LifePlan) -> pd.DataFrame:
-    """Kaplan-Meier curves after discharge: lapse, relapse, overdose death (long table)."""
+    """Kaplan-Meier curves after discharge: lapse, relapse, death of any cause (long table)."""
     d = _since_discharge(subjects, plan)
     follow = float(plan.days - plan.use_days - plan.detox_days)
     rows = []
@@ -128,4 +139,124 @@ def clinical_outcomes(
             "cumulative_incidence": ever,
         }
     )
+    return pd.DataFrame(rows)
+
+
+def poisson_ci(k: np.ndarray | float, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Garwood) confidence interval of a Poisson count ``k``."""
+    k = np.asarray(k, dtype=float)
+    a = (1.0 - level) / 2.0
+    low = np.where(k > 0, chi2.ppf(a, 2.0 * k) / 2.0, 0.0)
+    return low, chi2.ppf(1.0 - a, 2.0 * k + 2.0) / 2.0
+
+
+def exposure(subjects: pd.DataFrame, t0: float, t1: float, table: LifeTable) -> dict[str, object]:
+    """Person-years, deaths by cause and expected background deaths in ``[t0, t1)`` days.
+
+    ``subjects`` needs ``death_time_d``, ``death_cause``, ``age_years`` and
+    ``sex``; subjects who died before ``t0`` are not at risk.
+    """
+    death = subjects["death_time_d"].to_numpy(dtype=float)
+    at_risk = ~(death < t0)
+    exit_d = np.minimum(np.where(np.isnan(death), np.inf, death), t1)[at_risk]
+    died = (death[at_risk] >= t0) & (death[at_risk] < t1)
+    cause = subjects["death_cause"].to_numpy()[at_risk]
+    age0 = subjects["age_years"].to_numpy(dtype=float)[at_risk]
+    female = (subjects["sex"].to_numpy()[at_risk] == "female").astype(float)
+    yr = M.DAYS_PER_YEAR
+    expected = M.cumulative_background(table, age0 + t0 / yr, age0 + exit_d / yr, female).sum()
+    return {
+        "subjects": int(at_risk.sum()),
+        "person_years": float((exit_d - t0).sum() / yr),
+        "deaths": int(died.sum()),
+        **{f"deaths_{c}": int((died & (cause == c)).sum()) for c in DEATH_CAUSES},
+        "expected_deaths": float(expected),
+    }
+
+
+def mortality_table(
+    subjects: pd.DataFrame, plan: LifePlan, table: LifeTable | None = None
+) -> pd.DataFrame:
+    """All-cause and cause-specific mortality per 1000 person-years, and SMRs, by group.
+
+    Groups: all users during the years of use (``0 .. use_days``), then the
+    continued-use arm and the detoxified arm from discharge to the end, and
+    the matched controls over the same two periods. ``expected_deaths`` are
+    those of the general population of the same ages and sexes (the life
+    table, ``model.mortality.cumulative_background``); ``smr`` is observed
+    over expected, with its exact Poisson 95 % interval; ``rate_ratio_vs_controls``
+    is the crude rate over that of the controls in the same period.
+    """
+    table = load_life_table() if table is None else table
+    discharge = plan.use_days + plan.detox_days
+    arm = subjects["arm"]
+    users, controls = subjects[arm != "control"], subjects[arm == "control"]
+    groups = [
+        ("users during use", users, 0.0, plan.use_days, "use"),
+        ("controls during use", controls, 0.0, plan.use_days, "use"),
+        (
+            "continued use after discharge",
+            users[users["arm"] == "continued use"],
+            discharge,
+            plan.days,
+            "after",
+        ),
+        (
+            "detoxified after discharge",
+            users[users["arm"] == "abstinence"],
+            discharge,
+            plan.days,
+            "after",
+        ),
+        ("controls after discharge", controls, discharge, plan.days, "after"),
+    ]
+    rows = []
+    for name, frame, t0, t1, period in groups:
+        if frame.empty or t1 <= t0:
+            continue
+        row = {"group": name, "period": period, "start_d": t0, "end_d": t1}
+        row.update(exposure(frame, t0, t1, table))
+        py = row["person_years"]
+        for c in ("", *DEATH_CAUSES):
+            key = f"deaths_{c}" if c else "deaths"
+            rate = f"rate_{c}_per_1000py" if c else "rate_per_1000py"
+            row[rate] = 1000.0 * row[key] / py if py > 0 else np.nan
+        low, high = poisson_ci(row["deaths"])
+        e = row["expected_deaths"]
+        row["smr"] = row["deaths"] / e if e > 0 else np.nan
+        row["smr_low"] = float(low) / e if e > 0 else np.nan
+        row["smr_high"] = float(high) / e if e > 0 else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    ctrl = out[out["group"].str.startswith("controls")].set_index("period")["rate_per_1000py"]
+    out["rate_ratio_vs_controls"] = [
+        r / ctrl[p] if p in ctrl and ctrl[p] > 0 and not g.startswith("controls") else np.nan
+        for g, p, r in zip(out["group"], out["period"], out["rate_per_1000py"], strict=True)
+    ]
+    return out
+
+
+def deaths_by_year(subjects: pd.DataFrame, plan: LifePlan) -> pd.DataFrame:
+    """Deaths by cause, person-years and mortality per 1000 PY, by arm and year since day 0."""
+    table = load_life_table()
+    rows = []
+    years = int(np.ceil(plan.days / M.DAYS_PER_YEAR))
+    for arm_name in ("continued use", "abstinence", "control"):
+        frame = subjects[subjects["arm"] == arm_name]
+        if frame.empty:
+            continue
+        for y in range(years):
+            t0, t1 = y * M.DAYS_PER_YEAR, min((y + 1) * M.DAYS_PER_YEAR, plan.days)
+            e = exposure(frame, t0, t1, table)
+            py = e["person_years"]
+            rows.append(
+                {
+                    "arm": arm_name,
+                    "year": y + 1,
+                    **e,
+                    "rate_per_1000py": 1000.0 * e["deaths"] / py if py > 0 else np.nan,
+                }
+            )
     return pd.DataFrame(rows)

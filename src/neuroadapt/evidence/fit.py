@@ -17,8 +17,11 @@ from scipy.optimize import least_squares
 
 from neuroadapt.engine.simulate import Dose
 from neuroadapt.evidence import probes as P
+from neuroadapt.evidence.targets import load_targets
+from neuroadapt.model import mortality as M
 from neuroadapt.model.respiration import paco2
 from neuroadapt.parameters import ParameterSet
+from neuroadapt.parameters.life_table import load_life_table
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,26 @@ def _baseline_pao2(p: ParameterSet) -> tuple[float, ...]:
     return (pa_o2 - p["aa_gradient"],)
 
 
+def _non_overdose_mortality_per_1000py(p: ParameterSet) -> tuple[float, ...]:
+    """Non-overdose deaths per 1000 PY while using, in the reference group (closed form).
+
+    The reference group is ``model.mortality``'s: the default cohort's mean
+    age over its years of use and its share of women.
+    """
+    age = np.full(2, M.REFERENCE_AGE_YEARS)
+    mu = M.background_hazard(load_life_table(), age, np.array([0.0, 1.0])) * M.DAYS_PER_YEAR
+    background = (1.0 - M.REFERENCE_FEMALE) * mu[0] + M.REFERENCE_FEMALE * mu[1]
+    return (1000.0 * background * (1.0 + p["mortality_excess_using"]),)
+
+
+def _non_overdose_target_per_1000py() -> float:
+    """Degenhardt 2011's all-cause rate times the share of NTORS deaths not due to overdose."""
+    t = load_targets()
+    cmr = t["cli_cmr_opioid_degenhardt"].value  # per 100 PY
+    od_share = t["cli_od_share_deaths_ntors"].value / 100.0
+    return 10.0 * cmr * (1.0 - od_share)
+
+
 FITS: tuple[Fit, ...] = (
     Fit(("aa_gradient",), "human", ("resp_baseline_pao2_mann",), (95.0,), _baseline_pao2),
     Fit(
@@ -81,6 +104,13 @@ FITS: tuple[Fit, ...] = (
         ("NARCAN label: IM naloxone Tmax 0.5 h",),
         (0.5,),
         _naloxone_im_tmax_h,
+    ),
+    Fit(
+        ("mortality_excess_using",),
+        "human",
+        ("cli_cmr_opioid_degenhardt x (1 - cli_od_share_deaths_ntors)",),
+        (_non_overdose_target_per_1000py(),),
+        _non_overdose_mortality_per_1000py,
     ),
 )
 

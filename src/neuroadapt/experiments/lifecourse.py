@@ -3,8 +3,9 @@
 Users and matched controls are simulated together by
 ``engine.lifecourse.simulate_lifecourse``; this module turns a scenario into
 that call and the result into tables a clinical study would report: who
-lapsed and relapsed when after detoxification, who died of overdose, and
-Kaplan-Meier curves for lapse, relapse and overdose death.
+lapsed and relapsed when after detoxification, who died of what and when,
+Kaplan-Meier curves for lapse, relapse and death, and mortality per 1000
+person-years with standardised mortality ratios.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan, simulate_li
 from neuroadapt.engine.outcomes import (
     OUTCOME_DAYS,
     clinical_outcomes,
+    deaths_by_year,
     kaplan_meier,
+    mortality_table,
     survival_table,
 )
 from neuroadapt.experiments.cohort import CONTROL_OFFSET, available_brain_modules, covariates
@@ -27,8 +30,10 @@ from neuroadapt.scenarios import Scenario
 __all__ = [
     "OUTCOME_DAYS",
     "clinical_outcomes",
+    "deaths_by_year",
     "kaplan_meier",
     "life_plan",
+    "mortality_table",
     "recovering",
     "run_lifecourse",
     "study_arms",

@@ -6,7 +6,8 @@ output directory:
 - ``results.nc``: the cohort dataset (compressed CF NetCDF-4, time as days since a nominal
   origin; units and provenance in attributes), and ``controls.nc`` for matched controls;
 - ``tables/*.csv``: tidy tables (cohort summary over time, per-subject outcomes,
-  overdose episodes with minutes of hypoxia for later brain-injury modelling);
+  overdose episodes with minutes of hypoxia for later brain-injury modelling; for life
+  courses also clinical outcomes, survival, mortality and deaths by cause and year);
 - ``scenario.toml``: the resolved scenario (with any command-line overrides);
 - ``provenance.json``: version, seed, parameter hash, scenario hash, library versions.
 
@@ -356,7 +357,9 @@ def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progres
     """``run_scenario`` for scenarios whose people decide their own use."""
     from neuroadapt.experiments.lifecourse import (
         clinical_outcomes,
+        deaths_by_year,
         life_plan,
+        mortality_table,
         run_lifecourse,
         survival_table,
     )
@@ -385,6 +388,8 @@ def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progres
             "overdose_episodes": res.episodes,
             "clinical_outcomes": clinical,
             "survival": surv,
+            "mortality": mortality_table(res.subjects, plan),
+            "deaths_by_year": deaths_by_year(res.subjects, plan),
         },
     )
     empty = pd.DataFrame()

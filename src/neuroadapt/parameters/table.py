@@ -157,9 +157,14 @@ def table_files() -> list[str]:
     """Names of the CSV files that make up the one parameter table.
 
     ``table.csv`` holds the pharmacology core; each later scale keeps its rows
-    in its own ``table_<module>.csv`` with the same columns.
+    in its own ``table_<module>.csv`` with the same columns. Other CSV files
+    beside them are data tables with their own columns (``life_table.csv``).
     """
-    names = [f.name for f in files("neuroadapt.parameters").iterdir() if f.name.endswith(".csv")]
+    names = [
+        f.name
+        for f in files("neuroadapt.parameters").iterdir()
+        if f.name.startswith("table") and f.name.endswith(".csv")
+    ]
     return sorted(names, key=lambda n: (n != "table.csv", n))
 
 
