@@ -313,7 +313,12 @@ def life(params):
 
 @pytest.fixture(scope="module")
 def life_report(tmp_path_factory, params, panels, life):
-    from neuroadapt.engine.outcomes import clinical_outcomes, survival_table
+    from neuroadapt.engine.outcomes import (
+        clinical_outcomes,
+        deaths_by_year,
+        mortality_table,
+        survival_table,
+    )
 
     plan, res, users, controls = life
     users_rows = res.subjects[res.subjects["arm"] != "control"]
@@ -333,6 +338,8 @@ def life_report(tmp_path_factory, params, panels, life):
             "subjects": users_rows,
             "survival": survival_table(users_rows, plan),
             "clinical": clinical_outcomes(users_rows, plan, res.episodes),
+            "mortality": mortality_table(res.subjects, plan),
+            "deaths_by_year": deaths_by_year(res.subjects, plan),
         },
     )
     return path.read_text(encoding="utf-8"), users_rows
@@ -347,6 +354,25 @@ def test_life_course_report_headings_tables_and_figures_match(life_report):
     headings = [s.heading for s in sections]
     assert headings[-7:] == list(SECTION_HEADINGS[-7:])
     assert headings[-8].startswith("Behaviour")
+
+
+def test_life_course_report_shows_mortality_by_group_and_deaths_by_cause(life_report):
+    """Mortality per 1,000 person-years and SMR for each group with its n, and the deaths figure."""
+    html, subjects = life_report
+    sec = {s.id: s for s in walk(html).sections}["behaviour"]
+    tables = [t for t in sec.tables if t.header and t.header[0] == "group"]
+    assert len(tables) == 1
+    header, rows = tables[0].header, tables[0].rows
+    assert "all causes per 1,000 person-years" in header and "SMR (95 % CI)" in header
+    groups = [r[0] for r in rows]
+    assert groups[0] == f"users during use (n = {len(subjects)})"
+    assert "controls during use (n = 16)" in groups
+    for r in rows:  # deaths = overdose + other causes, as printed
+        total, rest = r[2].split(" (", 1)
+        od, other = (int(x.split()[0]) for x in rest.rstrip(")").split(", "))
+        assert int(total) == od + other
+    assert "deaths by cause and year; mortality by arm" in [alt for _, alt in sec.images]
+    assert "death (any cause)" in sec.text
 
 
 def test_life_course_brain_tables_name_each_arm_with_its_n(life_report):

@@ -133,6 +133,8 @@ def run(
                         "subjects": outputs.subjects,
                         "survival": outputs.survival,
                         "clinical": outputs.clinical,
+                        "mortality": outputs.mortality,
+                        "deaths_by_year": outputs.deaths_by_year,
                     }
                     if sc.behaviour is not None
                     else None

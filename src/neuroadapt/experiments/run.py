@@ -79,6 +79,8 @@ class RunOutputs:
     subjects: pd.DataFrame | None = None
     clinical: pd.DataFrame | None = None
     survival: pd.DataFrame | None = None
+    mortality: pd.DataFrame | None = None
+    deaths_by_year: pd.DataFrame | None = None
 
 
 #: Files a run writes into its output folder (``tables/`` is a folder).
@@ -376,6 +378,8 @@ def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progres
             ds.attrs.update({"parameter_hash": params.hash(), "seed": scenario.seed})
     clinical = clinical_outcomes(res.subjects, plan, res.episodes)
     surv = survival_table(res.subjects, plan)
+    mortality = mortality_table(res.subjects, plan)
+    by_year = deaths_by_year(res.subjects, plan)
     _write_outputs(
         out,
         scenario,
@@ -388,8 +392,8 @@ def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progres
             "overdose_episodes": res.episodes,
             "clinical_outcomes": clinical,
             "survival": surv,
-            "mortality": mortality_table(res.subjects, plan),
-            "deaths_by_year": deaths_by_year(res.subjects, plan),
+            "mortality": mortality,
+            "deaths_by_year": by_year,
         },
     )
     empty = pd.DataFrame()
@@ -407,4 +411,6 @@ def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progres
         subjects=res.subjects,
         clinical=clinical,
         survival=surv,
+        mortality=mortality,
+        deaths_by_year=by_year,
     )

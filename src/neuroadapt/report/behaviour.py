@@ -1,7 +1,8 @@
 """Report section on behaviour: escalation, lapse versus relapse, overdose after abstinence.
 
 Reads the tables a life-course run writes (``tables/survival.csv``,
-``tables/clinical_outcomes.csv``) and the cohort dataset; simulates nothing.
+``tables/clinical_outcomes.csv``, ``tables/mortality.csv``,
+``tables/deaths_by_year.csv``) and the cohort dataset; simulates nothing.
 """
 
 from __future__ import annotations
@@ -22,8 +23,37 @@ __all__ = [
     "after_abstinence_text",
     "behaviour_figure",
     "behaviour_section",
+    "deaths_figure",
+    "mortality_rows",
     "overdose_after_abstinence",
 ]
+
+#: Causes of death in the mortality tables (``deaths_<cause>`` columns), with their colours.
+#: Outcomes of the survival tables as the report names them ("death" counts every cause).
+_OUTCOME_LABELS = {
+    "death": "death (any cause)",
+    "death (continued use)": "death (any cause, continued use)",
+}
+_CAUSE_COLOURS = {
+    "overdose": "tab:red",
+    "leukoencephalopathy": "tab:purple",
+    "medical": "tab:blue",
+    "injury": "tab:orange",
+    "background": "tab:grey",
+}
+_CAUSE_LABELS = {
+    "overdose": "overdose",
+    "leukoencephalopathy": "toxic leukoencephalopathy",
+    "medical": "excess medical (infections, liver, other)",
+    "injury": "excess injury, suicide, violence",
+    "background": "general-population causes",
+}
+#: Arms as drawn at the start: both use until the end of use, then one is detoxified.
+_ARM_LABELS = {
+    "continued use": "continued-use arm",
+    "abstinence": "detoxification arm",
+    "control": "controls",
+}
 
 _COLOURS = {
     "lapse": "tab:orange",
@@ -58,7 +88,7 @@ def behaviour_figure(users: xr.Dataset, survival: pd.DataFrame, use_days: float)
             1.0 - cur["survival"],
             where="post",
             color=_COLOURS.get(what, None),
-            label=what,
+            label=_OUTCOME_LABELS.get(what, what),
         )
     ax[1].set(
         xlabel="days since discharge from detoxification",
@@ -119,6 +149,68 @@ def after_abstinence_text(users: xr.Dataset, episodes: pd.DataFrame, discharge_d
     )
 
 
+def mortality_rows(mortality: pd.DataFrame) -> list[list[str]]:
+    """Rows of the mortality table: each group with its n, deaths by cause, rates, SMR."""
+    rows = []
+    for r in mortality.itertuples():
+        other = int(r.deaths) - int(r.deaths_overdose)
+        smr = "n/a" if pd.isna(r.smr) else f"{r.smr:.2f} ({r.smr_low:.2f}-{r.smr_high:.2f})"
+        ratio = getattr(r, "rate_ratio_vs_controls", np.nan)
+        rows.append(
+            [
+                f"{r.group} (n = {int(r.subjects)})",
+                f"{r.person_years:,.0f}",
+                f"{int(r.deaths)} ({int(r.deaths_overdose)} overdose, {other} other causes)",
+                f"{r.rate_per_1000py:.1f}",
+                f"{r.rate_overdose_per_1000py:.2f}",
+                smr,
+                "" if pd.isna(ratio) else f"{ratio:.1f}",
+            ]
+        )
+    return rows
+
+
+def deaths_figure(deaths_by_year: pd.DataFrame, use_days: float) -> Figure:
+    """Deaths by cause and year of the users (both arms), and mortality per 1000 PY by arm."""
+    fig = Figure(figsize=(13, 3.8), layout="constrained")
+    ax = fig.subplots(1, 2)
+    users = deaths_by_year[deaths_by_year["arm"] != "control"]
+    by_year = users.groupby("year").sum(numeric_only=True)
+    bottom = np.zeros(len(by_year))
+    for cause, colour in _CAUSE_COLOURS.items():
+        col = f"deaths_{cause}"
+        if col not in by_year or not by_year[col].any():
+            continue
+        ax[0].bar(by_year.index, by_year[col], bottom=bottom, color=colour,
+                  label=_CAUSE_LABELS[cause])  # fmt: skip
+        bottom += by_year[col].to_numpy()
+    n_users = int(users[users["year"] == 1]["subjects"].sum())
+    ax[0].set(
+        xlabel="year since the start of use",
+        ylabel="deaths",
+        title=f"A. Deaths of users (n = {n_users}) by cause and year",
+        ylim=(0, 1.45 * max(float(bottom.max()), 1.0)),
+    )
+    ax[0].legend(fontsize=8, ncol=2, loc="upper center")
+    end = use_days / 365.25
+    for arm, cur in deaths_by_year.groupby("arm", sort=False):
+        n = int(cur[cur["year"] == 1]["subjects"].sum())
+        colour = {"continued use": "tab:red", "abstinence": "tab:green"}.get(arm, "black")
+        ax[1].plot(cur["year"] - 0.5, cur["rate_per_1000py"], marker="o", color=colour,
+                   label=f"{_ARM_LABELS.get(arm, arm)} (n = {n})")  # fmt: skip
+    for a in ax:
+        a.axvline(end + (0.5 if a is ax[0] else 0.0), color="grey", ls=":")
+    top = float(np.nanmax(deaths_by_year["rate_per_1000py"].to_numpy(dtype=float), initial=1.0))
+    ax[1].set(
+        xlabel="years since the start of use (dotted: end of use, detoxification)",
+        ylabel="deaths per 1,000 person-years",
+        title="B. All-cause mortality by arm and year",
+        ylim=(0, 1.45 * max(top, 1.0)),
+    )
+    ax[1].legend(fontsize=8, ncol=3, loc="upper center")
+    return fig
+
+
 def behaviour_section(
     users: xr.Dataset,
     episodes: pd.DataFrame,
@@ -128,6 +220,8 @@ def behaviour_section(
     use_days: float,
     cite: Callable[[str, str], str] = lambda s, u: "",
     discharge_day: float | None = None,
+    mortality: pd.DataFrame | None = None,
+    deaths_by_year: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The behaviour section as ``{"title", "blocks"}``."""
     title = "Behaviour: escalation, lapse and relapse, overdose after abstinence"
@@ -161,7 +255,7 @@ def behaviour_section(
     if clinical is not None and len(clinical):
         rows = [
             [
-                str(r.outcome),
+                _OUTCOME_LABELS.get(str(r.outcome), str(r.outcome)),
                 "" if pd.isna(r.days_since_discharge) else f"{r.days_since_discharge:g}",
                 f"{100 * r.cumulative_incidence:.1f} %",
             ]
@@ -176,5 +270,37 @@ def behaviour_section(
         text = after_abstinence_text(users, episodes, discharge_day)
         if text:
             blocks.append(_p(text))
+    if mortality is not None and len(mortality):
+        blocks.append(
+            _p(
+                "Deaths and mortality. Overdose deaths come from the pharmacology kernel; "
+                "deaths from other causes from a general-population life table by age and "
+                "sex, times an excess while using and a smaller one after stopping (see "
+                "docs/model.md, Mortality). The standardised mortality ratio (SMR) is "
+                "observed over the deaths the life table expects for the same ages and "
+                "sexes, with its exact Poisson 95 % interval."
+            )
+        )
+        blocks.append(
+            _table(
+                (
+                    "group",
+                    "person-years",
+                    "deaths",
+                    "all causes per 1,000 person-years",
+                    "overdose per 1,000 person-years",
+                    "SMR (95 % CI)",
+                    "rate ratio vs matched drug-free people",
+                ),
+                mortality_rows(mortality),
+            )
+        )
+    if deaths_by_year is not None and len(deaths_by_year):
+        blocks.append(
+            _img(
+                deaths_figure(deaths_by_year, use_days),
+                "deaths by cause and year; mortality by arm",
+            )
+        )
     blocks += _lit_block(calibration, ("clinical",), cite)
     return {"title": title, "blocks": blocks}
