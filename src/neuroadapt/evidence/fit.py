@@ -22,6 +22,7 @@ from neuroadapt.model import mortality as M
 from neuroadapt.model.respiration import paco2
 from neuroadapt.parameters import ParameterSet
 from neuroadapt.parameters.life_table import load_life_table
+from neuroadapt.scenarios import load_scenario
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,16 @@ def _baseline_pao2(p: ParameterSet) -> tuple[float, ...]:
 def _non_overdose_mortality_per_1000py(p: ParameterSet) -> tuple[float, ...]:
     """Non-overdose deaths per 1000 PY while using, in the reference group (closed form).
 
-    The reference group is ``model.mortality``'s: the default cohort's mean
-    age over its years of use and its share of women.
+    The reference group is the shipped default cohort, read from its scenario:
+    its mean age half-way through its years of use (28 + 5 = 33 years) and
+    its share of women (0.3).
     """
-    age = np.full(2, M.REFERENCE_AGE_YEARS)
+    sc = load_scenario("default")
+    use_years = round(sc.behaviour.days()[0] / M.DAYS_PER_YEAR)  # "10y" is 3652 days
+    age = np.full(2, sc.cohort.age_years_mean + use_years / 2.0)
+    female = sc.cohort.female_fraction
     mu = M.background_hazard(load_life_table(), age, np.array([0.0, 1.0])) * M.DAYS_PER_YEAR
-    background = (1.0 - M.REFERENCE_FEMALE) * mu[0] + M.REFERENCE_FEMALE * mu[1]
+    background = (1.0 - female) * mu[0] + female * mu[1]
     return (1000.0 * background * (1.0 + p["mortality_excess_using"]),)
 
 

@@ -73,8 +73,6 @@ __all__ = [
     "DAYS_PER_YEAR",
     "OTHER_CAUSES",
     "PARAMETERS",
-    "REFERENCE_AGE_YEARS",
-    "REFERENCE_FEMALE",
     "annual_hazard",
     "background_hazard",
     "cause_hazards",
@@ -92,11 +90,6 @@ PARAMETERS: dict[str, str] = {
 
 #: Days per year of age.
 DAYS_PER_YEAR = 365.25
-
-#: The group in which ``x_use`` is fitted: the default cohort's mean age over its
-#: ten years of use (28 at the start) and its share of women.
-REFERENCE_AGE_YEARS = 33.0
-REFERENCE_FEMALE = 0.3
 
 #: Causes of death by code (0: alive at the end).
 CAUSES: tuple[str, ...] = (
