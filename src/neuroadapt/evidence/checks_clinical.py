@@ -39,7 +39,8 @@ from neuroadapt.engine.simulate import RescueRule
 from neuroadapt.evidence.calibration import Check, in_range, never, not_modelled, within_abs
 from neuroadapt.parameters import load_parameters
 from neuroadapt.parameters.life_table import load_life_table
-from neuroadapt.parameters.table import standard_normal_stream
+from neuroadapt.scenarios import load_scenario
+from neuroadapt.scenarios.covariates import covariates
 
 PLAN = LifePlan(use_days=730, detox_days=14, follow_up_days=744, abstinent_fraction=0.8)
 SUBJECTS = 200
@@ -70,16 +71,10 @@ def probe() -> LifeCourseResult:
 
 @functools.lru_cache(maxsize=1)
 def mortality_probe() -> LifeCourseResult:
-    """The mortality probe (cached): the default cohort's ages and sexes, four years of use."""
+    """The mortality probe (cached): people drawn as the default cohort is, four years of use."""
     n = MORTALITY_SUBJECTS
-    ids = np.arange(n)
-    z_age = standard_normal_stream(MORTALITY_SEED, ids, "cohort:age")
-    z_sex = standard_normal_stream(MORTALITY_SEED, ids, "cohort:female")
-    cov = {
-        "age_years": np.clip(28.0 + 6.0 * z_age, 16.0, 85.0),
-        "female": (z_sex < -0.5244).astype(float),  # Phi(-0.5244) = 0.30
-        "smoked_fraction": np.zeros(n),
-    }
+    default = load_scenario("default").model_copy(update={"seed": MORTALITY_SEED})
+    cov = covariates(default, np.arange(n))
     return simulate_lifecourse(
         load_parameters("human"),
         MORTALITY_PLAN,

@@ -15,34 +15,17 @@ from types import ModuleType
 
 import numpy as np
 import xarray as xr
-from scipy.special import ndtr
 
 from neuroadapt.engine.brain import BRAIN_MODULES as BRAIN_MODULES
 from neuroadapt.engine.brain import available_brain_modules, brain_params, integrate
 from neuroadapt.engine.simulate import EngineOptions, SimulationResult, simulate
 from neuroadapt.parameters import ParameterSet
-from neuroadapt.parameters.table import standard_normal_stream
 from neuroadapt.scenarios import Scenario
+from neuroadapt.scenarios.covariates import AGE_RANGE_YEARS as AGE_RANGE_YEARS
+from neuroadapt.scenarios.covariates import covariates as covariates
 
 #: Control subjects draw their own parameters from indices offset by this.
 CONTROL_OFFSET = 1_000_000_000
-AGE_RANGE_YEARS = (16.0, 85.0)
-
-
-def covariates(scenario: Scenario, subjects: np.ndarray) -> dict[str, np.ndarray]:
-    """Age at the start, sex and route mix of each subject (deterministic per index and seed)."""
-    c = scenario.cohort
-    z_age = standard_normal_stream(scenario.seed, subjects, "cohort:age")
-    z_sex = standard_normal_stream(scenario.seed, subjects, "cohort:female")
-    heroin = [e for e in scenario.all_events() if e.drug == "heroin"]
-    smoked = sum(e.amount for e in heroin if e.route == "smoked")
-    total = sum(e.amount for e in heroin)
-    n = len(subjects)
-    return {
-        "age_years": np.clip(c.age_years_mean + c.age_years_sd * z_age, *AGE_RANGE_YEARS),
-        "female": (ndtr(z_sex) < c.female_fraction).astype(float),
-        "smoked_fraction": np.full(n, smoked / total if total > 0 else 0.0),
-    }
 
 
 @dataclass
