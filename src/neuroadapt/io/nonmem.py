@@ -52,6 +52,9 @@ from neuroadapt.atomic import write_text
 from neuroadapt.model.routes import cmt_number, cmt_pair, dosing_compartments
 from neuroadapt.scenarios.regimen import DoseEvent, sort_events
 
+#: How a missing value (a dose row's DV) is written, read and declared to pharmpy.
+MISSING = "."
+
 __all__ = [
     "NONMEM_COLUMNS",
     "NonmemError",
@@ -192,15 +195,9 @@ def _observations(
         per_id = {i: list(times) for i in ids}
     out = {}
     for sid, given in per_id.items():
-        out[sid] = []
-        for t in given:
-            try:
-                x = float(t)
-            except (TypeError, ValueError):
-                x = math.nan
-            if not math.isfinite(x):
-                raise NonmemError("TIME", None, t, "observation times as finite hours")
-            out[sid].append(x)
+        out[sid] = [
+            _num(t, "TIME", None, allowed="observation times as finite hours") for t in given
+        ]
     return out
 
 
@@ -400,7 +397,7 @@ def read_nonmem_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a NONMEM-style CSV (``.`` means missing; floats read back exactly)."""
     # pandas >= 3 parses floats exactly by default and deprecates the option
     exact = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
-    df = pd.read_csv(path, na_values=["."], skipinitialspace=True, **exact)
+    df = pd.read_csv(path, na_values=[MISSING], skipinitialspace=True, **exact)
     return df.rename(columns=lambda c: str(c).strip().upper())
 
 
@@ -448,7 +445,7 @@ def _datainfo(df: pd.DataFrame, csv_name: str) -> dict:
         "columns": columns,
         "path": csv_name,
         "separator": ",",
-        "missing_data_token": "-99",
+        "missing_data_token": MISSING,
         "provenance": {"operations": []},
         "__version__": 1,
     }
@@ -469,7 +466,7 @@ def write_nonmem_csv(df: pd.DataFrame, path: str | os.PathLike[str], datainfo: b
         for it (default).
     """
     target = Path(path)
-    write_text(target, df.to_csv(index=False, na_rep=".", lineterminator="\n"))
+    write_text(target, df.to_csv(index=False, na_rep=MISSING, lineterminator="\n"))
     if datainfo:
         write_text(
             target.with_suffix(".datainfo"), json.dumps(_datainfo(df, target.name), indent=2)
