@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
-from neuroadapt.cli.common import UserError, app, console, out_console
+from neuroadapt.cli.common import UserError, app, console, print_data, print_table
 
 medpc_app = typer.Typer(
     no_args_is_help=True, help="MED-PC files: inspect, summarise with a profile, export CSV."
@@ -117,7 +117,9 @@ MaxMbOpt = Annotated[
     float,
     typer.Option("--max-mb", help="Largest file read, MiB (guards against a wrong path)."),
 ]
-_DEFAULT_MB = 64.0  # neuroadapt.io.medpc.MAX_BYTES in MiB (a test checks they agree)
+#: neuroadapt.io.medpc.MAX_BYTES in MiB (a test checks they agree; not imported here,
+#: which keeps the command line's start-up light).
+_DEFAULT_MB = 64.0
 
 
 @medpc_app.command()
@@ -130,19 +132,21 @@ def inspect(
     result = _read(file, _max_bytes(max_mb))
     if as_json:
         # the reader admits finite values only, so this is standard JSON (no Infinity/NaN)
-        sys.stdout.write(json.dumps(result.describe(), indent=2, allow_nan=False) + "\n")
+        print_data(json.dumps(result.describe(), indent=2, allow_nan=False) + "\n")
         return
     for i, s in enumerate(result.sessions):
         h = s.header
         title = f"session {i} (line {s.line}): {h.subject} {h.start_date} {h.msn}"
-        table = Table(title=title)
-        table.add_column("variable")
-        table.add_column("value / length")
+        table = Table(
+            Column("variable", overflow="fold"),
+            Column("value / length", overflow="fold"),
+            title=title,
+        )
         for k, v in s.scalars.items():
             table.add_row(k, f"{v:g}")
         for k, a in s.arrays.items():
             table.add_row(k, f"array[{a.size}] ({s.columns.get(k, 5)} per row)")
-        out_console.print(table)
+        print_table(table)
 
 
 @medpc_app.command()
@@ -150,10 +154,10 @@ def profiles() -> None:
     """List the shipped profiles."""
     from neuroadapt.io.medpc import list_profiles
 
-    table = Table("name", "description")
+    table = Table(Column("name", overflow="fold"), Column("description", overflow="fold"))
     for name, desc in list_profiles():
         table.add_row(name, desc)
-    out_console.print(table)
+    print_table(table)
 
 
 @medpc_app.command()
