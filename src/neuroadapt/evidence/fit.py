@@ -9,6 +9,7 @@ ones see earlier results.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -58,8 +59,9 @@ def _baseline_pao2(p: ParameterSet) -> tuple[float, ...]:
     return (pa_o2 - p["aa_gradient"],)
 
 
-def _non_overdose_mortality_per_1000py(p: ParameterSet) -> tuple[float, ...]:
-    """Non-overdose deaths per 1000 PY while using, in the reference group (closed form).
+@functools.lru_cache(maxsize=1)
+def _reference_background_per_year() -> float:
+    """General-population deaths per person-year in the reference group of the fit below.
 
     The reference group is the shipped default cohort, read from its scenario:
     its mean age half-way through its years of use (28 + 5 = 33 years) and
@@ -70,8 +72,12 @@ def _non_overdose_mortality_per_1000py(p: ParameterSet) -> tuple[float, ...]:
     age = np.full(2, sc.cohort.age_years_mean + use_years / 2.0)
     female = sc.cohort.female_fraction
     mu = M.background_hazard(load_life_table(), age, np.array([0.0, 1.0])) * M.DAYS_PER_YEAR
-    background = (1.0 - female) * mu[0] + female * mu[1]
-    return (1000.0 * background * (1.0 + p["mortality_excess_using"]),)
+    return float((1.0 - female) * mu[0] + female * mu[1])
+
+
+def _non_overdose_mortality_per_1000py(p: ParameterSet) -> tuple[float, ...]:
+    """Non-overdose deaths per 1000 PY while using, in the reference group (closed form)."""
+    return (1000.0 * _reference_background_per_year() * (1.0 + p["mortality_excess_using"]),)
 
 
 def _non_overdose_target_per_1000py() -> float:
