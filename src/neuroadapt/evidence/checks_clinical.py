@@ -143,11 +143,17 @@ def _overdose_share() -> tuple[float, float, float]:
     return 100.0 * k / n, 100.0 * ci.low, 100.0 * ci.high
 
 
+#: The early window after release in which Binswanger et al. 2007 (N Engl J Med
+#: 356:157-165) report the all-cause relative risk of 12.7 (days).
+POST_RELEASE_WINDOW_D = 14.0
+
+
 def _smr_first_two_weeks() -> float:
-    """All-cause SMR of the detoxified arm in the 14 days after discharge."""
+    """All-cause SMR of the detoxified arm in the first days after discharge (Binswanger)."""
     subj = mortality_probe().subjects
     start = MORTALITY_PLAN.use_days + MORTALITY_PLAN.detox_days
-    e = exposure(subj[subj["arm"] == "abstinence"], start, start + 14.0, load_life_table())
+    detox = subj[subj["arm"] == "abstinence"]
+    e = exposure(detox, start, start + POST_RELEASE_WINDOW_D, load_life_table())
     return e["deaths"] / e["expected_deaths"]
 
 
@@ -211,12 +217,12 @@ def _ever_nonfatal_overdose() -> float:
 
 _TOO_FEW_OVERDOSES = (
     "Overdose deaths are the model's own (respiratory depression, not fitted) and far too few: "
-    "in the default cohort 8 in about 9,600 person-years of use (0.8 per 1000 PY against "
-    "5-6 per 1000 PY drug-related deaths in the literature, Larney 2019), all in the first "
-    "months of use, because tolerance is shallow and a survived overdose caps the dose. "
-    "Non-overdose mortality was fitted to Degenhardt 2011 x the NTORS non-overdose share "
-    "(6.7 per 1000 PY at age 33; the default cohort gets 7.1), so all-cause mortality is about "
-    "8 per 1000 PY instead of about 21, and the standardised ratio about 4.6 instead of 14.7."
+    "well under 1 per 1000 person-years of use against 5-6 per 1000 PY drug-related deaths in "
+    "the literature (Larney 2019), nearly all in the first months of use, because tolerance is "
+    "shallow and a survived overdose caps the dose. Non-overdose mortality is fitted "
+    "(mortality_excess_using) to Degenhardt 2011 x the NTORS non-overdose share, so all-cause "
+    "mortality and its standardised ratio fall short by about the missing overdose deaths "
+    "(tables/mortality.csv of a run gives the split by cause)."
 )
 
 
@@ -321,8 +327,9 @@ CHECKS: tuple[Check, ...] = (
         "life-table expected deaths) overlaps 3.2-3.8",
         "RR",
         "The released inmates of Binswanger 2007 were not all heroin users, the detoxified arm "
-        "all are; most of them relapse and then carry the excess of use again (x_use = 2.94, "
-        "i.e. 3.9 times the background before overdoses), so a higher ratio is expected.",
+        "all are; most of them relapse and then carry the fitted excess of use again "
+        "(mortality_excess_using, several times the background before overdoses), so a higher "
+        "ratio is expected.",
         explained=True,
     ),
     Check(
@@ -332,10 +339,11 @@ CHECKS: tuple[Check, ...] = (
         in_range(0.0),
         "inside the 95 % CI 9.2-17.4 (all-cause SMR, 14 days after discharge)",
         "RR",
-        "The probe's 185 detoxified people live 7.1 person-years in the first 2 weeks, in which "
-        "the life table expects 0.012 deaths: one death gives an SMR near 85, none gives 0. "
-        "The model's excess then is that of abstinence (1.8 times the background) plus "
-        "overdoses after lost tolerance, which are too rarely fatal (see the Strang check).",
+        "The probe's detoxified people live only a few person-years in the first 2 weeks, in "
+        "which the life table expects about a hundredth of a death: one death gives an SMR near "
+        "100, none gives 0. The model's excess then is that of abstinence "
+        "(mortality_excess_abstinent) plus overdoses after lost tolerance, which are too rarely "
+        "fatal (see the Strang check).",
         explained=True,
     ),
     _not_computable(
