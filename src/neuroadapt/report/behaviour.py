@@ -15,9 +15,9 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
-from neuroadapt.engine.outcomes import LOST_TOLERANCE_WINDOW_D
+from neuroadapt.engine.outcomes import DEATH_CAUSES, LOST_TOLERANCE_WINDOW_D
 from neuroadapt.report.brain import _img, _lit_block, _p, _table
-from neuroadapt.report.figures import median_band
+from neuroadapt.report.figures import median_band, panel_grid
 
 __all__ = [
     "after_abstinence_text",
@@ -34,19 +34,13 @@ _OUTCOME_LABELS = {
     "death": "death (any cause)",
     "death (continued use)": "death (any cause, continued use)",
 }
-_CAUSE_COLOURS = {
-    "overdose": "tab:red",
-    "leukoencephalopathy": "tab:purple",
-    "medical": "tab:blue",
-    "injury": "tab:orange",
-    "background": "tab:grey",
-}
-_CAUSE_LABELS = {
-    "overdose": "overdose",
-    "leukoencephalopathy": "toxic leukoencephalopathy",
-    "medical": "excess medical (infections, liver, other)",
-    "injury": "excess injury, suicide, violence",
-    "background": "general-population causes",
+#: How each cause of death of ``engine.outcomes.DEATH_CAUSES`` is drawn: (colour, label).
+_CAUSE_STYLE = {
+    "overdose": ("tab:red", "overdose"),
+    "leukoencephalopathy": ("tab:purple", "toxic leukoencephalopathy"),
+    "medical": ("tab:blue", "excess medical (infections, liver, other)"),
+    "injury": ("tab:orange", "excess injury, suicide, violence"),
+    "background": ("tab:grey", "general-population causes"),
 }
 #: Arms as drawn at the start: both use until the end of use, then one is detoxified.
 _ARM_LABELS = {
@@ -172,17 +166,17 @@ def mortality_rows(mortality: pd.DataFrame) -> list[list[str]]:
 
 def deaths_figure(deaths_by_year: pd.DataFrame, use_days: float) -> Figure:
     """Deaths by cause and year of the users (both arms), and mortality per 1000 PY by arm."""
-    fig = Figure(figsize=(13, 3.8), layout="constrained")
-    ax = fig.subplots(1, 2)
+    fig, axes = panel_grid((13, 3.8), 1, 2, wgap=0.9)
+    ax = axes[0]
     users = deaths_by_year[deaths_by_year["arm"] != "control"]
     by_year = users.groupby("year").sum(numeric_only=True)
     bottom = np.zeros(len(by_year))
-    for cause, colour in _CAUSE_COLOURS.items():
+    for cause in DEATH_CAUSES:
         col = f"deaths_{cause}"
         if col not in by_year or not by_year[col].any():
             continue
-        ax[0].bar(by_year.index, by_year[col], bottom=bottom, color=colour,
-                  label=_CAUSE_LABELS[cause])  # fmt: skip
+        colour, label = _CAUSE_STYLE.get(cause, (None, cause))
+        ax[0].bar(by_year.index, by_year[col], bottom=bottom, color=colour, label=label)
         bottom += by_year[col].to_numpy()
     n_users = int(users[users["year"] == 1]["subjects"].sum())
     ax[0].set(
