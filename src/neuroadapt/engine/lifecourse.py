@@ -48,6 +48,7 @@ from neuroadapt.engine.simulate import (
     NonFiniteError,
     RescueRule,
     baseline_pao2,
+    cf_units,
     check_living_finite,
     episodes_table,
     fine_screen,
@@ -811,7 +812,6 @@ def _store(records, out, acc, mode, habit, tol, alive, span):
 
 
 #: Internal units in the UDUNITS spelling CF readers parse.
-_CF_UNITS = {"dimensionless": "1", "nM": "nmol/L"}
 
 
 def _traits(params, subj, seed, variability, covariates, free, plan) -> dict[str, tuple]:
@@ -833,7 +833,7 @@ def _traits(params, subj, seed, variability, covariates, free, plan) -> dict[str
     draws = params.sample(subj, seed, variability)
     for k, par in params.params.items():
         if par.cv > 0 and variability > 0:
-            unit = _CF_UNITS.get(par.internal_unit, par.internal_unit)
+            unit = cf_units(par.internal_unit)
             out[f"trait_{k}"] = (draws[k], unit, f"{par.description} (this subject's draw)")
     return out
 

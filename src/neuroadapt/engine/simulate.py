@@ -283,6 +283,16 @@ class NonFiniteError(FloatingPointError):
     """A living subject's output is NaN or infinite: the run stops rather than write it."""
 
 
+#: Units as the parameter table and the model write them -> the UDUNITS spelling
+#: that CF readers parse (``nM`` is not a UDUNITS unit).
+CF_UNITS = {"dimensionless": "1", "nM": "nmol/L", "uM": "umol/L"}
+
+
+def cf_units(unit: str) -> str:
+    """``unit`` in the spelling CF readers parse (unchanged where it already is)."""
+    return CF_UNITS.get(unit, unit)
+
+
 def check_living_finite(
     rec: np.ndarray, subjects: np.ndarray, times_h: np.ndarray, what: str = "kernel"
 ) -> None:
@@ -572,14 +582,13 @@ def _to_dataset(merged, subj, rec_t, states, units, options, conc_species=()) ->
             data[f"pk_{st}"] = xr.DataArray(
                 merged["x"][:, :, m],
                 dims=("subject", "time"),
-                # nM is written nmol/L, the UDUNITS spelling CF readers parse
-                attrs={"units": "nmol/L" if un == "nM" else "umol", "long_name": f"PK state {st}"},
+                attrs={"units": cf_units(un), "long_name": f"PK state {st}"},
             )
         for k, species in enumerate(conc_species):
             data[f"conc_{species}"] = xr.DataArray(
                 merged["conc"][:, :, k],
                 dims=("subject", "time"),
-                attrs={"units": "nmol/L", "long_name": f"blood concentration of {species}"},
+                attrs={"units": cf_units("nM"), "long_name": f"blood concentration of {species}"},
             )
     ds = xr.Dataset(data, coords=coords)
     ds["time"].attrs.update({"units": "d", "long_name": "time since the start of the regimen"})
