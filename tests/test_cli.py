@@ -298,3 +298,10 @@ def test_progress_on_a_terminal_is_a_bar_with_names_as_text():
         progress.stage("report")  # no total: shown done when the command ends
     last = screen.getvalue().rsplit("\x1b[2K", 1)[-1]
     assert "simulating o[/x]: 4/4" in screen.getvalue() and "report" in last
+
+
+def test_experiment_refuses_an_output_folder_it_cannot_write(tmp_path):
+    """Checked before the virtual rats run: under a file, one line and exit status 2."""
+    (tmp_path / "file").write_text("")
+    result = cli("experiment", "acquisition", "--animals", 2, "--out", tmp_path / "file" / "lab")
+    assert one_line_error(result, "cannot be created or written"), result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -81,6 +82,20 @@ def print_data(text: str) -> None:
     """
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def checked_out_dir(out: Path) -> Path:
+    """The output folder, created and checked writable before any work (one-line error).
+
+    Also removes temporaries that a killed earlier run left there
+    (``experiments.run.check_out_dir``).
+    """
+    from neuroadapt.experiments.run import OutputDirError, check_out_dir
+
+    try:
+        return check_out_dir(out)
+    except OutputDirError as exc:
+        raise UserError(f"option '--out' = '{out}': {exc.reason}") from None
 
 
 #: Options several subcommands share.

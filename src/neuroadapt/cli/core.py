@@ -15,6 +15,7 @@ from neuroadapt.cli.common import (
     SeedOption,
     UserError,
     app,
+    checked_out_dir,
     console,
     out_console,
     print_data,
@@ -93,14 +94,11 @@ def run(
     from neuroadapt.engine.simulate import NonFiniteError
     from neuroadapt.evidence.cache import evaluate_cached
     from neuroadapt.experiments.panels import cached_panels
-    from neuroadapt.experiments.run import OutputDirError, check_out_dir, run_scenario
+    from neuroadapt.experiments.run import run_scenario
     from neuroadapt.report import build_report
 
     out_dir = out or Path("results") / sc.name
-    try:
-        check_out_dir(out_dir)  # before any work
-    except OutputDirError as exc:
-        raise UserError(f"option '--out' = '{out_dir}': {exc.reason}") from None
+    checked_out_dir(out_dir)  # before any work
     with stages(console) as progress:
         controls = f" and {sc.cohort.controls} controls" if sc.cohort.controls else ""
         simulated = progress.stage(f"simulating {sc.cohort.subjects} subjects{controls}")

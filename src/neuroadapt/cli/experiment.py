@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
-from neuroadapt.cli.common import SeedOption, UserError, app, console, print_table
+from neuroadapt.cli.common import (
+    SeedOption,
+    UserError,
+    app,
+    checked_out_dir,
+    console,
+    print_table,
+)
 from neuroadapt.cli.progress import stages
 
 
@@ -77,8 +84,7 @@ def experiment(
     try:
         protocol = load_protocol(name)
         directory = out or Path("results") / protocol.name
-        if directory.exists() and not directory.is_dir():
-            raise UserError(f"option '--out' = '{directory}': exists and is not a directory")
+        checked_out_dir(directory)
         with stages(console) as progress:
             days = progress.stage(f"running {protocol.name}", counts="day {done}")
             result = run_protocol(protocol, animals=animals, seed=seed, progress=days)

@@ -8,7 +8,14 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from neuroadapt.cli.common import ScenarioArgument, SeedOption, UserError, app, console
+from neuroadapt.cli.common import (
+    ScenarioArgument,
+    SeedOption,
+    UserError,
+    app,
+    checked_out_dir,
+    console,
+)
 from neuroadapt.cli.progress import stages
 
 imaging_app = typer.Typer(
@@ -214,16 +221,6 @@ def _human_scenario(scenario: str, subjects: int | None, seed: int | None):
     return sc
 
 
-def _check_out(out: Path) -> None:
-    """Refuse an output folder that cannot be written, before any work (one line)."""
-    from neuroadapt.experiments.run import OutputDirError, check_out_dir
-
-    try:
-        check_out_dir(out)
-    except OutputDirError as exc:
-        raise UserError(f"option '--out' = '{out}': {exc.reason}") from None
-
-
 def _simulated(sc, folder: Path, progress):
     """Run the scenario for imaging; a non-finite output of a living subject is one line."""
     from neuroadapt.engine.simulate import NonFiniteError
@@ -286,7 +283,7 @@ def simulate(
     cohort = sc.cohort.model_copy(update={"controls": sc.cohort.subjects})
     sc = sc.model_copy(update={"cohort": cohort})
     out_dir = out or Path("results") / f"{sc.name}-imaging"
-    _check_out(out_dir)
+    checked_out_dir(out_dir)
     with stages(console) as progress:
         n = f"{sc.cohort.subjects} users and {sc.cohort.controls} controls"
         simulated = progress.stage(f"simulating {n}")
@@ -614,7 +611,7 @@ def validate(
     if cohorts and scenario is None and not effects:
         raise UserError("option '--cohorts': give '--scenario' or '--effect'")
     mask = _slab_mask(slab_mm)
-    _check_out(out)
+    checked_out_dir(out)
     pool_table, source = None, "given effects"
     if scenario is not None:
         pool = 200 if pool is None else pool
