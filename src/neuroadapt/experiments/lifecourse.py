@@ -141,15 +141,15 @@ def study_arms(users: xr.Dataset, subjects: pd.DataFrame, end_day: float) -> dic
 
 
 def recovering(
-    users: xr.Dataset, subjects: pd.DataFrame, end_day: float
+    users: xr.Dataset, arms: dict[str, xr.Dataset]
 ) -> tuple[str, xr.Dataset] | None:
     """The people recovery with abstinence is read from, and their name.
 
-    The detoxified who never relapsed (alive at the end of use); when fewer than
+    ``arms`` is :func:`study_arms` of the same run. The detoxified who never
+    relapsed (alive at the end of use); when fewer than
     :data:`RECOVERY_MIN_SUBJECTS`, every detoxified person alive at the end of
     use. None when nobody was detoxified.
     """
-    arms = study_arms(users, subjects, end_day)
     kept = arms.get("detoxified, never relapsed")
     if kept is not None and kept.sizes["subject"] >= RECOVERY_MIN_SUBJECTS:
         return "detoxified, never relapsed", kept

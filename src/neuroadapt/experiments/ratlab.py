@@ -604,7 +604,7 @@ def medpc_data_files(directory: str | os.PathLike[str]) -> list[Path]:
     d = Path(directory) / "medpc"
     if not d.is_dir():
         return []
-    return sorted({*d.glob("*.txt"), *d.glob("!*.Subject *")} - set(d.glob("*.MPC")))
+    return sorted({*d.glob("*.txt"), *d.glob("!*.Subject *")})
 
 
 def _write_csv(path: Path, table: pd.DataFrame) -> Path:

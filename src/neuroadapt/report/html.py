@@ -574,7 +574,7 @@ def render_report(
     if life:
         end = float(life["use_days"])
         arms = study_arms(cohort, life["subjects"], end)
-        recovering = recovery_group(cohort, life["subjects"], end)
+        recovering = recovery_group(cohort, arms)
     brain = brain_sections(
         cohort,
         controls,

@@ -29,7 +29,7 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -50,8 +50,8 @@ __all__ = [
 
 _EOL = "\r\n"
 #: The layouts :func:`format_medpc` writes.
-LAYOUTS: tuple[str, ...] = ("neuroadapt", "medpc")
 Layout = Literal["neuroadapt", "medpc"]
+LAYOUTS: tuple[str, ...] = get_args(Layout)
 #: What MED-PC writes after the ``File:`` line: CRLF, then a line of LF, then CR CR LF.
 _MEDPC_AFTER_FILE = "\r\n\n\r\r\n"
 _FILE_NAME_FORBIDDEN = set('/\\:*?"<>|\0')
