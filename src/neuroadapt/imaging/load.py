@@ -3,8 +3,9 @@
 The same loader serves simulated and real maps. Files are matched to the
 participants table by their BIDS ``sub-<label>`` entity. Checked: every map is
 3-D (or 4-D with one volume), finite, not all zero, with values of a
-gray-matter probability or density map (:data:`GM_RANGE`: at least 0 and, as
-modulation by the Jacobian can lift a voxel above 1, at most 2 — a map in
+gray-matter probability or density map (at least 0 and, as modulation by
+the Jacobian can lift a voxel above 1, at most ``img_gm_max_modulated`` of the
+parameter table, 2 — a map in
 percent, or of signed values, is refused); all maps share shape and affine;
 the participants table has ``participant_id`` and a ``group`` column
 with the values ``user`` and ``control`` only; every participant has exactly
@@ -26,14 +27,11 @@ import numpy as np
 import pandas as pd
 
 from neuroadapt.imaging.atlases import gm_mask
+from neuroadapt.imaging.parameters import imaging_parameters
 
 GROUPS = ("user", "control")
 #: SPM's absolute threshold on mean modulated GM for the default mask of non-template grids.
 MEAN_GM_THRESHOLD = 0.1
-#: Values a gray-matter map may hold: probabilities/densities in [0, 1], and modulated
-#: values up to 2 (a voxel whose local volume is twice the template's). Maps in percent
-#: (maximum near 100) or of signed values (differences, z) lie outside and are refused.
-GM_RANGE = (0.0, 2.0)
 #: Endings of statistic maps (``vbm`` output), skipped when a folder is searched for maps.
 STATMAP_SUFFIXES = ("_statmap.nii.gz", "_statmap.nii")
 _SUB = re.compile(r"(sub-[A-Za-z0-9]+)")
@@ -169,10 +167,11 @@ def _xform_code(img) -> int:
 
 def _check_range(f: Path, data: np.ndarray) -> None:
     lo, hi = float(data.min()), float(data.max())
-    if lo < GM_RANGE[0] or hi > GM_RANGE[1]:
+    top = imaging_parameters()["gm_max_modulated"]
+    if lo < 0.0 or hi > top:
         raise ImagingInputError(
             f"{f}: values from {lo:.4g} to {hi:.4g}; allowed: gray-matter probability or "
-            f"density maps, values in [0, 1] (modulated up to {GM_RANGE[1]:g}), not in "
+            f"density maps, values in [0, 1] (modulated up to {top:g}), not in "
             "percent and not signed"
         )
 
