@@ -140,9 +140,7 @@ def study_arms(users: xr.Dataset, subjects: pd.DataFrame, end_day: float) -> dic
     return out
 
 
-def recovering(
-    users: xr.Dataset, arms: dict[str, xr.Dataset]
-) -> tuple[str, xr.Dataset] | None:
+def recovering(users: xr.Dataset, arms: dict[str, xr.Dataset]) -> tuple[str, xr.Dataset] | None:
     """The people recovery with abstinence is read from, and their name.
 
     ``arms`` is :func:`study_arms` of the same run. The detoxified who never

@@ -37,7 +37,14 @@ import numba as nb
 import numpy as np
 from scipy import stats
 
-from neuroadapt.imaging.tfce import cluster_labels, max_cluster_mass, neighbours, tfce_map
+from neuroadapt.imaging.tfce import (
+    TFCE_E,
+    TFCE_H,
+    cluster_labels,
+    max_cluster_mass,
+    neighbours,
+    tfce_map,
+)
 
 
 def orthonormal_basis(z: np.ndarray, tol: float = 1e-10) -> np.ndarray:
@@ -251,8 +258,8 @@ class PermutedGLM:
                 self.two_sided,
                 self.tfce,
                 self.tfce_steps,
-                0.5,
-                2.0,
+                TFCE_E,
+                TFCE_H,
                 thr,
                 null[start : start + perms.shape[0]],
             )

@@ -21,6 +21,7 @@ from neuroadapt.imaging.design import DEFAULT_COVARIATES, Design, make_design
 from neuroadapt.imaging.glm import PermutedGLM
 from neuroadapt.imaging.load import MapSet
 from neuroadapt.imaging.roi import TEST_DESCRIPTION, compare_groups, roi_volumes
+from neuroadapt.imaging.tfce import TFCE_E, TFCE_H
 
 
 @dataclass
@@ -79,7 +80,7 @@ class VBMResult:
             "p_max_t": (glm.p_max_t_, ("p value", (), "pFWE"), "FWE p by max-T"),
         }
         if glm.tfce:
-            maps["tfce"] = (glm.tfce_, None, "TFCE of the t map (E = 0.5, H = 2)")
+            maps["tfce"] = (glm.tfce_, None, f"TFCE of the t map (E = {TFCE_E:g}, H = {TFCE_H:g})")
             maps["p_tfce"] = (glm.p_tfce_, ("p value", (), "pFWE"), "FWE p by TFCE")
         written = []
         for key, name in self.map_names().items():

@@ -27,6 +27,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+#: TFCE's extent and height exponents (Smith & Nichols 2009, NeuroImage 44:83-98).
+TFCE_E, TFCE_H = 0.5, 2.0
+
 
 def neighbours(mask: np.ndarray, connectivity: int = 6) -> np.ndarray:
     """Neighbour table of the voxels of a 3-D mask, in mask (C) order.
@@ -165,7 +168,7 @@ def _thresholds(t, two_sided, n_steps):
 
 
 @nb.njit(cache=True)
-def tfce_map(t, nbr, two_sided=True, n_steps=100, E=0.5, H=2.0):
+def tfce_map(t, nbr, two_sided=True, n_steps=100, E=TFCE_E, H=TFCE_H):
     """TFCE of a masked statistic vector (see the module docstring).
 
     Parameters

@@ -18,6 +18,7 @@ from neuroadapt import __version__
 from neuroadapt.atomic import write_text
 from neuroadapt.imaging.atlases import ATLAS_INFO, TEMPLATE_INFO
 from neuroadapt.imaging.pipeline import VBMResult
+from neuroadapt.imaging.tfce import TFCE_E, TFCE_H
 from neuroadapt.imaging.truth import TruthComparison
 from neuroadapt.imaging.validation import ValidationResult
 from neuroadapt.report.figures import to_data_uri
@@ -41,7 +42,7 @@ def vbm_methods(result: VBMResult) -> str:
     )
     if result.glm.tfce:
         text += (
-            f", of threshold-free cluster enhancement (TFCE; E = 0.5, H = 2, "
+            f", of threshold-free cluster enhancement (TFCE; E = {TFCE_E:g}, H = {TFCE_H:g}, "
             f"{result.glm.tfce_steps} height steps from 0 to the map maximum, "
             f"{result.glm.connectivity}-connectivity, Smith & Nichols 2009)"
         )
