@@ -212,21 +212,26 @@ def simulate_lifecourse(
     subj = np.arange(subjects) if np.isscalar(subjects) else np.asarray(subjects, dtype=np.int64)
     free = np.zeros(len(subj), bool) if drug_free is None else np.asarray(drug_free, bool)
     rec_days = np.unique(np.r_[np.arange(0, plan.days + 1, record_every_d), plan.days])
-    key = chunk_key(
-        {
-            "params": params.hash(),
-            "life_table": load_life_table().hash(),
-            "plan": asdict(plan),
-            "seed": seed,
-            "variability": variability,
-            "rescue": asdict(rescue) if rescue else None,
-            "record": record_every_d,
-            "modules": [m.NAME for m in modules],
-            "cov": {k: np.asarray(v).tolist() for k, v in covariates.items()},
-            "drug_free": free.tolist(),
-        }
-    )
     ckpt = Path(checkpoint_dir) if checkpoint_dir else None
+    # the key hashes the inputs (every dose, every covariate): only for checkpoints
+    key = (
+        chunk_key(
+            {
+                "params": params.hash(),
+                "life_table": load_life_table().hash(),
+                "plan": asdict(plan),
+                "seed": seed,
+                "variability": variability,
+                "rescue": asdict(rescue) if rescue else None,
+                "record": record_every_d,
+                "modules": [m.NAME for m in modules],
+                "cov": {k: np.asarray(v).tolist() for k, v in covariates.items()},
+                "drug_free": free.tolist(),
+            }
+        )
+        if ckpt
+        else None
+    )
     if ckpt:
         ckpt.mkdir(parents=True, exist_ok=True)
     if workers is None:

@@ -392,18 +392,23 @@ def simulate(
     rec_t = record_times(duration_h, options)
     total = len(subj)
     chunk = max(1, int(options.chunk_size))
-    key = chunk_key(
-        {
-            "params": params.hash(),
-            "doses": [asdict(d) for d in doses],
-            "duration": duration_h,
-            "seed": seed,
-            "variability": variability,
-            "rescue": asdict(rescue) if rescue else None,
-            "options": asdict(options),
-        }
-    )
     ckpt = Path(checkpoint_dir) if checkpoint_dir else None
+    # the key hashes the inputs (every dose, every covariate): only for checkpoints
+    key = (
+        chunk_key(
+            {
+                "params": params.hash(),
+                "doses": [asdict(d) for d in doses],
+                "duration": duration_h,
+                "seed": seed,
+                "variability": variability,
+                "rescue": asdict(rescue) if rescue else None,
+                "options": asdict(options),
+            }
+        )
+        if ckpt
+        else None
+    )
     if ckpt:
         ckpt.mkdir(parents=True, exist_ok=True)
     parts: list[dict[str, np.ndarray]] = []
