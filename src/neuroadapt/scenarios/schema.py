@@ -162,6 +162,12 @@ class Treatment(BaseModel):
         return parse_duration(self.start)
 
 
+#: Highest rescue trigger: 80 mmHg, the lower limit of normal arterial PO2 at sea
+#: level (West JB, Respiratory Physiology: The Essentials); a trigger above it would
+#: fire during ordinary breathing.
+TRIGGER_PAO2_MAX_MMHG = 80.0
+
+
 class Rescue(BaseModel):
     """Naloxone rescue: given ``delay_min`` after PaO2 falls below the trigger.
 
@@ -180,11 +186,9 @@ class Rescue(BaseModel):
     #: assumption: at most a day; an opioid overdose kills or resolves within hours,
     #: so a later rescue cannot act.
     delay_min: float = Field(ge=0, le=1440)
-    #: Between the cardiac-arrest threshold (pao2_arrest, 10-25 mmHg in the parameter
-    #: table) and 80 mmHg, the lower limit of normal arterial PO2 at sea level (West
-    #: JB, Respiratory Physiology: The Essentials): a trigger below would never come
-    #: before the heart stops, one above fires during ordinary breathing.
-    trigger_pao2_mmhg: float = Field(40.0, ge=10, le=80)
+    #: Checked by the scenario (:meth:`Scenario._check_rescue_trigger`) against the
+    #: lowest cardiac-arrest threshold of the parameter table, and at most 80 mmHg.
+    trigger_pao2_mmhg: float = Field(40.0, gt=0, le=TRIGGER_PAO2_MAX_MMHG)
     probability: float = Field(1.0, ge=0, le=1)
 
     @field_validator("route")
@@ -326,6 +330,7 @@ class Scenario(BaseModel):
         self._check_lifetime()
         self._check_acts()
         self._check_body_weight()
+        self._check_rescue_trigger()
         self._check_records()
         return self
 
@@ -433,6 +438,24 @@ class Scenario(BaseModel):
                 f"must be a {self.species} body weight >= {p.lower:g} and <= {p.upper:g} kg "
                 "(bounds of body_weight in the parameter table)",
                 bw,
+            )
+
+    def _check_rescue_trigger(self) -> None:
+        """A rescue trigger at or above the lowest cardiac-arrest PaO2 of the parameter table.
+
+        A trigger below it would never come before the heart stops.
+        """
+        if self.rescue is None:
+            return
+        arrest = load_parameters(self.species).params["pao2_arrest"].lower
+        trigger = self.rescue.trigger_pao2_mmhg
+        if trigger < arrest:
+            raise FieldError(
+                "rescue.trigger_pao2_mmhg",
+                f"must be >= {arrest:g} and <= {TRIGGER_PAO2_MAX_MMHG:g} mmHg (from the lower "
+                "bound of pao2_arrest, the cardiac-arrest threshold, in the parameter table, to "
+                "the lower limit of normal arterial PO2)",
+                trigger,
             )
 
     def _check_dose_count(self) -> None:
