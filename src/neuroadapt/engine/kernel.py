@@ -262,7 +262,7 @@ def _resp(car, u, p):
 
 
 @njit(cache=True, inline="always")
-def _screen(n_nodes, node_a, node_uf, node_us, node_car, p, screen_pao2):
+def _screen(n_nodes, node_uf, node_us, node_car, p, screen_pao2):
     """Respiratory screening of an interval's nodes.
 
     PaO2 falls monotonically with the respiratory agonist occupancy, so the
@@ -735,7 +735,7 @@ def run_chunk(
             n_nodes, uf_end, us_end = _interval(tau, z, qlam, subj, p, uf, us, rule, tables, nodes)
             # ---- respiratory screening over the whole interval ----
             first_low, last_low, smin_nodes = _screen(
-                n_nodes, node_a, node_uf, node_us, node_car, p, screen_pao2
+                n_nodes, node_uf, node_us, node_car, p, screen_pao2
             )
             split_at = tau
             died_at = -1.0
@@ -854,9 +854,7 @@ def run_chunk(
                     n_nodes, uf_end, us_end = _interval(
                         split_at, z, qlam, subj, p, uf, us, rule, tables, nodes
                     )
-                    smin_nodes = _screen(
-                        n_nodes, node_a, node_uf, node_us, node_car, p, screen_pao2
-                    )[2]
+                    smin_nodes = _screen(n_nodes, node_uf, node_us, node_car, p, screen_pao2)[2]
                 if died_at < 0.0 and s < split_at - 1e-12:
                     # window ended early (PaO2 above the screen): relax the lag
                     # towards the end value over the rest of the interval
