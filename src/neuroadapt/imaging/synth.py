@@ -336,13 +336,15 @@ def write_cohort(
     synth = MapSynthesizer(atlas=atlas, seed=seed, overrides=overrides)
     table = _change_table(participants, change)
     p = synth.params
+    vox = np.sqrt((np.asarray(synth.affine)[:3, :3] ** 2).sum(axis=0))
+    size = " x ".join(f"{v:g}" for v in vox)
     meta = {
         "Description": "smoothed, modulated gray-matter map of a simulated participant: "
-        "template GM probability x (1 + regional change) x individual anatomy and global "
-        "(age, sex, TIV) factors, plus noise; modulated values may exceed 1",
-        "Sources": [f"bids::{TEMPLATE_INFO['space']} gray-matter template (nilearn)"],
+        f"template GM probability ({TEMPLATE_INFO['title']}) x (1 + regional change) x "
+        "individual anatomy and global (age, sex, TIV) factors, plus noise; modulated values "
+        "may exceed 1",
         "SpatialReference": TEMPLATE_INFO["space"],
-        "Resolution": "2 mm isotropic",
+        "Resolution": f"{vox[0]:g} mm isotropic" if np.allclose(vox, vox[0]) else f"{size} mm",
         "SmoothingFWHM": p["smoothing_fwhm_mm"],
         "SmoothingFWHMUnits": "mm",
         "Modulated": True,
