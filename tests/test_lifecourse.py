@@ -120,7 +120,7 @@ def test_relapse_rule_counts_days_in_the_window():
 
 def test_purity_factor_has_mean_one():
     z = np.random.default_rng(0).standard_normal(200_000)
-    assert B.purity_factor(z, {"purity_cv": 0.35}).mean() == pytest.approx(1.0, rel=0.01)
+    assert B.purity_factor(z, 0.35).mean() == pytest.approx(1.0, rel=0.01)
 
 
 def test_uniform_stream_is_counter_based():

@@ -76,6 +76,7 @@ COVARIATES: tuple[str, ...] = ("age_years", "female", "smoked_fraction")
 
 #: Brain modules in dependency order (neurochemistry before structure before cognition).
 BRAIN_MODULES: tuple[str, ...] = (
+    "tolerance",
     "dopamine",
     "glutamate",
     "inflammation",

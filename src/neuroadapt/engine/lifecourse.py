@@ -64,7 +64,14 @@ from neuroadapt.parameters import ParameterSet
 from neuroadapt.parameters.life_table import load_life_table
 from neuroadapt.parameters.table import splitmix64, stream_base, subject_uniform
 
-__all__ = ["LifeCourseResult", "LifePlan", "simulate_lifecourse", "uniform_stream"]
+__all__ = [
+    "LifeCourseResult",
+    "LifePlan",
+    "co_users",
+    "dose_schedule",
+    "simulate_lifecourse",
+    "uniform_stream",
+]
 
 #: Mode of subjects held abstinent (detoxification) and of drug-free controls.
 HELD, NEVER = 2, 3
@@ -342,36 +349,57 @@ def _merge(parts: list[dict], chunks: list[np.ndarray], subj: np.ndarray) -> dic
 MAX_USES_PER_DAY = 8
 
 
-def _block_events(n_use, dose, ids, day0, n_days, seed, p):
-    """Flat event arrays for ``n_days`` days: ``n_use`` doses a day spread over waking hours.
+def dose_schedule(n_use, n_days: int, first_use_hour, waking_hours):
+    """When each subject uses over ``n_days`` days: ``n_use`` doses a day over waking hours.
 
-    ``p`` holds the dosed subjects' ``first_use_hour``, ``waking_hours`` and
-    ``purity_cv`` (parameter table, internal units: hours).
+    Returns the subjects' first and past-last event index, every dose's time (h
+    from the block start), its subject (row), day of the block and rank within the day.
     """
-    per_day = np.repeat(n_use[:, None], n_days, axis=1)
-    total_per_subject = per_day.sum(1)
+    n_use = np.asarray(n_use, dtype=np.int64)
+    total_per_subject = n_use * int(n_days)
     ev_end = np.cumsum(total_per_subject).astype(np.int64)
     ev_start = ev_end - total_per_subject
-    owner = np.repeat(np.arange(len(ids)), total_per_subject)
+    owner = np.repeat(np.arange(len(n_use)), total_per_subject)
     rank = np.arange(len(owner)) - ev_start[owner]
     n_o = np.maximum(n_use[owner], 1)
     day, k = np.divmod(rank, n_o)
-    ev_time = (
-        day * HOURS_PER_DAY + p["first_use_hour"][owner] + k * (p["waking_hours"][owner] / n_o)
+    first, waking = np.asarray(first_use_hour), np.asarray(waking_hours)
+    ev_time = day * HOURS_PER_DAY + first[owner] + k * (waking[owner] / n_o)
+    return ev_start.astype(np.int64), ev_end, ev_time, owner, day, k
+
+
+def _block_events(n_use, dose, ids, day0, n_days, seed, p):
+    """Flat event arrays for ``n_days`` days: ``n_use`` doses a day spread over waking hours.
+
+    ``p`` holds the dosed subjects' ``first_use_hour``, ``waking_hours``,
+    ``purity_cv``, ``purity_batch_cv`` and ``purity_batch_days`` (parameter
+    table, internal units: hours). Each dose is scaled by the purity of its
+    batch (stream ``behaviour:batch``, counter the batch number since day 0)
+    and by its own (stream ``behaviour:purity``), ``model.behaviour`` eq. (2).
+    """
+    ev_start, ev_end, ev_time, owner, day, k = dose_schedule(
+        n_use, n_days, p["first_use_hour"], p["waking_hours"]
     )
     # the purity stream's counter is (day0 + day) * MAX_USES_PER_DAY + k: its subject-free
     # part is hashed once per (day, k) of the block, not once per dose
     slots = day0 * MAX_USES_PER_DAY + np.arange(n_days * MAX_USES_PER_DAY)
     base = _stream_base(seed, slots, "behaviour:purity")
     z = ndtri(_stream_draw(base[day * MAX_USES_PER_DAY + k], ids[owner]))
-    amount = dose[owner] * B.purity_factor(z, {"purity_cv": p["purity_cv"][owner]})
-    return ev_start.astype(np.int64), ev_end, ev_time, amount
+    batch_days = p["purity_batch_days"][owner] / HOURS_PER_DAY
+    batch = np.floor((day0 + day) / batch_days).astype(np.int64)
+    z_b = ndtri(uniform_stream(seed, ids[owner], batch, "behaviour:batch"))
+    amount = (
+        dose[owner]
+        * B.purity_factor(z_b, p["purity_batch_cv"][owner])
+        * B.purity_factor(z, p["purity_cv"][owner])
+    )
+    return ev_start, ev_end, ev_time, amount
 
 
 class _Rows:
     """Kernel inputs of a subset of the drug-taking subjects (fixed for a block)."""
 
-    def __init__(self, ph: _Pharmacology, rows: np.ndarray) -> None:
+    def __init__(self, ph: _Pharmacology, rows: np.ndarray, kd_shift=None) -> None:
         pr = ph.prep
         self.rows = rows
         self.ids = ph.ids[rows]
@@ -386,10 +414,19 @@ class _Rows:
             self.pvec,
             self.dose_factor,
         ) = [np.ascontiguousarray(a[rows]) for a in take]
+        self.pvec = np.ascontiguousarray(ph.pvec[rows])
+        if kd_shift is not None:  # receptor-level tolerance: agonist binding right-shifted
+            self.kd = self.kd * np.where(ph.agonist, np.asarray(kd_shift)[:, None], 1.0)
         self.r_amount = np.ascontiguousarray(ph.r_amount[rows])
         self.dosing = {
             k: np.asarray(pr.samples[k])[rows]
-            for k in ("purity_cv", "first_use_hour", "waking_hours")
+            for k in (
+                "purity_cv",
+                "purity_batch_cv",
+                "purity_batch_days",
+                "first_use_hour",
+                "waking_hours",
+            )
         }
 
 
@@ -412,10 +449,21 @@ class _Pharmacology:
         self.u = np.zeros((n, 2))
         self.pao2 = baseline_pao2(self.prep.samples) * np.ones(n)
         self.ev_state = int(prep_ev_state(self.prep, np.zeros(1, dtype=np.int64))[0])
+        #: ligands whose binding receptor-level tolerance right-shifts (efficacy above 0)
+        self.agonist = (self.prep.tau > 0).any(axis=0)
+        # regular co-users of benzodiazepines or alcohol: a weaker CO2 chemoreflex
+        s = self.prep.samples
+        self.co_use = co_users(seed, self.ids, s["couse_fraction"])
+        self.pvec = self.prep.pvec.copy()
+        self.pvec[:, K.I_S] *= np.where(self.co_use, 1.0 - s["couse_chemoreflex_depression"], 1.0)
 
-    def rows(self, rows: np.ndarray) -> _Rows:
-        """Kernel inputs for the subjects ``rows`` (indices into this object's subjects)."""
-        return _Rows(self, np.asarray(rows, dtype=np.int64))
+    def rows(self, rows: np.ndarray, kd_shift=None) -> _Rows:
+        """Kernel inputs for the subjects ``rows`` (indices into this object's subjects).
+
+        ``kd_shift`` (one per row) right-shifts the agonists' binding (receptor-level
+        tolerance, ``model.tolerance``).
+        """
+        return _Rows(self, np.asarray(rows, dtype=np.int64), kd_shift)
 
     def run(self, sub: _Rows, n_use, dose, day0, n_days):
         """Run the subjects of ``sub`` for ``n_days`` days from ``day0``.
@@ -495,6 +543,11 @@ class _Pharmacology:
     def tolerance(self):
         """Fold right-shift 1 + U of every subject now."""
         return 1.0 + self.u.sum(1)
+
+
+def co_users(seed: int, ids: np.ndarray, fraction) -> np.ndarray:
+    """Which subjects regularly co-use benzodiazepines or alcohol (stream ``behaviour:co_use``)."""
+    return uniform_stream(seed, np.asarray(ids, dtype=np.int64), 0, "behaviour:co_use") < fraction
 
 
 def _run_split(params, plan, ids, drug_free, cov, modules, seed, variability, rescue, rec_days):
@@ -606,6 +659,9 @@ def _run_controls(params, ids, cov, modules, seed, variability, rec_days):
             "death_cause": cause.astype(np.int8),
             "first_lapse": np.full(n, np.nan),
             "relapse": np.full(n, np.nan),
+            "abstinent_again": np.full(n, np.nan),
+            "stops": np.zeros(n, dtype=np.int16),
+            "co_use": np.zeros(n, dtype=np.int8),
             "final_habit": np.zeros(n),
             "episodes": np.zeros((0, 1 + K.N_EPI)),
         }
@@ -629,14 +685,14 @@ def _run_chunk(
     other = _OtherCauses(p, ids, cov, seed)
     arm = (uniform_stream(seed, ids, 0, "behaviour:arm") < plan.abstinent_fraction) & users
     mode = np.where(users, B.USING, NEVER)
-    n_use_reg = np.clip(np.rint(p["uses_per_day"]), 1, MAX_USES_PER_DAY).astype(np.int64)
     habit = np.where(users, plan.start_dose_mg, 0.0)
-    ceiling = np.full(n, np.inf)  # lowered after each non-fatal overdose
     priming = np.zeros(n)
     bits = np.zeros(n, dtype=np.uint64)
-    discharge = plan.use_days + plan.detox_days
+    held_until = np.full(n, plan.use_days + plan.detox_days)  # end of each one's detoxification
     first_lapse = np.full(n, np.nan)
     relapse = np.full(n, np.nan)
+    abstinent_again = np.full(n, np.nan)  # first stop after a relapse
+    stops = np.zeros(n, dtype=np.int16)  # times regular use was left (detoxification included)
     episodes: list = []
     acc = {k: np.zeros(n) for k in _AGG}
     records: dict[str, list[np.ndarray]] = {}
@@ -651,13 +707,23 @@ def _run_chunk(
         n_days = min(block_days, end - day)
         if day == plan.use_days:
             mode = np.where(arm, HELD, mode)
-        tol = np.ones(n)
-        tol[users] = pharm.tolerance()
+            stops += arm
+        elif day > plan.use_days:
+            # after the planned use, regular users stop (treatment, own detoxification)
+            u_stop = uniform_stream(seed, ids, day, "behaviour:cessation")
+            stop = (mode == B.USING) & users & alive & (u_stop < B.cessation_probability(n_days, p))
+            mode = np.where(stop, HELD, mode)
+            held_until = np.where(stop, day + plan.detox_days, held_until)
+            abstinent_again = np.where(
+                stop & ~np.isnan(relapse) & np.isnan(abstinent_again), day, abstinent_again
+            )
+            stops += stop
+        s_euph = _euphoric(inputs, users, pharm)
         regular = (mode == B.USING) & users
-        target = np.minimum(
-            B.regular_dose(plan.start_dose_mg, tol, inputs["hedonic_deficit"], p), ceiling
-        )
+        target = B.regular_dose(plan.start_dose_mg, s_euph, inputs["hedonic_deficit"], p)
         habit = np.where(regular, B.step_habit(habit, target, n_days, p), habit)
+        n_use_reg = _uses_per_day(clock.states.get("tolerance"), p, n)
+        kd_shift = _receptor_shift(inputs, n)
         in_block = regular & alive
         daily = users & alive & ~in_block
         # the kernel's daily records that the loop reads (_DAY_COLS; NaN as 0, as
@@ -665,24 +731,23 @@ def _run_chunk(
         bins = np.zeros((n_days, len(_DAY_COLS), n))
         died_h = np.full(n, np.nan)
         if in_block.any():
-            sub = pharm.rows(np.flatnonzero(in_block[user_idx]))
+            sub = pharm.rows(np.flatnonzero(in_block[user_idx]), kd_shift[in_block])
             b_u, d_u, eps = pharm.run(sub, n_use_reg[in_block], habit[in_block], day, n_days)
             bins[:, :, in_block] = b_u[:, :, _DAY_COLS].transpose(1, 2, 0)
             died_h[in_block] = d_u
             _nan_to_zero(bins)
             episodes.extend(eps)
-            overdoses = np.nan_to_num(b_u[:, :, K.R_OD]).sum(axis=1)
-            ceiling = _after_overdoses(ceiling, habit, in_block, overdoses, d_u, p)
-        daily_sub = pharm.rows(np.flatnonzero(daily[user_idx])) if daily.any() else None
+        daily_rows = np.flatnonzero(daily[user_idx]) if daily.any() else None
         for j in range(n_days):
             d_abs = day + j
-            if d_abs == discharge:
-                mode = np.where(mode == HELD, B.ABSTAINING, mode)
+            mode = np.where((mode == HELD) & (d_abs >= held_until), B.ABSTAINING, mode)
             mode_today = mode  # the state the day's other-cause hazard depends on
             # ---- decide (from the state of the evening before) and run the daily group ----
             n_use = np.where(in_block, n_use_reg, 0)
             lapse = np.zeros(n, bool)
-            if daily_sub is not None:
+            if daily_rows is not None:
+                # the daily group's receptor-level tolerance changes from day to day
+                daily_sub = pharm.rows(daily_rows, _receptor_shift(inputs, n)[daily])
                 cue = uniform_stream(seed, ids, d_abs, "behaviour:cue") < p["cue_probability"]
                 drive = B.lapse_drive(inputs["craving"], cue, inputs["negative_affect"], priming, p)
                 u_lapse = uniform_stream(seed, ids, d_abs, "behaviour:lapse")
@@ -694,13 +759,14 @@ def _run_chunk(
                 )
                 n_use = np.where(daily & (mode == B.USING), n_use_reg, n_use)
                 n_use = np.where(lapse, 1, n_use) * alive
-                dose = np.where(mode == B.USING, habit, habit * p["lapse_dose_fraction"])
+                # the dose that feels right at today's tolerance to euphoria (eq. 1)
+                s_now = _euphoric(inputs, users, pharm)
+                now = B.regular_dose(plan.start_dose_mg, s_now, inputs["hedonic_deficit"], p)
+                dose = np.where(mode == B.USING, now, now * p["lapse_dose_fraction"])
                 b_d, d_d, eps = pharm.run(daily_sub, n_use[daily], dose[daily], d_abs, 1)
                 bins[j][:, daily] = np.nan_to_num(b_d[:, 0, _DAY_COLS]).T
                 died_h[daily] = np.where(np.isfinite(d_d), j * 24.0 + d_d, died_h[daily])
                 episodes.extend(eps)
-                overdoses = np.nan_to_num(b_d[:, 0, K.R_OD])
-                ceiling = _after_overdoses(ceiling, habit, daily, overdoses, d_d, p)
             # ---- behaviour bookkeeping ----
             used = (n_use * alive) > 0
             bits = ((bits << np.uint64(1)) | used.astype(np.uint64)) & np.uint64((1 << 62) - 1)
@@ -710,6 +776,9 @@ def _run_chunk(
                 back = abstaining & B.relapsed(bits, p)
                 relapse = np.where(back & np.isnan(relapse), d_abs, relapse)
                 mode = np.where(back, B.USING, mode)
+                # a return to regular use starts from the dose that feels right now
+                if daily_rows is not None:
+                    habit = np.where(back & daily, dose, habit)
             priming = B.step_priming(priming, used, p)
             # ---- deaths (overdose in the kernel, other causes here: the earlier) and brain ----
             dead_before = ~alive
@@ -757,6 +826,9 @@ def _run_chunk(
             "death_cause": cause.astype(np.int8),
             "first_lapse": first_lapse,
             "relapse": relapse,
+            "abstinent_again": abstinent_again,
+            "stops": stops,
+            "co_use": _co_use(pharm, users),
             "final_habit": habit,
             "episodes": ep,
         }
@@ -778,15 +850,35 @@ _DAY_UF, _DAY_US = len(_REC), len(_REC) + 1
 _ALIVE_ONLY_ROWS = np.array([list(_REC).index(k) for k in _ALIVE_ONLY])
 
 
-def _after_overdoses(ceiling, habit, ran, overdoses, died_h, p) -> np.ndarray:
-    """Dose ceilings after a kernel call: lowered for those of ``ran`` who survived an overdose.
+def _euphoric(inputs, users, pharm) -> np.ndarray:
+    """Tolerance to euphoria of every subject (``model.tolerance``; AC shift alone without it)."""
+    if "euphoric" in inputs:
+        return np.where(users, np.nan_to_num(inputs["euphoric"], nan=1.0), 1.0)
+    tol = np.ones(len(users))
+    tol[users] = pharm.tolerance()
+    return tol
 
-    ``overdoses`` and ``died_h`` are the kernel's counts and hours of death for
-    the subjects of ``ran`` (``model.behaviour.after_overdose``).
+
+def _receptor_shift(inputs, n: int) -> np.ndarray:
+    """Receptor-level right-shift of agonist binding (1 without ``model.tolerance``)."""
+    shift = inputs.get("receptor_shift")
+    return np.ones(n) if shift is None else np.nan_to_num(np.asarray(shift, float), nan=1.0)
+
+
+def _uses_per_day(tol_state, p, n: int) -> np.ndarray:
+    """Doses a day of regular users, ``model.behaviour`` eq. (0).
+
+    Without ``model.tolerance`` every regular user takes the established number.
     """
-    survived = np.zeros(len(ceiling), bool)
-    survived[ran] = (overdoses > 0) & ~np.isfinite(died_h)
-    return np.where(survived, B.after_overdose(np.minimum(habit, ceiling), p), ceiling)
+    circuit = np.ones(n) if tol_state is None else tol_state["circuit"]
+    return B.uses_per_day(circuit, p, MAX_USES_PER_DAY)
+
+
+def _co_use(pharm, users) -> np.ndarray:
+    """Co-use flags of every subject of a chunk (drug-free controls: 0)."""
+    out = np.zeros(len(users), dtype=np.int8)
+    out[users] = pharm.co_use
+    return out
 
 
 def _nan_to_zero(a: np.ndarray) -> None:
@@ -874,6 +966,16 @@ def _label(merged, subj, rec_days, modules, plan, traits) -> LifeCourseResult:
             "violence (model.mortality)",
         },
     )
+    ds["co_use"] = xr.DataArray(
+        merged["co_use"].astype(np.int8),
+        dims=("subject",),
+        attrs={
+            "units": "1",
+            "long_name": "regular co-user of benzodiazepines or alcohol (1) or not (0)",
+            "comment": "a trait drawn per user (couse_fraction); co-users have a weaker CO2 "
+            "chemoreflex (couse_chemoreflex_depression); 0 for drug-free controls",
+        },
+    )
     for k, (values, unit, desc) in traits.items():
         attrs = {"long_name": desc} if unit is None else {"units": unit, "long_name": desc}
         ds[k] = xr.DataArray(values, dims=("subject",), attrs=attrs)
@@ -890,6 +992,9 @@ def _label(merged, subj, rec_days, modules, plan, traits) -> LifeCourseResult:
             "death_time_d": merged["death_time"],
             "first_lapse_d": merged["first_lapse"],
             "relapse_d": merged["relapse"],
+            "abstinent_again_d": merged["abstinent_again"],
+            "stops": merged["stops"].astype(np.int64),
+            "co_use": merged["co_use"].astype(bool),
             "habitual_dose_mg": merged["final_habit"],
             "death_cause": cause,
             "age_years": traits["age_years"][0],

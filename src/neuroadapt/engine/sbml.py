@@ -80,7 +80,7 @@ import sympy as sp
 
 from neuroadapt.atomic import write_text
 from neuroadapt.engine import kernel as K
-from neuroadapt.engine.lifecourse import MAX_USES_PER_DAY, _block_events
+from neuroadapt.engine.lifecourse import MAX_USES_PER_DAY, dose_schedule
 from neuroadapt.engine.simulate import Dose, Prepared, baseline_pao2, prepare
 from neuroadapt.model import receptor, respiration, signalling
 from neuroadapt.parameters import ParameterSet
@@ -885,16 +885,11 @@ def habitual_doses(params: ParameterSet, behaviour: Behaviour) -> list[Dose]:
     typical = params.values()
     n_use = int(np.clip(np.rint(typical["uses_per_day"]), 1, MAX_USES_PER_DAY))
     use_days, _, _ = behaviour.days()
-    p = {k: np.array([typical[k]]) for k in ("first_use_hour", "waking_hours")}
-    p["purity_cv"] = np.zeros(1)  # the intended dose: purity does not vary
-    _, _, times, _ = _block_events(
+    _, _, times, *_ = dose_schedule(
         np.array([n_use]),
-        np.array([behaviour.start_dose_mg]),
-        np.zeros(1, np.int64),
-        0,
         use_days,
-        0,
-        p,
+        np.array([typical["first_use_hour"]]),
+        np.array([typical["waking_hours"]]),
     )
     return [Dose(float(t), "heroin", behaviour.route, behaviour.start_dose_mg) for t in times]
 

@@ -7,30 +7,46 @@ relapse or overdose is scheduled.
 
 Regular use: dose titrated to effect
 ------------------------------------
-A regular user takes ``n_use`` doses a day. Tolerance is a right-shift of
-the concentration-effect relation by the factor ``T = 1 + U`` (the
-signalling module's AC superactivation), so the dose that gives the effect
-the user is used to grows with ``T``; the hedonic deficit ``H`` of the
-dopamine module (allostasis: the same effect feels less) drives the dose
-further up, "chasing the high" [Koob & Le Moal 2001]. Doses are capped by
-what the user can obtain [Smyth 2010 reports intake in "quarters"/day rising
-with dependence; Strang 2003]:
+A regular user takes ``n_use`` doses a day, rising over the first years of
+use with the circuit-level adaptation ``c`` of ``model.tolerance`` from
+``n_0`` to the person's established number ``n_1`` (frequency of use rises
+with dependence):
 
-    D_target = min(D_0 T^gamma (1 + a_H H), D_max)                           (1)
+    n_use = round(n_0 + (n_1 - n_0) c)                                        (0)
+
+Tolerance to euphoria is the right-shift ``S`` of ``model.tolerance`` (AC
+superactivation x receptor x circuit), so the dose that gives the effect the
+user is used to grows with ``S``; the hedonic deficit ``H`` of the dopamine
+module (allostasis: the same effect feels less) drives the dose further up,
+"chasing the high" [Koob & Le Moal 2001]. Doses are capped by what the user
+can obtain [Smyth 2010]:
+
+    D_target = min(D_0 S^gamma (1 + a_H H), D_max)                           (1)
 
 The habit moves towards the target no faster than ``r_esc`` per week upwards
 (money and supply limit how fast intake grows), and at once downwards.
+Because ``S`` grows for years while respiratory tolerance stays incomplete,
+escalation narrows the margin between the usual dose and a dangerous one.
 
-Each dose differs from the intended one by the purity of what was bought
-(lognormal, mean 1, coefficient of variation ``cv_purity``):
+Each dose differs from the intended one by the purity of the batch it comes
+from (one purchase, lasting ``purity_batch_days``) and, less, within the
+batch (lognormal factors with mean 1 and coefficients of variation
+``cv_batch``, ``cv_dose``); the user is used to the mean purity:
 
-    D = D_habit exp(sigma z - sigma^2 / 2),  sigma^2 = ln(1 + cv_purity^2)     (2)
+    D = D_habit f(z_b; cv_batch) f(z_d; cv_dose),
+    f(z; cv) = exp(sigma z - sigma^2 / 2),  sigma^2 = ln(1 + cv^2)            (2)
 
-Escalation therefore follows tolerance; overdoses during regular use follow
-unusually pure doses. A person who survives an overdose caps their dose at a
-fraction ``f_od`` of the dose they were taking (harm-reduction learning):
+Overdoses during regular use therefore follow unusually pure batches, high
+doses and weak respiratory tolerance; co-users of benzodiazepines or alcohol
+(a per-person trait) have a weaker CO2 chemoreflex (``model.respiration``).
 
-    D_max,person <- f_od min(D_habit, D_max,person)                           (2b)
+Leaving regular use
+-------------------
+Regular use is not absorbing: after the planned use period a regular user
+stops (enters treatment or detoxifies on their own) with hazard
+``cessation_rate``, is held abstinent for the plan's detoxification time and
+then tries to stay abstinent like anyone discharged [Hser 2001: people cycle
+in and out of use over decades].
 
 Abstaining: lapses from craving, negative affect and priming
 ------------------------------------------------------------
@@ -48,9 +64,11 @@ probability follows from it:
 
     h = h_max drive^n / (drive^n + drive_50^n),   Pr(lapse) = 1 - exp(-h)       (4)
 
-A lapse is one use of ``f_lapse D_habit``: the dose the person was used to,
-now taken without the tolerance that made it safe (overdose after
-abstinence, Strang 2003; Binswanger 2007). Priming jumps to 1 on a use day
+A lapse is one use of ``f_lapse D_target``, the dose of eq. (1) at the
+person's tolerance to euphoria now: the circuit-level component persists for
+months, the receptor and AC components that protected respiration are lost
+within weeks, so the dose taken outlasts the tolerance that made it safe
+(overdose after abstinence, Strang 2003; Binswanger 2007). Priming jumps to 1 on a use day
 and decays with half-time ``t_prime``. A *relapse* is a return to regular
 use: at least ``k_relapse`` use days within the last ``window`` days
 (Smyth 2010: "return to daily use"); the person then uses regularly again.
@@ -59,6 +77,7 @@ References
 ----------
 Koob GF & Le Moal M 2001 Neuropsychopharmacology 24:97-129.
 Smyth BP et al. 2010 Ir Med J 103:176-179, PMID:20669601.
+Hser YI et al. 2001 Arch Gen Psychiatry 58:503-508.
 Strang J et al. 2003 BMJ 326:959-960, doi:10.1136/bmj.326.7396.959.
 Binswanger IA et al. 2007 N Engl J Med 356:157-165, PMID:17215533.
 de Wit H & Stewart J 1981 Psychopharmacology 75:134-143.
@@ -74,7 +93,7 @@ from neuroadapt.model.clock import HOURS_PER_DAY, decay
 __all__ = [
     "ABSTAINING",
     "USING",
-    "after_overdose",
+    "cessation_probability",
     "step_habit",
     "lapse_drive",
     "lapse_probability",
@@ -83,6 +102,7 @@ __all__ = [
     "relapsed",
     "step_priming",
     "use_count",
+    "uses_per_day",
 ]
 
 #: Behavioural modes.
@@ -92,11 +112,18 @@ USING, ABSTAINING = 0, 1
 def regular_dose(
     d0: np.ndarray, tolerance: np.ndarray, hedonic_deficit: np.ndarray, p: dict
 ) -> np.ndarray:
-    """Habitual dose of a regular user (mg), eq. (1)."""
+    """Habitual dose of a regular user (mg) at euphoric tolerance ``S``, eq. (1)."""
     t = np.maximum(np.nan_to_num(tolerance, nan=1.0), 1.0)
     h = np.clip(np.nan_to_num(hedonic_deficit), 0.0, 1.0)
     dose = d0 * t ** p["dose_escalation_exponent"] * (1.0 + p["dose_allostasis_gain"] * h)
     return np.minimum(dose, p["dose_max"])
+
+
+def uses_per_day(circuit: np.ndarray, p: dict, most: int) -> np.ndarray:
+    """Doses a day of a regular user at circuit-level adaptation ``c``, eq. (0)."""
+    c = np.clip(np.nan_to_num(circuit), 0.0, 1.0)
+    n = p["uses_per_day_start"] + (p["uses_per_day"] - p["uses_per_day_start"]) * c
+    return np.clip(np.rint(n), 1, most).astype(np.int64)
 
 
 def step_habit(habit: np.ndarray, target: np.ndarray, days: float, p: dict) -> np.ndarray:
@@ -105,15 +132,15 @@ def step_habit(habit: np.ndarray, target: np.ndarray, days: float, p: dict) -> n
     return np.minimum(target, most)
 
 
-def after_overdose(dose: np.ndarray, p: dict) -> np.ndarray:
-    """Personal dose ceiling after surviving an overdose, eq. (2b)."""
-    return dose * p["overdose_dose_reduction"]
-
-
-def purity_factor(z: np.ndarray, p: dict) -> np.ndarray:
-    """Lognormal purity factor with mean 1 from standard normal draws ``z``, eq. (2)."""
-    s2 = np.log1p(np.asarray(p["purity_cv"]) ** 2)
+def purity_factor(z: np.ndarray, cv) -> np.ndarray:
+    """Lognormal purity factor with mean 1 and CV ``cv`` from standard normal draws, eq. (2)."""
+    s2 = np.log1p(np.asarray(cv) ** 2)
     return np.exp(np.sqrt(s2) * z - 0.5 * s2)
+
+
+def cessation_probability(days: float, p: dict) -> np.ndarray:
+    """Probability that a regular user stops within ``days`` (hazard ``cessation_rate``)."""
+    return -np.expm1(-p["cessation_rate"] * HOURS_PER_DAY * days)
 
 
 def lapse_drive(craving, cue, negative_affect, priming, p: dict) -> np.ndarray:
