@@ -12,6 +12,7 @@
   cited ratios (fentanyl about 50 times heroin, 50-100 times morphine).
 - Overdose: a clinical dose depresses breathing in naive subjects without killing
   most of them; a few mg kills most of them.
+- Intranasal: bioavailability and time to peak against Foster 2008.
 - SBML export and regimen text with microgram doses.
 """
 
@@ -97,6 +98,29 @@ def test_plasma_and_effect_site_equal_the_published_three_compartment_model():
     # the first hour, then a long terminal phase
     assert cp[7] < 0.05 * cp[0]
     assert 0.0 < cp[-1] < cp[-2] < cp[-3]
+
+
+def test_intranasal_fentanyl_bioavailability_and_time_to_peak():
+    """Foster 2008: F 89%, plasma Tmax 13 min after the nasal spray vs 6 min IV (venous).
+
+    The model omits Foster's 5 min absorption lag and its plasma is central (arterial),
+    while Foster sampled venous blood (IV Tmax 6 min rather than at the injection), so
+    the model's Tmax is held within 13 min minus the lag, minus up to the 6 min venous
+    delay: 2 to 8 min (the model gives about 4.75).
+    """
+    times = np.concatenate([np.arange(0.25, 60.0, 0.25), np.arange(60.0, 48 * 60.0 + 1, 10.0)])
+    times = times / 60.0
+    iv = trajectory(HUMAN, [Dose(0.0, "fentanyl", "iv", 0.1)], times).dataset.isel(subject=0)
+    nasal = trajectory(HUMAN, [Dose(0.0, "fentanyl", "intranasal", 0.1)], times).dataset
+    nasal = nasal.isel(subject=0)
+    t = iv.time.values * 24.0
+    auc_ratio = np.trapezoid(nasal.conc_fentanyl.values, t) / np.trapezoid(
+        iv.conc_fentanyl.values, t
+    )
+    assert auc_ratio == pytest.approx(HUMAN.values()["f_fentanyl_intranasal"], rel=0.02)
+    assert auc_ratio == pytest.approx(0.89, rel=0.03)
+    tmax_min = float(t[int(np.argmax(nasal.conc_fentanyl.values))]) * 60.0
+    assert 2.0 <= tmax_min <= 8.0, tmax_min
 
 
 @pytest.mark.parametrize(("subject", "variability"), [(0, 0.0), (7, 1.0)])
@@ -255,5 +279,7 @@ def test_regimen_text_takes_microgram_fentanyl_doses():
         ("fentanyl", "iv", pytest.approx(0.1), "mg"),
         ("heroin", "iv", 10.0, "mg"),
     ]
+    nasal = Regimen.parse("fentanyl 50 mcg intranasal at 0").events()
+    assert (nasal[0].route, nasal[0].amount) == ("intranasal", pytest.approx(0.05))
     with pytest.raises(ValueError, match="route"):
         Regimen.parse("fentanyl 100 ug smoked at 0")

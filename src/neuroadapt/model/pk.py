@@ -326,9 +326,14 @@ def build_pk(params: dict, dosing: list[tuple[str, str]], n_subjects: int) -> Li
         b.link(c, e, ke0, 1.0, v1, "plasma-effect-site equilibration")
         effect["fentanyl"] = e
         for _, route in sorted(p for p in dosing if p[0] == "fentanyl"):
-            # only IV is allowed (routes.ALLOWED_ROUTES): a bolus into the central compartment
-            dose_state[("fentanyl", route)] = c
-            dose_factor[("fentanyl", route)] = umol_per_mg("fentanyl")
+            if route == "iv":
+                target, f = c, np.ones(n)
+            else:  # intranasal: first-order absorption from a depot (no lag time)
+                target = b.state(f"fentanyl_{route}_depot")
+                b.rate(target, c, _p(params, f"ka_fentanyl_{route}", n), f"{route} absorption")
+                f = _p(params, f"f_fentanyl_{route}", n).copy()
+            dose_state[("fentanyl", route)] = target
+            dose_factor[("fentanyl", route)] = f * umol_per_mg("fentanyl")
 
     return LinearPK(
         states=b.states,

@@ -29,9 +29,9 @@ ALLOWED_ROUTES: dict[str, tuple[str, ...]] = {
     "buprenorphine": ("sublingual", "iv"),
     "naloxone": ("iv", "im", "intranasal", "sc"),
     "naltrexone": ("oral",),
-    # IV only: no sourced human bioavailability and absorption rate yet for
-    # smoked or insufflated street fentanyl (see docs/model.md, Fentanyl)
-    "fentanyl": ("iv",),
+    # no smoked fentanyl: no sourced human bioavailability and absorption rate
+    # for smoked street fentanyl yet (see docs/model.md, Fentanyl)
+    "fentanyl": ("iv", "intranasal"),
 }
 
 #: Route synonyms accepted on input (mapped to the canonical name).
