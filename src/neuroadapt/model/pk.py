@@ -1,4 +1,4 @@
-"""Pharmacokinetics: heroin -> 6-MAM -> morphine -> M3G/M6G, treatments, and brain effect sites.
+"""Pharmacokinetics: heroin -> 6-MAM -> morphine -> M3G/M6G, fentanyl, treatments, effect sites.
 
 Process
 -------
