@@ -167,8 +167,11 @@ def _distinct_diagonal(a: np.ndarray) -> np.ndarray:
 def modal_decomposition(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eigen-decompose stacked PK matrices: ``A = V diag(lam) V^-1``.
 
-    The PK graph is acyclic, so the eigenvalues are the (negative) diagonal rates
-    and are real.
+    The heroin chain and the treatments are acyclic (their eigenvalues are the
+    negative diagonal rates); fentanyl's mammillary block exchanges both ways
+    but is similar to a symmetric matrix, so its eigenvalues are real, negative
+    and distinct, and the effect sites feed nothing back. Equal diagonal rates
+    (possible only in the acyclic part) are nudged apart first.
     """
     a = _distinct_diagonal(matrix)
     w, v = np.linalg.eig(a)

@@ -1,4 +1,4 @@
-"""Pharmacokinetics: heroin -> 6-MAM -> morphine -> M3G/M6G, treatments, and brain effect sites.
+"""Pharmacokinetics: heroin -> 6-MAM -> morphine -> M3G/M6G, fentanyl, treatments, effect sites.
 
 Process
 -------
@@ -11,16 +11,27 @@ blood; smoked ("chasing the dragon"), intranasal, IM and SC absorb from a
 depot; oral heroin is converted on first pass and delivers morphine only
 [Inturrisi 1984; Halbsguth 2008]. Treatments (methadone, buprenorphine,
 naloxone, naltrexone) are one-compartment drugs with first-order
-absorption.
+absorption. Fentanyl has the three-compartment mammillary disposition of the
+FDA translational overdose model (central V1 exchanging with a rapid and a
+slow peripheral compartment, clearances scaled by ``(WT/70)^0.75`` and
+volumes by ``WT/70``) [Algera 2021, as tabulated in Mann 2022]:
+
+    dA1/dt = -(CL + Q2 + Q3)/V1 A1 + Q2/V2 A2 + Q3/V3 A3
+    dA2/dt = Q2/V1 A1 - Q2/V2 A2
+    dA3/dt = Q3/V1 A1 - Q3/V3 A3
 
 Each active species reaches the brain through its own effect compartment
 (``dCe/dt = ke0 (Kp Cp - Ce)``): heroin and 6-MAM in minutes, morphine
 over hours [Dahan 2004].
 
-Every compartment model here is one-compartment (a simplification of Rook's
-sequential two-compartment fit; see docs/model.md), so the system matrix is
-lower triangular, its eigenvalues are its diagonal, and the engine solves it
-exactly by modal superposition.
+Heroin, its metabolites and the treatments are one-compartment (a
+simplification of Rook's sequential two-compartment fit; see docs/model.md),
+so their block of the system matrix is lower triangular. Fentanyl's
+mammillary block is not (flows run both ways between central and peripheral
+compartments), but it is similar to a symmetric matrix, so its eigenvalues are
+real, negative and distinct; with the effect sites (which feed nothing back)
+the whole matrix stays diagonalisable with real eigenvalues, and the engine
+solves it exactly by modal superposition.
 
 States and units: amounts in micromol, effect-site concentrations in nM
 (plasma-equivalent), time in hours.
@@ -49,6 +60,7 @@ LIGANDS: tuple[str, ...] = (
     "buprenorphine",
     "naloxone",
     "naltrexone",
+    "fentanyl",
 )
 
 #: Which ligands each dosed drug brings into the system.
@@ -59,6 +71,7 @@ DRUG_LIGANDS: dict[str, tuple[str, ...]] = {
     "buprenorphine": ("buprenorphine",),
     "naloxone": ("naloxone",),
     "naltrexone": ("naltrexone",),
+    "fentanyl": ("fentanyl",),
 }
 
 #: Molar-mass parameter of each dosed drug (doses are mg of base).
@@ -69,6 +82,7 @@ DRUG_MW: dict[str, str] = {
     "buprenorphine": "mw_buprenorphine",
     "naloxone": "mw_naloxone",
     "naltrexone": "mw_naltrexone",
+    "fentanyl": "mw_fentanyl",
 }
 
 
@@ -286,6 +300,40 @@ def build_pk(params: dict, dosing: list[tuple[str, str]], n_subjects: int) -> Li
                 f = _p(params, f"f_{drug}_{route}", n).copy()
             dose_state[(drug, route)] = target
             dose_factor[(drug, route)] = f * umol_per_mg(drug)
+
+    # --- fentanyl: three-compartment mammillary model --------------------
+    if "fentanyl" in drugs:
+        wt = bw / _p(params, "wt_ref_fentanyl", n)
+        cl_scale = wt ** _p(params, "allometric_exp_cl_fentanyl", n)
+        cl = _p(params, "cl_fentanyl", n) * cl_scale
+        q2 = _p(params, "q2_fentanyl", n) * cl_scale
+        q3 = _p(params, "q3_fentanyl", n) * cl_scale
+        v1 = _p(params, "v1_fentanyl", n) * wt
+        v2 = _p(params, "v2_fentanyl", n) * wt
+        v3 = _p(params, "v3_fentanyl", n) * wt
+        c = b.state("fentanyl")
+        p2 = b.state("fentanyl_rapid_peripheral")
+        p3 = b.state("fentanyl_slow_peripheral")
+        b.rate(c, None, cl / v1, "elimination")
+        b.rate(c, p2, q2 / v1, "distribution")
+        b.rate(p2, c, q2 / v2, "redistribution")
+        b.rate(c, p3, q3 / v1, "distribution")
+        b.rate(p3, c, q3 / v3, "redistribution")
+        central["fentanyl"] = c
+        volume["fentanyl"] = v1
+        e = b.state("fentanyl_brain", "nM")
+        ke0 = LN2 / _p(params, "t_half_ke0_fentanyl", n)
+        b.link(c, e, ke0, 1.0, v1, "plasma-effect-site equilibration")
+        effect["fentanyl"] = e
+        for _, route in sorted(p for p in dosing if p[0] == "fentanyl"):
+            if route == "iv":
+                target, f = c, np.ones(n)
+            else:  # intranasal: first-order absorption from a depot (no lag time)
+                target = b.state(f"fentanyl_{route}_depot")
+                b.rate(target, c, _p(params, f"ka_fentanyl_{route}", n), f"{route} absorption")
+                f = _p(params, f"f_fentanyl_{route}", n).copy()
+            dose_state[("fentanyl", route)] = target
+            dose_factor[("fentanyl", route)] = f * umol_per_mg("fentanyl")
 
     return LinearPK(
         states=b.states,

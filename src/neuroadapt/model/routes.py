@@ -15,6 +15,7 @@ DRUGS: tuple[str, ...] = (
     "buprenorphine",
     "naloxone",
     "naltrexone",
+    "fentanyl",
 )
 
 #: Administration routes, in compartment-numbering order.
@@ -28,6 +29,9 @@ ALLOWED_ROUTES: dict[str, tuple[str, ...]] = {
     "buprenorphine": ("sublingual", "iv"),
     "naloxone": ("iv", "im", "intranasal", "sc"),
     "naltrexone": ("oral",),
+    # no smoked fentanyl: no sourced human bioavailability and absorption rate
+    # for smoked street fentanyl yet (see docs/model.md, Fentanyl)
+    "fentanyl": ("iv", "intranasal"),
 }
 
 #: Route synonyms accepted on input (mapped to the canonical name).
