@@ -393,3 +393,26 @@ def test_brain_marker_on_the_insula_panel():
         assert labels == ["Müller 2023: 0.76 x control"]  # only the literature, in-panel
     other = fig.axes[regions.index("putamen")]
     assert not other.containers
+
+
+@pytest.mark.parametrize("per_effect", [True, False])
+def test_cohort_section_shows_the_tolerance_variables_there_are(per_effect):
+    from neuroadapt.report.figures import cohort_figure, cohort_summary, not_recorded
+
+    names = ("tolerance_shift", "tolerance_euphoric", "tolerance_respiratory")
+    subjects = _subjects(False)
+    users = _users(subjects, names if per_effect else names[:1])
+    fig = cohort_figure(users, _episodes())
+    titles = [a.get_title() for a in fig.axes if a.get_title()]
+    rows = dict(cohort_summary(users, _episodes()))
+    notes = " ".join(not_recorded(users))
+    if per_effect:
+        assert "tolerance to the euphoric effect (fold right-shift)" in titles
+        assert "tolerance to respiratory depression (fold right-shift)" in titles
+        assert "tolerance (1 + U)" not in titles
+        assert "highest tolerance to the euphoric effect per subject (fold)" in rows
+        assert "highest tolerance (1 + U) per subject" not in rows
+    else:
+        assert "tolerance (1 + U)" in titles
+        assert "highest tolerance (1 + U) per subject" in rows
+    assert "tolerance" not in notes  # recorded either way

@@ -34,6 +34,7 @@ from neuroadapt.engine.lifecourse import HELD
 from neuroadapt.engine.outcomes import kaplan_meier
 from neuroadapt.model.behaviour import ABSTAINING, USING
 from neuroadapt.report import literature as lit
+from neuroadapt.report.figures import TOLERANCE_VARS as PER_EFFECT_TOLERANCE
 from neuroadapt.report.figures import _small, panel_grid
 
 __all__ = [
@@ -52,8 +53,7 @@ __all__ = [
 #: Tolerance variables drawn, in order, with their panel titles; ``tolerance_shift``
 #: (the single 1 + U of older runs) only when neither of the other two exists.
 TOLERANCE_VARS: tuple[tuple[str, str], ...] = (
-    ("tolerance_euphoric", "tolerance to the euphoric effect"),
-    ("tolerance_respiratory", "tolerance to respiratory depression"),
+    *((v, title.split(" (")[0]) for v, title in PER_EFFECT_TOLERANCE),
     ("tolerance_shift", "tolerance (1 + U)"),
 )
 ARM_COLOURS = {"continued use": "tab:red", "abstinence": "tab:green", "control": "black"}
