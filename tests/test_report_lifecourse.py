@@ -416,3 +416,24 @@ def test_cohort_section_shows_the_tolerance_variables_there_are(per_effect):
         assert "tolerance (1 + U)" in titles
         assert "highest tolerance (1 + U) per subject" in rows
     assert "tolerance" not in notes  # recorded either way
+
+
+def test_after_detox_figure_without_lapse_columns_says_why():
+    subjects = _subjects(False)
+    users = _users(subjects, ("tolerance_shift",))
+    tl = course.timeline(users)
+    fig, placed, _ = course.after_detox_figure(users, subjects.drop(columns="first_lapse_d"), tl)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "the subject table has no 'first_lapse_d'" in texts
+    assert not [p for p in placed if p.marker.panel == "lapse"]  # no literature on an empty panel
+    assert fig.axes[1].get_lines()  # relapse is still drawn
+
+
+def test_decade_figure_says_when_nobody_uses():
+    subjects = _subjects(False)
+    users = _users(subjects, ("tolerance_shift",))
+    users["uses"] = users["uses"] * 0.0 + np.nan
+    fig, _ = course.decade_figure(users, course.timeline(users))
+    assert "nobody of the arm was using regularly at a record" in [
+        t.get_text() for t in fig.axes[0].texts
+    ]

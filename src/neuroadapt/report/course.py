@@ -119,6 +119,21 @@ def legend_below(ax, ncol: int = 1) -> None:
         )
 
 
+def _empty(ax, why: str) -> None:
+    """Say on the panel why it holds no model data."""
+    ax.text(
+        0.5,
+        0.5,
+        why,
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        color="grey",
+        fontsize=8,
+        wrap=True,
+    )
+
+
 def _arm(users: xr.Dataset, name: str) -> np.ndarray:
     return users["arm"].values == name if "arm" in users else np.zeros(users.sizes["subject"], bool)
 
@@ -201,7 +216,9 @@ def decade_figure(
     ax = axes[0]
     _small(ax, "A. Daily heroin dose of people who keep using")
     x = daily_dose(users)[cont]
-    _iqr(ax, years, x, "tab:blue", f"continued-use arm, median and 25-75 % (n = {int(cont.sum())})")
+    label = f"continued-use arm, median and 25-75 % (n = {int(cont.sum())})"
+    if not _iqr(ax, years, x, "tab:blue", label):
+        _empty(ax, "nobody of the arm was using regularly at a record")
     placed = lit.place("daily_dose", tl.times, tl.last_day, targets)
     lit.draw(ax, placed, YEAR)
     ax.axvline(tl.use_days / YEAR, color="grey", ls=":", lw=1)
@@ -445,7 +462,10 @@ def after_detox_figure(
                 color="tab:orange" if what == "lapse" else "tab:red",
                 label=f"detoxified arm, Kaplan-Meier (n = {n})",
             )
-        placed = lit.place(what, tl.times, tl.last_day, targets)
+        else:
+            col = "first_lapse_d" if what == "lapse" else "relapse_d"
+            _empty(ax, f"the subject table has no '{col}'")
+        placed = lit.place(what, tl.times, tl.last_day, targets) if what in curves else []
         lit.draw(ax, placed, MONTH, tl.discharge)
         placed_all += placed
         if what in curves:  # most events fall in the first weeks: a zoom in days
