@@ -47,7 +47,7 @@ _CAUSE_STYLE = {
 #: Arms as drawn at the start: both use until the end of use, then one is detoxified.
 _ARM_LABELS = {
     "continued use": "continued-use arm",
-    "abstinence": "detoxification arm",
+    "abstinence": "detoxified arm",
     "control": "controls",
 }
 
