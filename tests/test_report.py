@@ -477,3 +477,23 @@ def test_default_report_headings_tables_and_figures_match(tmp_path):
         t.header for t in sections["cognition"].tables if t.header and t.header[0] == "event"
     )
     assert header[1] == "users (n = 40)" and header[-1] == "controls (n = 40)"
+
+
+def test_life_course_report_shows_the_decade_beside_the_literature(life_report):
+    """Dose, tolerance, overdoses per year, lapse and relapse, mortality beside the literature."""
+    html, subjects = life_report
+    sec = {s.id: s for s in walk(html).sections}["behaviour"]
+    alts = [alt for _, alt in sec.images]
+    assert "shorter than a year, so there are no overdoses per year" in sec.text  # 180 days
+    for alt in (
+        "daily dose and tolerance over the years",
+        "time to lapse and relapse after detoxification; abstinence by month",
+        "deaths by cause and year; mortality by arm",
+    ):
+        assert alt in alts
+    lit = [t for t in sec.tables if t.header and t.header[0] == "deaths"]
+    assert len(lit) == 1
+    assert lit[0].header[1].startswith(f"model: users during use (n = {len(subjects)})")
+    degenhardt = [r for r in lit[0].rows if r[4].startswith("Degenhardt 2011")]
+    assert degenhardt and degenhardt[0][2].startswith("20.9 (")  # 2.09 per 100 PY, per 1,000
+    assert "'first_lapse_d' and 'relapse_d'" in sec.text

@@ -15,15 +15,17 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
-from neuroadapt.engine.outcomes import DEATH_CAUSES, LOST_TOLERANCE_WINDOW_D
-from neuroadapt.report.brain import _img, _lit_block, _p, _table
-from neuroadapt.report.figures import median_band, panel_grid
+from neuroadapt.engine.outcomes import DEATH_CAUSES, LOST_TOLERANCE_WINDOW_D, poisson_ci
+from neuroadapt.report import course
+from neuroadapt.report import literature as lit
+from neuroadapt.report.brain import _desc, _img, _lit_block, _note, _p, _table
+from neuroadapt.report.figures import panel_grid
 
 __all__ = [
     "after_abstinence_text",
-    "behaviour_figure",
     "behaviour_section",
     "deaths_figure",
+    "mortality_literature_rows",
     "mortality_rows",
     "overdose_after_abstinence",
 ]
@@ -45,67 +47,9 @@ _CAUSE_STYLE = {
 #: Arms as drawn at the start: both use until the end of use, then one is detoxified.
 _ARM_LABELS = {
     "continued use": "continued-use arm",
-    "abstinence": "detoxification arm",
+    "abstinence": "detoxified arm",
     "control": "controls",
 }
-
-_COLOURS = {
-    "lapse": "tab:orange",
-    "relapse": "tab:red",
-    "death": "black",
-    "death (continued use)": "tab:grey",
-}
-
-
-def behaviour_figure(users: xr.Dataset, survival: pd.DataFrame, use_days: float) -> Figure:
-    """Dose and tolerance over the years; Kaplan-Meier curves after discharge; overdoses."""
-    fig = Figure(figsize=(13, 3.8), layout="constrained")
-    ax = fig.subplots(1, 3)
-    years = users.time.values / 365.25
-    cont = users.arm.values == "continued use"
-    dose = users.dose_mg.values[cont]
-    tol = users.tolerance_shift.values[cont]
-    median_band(ax[0], years, dose, "tab:blue", "habitual dose per use (mg)")
-    ax2 = ax[0].twinx()
-    median_band(ax2, years, tol, "tab:purple", "tolerance 1 + U")
-    ax[0].set(
-        xlabel="years since the start of use",
-        ylabel="mg per use",
-        title="A. Escalation follows tolerance (continued use)",
-    )
-    ax2.set_ylabel("fold right-shift 1 + U")
-    ax[0].legend(loc="upper left", fontsize=8)
-    ax2.legend(loc="lower right", fontsize=8)
-    for what, cur in survival.groupby("outcome", sort=False):
-        ax[1].step(
-            cur["days_since_discharge"],
-            1.0 - cur["survival"],
-            where="post",
-            color=_COLOURS.get(what, None),
-            label=_OUTCOME_LABELS.get(what, what),
-        )
-    ax[1].set(
-        xlabel="days since discharge from detoxification",
-        ylabel="cumulative incidence",
-        ylim=(0, 1.02),
-        title="B. Lapse, relapse and death",
-    )
-    ax[1].legend(fontsize=8)
-    per_year = users.overdoses.values
-    alive = users.alive.values > 0.5
-    span = np.diff(users.time.values, prepend=users.time.values[0])
-    with np.errstate(all="ignore"):
-        rate = np.nansum(per_year, axis=0) / np.maximum(alive.sum(axis=0), 1) * 365.25 / span
-    ok = span > 0
-    ax[2].plot(years[ok], rate[ok], color="black")
-    ax[2].axvline(use_days / 365.25, color="grey", ls=":", label="end of use / detoxification")
-    ax[2].set(
-        xlabel="years",
-        ylabel="overdoses per living person-year",
-        title="C. Overdoses (fatal and non-fatal)",
-    )
-    ax[2].legend(fontsize=8)
-    return fig
 
 
 def overdose_after_abstinence(
@@ -164,9 +108,19 @@ def mortality_rows(mortality: pd.DataFrame) -> list[list[str]]:
     return rows
 
 
-def deaths_figure(deaths_by_year: pd.DataFrame, use_days: float) -> Figure:
-    """Deaths by cause and year of the users (both arms), and mortality per 1000 PY by arm."""
-    fig, axes = panel_grid((13, 3.8), 1, 2, wgap=0.9)
+def deaths_figure(
+    deaths_by_year: pd.DataFrame,
+    use_days: float,
+    last_day: float | None = None,
+    targets: Mapping[str, Any] | None = None,
+) -> tuple[Figure, list[lit.Placed]]:
+    """Deaths by cause and year of the users; all-cause and overdose mortality per 1,000 PY by arm.
+
+    Mortality of the literature (shipped targets, :mod:`neuroadapt.report.literature`)
+    is drawn over the years of use beside the model. Returns the figure and the
+    literature drawn.
+    """
+    fig, axes = panel_grid((13, 4.9), 1, 3, wgap=0.9, bottom=1.75)
     ax = axes[0]
     users = deaths_by_year[deaths_by_year["arm"] != "control"]
     by_year = users.groupby("year").sum(numeric_only=True)
@@ -183,26 +137,87 @@ def deaths_figure(deaths_by_year: pd.DataFrame, use_days: float) -> Figure:
         xlabel="year since the start of use",
         ylabel="deaths",
         title=f"A. Deaths of users (n = {n_users}) by cause and year",
-        ylim=(0, 1.45 * max(float(bottom.max()), 1.0)),
+        ylim=(0, 1.25 * max(float(bottom.max(initial=0.0)), 1.0)),
     )
-    ax[0].legend(fontsize=8, ncol=2, loc="upper center")
+    if bottom.any():
+        course.legend_below(ax[0])
+    else:
+        ax[0].text(0.5, 0.5, "no deaths", ha="center", va="center", transform=ax[0].transAxes)
     end = use_days / 365.25
-    for arm, cur in deaths_by_year.groupby("arm", sort=False):
-        n = int(cur[cur["year"] == 1]["subjects"].sum())
-        colour = {"continued use": "tab:red", "abstinence": "tab:green"}.get(arm, "black")
-        ax[1].plot(cur["year"] - 0.5, cur["rate_per_1000py"], marker="o", color=colour,
-                   label=f"{_ARM_LABELS.get(arm, arm)} (n = {n})")  # fmt: skip
+    last = float(deaths_by_year["year"].max()) * 365.25 if last_day is None else last_day
+    times = {"start": 0.0, "end of use": float(use_days), "discharge": float(use_days)}
+    placed: list[lit.Placed] = []
+    for a, col, panel, title in (
+        (ax[1], "deaths", "mortality", "B. All-cause mortality by arm and year"),
+        (ax[2], "deaths_overdose", "mortality_overdose", "C. Overdose mortality by arm and year"),
+    ):
+        tops = [1.0]
+        for arm, cur in deaths_by_year.groupby("arm", sort=False):
+            n = int(cur[cur["year"] == 1]["subjects"].sum())
+            colour = {"continued use": "tab:red", "abstinence": "tab:green"}.get(arm, "black")
+            with np.errstate(all="ignore"):
+                rate = 1000.0 * cur[col].to_numpy(dtype=float) / cur["person_years"].to_numpy()
+            tops.append(float(np.nanmax(rate, initial=0.0)))
+            a.plot(
+                cur["year"] - 0.5,
+                rate,
+                marker="o",
+                ms=3.5,
+                color=colour,
+                label=f"{_ARM_LABELS.get(arm, arm)} (n = {n})",
+            )
+        here = lit.place(panel, times, last, targets)
+        lit.draw(a, here, 365.25)
+        placed += here
+        tops += [p.high if np.isfinite(p.high) else p.y for p in here]
+        a.set(
+            xlabel="years since the start of use",
+            ylabel="deaths per 1,000 person-years",
+            title=title,
+            ylim=(0, 1.2 * max(tops)),
+        )
+        course.legend_below(a)
     for a in ax:
         a.axvline(end + (0.5 if a is ax[0] else 0.0), color="grey", ls=":")
-    top = float(np.nanmax(deaths_by_year["rate_per_1000py"].to_numpy(dtype=float), initial=1.0))
-    ax[1].set(
-        xlabel="years since the start of use (dotted: end of use, detoxification)",
-        ylabel="deaths per 1,000 person-years",
-        title="B. All-cause mortality by arm and year",
-        ylim=(0, 1.45 * max(top, 1.0)),
-    )
-    ax[1].legend(fontsize=8, ncol=3, loc="upper center")
-    return fig
+        a.tick_params(labelsize=8)
+        a.title.set_fontsize(9.5)
+    return fig, placed
+
+
+def mortality_literature_rows(
+    mortality: pd.DataFrame, placed: Sequence[lit.Placed], cite: Callable[[str, str], str]
+) -> list[list[str]]:
+    """Model mortality of the users during use beside each literature value drawn."""
+    row = mortality[mortality["group"] == "users during use"]
+    if row.empty or not placed:
+        return []
+    r = row.iloc[0]
+    model = {
+        "mortality": ("all causes", float(r["rate_per_1000py"]), int(r["deaths"])),
+        "mortality_overdose": (
+            "overdose",
+            float(r["rate_overdose_per_1000py"]),
+            int(r["deaths_overdose"]),
+        ),
+    }
+    out = []
+    for p in placed:
+        what, rate, deaths = model[p.marker.panel]
+        lo, hi = poisson_ci(deaths)
+        py = float(r["person_years"])
+        ci = f" ({1000 * lo / py:.1f}-{1000 * hi / py:.1f})" if py > 0 else ""
+        src = ", ".join(s for s in (p.target.source, p.target.ref) if s)
+        lit_ci = f" ({p.low:.1f}-{p.high:.1f})" if np.isfinite(p.low) else ""
+        out.append(
+            [
+                what,
+                f"{rate:.1f}{ci}",
+                f"{p.y:.1f}{lit_ci}",
+                p.target.quantity,
+                f"{p.target.source} {cite(src, p.target.id) if src else ''}".strip(),
+            ]
+        )
+    return out
 
 
 def behaviour_section(
@@ -216,8 +231,15 @@ def behaviour_section(
     discharge_day: float | None = None,
     mortality: pd.DataFrame | None = None,
     deaths_by_year: pd.DataFrame | None = None,
+    subjects: pd.DataFrame | None = None,
+    targets: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The behaviour section as ``{"title", "blocks"}``."""
+    """The behaviour section as ``{"title", "blocks"}``.
+
+    ``subjects`` is the run's subject table (``arm, death_time_d, first_lapse_d,
+    relapse_d`` and optionally ``abstinent_again_d``); ``targets`` replaces the
+    shipped target table (tests).
+    """
     title = "Behaviour: escalation, lapse and relapse, overdose after abstinence"
     if survival is None or "dose_mg" not in users:
         return {
@@ -230,6 +252,9 @@ def behaviour_section(
                 )
             ],
         }
+    tl = course.timeline(users, use_days)
+    if discharge_day is not None and tl.detox_days == 0:
+        tl = course.Timeline(tl.use_days, discharge_day - tl.use_days, tl.last_day)
     blocks = [
         _p(
             "Each person decides every day from the state of their own brain: a regular user "
@@ -241,29 +266,10 @@ def behaviour_section(
             "is three use days within a week, after which they use regularly again. Overdoses "
             "and deaths are resolved by the pharmacology kernel."
         ),
-        _img(
-            behaviour_figure(users, survival, use_days),
-            "escalation, survival curves for lapse, relapse and death, overdose rates",
-        ),
     ]
-    if clinical is not None and len(clinical):
-        rows = [
-            [
-                _OUTCOME_LABELS.get(str(r.outcome), str(r.outcome)),
-                "" if pd.isna(r.days_since_discharge) else f"{r.days_since_discharge:g}",
-                f"{100 * r.cumulative_incidence:.1f} %",
-            ]
-            for r in clinical.itertuples()
-        ]
-        blocks.append(_table(("outcome", "days since discharge", "cumulative incidence"), rows))
-    n_fatal = int((episodes["outcome"] == "fatal").sum()) if len(episodes) else 0
-    blocks.append(
-        _p(f"{len(episodes)} overdose episodes in {users.sizes['subject']} users, {n_fatal} fatal.")
-    )
-    if discharge_day is not None:
-        text = after_abstinence_text(users, episodes, discharge_day)
-        if text:
-            blocks.append(_p(text))
+    blocks += _decade_blocks(users, tl, cite, targets)
+    blocks += _overdose_blocks(users, episodes, tl, cite, discharge_day, targets)
+    blocks += _after_detox_blocks(users, subjects, clinical, tl, cite, targets)
     if mortality is not None and len(mortality):
         blocks.append(
             _p(
@@ -290,11 +296,134 @@ def behaviour_section(
             )
         )
     if deaths_by_year is not None and len(deaths_by_year):
-        blocks.append(
-            _img(
-                deaths_figure(deaths_by_year, use_days),
-                "deaths by cause and year; mortality by arm",
+        fig, placed = deaths_figure(deaths_by_year, tl.use_days, tl.last_day, targets)
+        blocks += [
+            _img(fig, "deaths by cause and year; mortality by arm"),
+            _desc(
+                "A: deaths of both user arms by cause and year. B, C: deaths per 1,000 "
+                "person-years of each arm in each year (all causes; overdose), dotted line: "
+                "end of use; dashed lines with shaded 95 % intervals: the literature over "
+                "the years of use (published per 100 person-years, drawn per 1,000). "
+                + lit.caption(placed, cite, "mortality per person-year", short=True)
+                + (" The table below gives each finding and its value." if placed else "")
+            ),
+        ]
+        rows = mortality_literature_rows(mortality, placed, cite) if mortality is not None else []
+        if rows:
+            n = int(mortality.loc[mortality["group"] == "users during use", "subjects"].iloc[0])
+            blocks.append(
+                _table(
+                    (
+                        "deaths",
+                        f"model: users during use (n = {n}), per 1,000 person-years (95 % CI)",
+                        "literature, per 1,000 person-years (95 % CI)",
+                        "literature finding",
+                        "source",
+                    ),
+                    rows,
+                )
             )
-        )
     blocks += _lit_block(calibration, ("clinical",), cite)
     return {"title": title, "blocks": blocks}
+
+
+def _decade_blocks(users, tl, cite, targets) -> list[dict[str, Any]]:
+    if "uses" not in users:
+        return [_note("The run did not record doses per record ('uses'), so no daily dose.")]
+    fig, placed = course.decade_figure(users, tl, targets)
+    tol = course.tolerance_vars(users)
+    names = ", ".join(f"'{v}'" for v, _ in tol) or "none recorded"
+    return [
+        _img(fig, "daily dose and tolerance over the years"),
+        _desc(
+            "A: daily dose of the continued-use arm (median and 25-75 % over the people "
+            "alive and using regularly at each record): the habitual dose per use "
+            "('dose_mg', at the record) times the doses taken since the previous record "
+            "('uses') over the days between records, so a dose that changed within a "
+            "record interval is read at its end. "
+            + lit.caption(placed, cite, "the daily dose")
+            + f" Tolerance panels ({names}): fold right-shift of the dose-response, 1 = "
+            "drug-naive; all users (median and 25-75 %) up to the end of use (dotted), then "
+            "each arm's median. "
+            + (
+                "The detoxified arm's median returns to the users' level when most of them "
+                "relapse; the olive line follows only those of the arm abstinent at each "
+                "record, whose tolerance is lost in abstinence. "
+                if "mode" in users
+                else ""
+            )
+            + lit.caption([], cite, "tolerance of people using for years")
+        ),
+    ]
+
+
+def _overdose_blocks(users, episodes, tl, cite, discharge_day, targets) -> list[dict[str, Any]]:
+    n_fatal = int((episodes["outcome"] == "fatal").sum()) if len(episodes) else 0
+    blocks = [
+        _p(f"{len(episodes)} overdose episodes in {users.sizes['subject']} users, {n_fatal} fatal.")
+    ]
+    if "arm" in users and "death_time" in users:
+        table = course.overdoses_by_year(users, episodes, tl)
+        if len(table):
+            fig, placed = course.overdose_year_figure(table, tl, targets)
+            blocks += [
+                _img(fig, "overdoses per year, fatal and non-fatal"),
+                _desc(
+                    "A: overdose episodes of both user arms in each complete year since the "
+                    "start of use (fatal: the episode ended in death; red numbers above the "
+                    "bars count them). B: people with at least "
+                    "one non-fatal overdose in the year, as % of those of the arm alive at the "
+                    "start of the year; after the end of use (dotted) the detoxified arm "
+                    "overdoses only when it lapses or relapses. "
+                    + lit.caption(placed, cite, "the share with a non-fatal overdose in a year")
+                ),
+            ]
+        else:
+            blocks.append(
+                _note("The run is shorter than a year, so there are no overdoses per year.")
+            )
+    if discharge_day is not None:
+        text = after_abstinence_text(users, episodes, discharge_day)
+        if text:
+            blocks.append(_p(text))
+    return blocks
+
+
+def _after_detox_blocks(users, subjects, clinical, tl, cite, targets) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if subjects is not None and "mode" in users and (subjects["arm"] == "abstinence").any():
+        fig, placed, table = course.after_detox_figure(users, subjects, tl, targets)
+        again = (
+            " C also shows, of the detoxified who had relapsed by then and are alive, the "
+            "share abstinent again since ('abstinent_again_d')."
+            if "abstinent_again" in table
+            else " (The subject table has no 'abstinent_again_d' column, so the share of "
+            "relapsers abstinent again is not shown.)"
+        )
+        blocks += [
+            _img(fig, "time to lapse and relapse after detoxification; abstinence by month"),
+            _desc(
+                "A, B: Kaplan-Meier cumulative incidence of the first lapse and of relapse "
+                "after discharge from detoxification, in the detoxified arm alive at "
+                "discharge (death and the end of follow-up censor; from 'first_lapse_d' and "
+                "'relapse_d' of the subject table). C: share of the living detoxified arm "
+                "abstinent at each monthly record ('mode' abstaining or held; a single lapse "
+                "does not end abstinence, a relapse does)."
+                + again
+                + " "
+                + lit.caption(placed, cite, "lapse, relapse and abstinence after detoxification")
+                + " The studies define lapse, relapse and abstinence in their own words "
+                "(quoted in each finding), which differ in detail from the model's."
+            ),
+        ]
+    if clinical is not None and len(clinical):
+        rows = [
+            [
+                _OUTCOME_LABELS.get(str(r.outcome), str(r.outcome)),
+                "" if pd.isna(r.days_since_discharge) else f"{r.days_since_discharge:g}",
+                f"{100 * r.cumulative_incidence:.1f} %",
+            ]
+            for r in clinical.itertuples()
+        ]
+        blocks.append(_table(("outcome", "days since discharge", "cumulative incidence"), rows))
+    return blocks

@@ -45,6 +45,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from neuroadapt.model import structure
+from neuroadapt.report import literature
 from neuroadapt.report.figures import (
     COLORS,
     _nodata,
@@ -539,6 +540,28 @@ def _arm(x: xr.Dataset | Arm | None, name: str) -> Arm | None:
 ARM_COLORS = (COLORS[1], COLORS[4], COLORS[2], COLORS[3])
 
 
+def panel_literature(key: str, end: float | None, last: float) -> list[literature.Placed]:
+    """Literature values at a stated time for one panel (``var`` or ``var:region``).
+
+    See :data:`neuroadapt.report.literature.MARKERS`; none without an end of use.
+    """
+    if end is None:
+        return []
+    return literature.place(key, {"start": 0.0, "end of use": end, "discharge": end}, last)
+
+
+def figure_literature(ds: xr.Dataset, variables: Sequence[str], end: float | None) -> list:
+    """Every literature value drawn on the panels of ``variables`` (for the caption)."""
+    last = float(_times(ds)[-1]) if ds.sizes.get("time") else 0.0
+    out = []
+    for var in variables:
+        if var not in ds:
+            continue
+        keys = [var] + [f"{var}:{r}" for r in _regions(ds, var) if r != var]
+        out += [p for k in keys for p in panel_literature(k, end, last)]
+    return out
+
+
 def _trajectories(
     axes: Sequence[Axes],
     users: xr.Dataset | Arm,
@@ -601,7 +624,21 @@ def _trajectories(
             median_band(ax, tc, xc if k is None else xc[..., k], CONTROL_COLOR, c.label, band=False)
         if end is not None:
             ax.axvline(end / scale, color="k", ls=":", lw=0.9)
+        key = var if k is None else f"{var}:{_regions(u.data, var)[k]}"
+        placed = panel_literature(key, end, float(t_all[-1]) if t_all.size else 0.0)
+        if placed:
+            literature.draw(ax, placed, scale)
+            ax.legend(*_own_handles(ax, placed), fontsize=7, loc="lower left")
         ax.set_xlabel(unit, fontsize=8)
+
+
+def _own_handles(ax: Axes, placed: Sequence[literature.Placed]) -> tuple[list, list[str]]:
+    """Handles and labels of the literature markers only (groups are in the figure legend)."""
+    names = {f"{p.label}: {p.value_text}" for p in placed}
+    pairs = [
+        (h, lab) for h, lab in zip(*ax.get_legend_handles_labels(), strict=True) if lab in names
+    ]
+    return [h for h, _ in pairs], [lab for _, lab in pairs]
 
 
 def gm_trajectory_figure(
@@ -1164,7 +1201,10 @@ def brain_sections(
             _img(gm_trajectory_figure(u, c, end, split), "regional gray matter"),
             _desc(
                 "Regional gray-matter volume (fraction of a matched control's) over the whole "
-                f"run, including recovery after use stops. {band_txt}"
+                f"run, including recovery after use stops. {band_txt} "
+                + literature.caption(
+                    figure_literature(users, [GM], end), cite, "gray-matter volume"
+                )
             ),
         ]
     else:
@@ -1178,7 +1218,12 @@ def brain_sections(
             "Top: dopamine (striatal D2/D3 availability, tonic NAc dopamine, "
             "anhedonia, daily peak dopamine surge); bottom: glutamate (GLT-1 and xCT "
             "in the NAc core, cue-evoked glutamate spill-over, cue-induced craving, "
-            f"which incubates over early abstinence). {band_txt}"
+            f"which incubates over early abstinence). {band_txt} "
+            + literature.caption(
+                figure_literature(users, [v for v, _ in NEURO_PANELS], end),
+                cite,
+                "these dopamine and glutamate measures",
+            )
         ),
     ]
     inc = _incubation_text(rec, end)
@@ -1218,7 +1263,12 @@ def brain_sections(
         _img(inflammation_figure(u, c, end, split), "neuroinflammation"),
         _desc(
             "Microglia/astrocyte activation and pro-inflammatory cytokines (fold of "
-            f"naive), and the negative affect and stress-system recruitment they feed. {band_txt}"
+            f"naive), and the negative affect and stress-system recruitment they feed. {band_txt} "
+            + literature.caption(
+                figure_literature(users, [v for v, _ in INFLAMMATION_PANELS], end),
+                cite,
+                "these inflammation and affect measures",
+            )
         ),
     ]
     blocks += _lit_block(calibration, ("inflammation",), cite)
@@ -1395,7 +1445,12 @@ def _cognition_blocks(
     if FA in ds:
         blocks += [
             _img(white_matter_figure(users, controls, end, arms), "white-matter FA"),
-            _desc(f"Fractional anisotropy per tract (fraction of a matched control's). {band_txt}"),
+            _desc(
+                f"Fractional anisotropy per tract (fraction of a matched control's). {band_txt} "
+                + literature.caption(
+                    figure_literature(ds, [FA], end), cite, "fractional anisotropy"
+                )
+            ),
         ]
         if end is not None:
             fa = region_effects(

@@ -26,6 +26,7 @@ __all__ = [
     "FIGURES",
     "camp_figure",
     "cohort_figure",
+    "cohort_vars",
     "cohort_summary",
     "episode_table",
     "figure_legend",
@@ -168,6 +169,34 @@ COHORT_VARS = (
 )
 
 
+#: Tolerance read-outs of runs that record tolerance per effect; where a run has any of
+#: them they replace ``tolerance_shift`` (the single 1 + U) in the figure and summary.
+TOLERANCE_VARS = (
+    ("tolerance_euphoric", "tolerance to the euphoric effect (fold right-shift)"),
+    ("tolerance_respiratory", "tolerance to respiratory depression (fold right-shift)"),
+)
+
+
+def cohort_vars(cohort: xr.Dataset) -> list[tuple[str, str]]:
+    """The cohort read-outs drawn for this dataset.
+
+    :data:`COHORT_VARS`, with the per-effect tolerance variables of
+    :data:`TOLERANCE_VARS` in place of ``tolerance_shift`` where there are any.
+    """
+    per_effect = [(v, t) for v, t in TOLERANCE_VARS if v in cohort]
+    out = []
+    for var, title in COHORT_VARS:
+        if var == "tolerance_shift" and per_effect:
+            out += per_effect
+        else:
+            out.append((var, title))
+    return out
+
+
+#: Runs longer than this (days) are drawn in years in the cohort figure.
+LONG_RUN_D = 730.0
+
+
 def _record_days(cohort: xr.Dataset) -> float:
     """Days between records (1 for daily records)."""
     t = cohort["time"].values.astype(float)
@@ -176,7 +205,7 @@ def _record_days(cohort: xr.Dataset) -> float:
 
 def _cohort_title(cohort: xr.Dataset, var: str, title: str) -> str:
     every = _record_days(cohort)
-    if var != "tolerance_shift" and every > 1.0 + 1e-9:
+    if not var.startswith("tolerance_") and every > 1.0 + 1e-9:
         # a record of many days holds the extreme of its days
         title = title.replace("daily ", "") + f" per {every:g}-day record"
     return title
@@ -184,7 +213,9 @@ def _cohort_title(cohort: xr.Dataset, var: str, title: str) -> str:
 
 def not_recorded(cohort: xr.Dataset) -> list[str]:
     """Sentences naming each cohort read-out this run did not record, and why."""
-    missing = [title.replace("daily ", "") for var, title in COHORT_VARS if var not in cohort]
+    missing = [
+        title.replace("daily ", "") for var, title in cohort_vars(cohort) if var not in cohort
+    ]
     if not missing:
         return []
     if "lifecourse_plan" in cohort.attrs:
@@ -226,20 +257,22 @@ def cohort_figure(cohort: xr.Dataset, episodes: pd.DataFrame | None = None) -> F
 
     Read-outs the run did not record are left out (see :func:`not_recorded`).
     """
-    shown = [(v, _cohort_title(cohort, v, title)) for v, title in COHORT_VARS if v in cohort]
+    shown = [(v, _cohort_title(cohort, v, t)) for v, t in cohort_vars(cohort) if v in cohort]
     n_panels = len(shown) + 2
     rows = int(np.ceil(n_panels / 3))
     fig, axes = panel_grid((12, 3.2 * rows), rows, 3)
     axes = axes.ravel()
     for ax in axes[n_panels:]:
         ax.set_axis_off()
-    t = cohort["time"].values
+    t = cohort["time"].values.astype(float)
     n = cohort.sizes.get("subject", 1)
+    # runs of years are drawn in years (the episodes are binned by month, then)
+    per, xlabel = (365.25, "years") if t.size and t.max() > LONG_RUN_D else (1.0, "day")
     for ax, (var, title) in zip(axes, shown, strict=False):
         _small(ax, title)
         x = cohort[var].transpose("subject", "time").values.astype(float)
-        median_band(ax, t, x, COLORS[0], "median", band_label="5-95%", alpha=0.25, lw=1.5)
-        ax.set_xlabel("day", fontsize=8)
+        median_band(ax, t / per, x, COLORS[0], "median", band_label="5-95%", alpha=0.25, lw=1.5)
+        ax.set_xlabel(xlabel, fontsize=8)
         unit = cohort[var].attrs.get("units", "1")
         ax.set_ylabel("" if unit == "1" else unit, fontsize=8)
     if shown and axes[0].get_legend_handles_labels()[0]:
@@ -249,12 +282,12 @@ def cohort_figure(cohort: xr.Dataset, episodes: pd.DataFrame | None = None) -> F
     if "alive" in cohort:
         alive = np.nan_to_num(cohort["alive"].transpose("subject", "time").values).sum(axis=0)
         pct = 100.0 * alive / max(n, 1)
-        ax.plot(t, pct, color="k", lw=1.5, clip_on=False)
+        ax.plot(t / per, pct, color="k", lw=1.5, clip_on=False)
         # the axis ends at 100 % (nobody is more than alive) and spans at least 10 points
         low = 5.0 * np.floor(np.nanmin(pct) / 5.0) - 5.0 if np.isfinite(pct).any() else 0.0
         ax.set_ylim(max(0.0, min(90.0, low)), 100.0)
         ax.set_ylabel("% of cohort", fontsize=8)
-        ax.set_xlabel("day", fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=8)
     else:
         _nodata(ax)
     ax = axes[len(shown) + 1]
@@ -263,18 +296,23 @@ def cohort_figure(cohort: xr.Dataset, episodes: pd.DataFrame | None = None) -> F
         span = max(t.max(), day.max()) + 1
         # one bar per day for short runs; coarser bins (stated in the title) for long ones
         width = max(1.0, float(np.ceil(span / 400.0)))
+        if per > 1.0:
+            width = 365.25 / 12
         bins = np.arange(0, span + width, width)
         fatal = episodes["outcome"].to_numpy() == "fatal"
         survived_n, _ = np.histogram(day[~fatal], bins=bins)
         fatal_n, _ = np.histogram(day[fatal], bins=bins)
-        ax.stairs(survived_n + fatal_n, bins, fill=True, color="#fdae61", label="survived")
-        ax.stairs(fatal_n, bins, fill=True, color="#d7191c", label="fatal")
-        _small(
-            ax,
-            "overdose episodes per day" if width == 1 else f"overdose episodes per {width:g} days",
-        )
+        ax.stairs(survived_n + fatal_n, bins / per, fill=True, color="#fdae61", label="survived")
+        ax.stairs(fatal_n, bins / per, fill=True, color="#d7191c", label="fatal")
+        if per > 1.0:
+            title = "overdose episodes per month"
+        elif width == 1:
+            title = "overdose episodes per day"
+        else:
+            title = f"overdose episodes per {width:g} days"
+        _small(ax, title)
         ax.legend(fontsize=7, frameon=False)
-        ax.set_xlabel("day", fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=8)
     else:
         _small(ax, "overdose episodes per day")
         _nodata(ax, "no overdose episodes")
@@ -307,8 +345,18 @@ def cohort_summary(cohort: xr.Dataset, episodes: pd.DataFrame) -> list[tuple[str
     n = int(cohort.sizes.get("subject", 0))
     days = float(np.nanmax(cohort["time"].values)) if cohort.sizes.get("time") else 0.0
     rows = [("subjects", str(n)), ("simulated time", f"{days:g} days")]
+    per_effect = [v for v, _ in TOLERANCE_VARS if v in cohort]
+    tolerance = [
+        (v, "max", f"highest {t.split(' (')[0]} per subject (fold)", 1.0, "{:.2f}")
+        for v, t in TOLERANCE_VARS
+        if v in cohort
+    ]
+    if not per_effect:
+        tolerance = [
+            ("tolerance_shift", "max", "highest tolerance (1 + U) per subject", 1.0, "{:.2f}")
+        ]
     for var, how, label, scale, fmt in (
-        ("tolerance_shift", "max", "highest tolerance (1 + U) per subject", 1.0, "{:.2f}"),
+        *tolerance,
         ("withdrawal_peak", "max", "peak withdrawal index per subject", 1.0, "{:.2f}"),
         ("spo2_min", "min", "lowest SpO2 per subject", 100.0, "{:.0f}%"),
     ):
