@@ -87,6 +87,7 @@ class LifePlan:
     detox_days: int = 14
     follow_up_days: int = 730
     abstinent_fraction: float = 0.5
+    fentanyl_fraction: float = 0.0
 
     @property
     def days(self) -> int:
@@ -368,7 +369,7 @@ def dose_schedule(n_use, n_days: int, first_use_hour, waking_hours):
     return ev_start.astype(np.int64), ev_end, ev_time, owner, day, k
 
 
-def _block_events(n_use, dose, ids, day0, n_days, seed, p):
+def _block_events(n_use, dose, ids, day0, n_days, seed, p, fentanyl_fraction=0.0):
     """Flat event arrays for ``n_days`` days: ``n_use`` doses a day spread over waking hours.
 
     ``p`` holds the dosed subjects' ``first_use_hour``, ``waking_hours``,
@@ -376,6 +377,8 @@ def _block_events(n_use, dose, ids, day0, n_days, seed, p):
     table, internal units: hours). Each dose is scaled by the purity of its
     batch (stream ``behaviour:batch``, counter the batch number since day 0)
     and by its own (stream ``behaviour:purity``), ``model.behaviour`` eq. (2).
+    Returns the subjects' event ranges and every event's time, amount (mg) and
+    drug pair (0 heroin, 1 fentanyl).
     """
     ev_start, ev_end, ev_time, owner, day, k = dose_schedule(
         n_use, n_days, p["first_use_hour"], p["waking_hours"]
@@ -393,7 +396,31 @@ def _block_events(n_use, dose, ids, day0, n_days, seed, p):
         * B.purity_factor(z_b, p["purity_batch_cv"][owner])
         * B.purity_factor(z, p["purity_cv"][owner])
     )
-    return ev_start, ev_end, ev_time, amount
+    pair = np.zeros(len(amount), dtype=np.int64)
+    if fentanyl_fraction > 0:
+        # a batch is adulterated with probability fentanyl_fraction (stream behaviour:fentanyl):
+        # each of its doses also delivers fentanyl_per_heroin mg of fentanyl per mg of heroin
+        spiked = uniform_stream(seed, ids[owner], batch, "behaviour:fentanyl") < fentanyl_fraction
+        ev_start, ev_end, ev_time, amount, pair = _with_fentanyl(
+            ev_start, ev_end, ev_time, amount, owner, spiked, p["fentanyl_per_heroin"][owner]
+        )
+    return ev_start, ev_end, ev_time, amount, pair
+
+
+def _with_fentanyl(ev_start, ev_end, ev_time, amount, owner, spiked, ratio):
+    """Insert a fentanyl event (pair 1) after each heroin dose of an adulterated batch."""
+    k = spiked.astype(np.int64)
+    extra = np.cumsum(k) - k  # fentanyl events inserted before each heroin event
+    pos = np.arange(len(amount)) + extra
+    n_total = len(amount) + int(k.sum())
+    t, a = np.empty(n_total), np.empty(n_total)
+    pair = np.zeros(n_total, dtype=np.int64)
+    t[pos], a[pos] = ev_time, amount
+    fpos = pos[spiked] + 1
+    t[fpos], a[fpos], pair[fpos] = ev_time[spiked], (amount * ratio)[spiked], 1
+    per_subject = np.bincount(owner, weights=k, minlength=len(ev_end)).astype(np.int64)
+    new_end = ev_end + np.cumsum(per_subject)
+    return new_end - (ev_end - ev_start) - per_subject, new_end, t, a, pair
 
 
 class _Rows:
@@ -426,6 +453,7 @@ class _Rows:
                 "purity_batch_days",
                 "first_use_hour",
                 "waking_hours",
+                "fentanyl_per_heroin",
             )
         }
 
@@ -435,6 +463,8 @@ class _Pharmacology:
 
     def __init__(self, params, plan, ids, seed, variability, rescue):
         self.pairs = [("heroin", plan.route)]
+        if plan.fentanyl_fraction > 0:
+            self.pairs.append(("fentanyl", plan.route))  # pair 1: street fentanyl
         if rescue is not None and (rescue.drug, rescue.route) not in self.pairs:
             self.pairs.append((rescue.drug, rescue.route))
         self.prep = prepare(params, self.pairs, ids, seed, variability)
@@ -448,7 +478,6 @@ class _Pharmacology:
         self.x = np.zeros((n, self.prep.pk.n))
         self.u = np.zeros((n, 2))
         self.pao2 = baseline_pao2(self.prep.samples) * np.ones(n)
-        self.ev_state = int(prep_ev_state(self.prep, np.zeros(1, dtype=np.int64))[0])
         #: ligands whose binding receptor-level tolerance right-shifts (efficacy above 0)
         self.agonist = (self.prep.tau > 0).any(axis=0)
         # regular co-users of benzodiazepines or alcohol: a weaker CO2 chemoreflex
@@ -473,8 +502,8 @@ class _Pharmacology:
         """
         rows = sub.rows
         n = len(rows)
-        ev_start, ev_end, ev_time, amount = _block_events(
-            n_use, dose, sub.ids, day0, n_days, self.seed, sub.dosing
+        ev_start, ev_end, ev_time, amount, ev_pair = _block_events(
+            n_use, dose, sub.ids, day0, n_days, self.seed, sub.dosing, self.plan.fentanyl_fraction
         )
         m = len(ev_time)
         rec_t = np.arange(n_days + 1) * 24.0
@@ -500,9 +529,9 @@ class _Pharmacology:
             ev_start,
             ev_end,
             ev_time,
-            np.full(m, self.ev_state, dtype=np.int64),
+            prep_ev_state(self.prep, ev_pair),
             amount,
-            np.zeros(m, dtype=np.int64),
+            ev_pair,
             np.zeros(m, dtype=np.bool_),
             np.zeros(m),
             sub.dose_factor,

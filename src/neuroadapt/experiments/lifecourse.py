@@ -54,6 +54,7 @@ def life_plan(scenario: Scenario) -> LifePlan:
         detox_days=detox,
         follow_up_days=follow,
         abstinent_fraction=b.abstinent_fraction,
+        fentanyl_fraction=b.fentanyl_fraction,
     )
 
 

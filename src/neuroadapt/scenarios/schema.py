@@ -220,6 +220,13 @@ class Behaviour(BaseModel):
     detox: str = Field("14d", description=_DURATION + " held abstinent at the end of use")
     follow_up: str = Field("2y", description=_DURATION + " after the end of use")
     abstinent_fraction: float = Field(0.5, ge=0, le=1)
+    fentanyl_fraction: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="share of purchases (batches) adulterated with fentanyl "
+        "(fentanyl_per_heroin mg of fentanyl per mg of heroin; routes iv or intranasal)",
+    )
 
     @field_validator("route")
     @classmethod
@@ -349,6 +356,14 @@ class Scenario(BaseModel):
             if parse_duration(b.use) + parse_duration(b.follow_up) > limit:
                 raise FieldError(
                     "behaviour.follow_up", "use + follow_up must be " + allowed, b.follow_up
+                )
+            if b.fentanyl_fraction > 0 and b.route not in ALLOWED_ROUTES["fentanyl"]:
+                raise FieldError(
+                    "behaviour.fentanyl_fraction",
+                    "needs a route that fentanyl has in the model ("
+                    + ", ".join(ALLOWED_ROUTES["fentanyl"])
+                    + f"), not behaviour.route = '{b.route}'; set it to 0",
+                    b.fentanyl_fraction,
                 )
             if parse_duration(b.detox) > parse_duration(b.follow_up):
                 raise FieldError(
