@@ -218,7 +218,7 @@ def test_co_user_shares():
 
 
 def test_probe_cache_round_trip(tmp_path):
-    ds = _ds(co_use=[1.0, 0.0])
+    ds = _ds(co_use=[1.0, 0.0]).assign_coords(subject=[0, 1])
     ds["unused"] = ds["uses"] * 2
     subj = _subjects([np.nan, 75.0], ["none", "overdose"])
     ep = _episodes([1], [75.0], ["fatal"])
@@ -228,6 +228,7 @@ def test_probe_cache_round_trip(tmp_path):
     assert "unused" not in back.dataset
     np.testing.assert_array_equal(back.dataset["uses"].values, ds["uses"].values)
     np.testing.assert_array_equal(back.dataset["co_use"].values, [1.0, 0.0])
+    np.testing.assert_array_equal(back.dataset["subject"].values, [0, 1])
     pd.testing.assert_frame_equal(back.subjects, subj, check_dtype=False)
     assert back.episodes["outcome"].tolist() == ["fatal"]
     path.write_bytes(b"")

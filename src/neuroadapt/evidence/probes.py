@@ -244,13 +244,23 @@ def _ventilation_fall(p: ParameterSet, doses: list[Dose], t_dose: float, hours: 
 
 
 def methadone_ventilation_falls(
-    p: ParameterSet, mg_per_day: float = 60.0, days: int = 28, hours: float = 8.0
+    p: ParameterSet,
+    naive_mg: float = 10.0,
+    maintenance_mg: float = 60.0,
+    days: int = 28,
+    hours: float = 8.0,
 ) -> tuple[float, float]:
-    """Ventilation fall after the first and after the last of daily oral methadone doses."""
-    first = _ventilation_fall(p, [Dose(1.0, "methadone", "oral", mg_per_day)], 1.0, hours)
-    doses = [Dose(1.0 + 24.0 * d, "methadone", "oral", mg_per_day) for d in range(days)]
-    last = _ventilation_fall(p, doses, 1.0 + 24.0 * (days - 1), hours)
-    return first, last
+    """Ventilation falls after oral methadone: a naive person vs a maintained one.
+
+    Returns ``(naive, maintained)``: the fall (fraction of resting ventilation,
+    from just before the dose to the nadir within ``hours``) after a single
+    analgesic dose ``naive_mg`` in a drug-free person, and after the last of
+    ``days`` daily doses of ``maintenance_mg``.
+    """
+    naive = _ventilation_fall(p, [Dose(1.0, "methadone", "oral", naive_mg)], 1.0, hours)
+    doses = [Dose(1.0 + 24.0 * d, "methadone", "oral", maintenance_mg) for d in range(days)]
+    maintained = _ventilation_fall(p, doses, 1.0 + 24.0 * (days - 1), hours)
+    return naive, maintained
 
 
 def methadone_co2_response_ratio(
