@@ -155,14 +155,14 @@ def test_recent_intake_and_ratio_living_to_dead():
     ds = _ds()
     np.testing.assert_allclose(L.recent_intake(ds, 3), [110 / 3, 50.0])
     np.testing.assert_allclose(L.recent_intake(ds, 2, records=1), [60.0, 90.0])
-    # subject 1 died of overdose at day 75 (last record before: day 60, intake (60 + 90) / 2);
-    # subject 0 is the living regular user at day 90 (intake 110 / 3)
+    # subject 1 died of overdose at day 75 (last record before: day 60, intake (60 + 90) / 2
+    # over the 2 periods hair measures); subject 0 is the living regular user at day 90
+    # (intake (60 + 20) / 2)
     subj = _subjects([np.nan, 75.0], ["none", "overdose"])
     alive = [[1, 1, 1, 1], [1, 1, 1, 0]]
     ds2 = _dataset(TIMES, dose_mg=DOSE, uses=USES, mode=MODE, alive=alive)
-    assert L.intake_ratio_living_to_overdose_dead(ds2, subj, 90.0) == pytest.approx(
-        (110 / 3) / 75.0
-    )
+    assert L.HAIR_RECORDS == 2
+    assert L.intake_ratio_living_to_overdose_dead(ds2, subj, 90.0) == pytest.approx(40.0 / 75.0)
 
 
 def test_abstinent_at_end_and_uses_per_day():
