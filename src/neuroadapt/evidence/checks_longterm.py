@@ -763,9 +763,10 @@ CHECKS: tuple[Check, ...] = (
         "exact 95 % interval of the crude rate ratio of overdose death in the 6 months after a "
         "non-fatal overdose vs other time (years 1-10 of use) overlaps the 95 % CI 1.17-3.27",
         "HR",
-        "Crude, not adjusted. Too strong: the few fatal overdoses come mostly from people who "
-        "have just survived one (a high habit meets a dose drawn high from the purity spread), "
-        "and with a handful of deaths the interval is wide.",
+        "Crude, not adjusted. Far too strong: in the model non-fatal overdoses come in bursts "
+        "(up to 20 within a few weeks, while the habit escalates ahead of tolerance in the first "
+        "months of use), and nearly every fatal overdose ends such a burst; with a handful of "
+        "overdose deaths (most in the first 6 months of use) the interval is wide.",
     ),
     _lc(
         "cli_dead_33yr_hser",
