@@ -48,6 +48,7 @@ CHECK_MODULES = (
     "neuroadapt.evidence.checks_structure",
     "neuroadapt.evidence.checks_clinical",
     "neuroadapt.evidence.checks_rat",
+    "neuroadapt.evidence.checks_longterm",
 )
 
 

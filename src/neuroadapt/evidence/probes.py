@@ -171,3 +171,112 @@ def naloxone_offset_half_life_min(p: ParameterSet, mg: float = 2.0) -> float:
     """Half-life (min) of the fall of occupancy from 1 to 6 h after intranasal naloxone."""
     t, occ = naloxone_occupancy(p, mg)
     return 60.0 * terminal_half_life(t, occ, 1.0, 6.0)
+
+
+def route_potency_ratio(
+    p: ParameterSet, route: str, ref_route: str, ref_mg: float = 5.0, hours: float = 6.0
+) -> float:
+    """Heroin dose by ``route`` matching the 0-``hours`` occupancy of ``ref_mg`` by ``ref_route``.
+
+    Returned as that dose over ``ref_mg`` (e.g. intranasal over IV: how many
+    times more heroin the slower route needs for the same effect).
+    """
+    t = minute_grid(hours, 2.0)
+    ref = run(p, [Dose(0.0, "heroin", ref_route, ref_mg)], t).agonist_occupancy.values
+    target = auc(t, ref)
+
+    def gap(mg: float) -> float:
+        occ = run(p, [Dose(0.0, "heroin", route, mg)], t).agonist_occupancy.values
+        return auc(t, np.nan_to_num(occ)) - target  # NaN after a death: no more effect
+
+    return brentq(gap, 0.1 * ref_mg, 10.0 * ref_mg, xtol=1e-3) / ref_mg
+
+
+def daily_doses(drug: str, route: str, mg: float, days: int) -> list[Dose]:
+    """One dose a day at hour 0 of each of ``days`` days."""
+    return [Dose(24.0 * d, drug, route, mg) for d in range(days)]
+
+
+def buprenorphine_occupancy(
+    p: ParameterSet, mg_per_day: float, days: int = 14, after_h: float = 4.0
+) -> float:
+    """Brain MOR occupancy (%) by buprenorphine ``after_h`` after the last daily sublingual dose.
+
+    Occupancy is the equilibrium share bound at the effect-site concentration,
+    ``c / (c + Kd)`` with ``Kd = kd_morphine * affinity_ratio_buprenorphine``.
+    """
+    t_last = 24.0 * (days - 1)
+    t = np.array([0.0, t_last + after_h])
+    ds = run(p, daily_doses("buprenorphine", "sublingual", mg_per_day, days), t)
+    kd = p["kd_morphine"] * p["affinity_ratio_buprenorphine"]
+    c = float(ds.pk_buprenorphine_brain.values[-1])
+    return 100.0 * c / (c + kd)
+
+
+def lethal_iv_heroin_morphine_mg_l(p: ParameterSet) -> float:
+    """Blood morphine (mg/L) at death after the smallest lethal IV heroin dose (no rescue).
+
+    The smallest dose (mg, to 1 %) after which the typical naive subject dies
+    within 3 h is found by bisection; blood morphine is read at the time of
+    death (nM converted with morphine's molar mass).
+    """
+    t = minute_grid(3.0, 0.25)
+
+    def dies(mg: float) -> bool:
+        return bool(np.isfinite(run(p, [Dose(0.0, "heroin", "iv", mg)], t).death_time.values))
+
+    lo, hi = 1.0, 2000.0
+    if not dies(hi):
+        return math.nan
+    while hi / lo > 1.01:
+        mid = math.sqrt(lo * hi)
+        lo, hi = (lo, mid) if dies(mid) else (mid, hi)
+    ds = run(p, [Dose(0.0, "heroin", "iv", hi)], t)
+    i = int(np.searchsorted(t, float(ds.death_time.values) * 24.0))
+    return float(ds.conc_morphine.values[min(i, len(t) - 1)]) * p["mw_morphine"] / 1e6
+
+
+def _ventilation_fall(p: ParameterSet, doses: list[Dose], t_dose: float, hours: float) -> float:
+    """Fall of ventilation (fraction of rest) from just before ``t_dose`` to its nadir after."""
+    t = np.concatenate([[0.0, t_dose - 1e-3], t_dose + minute_grid(hours, 5.0)[1:]])
+    v = run(p, doses, t).ventilation.values
+    return float(v[1] - np.min(v[2:]))
+
+
+def methadone_ventilation_falls(
+    p: ParameterSet,
+    naive_mg: float = 10.0,
+    maintenance_mg: float = 60.0,
+    days: int = 28,
+    hours: float = 8.0,
+) -> tuple[float, float]:
+    """Ventilation falls after oral methadone: a naive person vs a maintained one.
+
+    Returns ``(naive, maintained)``: the fall (fraction of resting ventilation,
+    from just before the dose to the nadir within ``hours``) after a single
+    analgesic dose ``naive_mg`` in a drug-free person, and after the last of
+    ``days`` daily doses of ``maintenance_mg``.
+    """
+    naive = _ventilation_fall(p, [Dose(1.0, "methadone", "oral", naive_mg)], 1.0, hours)
+    doses = [Dose(1.0 + 24.0 * d, "methadone", "oral", maintenance_mg) for d in range(days)]
+    maintained = _ventilation_fall(p, doses, 1.0 + 24.0 * (days - 1), hours)
+    return naive, maintained
+
+
+def methadone_co2_response_ratio(
+    p: ParameterSet, mg_per_day: float = 80.0, days: int = 28, hours: float = 4.0
+) -> float:
+    """Chemoreflex (CO2) sensitivity on daily methadone relative to a drug-free person.
+
+    The slope of the linear chemoreflex is ``S (1 - A_r^p_chemo)`` (respiration
+    eq. 7), with ``A_r`` the agonist occupancy seen after respiratory tolerance
+    (eq. 6); the ratio to ``S`` is averaged over the first ``hours`` after the
+    last dose.
+    """
+    t0 = 24.0 * (days - 1)
+    t = t0 + minute_grid(hours, 10.0)
+    ds = run(p, daily_doses("methadone", "oral", mg_per_day, days), np.r_[0.0, t])
+    a = ds.agonist_occupancy.values[1:]
+    u = ds.u_fast.values[1:] + ds.u_slow.values[1:]
+    a_r = a / (a + (1.0 - a) * (1.0 + p["resp_tolerance_gain"] * u))
+    return float(np.mean(1.0 - a_r ** p["p_chemo"]))
