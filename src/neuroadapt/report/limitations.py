@@ -24,8 +24,10 @@ DEFAULT_LIMITATIONS: tuple[str, ...] = (
     "Cardiac arrest is a threshold rule (PaO2 below a level for a fixed time), not a "
     "cardiovascular model; hypoxic brain injury is an event rule driven by daily minutes of "
     "hypoxia, not a model of cerebral perfusion.",
-    "Tolerance is one mechanism (adenylyl-cyclase superactivation with two time constants); "
-    "receptor desensitisation, internalisation and down-regulation are not modelled.",
+    "Tolerance has three components (adenylyl-cyclase superactivation, receptor-level and "
+    "circuit-level adaptation) with linear kinetics; their half-times and gains are stated "
+    "assumptions, not fitted to human tolerance curves, and in scheduled regimens the "
+    "receptor and circuit components are recorded but do not act on the pharmacology.",
     "Gray-matter loss has a fast component that appears within weeks of starting use and "
     "then grows with the years of use; human studies relate loss to duration only over "
     "years, so this early step is not checked against data.",
@@ -47,22 +49,32 @@ SCHEDULED_LIMITATIONS: tuple[str, ...] = (
 
 #: Added for life courses (people who decide their own use).
 LIFECOURSE_LIMITATIONS: tuple[str, ...] = (
-    "Use decisions follow a few rules (dose titrated to tolerance and the hedonic deficit, "
-    "a lapse hazard in the urge to use, relapse as 3 use days in 7); the three lapse-hazard "
-    "parameters are fitted to the lapse incidence after detoxification (Ducray), which is "
-    "therefore a calibrated target, not a validation.",
-    "Tolerance is shallow (about a 1.5-fold right shift), so overdoses after lost tolerance "
-    "are several times more frequent than in people who keep using but rarely fatal: deaths "
-    "after detoxification (Strang 2003) are not reproduced.",
+    "Use decisions follow a few rules (dose titrated to the tolerance to euphoria and the "
+    "hedonic deficit, a lapse hazard in the urge to use, relapse as 3 use days in 7, a "
+    "constant hazard of stopping after the planned use); the lapse and stopping parameters "
+    "and the escalation exponent are fitted to lapse and abstinence after detoxification "
+    "(Smyth, Ducray) and to the yearly share of users with a non-fatal overdose (Colledge), "
+    "which are therefore calibrated targets, not validations.",
+    "Regular users decide their doses once per 28-day block: a person who overdoses on a "
+    "strong batch keeps using it for the rest of the block, so overdose episodes come in runs; "
+    "per-episode rates are too high and the per-episode case fatality (well under 1 %) too "
+    "low against about 5 %, while the share of users with an overdose in a year agrees.",
+    "Deaths cluster in the first year of use, when the most sensitive people die as doses "
+    "escalate faster than respiratory tolerance; later years are lower than cohorts report "
+    "for the same people.",
+    "Long-term doses stay well below heroin-assisted treatment (tens of mg against about "
+    "500 mg a day): respiratory tolerance stays incomplete, and only a small escalation keeps "
+    "overdose in the published range.",
+    "Co-use of benzodiazepines or alcohol is a fixed trait with a constant weaker chemoreflex, "
+    "not days of co-use; fentanyl adulteration is a share of batches with one fixed content, "
+    "and the fentanyl content of street heroin is an assumption.",
     "Deaths from other causes are a hazard on a general-population life table (United "
     "States 2019, by age and sex) times an excess while using, fitted to the non-overdose "
     "part of the pooled mortality of opioid users (Degenhardt 2011 times the NTORS share; a "
     "calibrated target), and an assumed smaller excess after stopping; the excess does not "
     "depend on route, infections, years of use or treatment.",
-    "Overdose deaths of people who keep using are far rarer than in cohorts (NTORS: 68 % of "
-    "deaths were overdoses), so all-cause mortality falls short of the published figure of "
-    "about 20 per 1,000 person-years (the calibration table gives the numbers).",
-    "The dose a person uses does not change their risk of relapse (Smyth 2010 reports an "
-    "odds ratio of 2.2).",
+    "Treatments (methadone, buprenorphine, naltrexone, heroin-assisted treatment, naloxone "
+    "programmes) do not act in life courses yet, so treatment-trial and in/out-of-treatment "
+    "mortality targets are not modelled.",
 )
 # ---------------------------------------------------------------- editable text ends
