@@ -64,7 +64,7 @@ Koob GF & Le Moal M 2001 Neuropsychopharmacology 24:97-129.
 Martinez D et al. 2012 Biol Psychiatry 71:192-198.
 Zijlstra F et al. 2008 Eur Neuropsychopharmacol 18:262-270,
 doi:10.1016/j.euroneuro.2007.11.002.
-Kamp F et al. 2019 Neuropsychopharmacology 44:660-667, PMID:30188512.
+Kamp F et al. 2019 Neuropsychopharmacology, PMID:30188512.
 Eur J Pharmacol 2008 (DAT in prolonged abstinence and methadone), PMID:17977528.
 Rossetti ZL, Hmaidan Y, Gessa GL 1992 Eur J Pharmacol 221:227-234, PMID:1426002.
 Pothos E et al. 1991 Brain Res 566:348-350, PMID:1814554.
@@ -115,7 +115,7 @@ def exposure(a_mean: np.ndarray, e50: np.ndarray) -> np.ndarray:
 
 
 def step(state, inputs, p, dt_d):
-    """Advance the slow dopamine states by ``dt_d`` days, eqs. (3)-(5)."""
+    """Advance the slow dopamine states by ``dt_d`` days, eqs. (3)-(5) and (4b)-(4c)."""
     e = exposure(inputs["activation_mean"], p["da_exposure_e50"])
     h = state["set_point_shift"]
     h_target = p["da_allostasis_max"] * e
