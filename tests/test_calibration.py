@@ -107,12 +107,6 @@ def test_shipped_targets_are_rows_of_the_shared_table(shared_dir):
         assert rows[tid]["scale"] == t.scale, tid
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the long-term rows of the shared table (mortality, overdose, co-use, tolerance, "
-    "treatment trials, relapse cohorts; ../shared/literature/longterm.md) are not yet "
-    "adopted: each needs its original checked and a check written (issue 11)",
-)
 def test_every_shared_target_is_shipped(shared_dir):
     assert set(_shared_rows(shared_dir)) == set(load_targets(("targets.csv",)))
 

@@ -162,6 +162,8 @@ def test_one_daily_step_is_the_exact_exponential_solution():
         "set_point_shift": np.array([0.0]),
         "d2_loss": np.array([0.02]),
         "release_loss": np.array([0.0]),
+        "d2_loss_slow": np.array([0.01]),
+        "dat_loss": np.array([0.0]),
     }
     inputs = {
         "activation_mean": a,

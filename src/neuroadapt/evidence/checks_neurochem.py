@@ -177,6 +177,53 @@ def _anhedonia_prevalence() -> float:
     return 100.0 * float(np.mean(np.concatenate(flags)))
 
 
+def hedges_g(x: np.ndarray, cv: float) -> float:
+    """Hedges g of a fraction-of-naive PET read-out, users ``x`` against naive controls.
+
+    The model's users differ only through their parameters, so a measured
+    binding potential is the model value times an individual baseline with
+    the controls' between-subject CV (``da_pet_population_cv``): controls
+    have SD ``cv``, users ``sqrt(var(x) + (cv mean(x))^2)``; g is the mean
+    difference over the pooled SD (equal groups; the small-sample
+    correction is below 1 % for 60 per group and is left out).
+    """
+    x = np.asarray(x, dtype=float)
+    sd_u2 = x.var() + (cv * x.mean()) ** 2
+    return float((1.0 - x.mean()) / math.sqrt((cv**2 + sd_u2) / 2.0))
+
+
+def _long_da(name: str) -> np.ndarray:
+    from neuroadapt.evidence.checks_structure import long_course
+
+    return _v(long_course(), f"dopamine_{name}")
+
+
+def kamp_g(name: str) -> float:
+    """Hedges g after 10 years of regular use and 14 days abstinent (Martinez 2012 design)."""
+    from neuroadapt.evidence.checks_structure import USE_END
+
+    x = _long_da(name)[:, USE_END + 14]
+    return hedges_g(x, load_parameters("human")["da_pet_population_cv"])
+
+
+def _zijlstra() -> float:
+    from neuroadapt.evidence.checks_structure import USE_END, duration_r
+
+    d2 = _long_da("d2_availability")
+    y = 365.25
+    falls = d2[:, int(2 * y)].mean() - d2[:, USE_END - 1].mean() > 0.02
+    return float(falls and duration_r(d2) < 0)
+
+
+def _dat_partial() -> float:
+    from neuroadapt.evidence.checks_structure import USE_END
+
+    dat = _long_da("dat_availability").mean(axis=0)
+    loss_end, loss_1y = 1.0 - dat[USE_END - 1], 1.0 - dat[USE_END + 365]
+    cv = load_parameters("human")["da_pet_population_cv"]
+    return float(loss_1y < 2.0 / 3.0 * loss_end and loss_1y > 0.3 * cv)
+
+
 # --------------------------------------------------------------------- glutamate
 def _rat_sa_abstinence(extra=(), days_off: int = 14, days_total: int | None = None):
     days = days_total or 14 + days_off + 1
@@ -351,6 +398,47 @@ CHECKS: tuple[Check, ...] = (
         "%",
         "180 current users (one, two or three 15 mg IV doses a day for a year), "
         "variability on; anhedonia index > 0.5 counts as clinically significant.",
+    ),
+    Check(
+        "da_d2_meta_g_kamp",
+        "calibrated",
+        lambda: kamp_g("d2_availability"),
+        within(0.25),
+        "±25 %",
+        "Hedges g",
+        "long_course() of checks_structure (10 years of synthetic regular use) at 14 days "
+        "abstinent; g = (1 - mean) / pooled SD, with the controls' between-subject CV "
+        "da_pet_population_cv (0.12) on both groups plus the model's own variability.",
+    ),
+    Check(
+        "da_dat_meta_g_kamp",
+        "calibrated",
+        lambda: kamp_g("dat_availability"),
+        within(0.25),
+        "±25 %",
+        "Hedges g",
+        "As da_d2_meta_g_kamp, for the dopamine transporter.",
+    ),
+    Check(
+        "da_d2_years_zijlstra",
+        "validation",
+        _zijlstra,
+        is_true,
+        "mean D2/D3 availability at 10 years of use > 0.02 below that at 2 years; r(years, "
+        "D2) < 0 across years 1-10",
+        "",
+        "The slow D2/D3 component (dopamine eq. 4b, 3-year half-time) keeps growing for "
+        "years after the fast one has levelled off.",
+    ),
+    Check(
+        "da_dat_abstinence_partial",
+        "validation",
+        _dat_partial,
+        is_true,
+        "DAT loss after 1 year abstinent < 2/3 of the loss at end of use and > 0.3 control SD",
+        "",
+        "The model has one striatal DAT value; the caudate-only deficit after prolonged "
+        "abstinence is read as partial recovery of the striatal mean.",
     ),
     Check(
         "glu_glt1_down_shen2014",

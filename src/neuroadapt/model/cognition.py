@@ -14,11 +14,29 @@ decision making has SMD -0.59 across substance use disorders (Chen 2020).
 More working-memory errors go with smaller insula and putamen (Bach 2019,
 PMID:31422451).
 
-Each domain ``d`` reads the mean gray-matter loss of the regions it relies
-on (``G_d``), the mean FA loss of its tracts (``F_d``) and, acutely, the
-day's mean MOR activation (intoxication) and withdrawal:
+Domains recover at different rates after stopping. Attention, memory and
+verbal fluency no longer differ from controls after a one-week
+detoxification (Guerra 1987, PMID:3436258); complex working memory and
+executive function are impaired in early abstinence and improve with the
+days since withdrawal (Rapeli 2006, doi:10.1186/1471-244X-6-9); after more
+than 12 months of remission delay discounting and action inhibition are
+still impaired while the Iowa-gambling decision deficit is seen only in
+early remission (Psederska & Vassileva 2023, doi:10.3390/ijerph20021236).
+Two states carry these non-structural parts, both driven by the exposure
+``e = A / (A + e50)`` of the day's mean MOR activation ``A``:
 
-    z_d = - beta_gm,d G_d - beta_fa,d F_d - m_d (c_int A + c_wd W)         (1)
+    dE/dt = k_E (e - E),  k_E = k_E,on while e > E, else k_E,off (days)   (2)
+    dP/dt = k_P,on e (1 - P) - k_P,off P           (impulsivity, years)    (3)
+
+``E`` is an early-abstinence neuroadaptive deficit that clears within
+weeks; ``P`` builds over years of use and persists for years. Each domain
+``d`` reads the mean gray-matter loss of the regions it relies on
+(``G_d``), the mean FA loss of its tracts (``F_d``), the two states with
+domain weights ``w_E,d`` and ``w_P,d`` and, acutely, the day's mean MOR
+activation (intoxication) and withdrawal:
+
+    z_d = - beta_gm,d G_d - beta_fa,d F_d - w_E,d E - w_P,d P
+          - m_d (c_int A + c_wd W)                                         (1)
 
 ``z`` is in standard deviations of a matched control population (0 = the
 control mean). The regional memberships (``GM_MEMBERS``, ``FA_MEMBERS``)
@@ -30,11 +48,13 @@ circuits and long tracts for complex psychomotor tasks. Processing speed
 has no members and no acute term, the model's position from Wollman 2019
 (no group difference). Gray and white matter recover with abstinence
 (:mod:`neuroadapt.model.structure`, :mod:`neuroadapt.model.white_matter`),
-so the cognitive deficits follow them; there is no cognitive state of its
-own (``STATES`` is empty).
+so the structural part of the deficits follows them; the non-structural
+part is the two states of (2)-(3).
 
 Observables: ``z`` per domain (``REGIONS`` = domains) and ``z_composite``,
-the mean over domains (a global score such as the MMSE).
+the mean over the neuropsychological domains (``COMPOSITE_DOMAINS``, a
+global score such as the MMSE; the two impulsivity domains, delay
+discounting and response inhibition, are not part of such a score).
 """
 
 from __future__ import annotations
@@ -42,7 +62,8 @@ from __future__ import annotations
 import numpy as np
 
 from neuroadapt.model import structure, white_matter
-from neuroadapt.model.clock import stack_regional
+from neuroadapt.model.clock import daily_rate, decay, gated_loss, relax_by, stack_regional
+from neuroadapt.model.dopamine import exposure
 
 NAME = "cognition"
 #: Cognitive domains (the regional axis of this module).
@@ -55,7 +76,11 @@ REGIONS: tuple[str, ...] = (
     "verbal_fluency",
     "complex_psychomotor",
     "processing_speed",
+    "delay_discounting",
+    "response_inhibition",
 )
+#: Domains averaged in ``z_composite`` (global neuropsychological score).
+COMPOSITE_DOMAINS: tuple[str, ...] = REGIONS[:8]
 #: Gray-matter regions (keys of ``structure.REGION_KEYS``) each domain relies on.
 GM_MEMBERS: dict[str, tuple[str, ...]] = {
     "executive_function": ("pfc", "acc"),
@@ -66,6 +91,8 @@ GM_MEMBERS: dict[str, tuple[str, ...]] = {
     "verbal_fluency": ("pfc", "temporal"),
     "complex_psychomotor": ("pfc", "acc", "putamen"),
     "processing_speed": (),
+    "delay_discounting": ("pfc", "nacc", "putamen"),
+    "response_inhibition": ("pfc", "acc"),
 }
 #: White-matter tracts (keys of ``white_matter.REGION_KEYS``) each domain relies on.
 FA_MEMBERS: dict[str, tuple[str, ...]] = {
@@ -77,13 +104,18 @@ FA_MEMBERS: dict[str, tuple[str, ...]] = {
     "verbal_fluency": ("frontal",),
     "complex_psychomotor": ("frontal", "cingulum", "callosum"),
     "processing_speed": (),
+    "delay_discounting": ("frontal",),
+    "response_inhibition": ("frontal", "cingulum"),
 }
 #: Domains affected acutely by intoxication and withdrawal.
 ACUTE_MEMBERS: tuple[str, ...] = tuple(d for d in REGIONS if d != "processing_speed")
 #: Region keys of the structure and white-matter modules, in their axis order.
 GM_KEYS: tuple[str, ...] = structure.REGION_KEYS
 FA_KEYS: tuple[str, ...] = white_matter.REGION_KEYS
-STATES: dict[str, tuple[str, float]] = {}
+STATES: dict[str, tuple[str, float]] = {
+    "early_deficit": ("1", 0.0),
+    "impulsivity": ("1", 0.0),
+}
 INPUTS = ("gm_volume", "fa", "activation_mean", "withdrawal_mean")
 OUTPUTS = {
     "z": ("1", "cognitive z-score per domain (SD of matched controls; 0 = control mean)"),
@@ -104,6 +136,8 @@ def _membership(members: dict[str, tuple[str, ...]], keys: tuple[str, ...]) -> n
 GM_WEIGHTS = _membership(GM_MEMBERS, GM_KEYS)
 FA_WEIGHTS = _membership(FA_MEMBERS, FA_KEYS)
 ACUTE = np.array([1.0 if d in ACUTE_MEMBERS else 0.0 for d in REGIONS])
+COMPOSITE = np.array([1.0 if d in COMPOSITE_DOMAINS else 0.0 for d in REGIONS])
+COMPOSITE = COMPOSITE / COMPOSITE.sum()
 
 
 def domain_params(p: dict[str, np.ndarray], stem: str) -> np.ndarray:
@@ -112,8 +146,26 @@ def domain_params(p: dict[str, np.ndarray], stem: str) -> np.ndarray:
 
 
 def step(state, inputs, p, dt_d):
-    """No state of its own: cognition follows structure and the drug state."""
-    return {}
+    """Advance the early-abstinence deficit and impulsivity by ``dt_d`` days, eqs. (2)-(3)."""
+    e = exposure(inputs["activation_mean"], p["cog_exposure_e50"])
+    e = np.repeat(e[:, None], len(REGIONS), axis=1)  # states have the regional shape
+    early = state["early_deficit"]
+    decay_e = np.where(
+        e >= early,
+        decay(p, "cog_t_half_early_on", dt_d)[:, None],
+        decay(p, "cog_t_half_early_off", dt_d)[:, None],
+    )
+    return {
+        "early_deficit": relax_by(early, e, decay_e),
+        "impulsivity": gated_loss(
+            state["impulsivity"],
+            e,
+            1.0,
+            daily_rate(p, "cog_t_half_impulsivity_on")[:, None],
+            daily_rate(p, "cog_t_half_impulsivity_off")[:, None],
+            dt_d,
+        ),
+    }
 
 
 def observe(state, inputs, p):
@@ -125,7 +177,9 @@ def observe(state, inputs, p):
     acute = p["cog_acute_intoxication"] * np.asarray(inputs["activation_mean"], dtype=float)
     acute = acute + p["cog_acute_withdrawal"] * np.asarray(inputs["withdrawal_mean"], dtype=float)
     z = -domain_params(p, "cog_beta_gm") * g - domain_params(p, "cog_beta_fa") * f
+    z = z - domain_params(p, "cog_w_early") * state["early_deficit"]
+    z = z - domain_params(p, "cog_w_impulsivity") * state["impulsivity"]
     z = z - np.asarray(acute, dtype=float).reshape(-1, 1) * ACUTE
     if not np.isfinite(z).all():  # the scan is cheaper than nan_to_num's passes
         z = np.nan_to_num(z, copy=False)
-    return {"z": z, "z_composite": z.mean(axis=1)}
+    return {"z": z, "z_composite": z @ COMPOSITE}

@@ -23,21 +23,29 @@ constant daily input, advanced exactly over a day:
                                     else k_off (slow hedonic recovery)    (3)
     dL/dt = k_L,on e (L_max - L) - k_L,off L      (D2/D3 receptor loss)   (4)
     dR/dt = k_R,on e (R_max - R) - k_R,off R      (releasable DA loss)    (5)
+    dM/dt = k_M,on e (M_max - M) - k_M,off M      (slow D2/D3 loss, years) (4b)
+    dT/dt = k_T,on e (T_max - T) - k_T,off T      (DAT loss)              (4c)
 
 ``h`` is the hedonic set-point shift (rising ICSS reward thresholds with
 extended access, J Neurosci 2006;26:5894), ``L`` the loss of striatal D2/D3
 availability and ``R`` the loss of stimulant-evoked release, both lower in
-heroin dependence [Martinez 2012]; D2 loss tracks years of use [Zijlstra
-2008]. Each recovers only partially over weeks of abstinence because the
-off-rates are slow.
+heroin dependence [Martinez 2012]. Putamen D2 availability falls with years
+of use [Zijlstra 2008], so D2/D3 loss has a second component ``M`` that
+builds and recovers over years (4b); availability is ``(1 - L)(1 - M)``.
+The striatal dopamine transporter is lower still (meta-analysis: Hedges g
+1.55 for DAT against 1.17 for D2/D3 in opioid users, Kamp 2019) and
+recovers only partly with prolonged abstinence (lower in caudate and
+putamen on methadone, only in caudate after prolonged abstinence; Eur J
+Pharmacol 2008, PMID:17977528): ``T`` (4c), ``dat = 1 - T``. Each recovers
+only partially over weeks of abstinence because the off-rates are slow.
 
 Tonic dopamine falls with the set point and, acutely, in withdrawal
 [Rossetti 1992; Crippens & Robinson 1994], read from the day's mean
 withdrawal index ``W`` (cAMP overshoot):
 
     DA_tonic = (1 - h) [1 - w_max W / (W + W50)]                          (6)
-    deficit  = 1 - DA_tonic (1 - L)                      (hedonic deficit) (7)
-    r        = 1 - (1 - h)(1 - L)(1 - R)        (reward hypofunction)     (8)
+    deficit  = 1 - DA_tonic (1 - L)(1 - M)               (hedonic deficit) (7)
+    r        = 1 - (1 - h)(1 - L)(1 - M)(1 - R)  (reward hypofunction)    (8)
     anhedonia = r^m / (r^m + r50^m)                                       (9)
 
 The hedonic deficit is the gap that a dose closes: once it is large the
@@ -56,6 +64,8 @@ Koob GF & Le Moal M 2001 Neuropsychopharmacology 24:97-129.
 Martinez D et al. 2012 Biol Psychiatry 71:192-198.
 Zijlstra F et al. 2008 Eur Neuropsychopharmacol 18:262-270,
 doi:10.1016/j.euroneuro.2007.11.002.
+Kamp F et al. 2019 Neuropsychopharmacology, PMID:30188512.
+Eur J Pharmacol 2008 (DAT in prolonged abstinence and methadone), PMID:17977528.
 Rossetti ZL, Hmaidan Y, Gessa GL 1992 Eur J Pharmacol 221:227-234, PMID:1426002.
 Pothos E et al. 1991 Brain Res 566:348-350, PMID:1814554.
 Lubman DI et al. 2018 J Psychopharmacol, doi:10.1177/0269881118791741.
@@ -83,6 +93,8 @@ STATES = {
     "set_point_shift": ("1", 0.0),
     "d2_loss": ("1", 0.0),
     "release_loss": ("1", 0.0),
+    "d2_loss_slow": ("1", 0.0),
+    "dat_loss": ("1", 0.0),
 }
 INPUTS = ("activation_mean", "activation_peak", "withdrawal_mean", "tolerance_shift")
 OUTPUTS = {
@@ -92,6 +104,7 @@ OUTPUTS = {
     "anhedonia": ("1", "trait-like anhedonia from the slow reward losses (0-1)"),
     "d2_availability": ("1", "striatal D2/D3 receptor availability, fraction of naive"),
     "da_release_capacity": ("1", "stimulant-evoked dopamine release, fraction of naive"),
+    "dat_availability": ("1", "striatal dopamine transporter availability, fraction of naive"),
 }
 
 
@@ -102,7 +115,7 @@ def exposure(a_mean: np.ndarray, e50: np.ndarray) -> np.ndarray:
 
 
 def step(state, inputs, p, dt_d):
-    """Advance the slow dopamine states by ``dt_d`` days, eqs. (3)-(5)."""
+    """Advance the slow dopamine states by ``dt_d`` days, eqs. (3)-(5) and (4b)-(4c)."""
     e = exposure(inputs["activation_mean"], p["da_exposure_e50"])
     h = state["set_point_shift"]
     h_target = p["da_allostasis_max"] * e
@@ -129,6 +142,22 @@ def step(state, inputs, p, dt_d):
             daily_rate(p, "t_half_da_release_recovery"),
             dt_d,
         ),
+        "d2_loss_slow": gated_loss(
+            state["d2_loss_slow"],
+            e,
+            p["d2_loss_slow_max"],
+            daily_rate(p, "t_half_d2_loss_slow"),
+            daily_rate(p, "t_half_d2_recovery_slow"),
+            dt_d,
+        ),
+        "dat_loss": gated_loss(
+            state["dat_loss"],
+            e,
+            p["dat_loss_max"],
+            daily_rate(p, "t_half_dat_loss"),
+            daily_rate(p, "t_half_dat_recovery"),
+            dt_d,
+        ),
     }
 
 
@@ -146,7 +175,7 @@ def observe(state, inputs, p):
     h, loss_d2, loss_r = state["set_point_shift"], state["d2_loss"], state["release_loss"]
     w = np.maximum(inputs["withdrawal_mean"], 0.0)
     tonic = (1.0 - h) * (1.0 - p["da_withdrawal_drop_max"] * w / (w + p["da_withdrawal_w50"]))
-    d2 = 1.0 - loss_d2
+    d2 = (1.0 - loss_d2) * (1.0 - state["d2_loss_slow"])
     r = 1.0 - (1.0 - h) * d2 * (1.0 - loss_r)
     m = p["anhedonia_hill"]
     rm = r**m
@@ -159,4 +188,5 @@ def observe(state, inputs, p):
         "anhedonia": rm / (rm + remembered(p, "da:r50**m", np.power, p["anhedonia_r50"], m)),
         "d2_availability": d2,
         "da_release_capacity": 1.0 - loss_r,
+        "dat_availability": 1.0 - state["dat_loss"],
     }

@@ -23,7 +23,9 @@ outputs of the neurochemistry modules:
 Each region ``r`` has a vulnerability ``v_r`` and three loss components
 (fractions of a matched control's volume):
 
-    dL_f/dt = k_f (m_f v_r D - L_f)                 fast, reversible (weeks)   (2)
+    dL_f/dt = k_f (m_f v_r D - L_f)                 reversible; k_f = k_on (months)
+                                                    while L_f rises, k_off (days)
+                                                    while it falls                (2)
     dL_s/dt = a_s v_r D - k_s,r L_s / (1 + D/D50)   slow, repaired only when
                                                     the drive is low (years)   (3)
     L_h += g_h s_r min(O, 1) (1 - exp(-(H - H0)+ / H_s))   hypoxic, permanent (4)
@@ -159,12 +161,18 @@ def step(state, inputs, p, dt_d):
     d_subject = drive(inputs, p)
     d = _per_region(d_subject)
     v = regional(p, "str_vuln")
-    # (2) fast component: target m_f v D, constant rate
+    # (2) reversible component: target m_f v D, slow to build, fast to clear
     m_v = remembered(p, "str:fast_max*vuln", lambda m, v: _c(m) * v, p["str_fast_loss_max"], v)
-    decay_f = remembered(
+    target_f = m_v * d
+    decay_off = remembered(
         p, f"str:decay_fast:{dt_d!r}", _per_region, decay(p, "str_t_half_fast", dt_d)
     )
-    fast = relax_by(state["loss_fast"], m_v * d, decay_f)
+    decay_on = remembered(
+        p, f"str:decay_fast_on:{dt_d!r}", _per_region, decay(p, "str_t_half_fast_on", dt_d)
+    )
+    fast = relax_by(
+        state["loss_fast"], target_f, np.where(target_f >= state["loss_fast"], decay_on, decay_off)
+    )
     # (3) slow component with drive-gated repair
     a_v = remembered(
         p,
