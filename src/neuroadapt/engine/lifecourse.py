@@ -714,7 +714,9 @@ def _run_chunk(
     other = _OtherCauses(p, ids, cov, seed)
     arm = (uniform_stream(seed, ids, 0, "behaviour:arm") < plan.abstinent_fraction) & users
     mode = np.where(users, B.USING, NEVER)
-    habit = np.where(users, plan.start_dose_mg, 0.0)
+    # everyone titrates to the typical person's effect (model.behaviour eq. 1a)
+    d0 = B.personal_start_dose(plan.start_dose_mg, p["kd_morphine"], params["kd_morphine"])
+    habit = np.where(users, d0, 0.0)
     priming = np.zeros(n)
     bits = np.zeros(n, dtype=np.uint64)
     held_until = np.full(n, plan.use_days + plan.detox_days)  # end of each one's detoxification
@@ -749,7 +751,7 @@ def _run_chunk(
             stops += stop
         s_euph = _euphoric(inputs, users, pharm)
         regular = (mode == B.USING) & users
-        target = B.regular_dose(plan.start_dose_mg, s_euph, inputs["hedonic_deficit"], p)
+        target = B.regular_dose(d0, s_euph, inputs["hedonic_deficit"], p)
         habit = np.where(regular, B.step_habit(habit, target, n_days, p), habit)
         n_use_reg = _uses_per_day(clock.states.get("tolerance"), p, n)
         kd_shift = _receptor_shift(inputs, n)
@@ -790,7 +792,7 @@ def _run_chunk(
                 n_use = np.where(lapse, 1, n_use) * alive
                 # the dose that feels right at today's tolerance to euphoria (eq. 1)
                 s_now = _euphoric(inputs, users, pharm)
-                now = B.regular_dose(plan.start_dose_mg, s_now, inputs["hedonic_deficit"], p)
+                now = B.regular_dose(d0, s_now, inputs["hedonic_deficit"], p)
                 dose = np.where(mode == B.USING, now, now * p["lapse_dose_fraction"])
                 b_d, d_d, eps = pharm.run(daily_sub, n_use[daily], dose[daily], d_abs, 1)
                 bins[j][:, daily] = np.nan_to_num(b_d[:, 0, _DAY_COLS]).T

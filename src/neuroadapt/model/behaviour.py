@@ -23,6 +23,12 @@ can obtain [Smyth 2010]:
 
     D_target = min(D_0 S^gamma (1 + a_H H), D_max)                           (1)
 
+``D_0`` is the person's starting dose: the scenario's dose for the typical
+person, scaled by the person's own receptor sensitivity (people titrate to
+the effect, so someone whose MOR constant ``K`` is lower reaches it with less):
+
+    D_0 = D_start K / K_typical                                              (1a)
+
 The habit moves towards the target no faster than ``r_esc`` per week upwards
 (money and supply limit how fast intake grows), and at once downwards.
 Because ``S`` grows for years while respiratory tolerance stays incomplete,
@@ -97,6 +103,7 @@ __all__ = [
     "step_habit",
     "lapse_drive",
     "lapse_probability",
+    "personal_start_dose",
     "purity_factor",
     "regular_dose",
     "relapsed",
@@ -117,6 +124,11 @@ def regular_dose(
     h = np.clip(np.nan_to_num(hedonic_deficit), 0.0, 1.0)
     dose = d0 * t ** p["dose_escalation_exponent"] * (1.0 + p["dose_allostasis_gain"] * h)
     return np.minimum(dose, p["dose_max"])
+
+
+def personal_start_dose(d_start: float, kd: np.ndarray, kd_typical: float) -> np.ndarray:
+    """Starting dose of each person titrating to the typical person's effect, eq. (1a)."""
+    return d_start * np.asarray(kd, dtype=float) / kd_typical
 
 
 def uses_per_day(circuit: np.ndarray, p: dict, most: int) -> np.ndarray:
