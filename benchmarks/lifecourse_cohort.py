@@ -2,7 +2,7 @@
 
 Simulates ``--subjects`` users (default 10,000) for ``--years`` of regular use
 (default 5; the default scenario's behaviour, route and rescue, no abstinence
-arm and no controls) with all seven brain modules on the daily clock, and
+arm and no controls) with all eight brain modules on the daily clock, and
 prints wall time (numba compile excluded: a warm-up run first) and peak
 memory against the cohort targets of issue 2/3 (<= 60 s, <= 4 GiB on 2 cores).
 
@@ -12,7 +12,7 @@ largest worker, and their total is bounded by this process's peak plus
 ``workers`` times the largest worker's.
 
 The peer, measured in the same run on the same subjects, is the same engine
-with only the brain modules the behaviour reads (dopamine, glutamate,
+with only the brain modules the behaviour reads (tolerance, dopamine, glutamate,
 inflammation, affect): the printed ratio is what structure, white matter and
 cognition add.
 
@@ -34,7 +34,7 @@ import numpy as np
 
 TARGET_WALL_S = 60.0
 TARGET_RSS_GIB = 4.0
-BEHAVIOUR_MODULES = ("dopamine", "glutamate", "inflammation", "affect")
+BEHAVIOUR_MODULES = ("tolerance", "dopamine", "glutamate", "inflammation", "affect")
 
 
 def max_rss_gib(who: int = resource.RUSAGE_SELF) -> float:

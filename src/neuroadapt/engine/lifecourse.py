@@ -718,6 +718,7 @@ def _run_chunk(
     d0 = B.personal_start_dose(plan.start_dose_mg, p["kd_morphine"], params["kd_morphine"])
     habit = np.where(users, d0, 0.0)
     priming = np.zeros(n)
+    caution = np.zeros(n)  # after a survived overdose (model.behaviour eq. 2b)
     bits = np.zeros(n, dtype=np.uint64)
     held_until = np.full(n, plan.use_days + plan.detox_days)  # end of each one's detoxification
     first_lapse = np.full(n, np.nan)
@@ -753,6 +754,7 @@ def _run_chunk(
         regular = (mode == B.USING) & users
         target = B.regular_dose(d0, s_euph, inputs["hedonic_deficit"], p)
         habit = np.where(regular, B.step_habit(habit, target, n_days, p), habit)
+        block_dose = B.cautious(habit, caution, p)
         n_use_reg = _uses_per_day(clock.states.get("tolerance"), p, n)
         kd_shift = _receptor_shift(inputs, n)
         in_block = regular & alive
@@ -763,7 +765,7 @@ def _run_chunk(
         died_h = np.full(n, np.nan)
         if in_block.any():
             sub = pharm.rows(np.flatnonzero(in_block[user_idx]), kd_shift[in_block])
-            b_u, d_u, eps = pharm.run(sub, n_use_reg[in_block], habit[in_block], day, n_days)
+            b_u, d_u, eps = pharm.run(sub, n_use_reg[in_block], block_dose[in_block], day, n_days)
             bins[:, :, in_block] = b_u[:, :, _DAY_COLS].transpose(1, 2, 0)
             died_h[in_block] = d_u
             _nan_to_zero(bins)
@@ -792,7 +794,8 @@ def _run_chunk(
                 n_use = np.where(lapse, 1, n_use) * alive
                 # the dose that feels right at today's tolerance to euphoria (eq. 1)
                 s_now = _euphoric(inputs, users, pharm)
-                now = B.regular_dose(d0, s_now, inputs["hedonic_deficit"], p)
+                wanted = B.regular_dose(d0, s_now, inputs["hedonic_deficit"], p)
+                now = B.cautious(wanted, caution, p)
                 dose = np.where(mode == B.USING, now, now * p["lapse_dose_fraction"])
                 b_d, d_d, eps = pharm.run(daily_sub, n_use[daily], dose[daily], d_abs, 1)
                 bins[j][:, daily] = np.nan_to_num(b_d[:, 0, _DAY_COLS]).T
@@ -811,6 +814,7 @@ def _run_chunk(
                 if daily_rows is not None:
                     habit = np.where(back & daily, dose, habit)
             priming = B.step_priming(priming, used, p)
+            caution = B.step_caution(caution, _row_od(bins[j]) > 0, p)
             # ---- deaths (overdose in the kernel, other causes here: the earlier) and brain ----
             dead_before = ~alive
             dies_today = np.isfinite(died_h) & (died_h >= j * 24.0) & (died_h < (j + 1) * 24.0)
@@ -878,7 +882,13 @@ _ALIVE_ONLY = (
 #: the fast and slow tolerance states; ``_DAY_UF``, ``_DAY_US`` are their positions.
 _DAY_COLS = np.array([*_REC.values(), K.R_UF, K.R_US])
 _DAY_UF, _DAY_US = len(_REC), len(_REC) + 1
+_OD_ROW = list(_REC).index("overdoses")
 _ALIVE_ONLY_ROWS = np.array([list(_REC).index(k) for k in _ALIVE_ONLY])
+
+
+def _row_od(row: np.ndarray) -> np.ndarray:
+    """Overdose episodes of a day from a day's kernel read-outs (``_DAY_COLS`` rows)."""
+    return row[_OD_ROW]
 
 
 def _euphoric(inputs, users, pharm) -> np.ndarray:

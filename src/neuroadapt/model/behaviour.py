@@ -42,6 +42,15 @@ batch (lognormal factors with mean 1 and coefficients of variation
     D = D_habit f(z_b; cv_batch) f(z_d; cv_dose),
     f(z; cv) = exp(sigma z - sigma^2 / 2),  sigma^2 = ln(1 + cv^2)            (2)
 
+After surviving an overdose a person uses less for a while: the dose is
+scaled by ``f_od^k``, where the caution ``k`` rises by 1 on each day with an
+overdose and decays with half-time ``t_caution``, so repeated overdoses
+lower the dose further [Seal 2001: repeated overdoses are concentrated in a
+minority; many report using less or more carefully afterwards]. It replaces
+a permanent cap, which made doses fall over the years in half the users:
+
+    D <- D f_od^k,   k <- k + 1 on a day with an overdose,   dk/dt = -ln2/t_caution k   (2b)
+
 Overdoses during regular use therefore follow unusually pure batches, high
 doses and weak respiratory tolerance; co-users of benzodiazepines or alcohol
 (a per-person trait) have a weaker CO2 chemoreflex (``model.respiration``).
@@ -84,6 +93,7 @@ References
 Koob GF & Le Moal M 2001 Neuropsychopharmacology 24:97-129.
 Smyth BP et al. 2010 Ir Med J 103:176-179, PMID:20669601.
 Hser YI et al. 2001 Arch Gen Psychiatry 58:503-508.
+Seal KH et al. 2001 Am J Public Health 91:1842-1846, PMC1446888.
 Strang J et al. 2003 BMJ 326:959-960, doi:10.1136/bmj.326.7396.959.
 Binswanger IA et al. 2007 N Engl J Med 356:157-165, PMID:17215533.
 de Wit H & Stewart J 1981 Psychopharmacology 75:134-143.
@@ -99,7 +109,9 @@ from neuroadapt.model.clock import HOURS_PER_DAY, decay
 __all__ = [
     "ABSTAINING",
     "USING",
+    "cautious",
     "cessation_probability",
+    "step_caution",
     "step_habit",
     "lapse_drive",
     "lapse_probability",
@@ -129,6 +141,16 @@ def regular_dose(
 def personal_start_dose(d_start: float, kd: np.ndarray, kd_typical: float) -> np.ndarray:
     """Starting dose of each person titrating to the typical person's effect, eq. (1a)."""
     return d_start * np.asarray(kd, dtype=float) / kd_typical
+
+
+def cautious(dose: np.ndarray, caution: np.ndarray, p: dict) -> np.ndarray:
+    """Dose after a recent survived overdose, eq. (2b)."""
+    return dose * p["overdose_dose_reduction"] ** np.maximum(caution, 0.0)
+
+
+def step_caution(caution: np.ndarray, overdosed: np.ndarray, p: dict, dt_d: float = 1.0):
+    """Caution after a day: decayed, plus 1 after a day with a survived overdose (2b)."""
+    return caution * decay(p, "t_half_overdose_caution", dt_d) + np.asarray(overdosed, float)
 
 
 def uses_per_day(circuit: np.ndarray, p: dict, most: int) -> np.ndarray:
