@@ -194,3 +194,17 @@ def test_fentanyl_needs_a_route_fentanyl_has():
         validate_scenario(data)
     data["behaviour"].update(route="iv")
     assert validate_scenario(data).behaviour.fentanyl_fraction == 0.5
+
+
+def test_caution_after_overdoses_accumulates_and_wears_off():
+    """Eq. (2b): each day with a survived overdose adds 1; caution halves every t_caution."""
+    p = dict(V)
+    k = B.step_caution(np.zeros(1), np.array([True]), p)
+    k = B.step_caution(k, np.array([True]), p)
+    t_half_d = p["t_half_overdose_caution"][0] / 24.0
+    assert k[0] == pytest.approx(1.0 + math.exp(-math.log(2) / t_half_d))
+    f = p["overdose_dose_reduction"][0]
+    assert B.cautious(np.array([100.0]), k, p)[0] == pytest.approx(100.0 * f ** k[0])
+    later = B.step_caution(k, np.array([False]), p, dt_d=t_half_d)
+    assert later[0] == pytest.approx(k[0] / 2)
+    assert B.cautious(np.array([100.0]), np.zeros(1), p)[0] == 100.0
