@@ -669,11 +669,11 @@ _FEW_FATAL = (
     "overdose (Colledge 2019), not to deaths."
 )
 _RUNS = (
-    "Regular users decide their doses per 28-day block, so a person who overdoses on a "
-    "strong batch keeps using it for the rest of the block: the model's episodes come in "
-    "runs (about 6-7 a person-year among those who have them), which inflates per-episode "
-    "counts and shrinks the per-episode case fatality, while the share of users with at least "
-    "one non-fatal overdose a year agrees with Colledge 2019."
+    "Regular users decide their doses per 28-day block, so a person who overdoses keeps "
+    "the block's doses and becomes careful only from the next block: the model's episodes "
+    "of one person come in runs, which inflates per-episode counts and shrinks the "
+    "per-episode case fatality, while the share of users with at least one non-fatal "
+    "overdose a year is close to Colledge 2019."
 )
 _TREATMENT = (
     "Not modelled: needs treatments inside life courses (issue 13): induction onto and "

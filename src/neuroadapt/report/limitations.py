@@ -55,13 +55,14 @@ LIFECOURSE_LIMITATIONS: tuple[str, ...] = (
     "and the escalation exponent are fitted to lapse and abstinence after detoxification "
     "(Smyth, Ducray) and to the yearly share of users with a non-fatal overdose (Colledge), "
     "which are therefore calibrated targets, not validations.",
-    "Regular users decide their doses once per 28-day block: a person who overdoses on a "
-    "strong batch keeps using it for the rest of the block, so overdose episodes come in runs; "
-    "per-episode rates are too high and the per-episode case fatality (well under 1 %) too "
-    "low against about 5 %, while the share of users with an overdose in a year agrees.",
-    "Deaths cluster in the first year of use, when the most sensitive people die as doses "
-    "escalate faster than respiratory tolerance; later years are lower than cohorts report "
-    "for the same people.",
+    "Regular users decide their doses once per 28-day block: a person who overdoses keeps "
+    "the block's doses and becomes careful (a lower dose) only from the next block, so "
+    "overdoses of one person come in runs, counts per person-year are higher and the "
+    "fatal share per episode lower than in cohorts, while the share of users with an "
+    "overdose in a year is close to them.",
+    "Overdose deaths are too many relative to non-fatal overdoses (about one death per "
+    "six to eight people with a non-fatal overdose in a year, against one per 20 or more): "
+    "the model's overdoses are deeper than reported ones, or rescued less often.",
     "Long-term doses stay well below heroin-assisted treatment (tens of mg against about "
     "500 mg a day): respiratory tolerance stays incomplete, and only a small escalation keeps "
     "overdose in the published range.",
