@@ -217,13 +217,10 @@ def _ever_nonfatal_overdose() -> float:
 
 _TOO_FEW_OVERDOSES = (
     "Overdose deaths are the model's own (respiratory depression after escalation beyond the "
-    "incomplete respiratory tolerance, batch purity, co-use; not fitted). This probe follows "
-    "the first 4 years of use, when they are too many: about 4 in 10 fall in the first year, "
-    "as doses escalate faster than respiratory tolerance in the most sensitive people "
-    "(heterogeneity, then selection). Over 10 years of use the all-cause rate is about "
-    "2.9 per 100 PY (the long-term probe, checks_longterm: Larney 2020's 2.71 for people who "
-    "inject passes) with overdose about three quarters of deaths, against 68 % in NTORS. "
-    "Non-overdose mortality is fitted (mortality_excess_using) to Degenhardt 2011 x the NTORS "
+    "incomplete respiratory tolerance, batch purity, co-use; not fitted to deaths). This "
+    "probe follows the first 4 years of use, when a larger share of deaths than later falls "
+    "in the first year (the most sensitive people, as doses escalate). Non-overdose "
+    "mortality is fitted (mortality_excess_using) to Degenhardt 2011 x the NTORS "
     "non-overdose share."
 )
 
@@ -308,8 +305,8 @@ CHECKS: tuple[Check, ...] = (
         "at the dose that the slowly lost circuit tolerance makes feel right, after the "
         "respiratory tolerance is gone (model.tolerance). After only 2 years of use (this "
         "probe) continuing users still die at the early-career rate, so the detoxified are not "
-        "above them, and their own 4-month share (1-4 % across recent versions) lies at or "
-        "below the lower end of Strang's interval; after 10 years of use (the default run) "
+        "clearly above them, and their own 4-month share (under 2 % in this version) lies below "
+        "the lower end of Strang's interval (1.7 %); after 10 years of use (the default run) "
         "the detoxified arm's overdose deaths after discharge are in the report's behaviour "
         "section.",
         explained=True,
@@ -323,7 +320,7 @@ CHECKS: tuple[Check, ...] = (
         "%",
         "A 2-year share against a lifetime share (Seal's injectors used for about two "
         "decades): the model's 2-year share is below Seal's lifetime share, as it should be; "
-        "after 10 years it reaches about 41 % (od_nfod_lifetime_colledge, 41.5 %).",
+        "after 10 years it reaches about 35 % (od_nfod_lifetime_colledge: 41.5 %, 34.6-48.4).",
         explained=True,
     ),
     Check(

@@ -755,7 +755,10 @@ CHECKS: tuple[Check, ...] = (
         "exact Poisson 95 % interval of overdose and leukoencephalopathy deaths per 100 PY in "
         "years 1-10 of use overlaps the 95 % CI 0.6-0.7",
         "per 100 PY",
-        _FEW_FATAL,
+        "Too high: Larney's rate is of all people using illicit opioids, many not injecting "
+        "daily or in treatment, while every probe subject injects heroin daily for 10 years "
+        "(its overdose rate passes against people who inject: od_fatal_rate_us_pwid, "
+        "od_fatal_incidence_vancouver). " + _FEW_FATAL,
     ),
     _lc(
         "od_fatal_incidence_vancouver",
