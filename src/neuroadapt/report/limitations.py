@@ -60,9 +60,9 @@ LIFECOURSE_LIMITATIONS: tuple[str, ...] = (
     "overdoses of one person come in runs, counts per person-year are higher and the "
     "fatal share per episode lower than in cohorts, while the share of users with an "
     "overdose in a year is close to them.",
-    "Overdose deaths are too many relative to non-fatal overdoses (about one death per "
-    "six to eight people with a non-fatal overdose in a year, against one per 20 or more): "
-    "the model's overdoses are deeper than reported ones, or rescued less often.",
+    "The first year of use has a higher death rate than later years: the most sensitive "
+    "people die as doses escalate faster than their respiratory tolerance; whether cohorts "
+    "show such an early peak is not checked.",
     "Long-term doses stay well below heroin-assisted treatment (tens of mg against about "
     "500 mg a day): respiratory tolerance stays incomplete, and only a small escalation keeps "
     "overdose in the published range.",
