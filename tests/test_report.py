@@ -497,3 +497,26 @@ def test_life_course_report_shows_the_decade_beside_the_literature(life_report):
     degenhardt = [r for r in lit[0].rows if r[4].startswith("Degenhardt 2011")]
     assert degenhardt and degenhardt[0][2].startswith("20.9 (")  # 2.09 per 100 PY, per 1,000
     assert "'first_lapse_d' and 'relapse_d'" in sec.text
+
+
+def test_cohort_bands_are_of_the_living():
+    """The dead carry neutral read-outs (tolerance 1, activation 0): bands must ignore them."""
+    import xarray as xr
+
+    from neuroadapt.report.figures import cohort_figure
+
+    n, t = 10, np.arange(20.0)
+    tol = np.full((n, t.size), 3.0)
+    alive = np.ones((n, t.size))
+    tol[:6, 10:], alive[:6, 10:] = 1.0, 0.0  # most die on day 10
+    ds = xr.Dataset(
+        {
+            "tolerance_shift": (("subject", "time"), tol, {"units": "1"}),
+            "alive": (("subject", "time"), alive),
+        },
+        coords={"subject": np.arange(n), "time": t},
+    )
+    fig = cohort_figure(ds)
+    ax = next(a for a in fig.axes if "tolerance" in a.get_title())
+    median = ax.lines[0].get_ydata()
+    assert np.allclose(median, 3.0)

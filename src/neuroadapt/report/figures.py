@@ -253,7 +253,7 @@ def median_band(
 
 
 def cohort_figure(cohort: xr.Dataset, episodes: pd.DataFrame | None = None) -> Figure:
-    """Median and 5-95% band over subjects of the cohort's read-outs, survival and overdoses.
+    """Median and 5-95% band over living subjects of the cohort's read-outs, survival, overdoses.
 
     Read-outs the run did not record are left out (see :func:`not_recorded`).
     """
@@ -268,9 +268,14 @@ def cohort_figure(cohort: xr.Dataset, episodes: pd.DataFrame | None = None) -> F
     n = cohort.sizes.get("subject", 1)
     # runs of years are drawn in years (the episodes are binned by month, then)
     per, xlabel = (365.25, "years") if t.size and t.max() > LONG_RUN_D else (1.0, "day")
+    living = None
+    if "alive" in cohort:  # the dead carry neutral values: quantiles are of the living
+        living = cohort["alive"].transpose("subject", "time").values > 0
     for ax, (var, title) in zip(axes, shown, strict=False):
         _small(ax, title)
         x = cohort[var].transpose("subject", "time").values.astype(float)
+        if living is not None and x.shape == living.shape:
+            x = np.where(living, x, np.nan)
         median_band(ax, t / per, x, COLORS[0], "median", band_label="5-95%", alpha=0.25, lw=1.5)
         ax.set_xlabel(xlabel, fontsize=8)
         unit = cohort[var].attrs.get("units", "1")
