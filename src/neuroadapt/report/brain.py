@@ -935,7 +935,12 @@ def recovery_curves(
 def recovery_figure(curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]]) -> Figure:
     """One panel per group of measures: fraction of the end-of-use deficit remaining."""
     groups = list(curves) or ["recovery"]
-    fig, axes = panel_grid((13, 3.6), 1, len(groups), sharey=True, wgap=0.25, left=0.75)
+    most = max((len(v) for v in curves.values()), default=1)
+    # legends sit under their panels (two columns), so none covers a curve or a neighbour
+    below = 0.55 + 0.16 * -(-most // 2)
+    fig, axes = panel_grid(
+        (13, 3.0 + below), 1, len(groups), sharey=True, wgap=0.25, left=0.75, bottom=below
+    )
     axes = axes.ravel()
     for ax, g in zip(axes, groups, strict=True):
         _small(ax, g)
@@ -956,7 +961,13 @@ def recovery_figure(curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarr
         ax.axhline(0, color="k", lw=0.6)
         ax.axhline(0.5, color="grey", lw=0.6, ls=":")
         ax.set_xlabel("days since stopping", fontsize=8)
-        ax.legend(fontsize=6.5, frameon=False, ncol=1 if len(lines) < 6 else 2)
+        ax.legend(
+            fontsize=6.5,
+            frameon=False,
+            ncol=2,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+        )
     axes[0].set_ylabel("fraction of end-of-use deficit remaining", fontsize=8)
     return fig
 
