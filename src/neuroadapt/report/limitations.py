@@ -28,9 +28,11 @@ DEFAULT_LIMITATIONS: tuple[str, ...] = (
     "circuit-level adaptation) with linear kinetics; their half-times and gains are stated "
     "assumptions, not fitted to human tolerance curves, and in scheduled regimens the "
     "receptor and circuit components are recorded but do not act on the pharmacology.",
-    "Gray-matter loss has a fast component that appears within weeks of starting use and "
-    "then grows with the years of use; human studies relate loss to duration only over "
-    "years, so this early step is not checked against data.",
+    "Gray-matter loss has a reversible component built over months (half-time 180 days) "
+    "and a slow one that grows with the years of use; human studies relate loss to duration "
+    "only over years, so the first year's loss (about 5 % in the insula) is not checked "
+    "against longitudinal data; inflammation, negative affect and GLT-1 still reach their "
+    "plateau within months of use for lack of duration data with magnitudes.",
     "Several parameters come from rats, dogs or cells and are used for humans where the "
     "parameter table says so; many are stated assumptions (listed under Assumptions).",
     "Inter-individual variability is log-normal and independent between parameters (no "
