@@ -30,7 +30,7 @@ DEFAULT_LIMITATIONS: tuple[str, ...] = (
     "receptor and circuit components are recorded but do not act on the pharmacology.",
     "Gray-matter loss has a reversible component built over months (half-time 180 days) "
     "and a slow one that grows with the years of use; human studies relate loss to duration "
-    "only over years, so the first year's loss (about 5 % in the insula) is not checked "
+    "only over years, so the first year's loss (about 5 % averaged over regions) is not checked "
     "against longitudinal data; inflammation, negative affect and GLT-1 still reach their "
     "plateau within months of use for lack of duration data with magnitudes.",
     "Several parameters come from rats, dogs or cells and are used for humans where the "
