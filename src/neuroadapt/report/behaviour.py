@@ -258,13 +258,16 @@ def behaviour_section(
     blocks = [
         _p(
             "Each person decides every day from the state of their own brain: a regular user "
-            "takes their usual number of doses, sized to their tolerance and capped by what they "
-            "can obtain, with street purity varying between doses; after detoxification a "
-            "person lapses with a probability that rises steeply with the urge to use "
-            "(cue-induced craving on days they meet drug cues, negative affect, and priming "
-            "after a recent use). A lapse is one use of the dose they were used to; a relapse "
-            "is three use days within a week, after which they use regularly again. Overdoses "
-            "and deaths are resolved by the pharmacology kernel."
+            "takes their usual number of doses (rising over the first years), sized to their "
+            "tolerance to euphoria (AC, receptor and circuit levels) and the hedonic deficit, "
+            "with street purity varying between purchases and less within one, and uses less "
+            "for a while after surviving an overdose; respiratory tolerance grows less. After "
+            "detoxification a person lapses with a probability that rises steeply with the "
+            "urge to use (cue-induced craving on days they meet drug cues, negative affect, and "
+            "priming after a recent use). A lapse is one use of the dose that feels right at "
+            "their tolerance now, which outlasts the respiratory tolerance; a relapse is three "
+            "use days within a week, after which they use regularly again until they stop "
+            "again. Overdoses and deaths are resolved by the pharmacology kernel."
         ),
     ]
     blocks += _decade_blocks(users, tl, cite, targets)
