@@ -254,7 +254,7 @@ def decade_figure(
                 years[after],
                 still[:, after],
                 "tab:olive",
-                f"detoxified arm, those abstinent at the record (of n = {int(sel.sum())})",
+                f"detoxified arm, those abstinent at the record (n = {int(sel.sum())})",
                 band=False,
             )
         ax.axhline(1.0, color="grey", lw=0.8)
