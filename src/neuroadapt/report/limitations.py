@@ -57,11 +57,12 @@ LIFECOURSE_LIMITATIONS: tuple[str, ...] = (
     "and the escalation exponent are fitted to lapse and abstinence after detoxification "
     "(Smyth, Ducray) and to the yearly share of users with a non-fatal overdose (Colledge), "
     "which are therefore calibrated targets, not validations.",
-    "Regular users decide their doses once per 28-day block: a person who overdoses keeps "
-    "the block's doses and becomes careful (a lower dose) only from the next block, so "
-    "overdoses of one person come in runs, counts per person-year are higher and the "
-    "fatal share per episode lower than in cohorts, while the share of users with an "
-    "overdose in a year is close to them.",
+    "A person whose usual dose sits near their own respiratory limit overdoses again and "
+    "again (about four times a year among those who overdose at all): the caution after "
+    "an overdose (a fifth less, wearing off over two months) does not stop the repeats, so "
+    "overdoses per person-year are several times the reported rates and the fatal share "
+    "per episode is far below the reported 5 %, while the share of users with an overdose "
+    "in a year and overdose deaths per person-year agree with cohorts.",
     "The first year of use has a higher death rate than later years: the most sensitive "
     "people die as doses escalate faster than their respiratory tolerance; whether cohorts "
     "show such an early peak is not checked.",
