@@ -208,3 +208,30 @@ def test_caution_after_overdoses_accumulates_and_wears_off():
     later = B.step_caution(k, np.array([False]), p, dt_d=t_half_d)
     assert later[0] == pytest.approx(k[0] / 2)
     assert B.cautious(np.array([100.0]), np.zeros(1), p)[0] == 100.0
+
+
+def test_use_by_year_counts_what_the_records_say(two_years):
+    """tables/use_by_year.csv: year 1 by hand from the dataset, subjects and episodes."""
+    from neuroadapt.engine.outcomes import use_by_year
+
+    res = two_years
+    plan = LC.LifePlan(use_days=730, detox_days=14, follow_up_days=200)
+    table = use_by_year(res.dataset, res.subjects, res.episodes, plan)
+    assert list(table.group[:2]) == ["all users", "all users"]
+    assert set(table.group[2:]) <= {"continued use", "abstinence"}
+    y1 = table.iloc[0]
+    ep = res.episodes
+    first = ep[(ep.start_h < 365.25 * 24) & (ep.outcome == "survived")].subject.unique()
+    assert y1.alive_at_start == len(res.subjects)
+    assert y1.nonfatal_overdose_pct == pytest.approx(100 * len(first) / len(res.subjects))
+    assert y1.overdose_episodes == int((ep.start_h < 365.25 * 24).sum())
+    ds = res.dataset
+    i = int(np.searchsorted(ds.time.values, 365.25, side="right")) - 1
+    using = (ds.alive.values[:, i] > 0) & (ds["mode"].values[:, i] == 0)
+    span = ds.time.values[i] - ds.time.values[i - 1]
+    daily = ds.dose_mg.values[using, i] * ds.uses.values[using, i] / span
+    assert y1.daily_dose_mg_median == pytest.approx(np.median(daily), rel=1e-6)
+    assert y1.euphoric_tolerance_median == pytest.approx(
+        np.median(ds.tolerance_euphoric.values[using, i]), rel=1e-6
+    )
+    assert (table.nonfatal_overdose_pct.between(0, 100)).all()

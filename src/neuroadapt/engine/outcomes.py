@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 from scipy.stats import chi2
 
 from neuroadapt.engine.lifecourse import LifePlan
@@ -26,6 +27,7 @@ __all__ = [
     "mortality_table",
     "poisson_ci",
     "survival_table",
+    "use_by_year",
 ]
 
 #: Causes of death tabulated (``model.mortality.CAUSES`` without ``none``).
@@ -259,4 +261,100 @@ def deaths_by_year(subjects: pd.DataFrame, plan: LifePlan) -> pd.DataFrame:
                     "rate_per_1000py": 1000.0 * e["deaths"] / py if py > 0 else np.nan,
                 }
             )
+    return pd.DataFrame(rows)
+
+
+#: Record-level read-outs of ``use_by_year`` (dataset variable, column stem), when recorded.
+_TOLERANCE_VARS = (
+    ("tolerance_euphoric", "euphoric_tolerance"),
+    ("tolerance_respiratory", "respiratory_tolerance"),
+)
+
+
+def use_by_year(
+    dataset: xr.Dataset, subjects: pd.DataFrame, episodes: pd.DataFrame, plan: LifePlan
+) -> pd.DataFrame:
+    """Use, tolerance and overdose of the users, by arm and year since day 0.
+
+    One row per arm (``all users`` during the planned use, then each arm) and
+    year: users alive at the start of the year; of them, the share with at
+    least one non-fatal overdose in the year; overdose episodes and fatal ones;
+    at the year's last record (for the last year of use, the last record of
+    use), the median and quartiles of the daily dose
+    (habitual dose per use times doses a day over the record interval) and the
+    median tolerances of those using regularly, and the share abstaining or
+    held abstinent.
+
+    Parameters
+    ----------
+    dataset
+        The users' life-course dataset (``dose_mg``, ``uses``, ``mode``,
+        ``alive``, ``arm``; ``tolerance_*`` where recorded), time in days.
+    subjects, episodes
+        The per-subject and overdose tables of the same run.
+    plan
+        The run's timeline.
+    """
+    t = np.asarray(dataset["time"].values, dtype=float)
+    span = np.diff(np.r_[t[0], t])
+    span[span <= 0] = 1.0
+    ids = dataset["subject"].values
+    arm = dataset["arm"].values
+    death = subjects.set_index("subject").loc[ids, "death_time_d"].to_numpy(float)
+    alive_rec = dataset["alive"].transpose("subject", "time").values > 0
+    mode = dataset["mode"].transpose("subject", "time").values
+    daily = (
+        dataset["dose_mg"].transpose("subject", "time").values
+        * dataset["uses"].transpose("subject", "time").values
+        / span
+    )
+    tol = {
+        col: dataset[var].transpose("subject", "time").values
+        for var, col in _TOLERANCE_VARS
+        if var in dataset
+    }
+    ep_day = episodes["start_h"].to_numpy(float) / 24.0
+    fatal = episodes["outcome"].to_numpy() == "fatal"
+    ep_subject = episodes["subject"].to_numpy()
+    years = int(np.ceil(plan.days / M.DAYS_PER_YEAR))
+    groups = [("all users", arm != "control")] + [
+        (a, arm == a) for a in ("continued use", "abstinence") if (arm == a).any()
+    ]
+    rows = []
+    for y in range(years):
+        t0, t1 = y * M.DAYS_PER_YEAR, min((y + 1) * M.DAYS_PER_YEAR, plan.days)
+        # a year that ends within a day of the end of use belongs to the use period
+        during_use = t1 <= plan.use_days + 1.0
+        end = min(t1, plan.use_days) if during_use else t1
+        i = max(int(np.searchsorted(t, end + 1e-9, side="right")) - 1, 0)  # last record
+        in_year = (ep_day >= t0) & (ep_day < t1)
+        for name, member in groups:
+            if (name == "all users") != during_use:
+                continue
+            at_risk = member & ~(death < t0)
+            nonfatal = np.isin(ids[at_risk], ep_subject[in_year & ~fatal])
+            mine = in_year & np.isin(ep_subject, ids[member])
+            using = member & alive_rec[:, i] & (mode[:, i] == 0)
+            living = member & alive_rec[:, i]
+            row = {
+                "group": name,
+                "year": y + 1,
+                "alive_at_start": int(at_risk.sum()),
+                "nonfatal_overdose_pct": 100.0 * nonfatal.mean() if at_risk.any() else np.nan,
+                "overdose_episodes": int(mine.sum()),
+                "fatal_overdoses": int((mine & fatal).sum()),
+                "using_at_end": int(using.sum()),
+                "abstinent_at_end_pct": (
+                    100.0 * np.isin(mode[living, i], (1, 2)).mean() if living.any() else np.nan
+                ),
+            }
+            q = np.nanquantile(daily[using, i], [0.25, 0.5, 0.75]) if using.any() else [np.nan] * 3
+            row.update(
+                {"daily_dose_mg_q25": q[0], "daily_dose_mg_median": q[1], "daily_dose_mg_q75": q[2]}
+            )
+            for col, values in tol.items():
+                row[f"{col}_median"] = (
+                    float(np.nanmedian(values[using, i])) if using.any() else np.nan
+                )
+            rows.append(row)
     return pd.DataFrame(rows)

@@ -22,6 +22,7 @@ from neuroadapt.engine.outcomes import (
     kaplan_meier,
     mortality_table,
     survival_table,
+    use_by_year,
 )
 from neuroadapt.experiments.cohort import CONTROL_OFFSET, available_brain_modules, covariates
 from neuroadapt.parameters import ParameterSet
@@ -38,6 +39,7 @@ __all__ = [
     "run_lifecourse",
     "study_arms",
     "survival_table",
+    "use_by_year",
 ]
 
 

@@ -364,6 +364,7 @@ def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progres
         mortality_table,
         run_lifecourse,
         survival_table,
+        use_by_year,
     )
 
     ckpt = out / ".checkpoint"
@@ -394,6 +395,7 @@ def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progres
             "survival": surv,
             "mortality": mortality,
             "deaths_by_year": by_year,
+            "use_by_year": use_by_year(users, res.subjects, res.episodes, plan),
         },
     )
     empty = pd.DataFrame()
