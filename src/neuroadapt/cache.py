@@ -40,18 +40,20 @@ def cache_dir() -> Path:
 NOT_USED = ("cli", "report", "imaging", "analysis")
 
 
-@functools.lru_cache(maxsize=1)
-def code_key() -> str:
+@functools.lru_cache(maxsize=4)
+def code_key(skip: tuple[str, ...] = ()) -> str:
     """Hash of the version and every .py/.csv/.toml file cached results can depend on.
 
-    Read once per process (a run asks for it for the calibration table and the
+    ``skip`` names further top-level packages the result cannot depend on (e.g.
+    ``("evidence",)`` for a simulation the checks only read). Read once per
+    process and ``skip`` (a run asks for it for the calibration table and the
     figure experiments).
     """
     root = Path(neuroadapt.__file__).parent
     h = hashlib.sha256(neuroadapt.__version__.encode())
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).parts
-        if rel[0] in NOT_USED or "__pycache__" in rel:
+        if rel[0] in (*NOT_USED, *skip) or "__pycache__" in rel:
             continue
         if path.suffix in (".py", ".csv", ".toml"):
             h.update(str(path.relative_to(root)).encode())

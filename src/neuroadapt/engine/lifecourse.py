@@ -430,7 +430,8 @@ class _Rows:
         pr = ph.prep
         self.rows = rows
         self.ids = ph.ids[rows]
-        take = [pr.lam, pr.vmat, pr.vinv, pr.kd, pr.tau, pr.eps, pr.pvec, pr.dose_factor]
+        # pvec from the pharmacology: co-users' chemoreflex is already weakened there
+        take = [pr.lam, pr.vmat, pr.vinv, pr.kd, pr.tau, pr.eps, ph.pvec, pr.dose_factor]
         (
             self.lam,
             self.vmat,
@@ -441,7 +442,6 @@ class _Rows:
             self.pvec,
             self.dose_factor,
         ) = [np.ascontiguousarray(a[rows]) for a in take]
-        self.pvec = np.ascontiguousarray(ph.pvec[rows])
         if kd_shift is not None:  # receptor-level tolerance: agonist binding right-shifted
             self.kd = self.kd * np.where(ph.agonist, np.asarray(kd_shift)[:, None], 1.0)
         self.r_amount = np.ascontiguousarray(ph.r_amount[rows])
@@ -947,9 +947,6 @@ def _store(records, out, acc, mode, habit, tol, alive, span):
     records.setdefault("fast_dose_mg", []).append(habit.astype(np.float32))
     records.setdefault("fast_tolerance_shift", []).append(tol.astype(np.float32))
     records.setdefault("fast_alive", []).append(alive.astype(np.float32))
-
-
-#: Internal units in the UDUNITS spelling CF readers parse.
 
 
 def _traits(params, subj, seed, variability, covariates, free, plan) -> dict[str, tuple]:

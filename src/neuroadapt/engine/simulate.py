@@ -96,6 +96,18 @@ class RescueRule:
     probability: float = 1.0
     drug: str = "naloxone"
 
+    @classmethod
+    def from_scenario(cls, rescue) -> RescueRule:
+        """The rule of a scenario's ``[rescue]`` table (``scenarios.schema.Rescue``)."""
+        return cls(
+            dose_mg=rescue.dose_mg,
+            route=rescue.route,
+            delay_min=rescue.delay_min,
+            trigger_pao2_mmhg=rescue.trigger_pao2_mmhg,
+            probability=rescue.probability,
+            drug=rescue.drug,
+        )
+
 
 @dataclass(frozen=True)
 class EngineOptions:

@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from neuroadapt.engine.brain import available_brain_modules
-from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan, simulate_lifecourse
+from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan
 from neuroadapt.engine.outcomes import (
     LOST_TOLERANCE_WINDOW_D,
     exposure,
@@ -36,8 +35,8 @@ from neuroadapt.engine.outcomes import (
     survival_table,
 )
 from neuroadapt.engine.simulate import RescueRule
+from neuroadapt.evidence import probes as P
 from neuroadapt.evidence.calibration import Check, in_range, never, not_modelled, within_abs
-from neuroadapt.parameters import load_parameters
 from neuroadapt.parameters.life_table import load_life_table
 from neuroadapt.scenarios import load_scenario
 from neuroadapt.scenarios.covariates import covariates
@@ -57,16 +56,7 @@ def probe() -> LifeCourseResult:
     """The shared clinical life-course probe (cached for the process)."""
     n = SUBJECTS
     cov = {"age_years": np.full(n, 28.0), "female": np.zeros(n), "smoked_fraction": np.zeros(n)}
-    return simulate_lifecourse(
-        load_parameters("human"),
-        PLAN,
-        n,
-        cov,
-        available_brain_modules(),
-        seed=SEED,
-        rescue=RescueRule(probability=0.5),
-        record_every_d=61,
-    )
+    return P.life_course(PLAN, cov, SEED, RescueRule(probability=0.5), record_every_d=61)
 
 
 @functools.lru_cache(maxsize=1)
@@ -75,16 +65,8 @@ def mortality_probe() -> LifeCourseResult:
     n = MORTALITY_SUBJECTS
     default = load_scenario("default").model_copy(update={"seed": MORTALITY_SEED})
     cov = covariates(default, np.arange(n))
-    return simulate_lifecourse(
-        load_parameters("human"),
-        MORTALITY_PLAN,
-        n,
-        cov,
-        available_brain_modules(),
-        seed=MORTALITY_SEED,
-        rescue=RescueRule(probability=0.5),
-        record_every_d=365,
-    )
+    rescue = RescueRule(probability=0.5)
+    return P.life_course(MORTALITY_PLAN, cov, MORTALITY_SEED, rescue, record_every_d=365)
 
 
 @functools.lru_cache(maxsize=1)

@@ -34,11 +34,9 @@ import pandas as pd
 import xarray as xr
 from scipy.stats import binomtest
 
-import neuroadapt
 from neuroadapt.atomic import write_with
-from neuroadapt.cache import NOT_USED, cache_dir, cached
-from neuroadapt.engine.brain import available_brain_modules
-from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan, simulate_lifecourse
+from neuroadapt.cache import cache_dir, cached, code_key
+from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan
 from neuroadapt.engine.outcomes import kaplan_meier, poisson_ci
 from neuroadapt.engine.simulate import RescueRule
 from neuroadapt.evidence import probes as P
@@ -52,7 +50,8 @@ from neuroadapt.evidence.calibration import (
     within,
 )
 from neuroadapt.evidence.targets import Target
-from neuroadapt.parameters import load_parameters
+from neuroadapt.model.behaviour import ABSTAINING, USING
+from neuroadapt.model.mortality import DAYS_PER_YEAR
 from neuroadapt.scenarios import load_scenario
 from neuroadapt.scenarios.covariates import covariates
 
@@ -81,58 +80,29 @@ DATASET_VARS = (
     "tolerance_respiratory",
 )
 SUBJECT_VARS = ("co_use",)
-DAYS_PER_YEAR = 365.25
-#: Modes of the life course's ``mode`` record (``model.behaviour``, ``engine.lifecourse``).
-USING, ABSTAINING, HELD = 0, 1, 2
 
 
 def default_rescue() -> RescueRule:
     """The shipped default scenario's naloxone rescue rule."""
-    r = load_scenario("default").rescue
-    return RescueRule(
-        dose_mg=r.dose_mg,
-        route=r.route,
-        delay_min=r.delay_min,
-        trigger_pao2_mmhg=r.trigger_pao2_mmhg,
-        probability=r.probability,
-        drug=r.drug,
-    )
+    return RescueRule.from_scenario(load_scenario("default").rescue)
 
 
 def _simulate_probe() -> LifeCourseResult:
     n = LONGTERM_SUBJECTS
     default = load_scenario("default").model_copy(update={"seed": LONGTERM_SEED})
-    return simulate_lifecourse(
-        load_parameters("human"),
-        LONGTERM_PLAN,
-        n,
-        covariates(default, np.arange(n)),
-        available_brain_modules(),
-        seed=LONGTERM_SEED,
-        rescue=default_rescue(),
-        record_every_d=RECORD_EVERY_D,
-    )
+    cov = covariates(default, np.arange(n))
+    return P.life_course(LONGTERM_PLAN, cov, LONGTERM_SEED, default_rescue(), RECORD_EVERY_D)
 
 
 def _probe_key() -> str:
     """Hash of the code the probe depends on and of its settings.
 
-    Like :func:`neuroadapt.cache.code_key` but without ``evidence`` (the checks
-    cannot change a simulation), so that editing a check does not rerun the
-    probe; the probe's own settings are hashed instead.
+    :func:`neuroadapt.cache.code_key` without ``evidence`` (the checks cannot
+    change a simulation), so that editing a check does not rerun the probe; the
+    probe's own settings are hashed instead.
     """
-    root = Path(neuroadapt.__file__).parent
-    h = hashlib.sha256(neuroadapt.__version__.encode())
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).parts
-        if rel[0] in (*NOT_USED, "evidence") or "__pycache__" in rel:
-            continue
-        if path.suffix in (".py", ".csv", ".toml"):
-            h.update(str(path.relative_to(root)).encode())
-            h.update(path.read_bytes())
     settings = (LONGTERM_PLAN, LONGTERM_SUBJECTS, LONGTERM_SEED, RECORD_EVERY_D, default_rescue())
-    h.update(repr(settings).encode())
-    return h.hexdigest()[:20]
+    return hashlib.sha256(f"{code_key(('evidence',))}{settings!r}".encode()).hexdigest()[:20]
 
 
 def _save(path: Path, res: LifeCourseResult) -> None:
@@ -620,8 +590,9 @@ def _cmr() -> tuple[float, float, float]:
     return crude_mortality(_subjects(), 0.0, _USE_END)
 
 
-def _drd(per: float) -> Callable[[], tuple[float, float, float]]:
-    return lambda: crude_mortality(_subjects(), 0.0, _USE_END, per, causes=("overdose",))
+def _deaths_of(causes: tuple[str, ...], per: float) -> Callable[[], tuple[float, float, float]]:
+    """Deaths of ``causes`` per ``per`` PY in years 1-10 of use, with its 95 % interval."""
+    return lambda: crude_mortality(_subjects(), 0.0, _USE_END, per, causes=causes)
 
 
 def _nfod_rate() -> tuple[float, float, float]:
@@ -752,8 +723,8 @@ CHECKS: tuple[Check, ...] = (
     ),
     _lc(
         "cli_drd_cmr_larney",
-        lambda: _drd(100.0)()[0],
-        _ci_overlaps(_drd(100.0)),
+        lambda: _deaths_of(DRUG_RELATED, 100.0)()[0],
+        _ci_overlaps(_deaths_of(DRUG_RELATED, 100.0)),
         "exact Poisson 95 % interval of overdose and leukoencephalopathy deaths per 100 PY in "
         "years 1-10 of use overlaps the 95 % CI 0.6-0.7",
         "per 100 PY",
@@ -764,8 +735,8 @@ CHECKS: tuple[Check, ...] = (
     ),
     _lc(
         "od_fatal_incidence_vancouver",
-        lambda: _drd(1000.0)()[0],
-        _ci_overlaps(lambda: crude_mortality(_subjects(), 0.0, _USE_END, 1000.0, ("overdose",))),
+        lambda: _deaths_of(("overdose",), 1000.0)()[0],
+        _ci_overlaps(_deaths_of(("overdose",), 1000.0)),
         "exact Poisson 95 % interval of overdose deaths per 1000 PY in years 1-10 of use "
         "overlaps the 95 % CI 7.55-10.59",
         "per 1000 PY",
@@ -779,7 +750,7 @@ CHECKS: tuple[Check, ...] = (
         "non-fatal overdose vs other time (years 1-10 of use) overlaps the 95 % CI 1.17-3.27",
         "HR",
         "Crude, not adjusted. Far too strong: fatal overdoses come at the end of runs of "
-        "non-fatal episodes on strong batches, so most follow a recent non-fatal one. " + _RUNS,
+        "non-fatal episodes, so most follow a recent non-fatal one. " + _RUNS,
     ),
     _lc(
         "cli_dead_33yr_hser",
@@ -790,8 +761,7 @@ CHECKS: tuple[Check, ...] = (
         "%",
         "Extrapolated: the probe lasts 12 years; a constant hazard ignores the rise of "
         "background mortality with age (Hser's men reached a mean 57 years), so it "
-        "underestimates; about 4 in 10 deaths of the first years fall in the first year of "
-        "use, so the constant hazard is dominated by the early years. " + _FEW_FATAL,
+        "underestimates. " + _FEW_FATAL,
     ),
     _treatment("trt_mortality_in_methadone_sordo", "per 1000 PY"),
     _treatment("trt_mortality_out_methadone_sordo", "per 1000 PY"),
@@ -832,8 +802,8 @@ CHECKS: tuple[Check, ...] = (
     ),
     _lc(
         "od_fatal_rate_us_pwid",
-        lambda: _drd(100.0)()[0],
-        _ci_overlaps(lambda: crude_mortality(_subjects(), 0.0, _USE_END, 100.0, ("overdose",))),
+        lambda: _deaths_of(("overdose",), 100.0)()[0],
+        _ci_overlaps(_deaths_of(("overdose",), 100.0)),
         "exact Poisson 95 % interval of overdose deaths per 100 PY in years 1-10 of use "
         "overlaps 0.9-3.2",
         "per 100 PY",

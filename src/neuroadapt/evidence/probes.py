@@ -13,7 +13,9 @@ import math
 import numpy as np
 from scipy.optimize import brentq
 
-from neuroadapt.engine.simulate import Dose, trajectory
+from neuroadapt.engine.brain import available_brain_modules
+from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan, simulate_lifecourse
+from neuroadapt.engine.simulate import Dose, RescueRule, trajectory
 from neuroadapt.model import receptor
 from neuroadapt.model.signalling import camp_level
 from neuroadapt.parameters import ParameterSet, load_parameters
@@ -280,3 +282,24 @@ def methadone_co2_response_ratio(
     u = ds.u_fast.values[1:] + ds.u_slow.values[1:]
     a_r = a / (a + (1.0 - a) * (1.0 + p["resp_tolerance_gain"] * u))
     return float(np.mean(1.0 - a_r ** p["p_chemo"]))
+
+
+def life_course(
+    plan: LifePlan,
+    covariates: dict[str, np.ndarray],
+    seed: int,
+    rescue: RescueRule,
+    record_every_d: int,
+) -> LifeCourseResult:
+    """A human life-course probe with every brain module (the clinical checks' cohorts)."""
+    n = len(next(iter(covariates.values())))
+    return simulate_lifecourse(
+        params("human"),
+        plan,
+        n,
+        covariates,
+        available_brain_modules(),
+        seed=seed,
+        rescue=rescue,
+        record_every_d=record_every_d,
+    )

@@ -166,17 +166,7 @@ def scenario_doses(scenario: Scenario) -> list[Dose]:
 
 def scenario_rescue(scenario: Scenario) -> RescueRule | None:
     """The scenario's naloxone rescue rule, if any."""
-    r = scenario.rescue
-    if r is None:
-        return None
-    return RescueRule(
-        dose_mg=r.dose_mg,
-        route=r.route,
-        delay_min=r.delay_min,
-        trigger_pao2_mmhg=r.trigger_pao2_mmhg,
-        probability=r.probability,
-        drug=r.drug,
-    )
+    return None if scenario.rescue is None else RescueRule.from_scenario(scenario.rescue)
 
 
 def provenance(scenario: Scenario, params: ParameterSet) -> dict:
