@@ -57,12 +57,16 @@ LIFECOURSE_LIMITATIONS: tuple[str, ...] = (
     "and the escalation exponent are fitted to lapse and abstinence after detoxification "
     "(Smyth, Ducray) and to the yearly share of users with a non-fatal overdose (Colledge), "
     "which are therefore calibrated targets, not validations.",
-    "A person whose usual dose sits near their own respiratory limit overdoses again and "
-    "again (about four times a year among those who overdose at all): the caution after "
-    "an overdose (a fifth less, wearing off over two months) does not stop the repeats, so "
-    "overdoses per person-year are several times the reported rates and the fatal share "
-    "per episode is far below the reported 5 %, while the share of users with an overdose "
-    "in a year and overdose deaths per person-year agree with cohorts.",
+    "Overdoses come in runs: a regular user's dose is decided once per 28-day block, so the "
+    "caution after a survived overdose (a fifth less, wearing off over two months) acts only "
+    "at the next block, and someone who overdoses on a strong batch can overdose again on "
+    "most days until then (in the default run, half of one person's repeat episodes come "
+    "within a day of the previous one). Overdoses per person-year are therefore several "
+    "times the reported rates and the fatal share per episode (about 0.6 %) is far below "
+    "the reported 5 %, while the share of users with an overdose in a year and overdose "
+    "deaths per person-year agree with cohorts. Those deaths come from the runs: when "
+    "caution acts dose by dose, the runs go, but so do most overdose deaths, because no "
+    "mechanism yet makes a single severe episode lethal (issue 11 stays open for this).",
     "The first year of use has a higher death rate than later years: the most sensitive "
     "people die as doses escalate faster than their respiratory tolerance; whether cohorts "
     "show such an early peak is not checked.",
