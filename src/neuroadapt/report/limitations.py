@@ -60,13 +60,13 @@ LIFECOURSE_LIMITATIONS: tuple[str, ...] = (
     "Overdoses come in runs: a regular user's dose is decided once per 28-day block, so the "
     "caution after a survived overdose (a fifth less, wearing off over two months) acts only "
     "at the next block, and someone who overdoses on a strong batch can overdose again on "
-    "most days until then (in the default run, half of one person's repeat episodes come "
-    "within a day of the previous one). Overdoses per person-year are therefore several "
+    "most days until then (in the default run, half of all repeat episodes come within a "
+    "day of the same person's previous one). Overdoses per person-year are therefore several "
     "times the reported rates and the fatal share per episode (about 0.6 %) is far below "
     "the reported 5 %, while the share of users with an overdose in a year and overdose "
     "deaths per person-year agree with cohorts. Those deaths come from the runs: when "
     "caution acts dose by dose, the runs go, but so do most overdose deaths, because no "
-    "mechanism yet makes a single severe episode lethal (issue 11 stays open for this).",
+    "mechanism yet makes a single severe episode lethal.",
     "The first year of use has a higher death rate than later years: the most sensitive "
     "people die as doses escalate faster than their respiratory tolerance; whether cohorts "
     "show such an early peak is not checked.",
