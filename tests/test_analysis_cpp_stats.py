@@ -44,7 +44,7 @@ def test_four_cpp_scores_closed_form():
 def test_zone_table_round_trip_and_errors(tmp_path):
     table = zone_table()
     path = write_zone_table(tmp_path / "cpp.csv", table)
-    header = path.read_text().splitlines()[0]
+    header = path.read_text(encoding="utf-8").splitlines()[0]
     assert "Drug-paired zone" in header and "black : time (s)" in header
     back = read_zone_table(path)
     key = ["subject", "day", "phase", "zone"]
@@ -54,10 +54,10 @@ def test_zone_table_round_trip_and_errors(tmp_path):
         check_dtype=False,
     )
     bad = tmp_path / "bad.csv"
-    bad.write_text(path.read_text().replace(",black,", ",grey,", 1))
+    bad.write_text(path.read_text(encoding="utf-8").replace(",black,", ",grey,", 1))
     with pytest.raises(ZoneTableError, match="Drug-paired zone"):
         read_zone_table(bad)
-    bad.write_text(path.read_text().replace("600.0", "-1", 1))
+    bad.write_text(path.read_text(encoding="utf-8").replace("600.0", "-1", 1))
     with pytest.raises(ZoneTableError, match="row"):
         read_zone_table(bad)
 

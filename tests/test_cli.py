@@ -100,7 +100,7 @@ def test_results_carry_units_and_provenance(run_dir):
     assert ds.pao2.attrs["units"] == "mmHg"
     prov = json.loads(ds.attrs["provenance"])
     assert prov["seed"] == 3 and len(prov["parameter_hash"]) == 16
-    disk = json.loads((run_dir / "provenance.json").read_text())
+    disk = json.loads((run_dir / "provenance.json").read_text(encoding="utf-8"))
     assert disk["parameter_hash"] == prov["parameter_hash"]
     assert "numba" in disk["libraries"]
 
@@ -113,7 +113,7 @@ def test_resolved_scenario_round_trips_with_overrides(run_dir):
 
 
 def test_report_is_self_contained_with_real_figures(run_dir):
-    html = (run_dir / "report.html").read_text()
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") >= 8
     assert "<script src=" not in html and "stylesheet" not in html
     for heading in (
@@ -163,7 +163,7 @@ def test_bad_options_exit_2(tmp_path):
     a_file = tmp_path / "f.txt"
     a_file.write_text("keep me")
     assert one_line_error(cli("run", "--subjects", "2", "--out", a_file), "--out")
-    assert a_file.read_text() == "keep me"
+    assert a_file.read_text(encoding="utf-8") == "keep me"
     assert cli("run", "no-such-scenario").exit_code == 2
     assert one_line_error(cli("run", "--workers", "0", "--out", tmp_path / "w"), "--workers")
     r = cli("calibrate", "--out", tmp_path / "c.json", workers="many")
@@ -176,7 +176,7 @@ def test_calibrate_writes_json_passes_and_prints_every_cell_whole(tmp_path):
     out = tmp_path / "cal[/x].json"
     r = cli("calibrate", "--out", out, "--workers", "1")
     assert r.exit_code == 0, r.output[-3000:]
-    data = json.loads(out.read_text())
+    data = json.loads(out.read_text(encoding="utf-8"))
     assert data["counts"].get("miss", 0) == 0
     assert len(data["results"]) >= 47
     # off a terminal the table keeps its natural width: one line per target, nothing cut

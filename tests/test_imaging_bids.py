@@ -49,24 +49,26 @@ def test_every_file_has_a_bids_name(dataset):
         assert any(r.match(f) for r in rules), f
         if "/" not in f or f.startswith("phenotype/"):
             assert validator.is_bids("/" + f), f  # raw-level names: the bids-validator too
-    assert (dataset / ".bidsignore").read_text().split() == ["ground_truth.tsv"]
+    assert (dataset / ".bidsignore").read_text(encoding="utf-8").split() == ["ground_truth.tsv"]
 
 
 def test_sidecars_description_and_headers(dataset):
-    desc = json.loads((dataset / "dataset_description.json").read_text())
+    desc = json.loads((dataset / "dataset_description.json").read_text(encoding="utf-8"))
     assert desc["DatasetType"] == "derivative" and desc["GeneratedBy"][0]["Version"]
-    columns = json.loads((dataset / "participants.json").read_text())
+    columns = json.loads((dataset / "participants.json").read_text(encoding="utf-8"))
     tsv = pd.read_csv(dataset / "participants.tsv", sep="\t")
     assert set(tsv.columns) <= set(columns) and columns["tiv"]["Units"] == "mL"
     for nii in dataset.rglob("*_probseg.nii.gz"):
-        meta = json.loads(nii.with_name(nii.name.replace(".nii.gz", ".json")).read_text())
+        meta = json.loads(
+            nii.with_name(nii.name.replace(".nii.gz", ".json")).read_text(encoding="utf-8")
+        )
         assert meta["SpatialReference"] == "MNI152NLin2009aSym" and meta["SmoothingFWHM"] == 8
         hdr = nib.load(nii).header
         assert int(hdr["sform_code"]) == int(hdr["qform_code"]) == XFORM_MNI
     pet = pd.read_csv(dataset / "phenotype" / "pet_bpnd.tsv", sep="\t")
     assert list(pet.columns) == ["participant_id", "ventral_striatum", "caudate"]
     assert not any(" " in c for c in pet.columns)
-    side = json.loads((dataset / "phenotype" / "pet_bpnd.json").read_text())
+    side = json.loads((dataset / "phenotype" / "pet_bpnd.json").read_text(encoding="utf-8"))
     assert side["ventral_striatum"]["Units"] == "1"
 
 
@@ -96,7 +98,7 @@ def test_stat_map_names_entities_and_t_intent(tmp_path):
     for w in stat:
         assert re.fullmatch(rf"{entity}(_{entity})*_statmap\.nii\.gz", w.name), w.name
         assert (
-            json.loads(w.with_name(w.name.replace(".nii.gz", ".json")).read_text())[
+            json.loads(w.with_name(w.name.replace(".nii.gz", ".json")).read_text(encoding="utf-8"))[
                 "DegreesOfFreedom"
             ]
             == result.settings["df"]

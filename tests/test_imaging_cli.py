@@ -50,7 +50,7 @@ def test_vbm_and_roi_write_reports(cohort, tmp_path, monkeypatch, capsys):
                        pt, "--permutations", 20, "--out", tmp_path / "vbm")  # fmt: skip
     assert code == 0, err
     assert "permutations: 20/20" in err  # plain progress lines off a terminal
-    html = (tmp_path / "vbm" / "report.html").read_text()
+    html = (tmp_path / "vbm" / "report.html").read_text(encoding="utf-8")
     assert "Freedman" in html and "TFCE" in html and "data:image/png" in html
     assert "null cohorts" in html  # the measured error rate is stated
     assert (tmp_path / "vbm" / "contrast-usersLtControls_stat-tfce_statmap.nii.gz").exists()
@@ -66,7 +66,9 @@ def test_vbm_and_roi_write_reports(cohort, tmp_path, monkeypatch, capsys):
     assert "[b]roi[/b]" in err.replace("\n", "")  # printed as given, not as markup
     table = pd.read_csv(out / "roi_comparison.tsv", sep="\t")
     assert {"cohens_d", "p_holm", "adjusted_diff_ci95_low"} <= set(table.columns)
-    assert len(_images((out / "report.html").read_text())) == 1  # the ROI effect sizes
+    assert (
+        len(_images((out / "report.html").read_text(encoding="utf-8"))) == 1
+    )  # the ROI effect sizes
 
 
 def _images(html):
@@ -269,9 +271,11 @@ def test_simulate_default_then_vbm_finds_the_model_loss(tmp_path, monkeypatch, c
     loss = truth[truth["model_loss"]]
     assert len(loss) > 0 and loss["detected_TFCE"].all()
     # max-T controls the FWE in the strong sense: nothing where the model put no loss
-    summary = json.loads((out / "vbm" / "truth_summary.json").read_text())
+    summary = json.loads((out / "vbm" / "truth_summary.json").read_text(encoding="utf-8"))
     assert summary["by_inference"]["max-T"]["far"] == 0
     assert truth.loc[~truth["model_loss"], "significant_voxels_max-T"].sum() == 0
-    assert "Ground truth against findings" in (out / "vbm" / "report.html").read_text()
-    desc = json.loads((out / "dataset_description.json").read_text())
+    assert "Ground truth against findings" in (out / "vbm" / "report.html").read_text(
+        encoding="utf-8"
+    )
+    desc = json.loads((out / "dataset_description.json").read_text(encoding="utf-8"))
     assert desc["Atlas"] == "harvard_oxford"

@@ -238,7 +238,7 @@ def test_readout_report_has_figures_and_contrasts_in_their_own_units(tmp_path):
         extra=[("Ground truth", change.groupby(groups).mean().T.reset_index(), "truth.")],
         truth_change=(change, p),
     )
-    html = path.read_text()
+    html = path.read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 3  # PET, fMRI, ground truth
     fmri_section = html[html.index("<h2>fMRI") :]
     assert "diff_pct" not in fmri_section[: fmri_section.index("<h2>", 4)]

@@ -205,7 +205,7 @@ def test_report_has_the_behaviour_section(small, tmp_path):
             "clinical": None,
         },
     )
-    html = path.read_text()
+    html = path.read_text(encoding="utf-8")
     assert "Behaviour: escalation, lapse and relapse" in html
     assert "Overdose after lost tolerance" in html
     assert "when the detoxified arm stopped" in html

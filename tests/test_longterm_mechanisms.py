@@ -196,18 +196,46 @@ def test_fentanyl_needs_a_route_fentanyl_has():
     assert validate_scenario(data).behaviour.fentanyl_fraction == 0.5
 
 
-def test_caution_after_overdoses_accumulates_and_wears_off():
-    """Eq. (2b): each day with a survived overdose adds 1; caution halves every t_caution."""
-    p = dict(V)
-    k = B.step_caution(np.zeros(1), np.array([True]), p)
-    k = B.step_caution(k, np.array([True]), p)
-    t_half_d = p["t_half_overdose_caution"][0] / 24.0
-    assert k[0] == pytest.approx(1.0 + math.exp(-math.log(2) / t_half_d))
-    f = p["overdose_dose_reduction"][0]
-    assert B.cautious(np.array([100.0]), k, p)[0] == pytest.approx(100.0 * f ** k[0])
-    later = B.step_caution(k, np.array([False]), p, dt_d=t_half_d)
-    assert later[0] == pytest.approx(k[0] / 2)
-    assert B.cautious(np.array([100.0]), np.zeros(1), p)[0] == 100.0
+def test_caution_scales_a_dose_and_wears_off():
+    """Eq. (2b): the dose is scaled by f_od**k; k halves every t_caution."""
+    f = P["overdose_dose_reduction"]
+    t_half_h = P["t_half_overdose_caution"]
+    rate = math.log(2) / t_half_h
+    assert B.cautious_dose(100.0, 2.0, f) == pytest.approx(100.0 * f**2)
+    assert B.cautious_dose(100.0, 0.0, f) == 100.0
+    assert B.caution_decayed(2.0, rate, t_half_h) == pytest.approx(1.0)
+    assert B.caution_decayed(2.0, rate, -5.0) == 2.0
+
+
+def _pharm_day(caution, dose_mg, n=12, n_days=1, u_slow=0.0):
+    """Run ``n`` regular users for ``n_days`` through the kernel with a caution triple."""
+    ph = LC._Pharmacology(P, LC.LifePlan(), np.arange(n), 3, 1.0, None)
+    ph.u[:, 1] = u_slow  # tolerance already acquired
+    sub = ph.rows(np.arange(n), np.ones(n))
+    triple = tuple(np.broadcast_to(np.asarray(c, float), (n,)).copy() for c in caution)
+    return ph.run(sub, np.full(n, 4, dtype=np.int64), np.full(n, dose_mg), 0, n_days, triple)
+
+
+def test_kernel_caution_makes_the_next_dose_smaller():
+    """In the kernel a survived overdose lowers the very next dose (eq. 2b, dose by dose)."""
+    from neuroadapt.engine import kernel as K
+
+    rate = math.log(2) / P["t_half_overdose_caution"]
+    # a caution of 2 at f = 0.5 is a quarter of the dose, exactly
+    rec_c, *_ = _pharm_day((2.0, 0.5, 0.0), 40.0)
+    rec_q, *_ = _pharm_day((0.0, 0.5, 0.0), 10.0)
+    assert np.isfinite(rec_q[:, 0, K.R_APEAK]).all()
+    assert np.allclose(rec_c[:, 0, K.R_APEAK], rec_q[:, 0, K.R_APEAK])
+    # without an overdose the caution only decays
+    *_, k_end = _pharm_day((1.0, 0.5, rate), 5.0)
+    assert np.allclose(k_end, math.exp(-rate * 24.0))
+    # a dose that overdoses a tolerant person: with caution the doses after an
+    # episode are smaller, so there are fewer repeats
+    _, _, eps_off, _ = _pharm_day((0.0, 1.0, rate), 80.0, n_days=3, u_slow=1.0)
+    _, _, eps_on, k_on = _pharm_day((0.0, 0.5, rate), 80.0, n_days=3, u_slow=1.0)
+    assert len(eps_off) >= 5
+    assert len(eps_on) < 0.5 * len(eps_off)
+    assert np.all(k_on[[e[0] for e in eps_on]] > 0.5)
 
 
 def test_use_by_year_counts_what_the_records_say(two_years):

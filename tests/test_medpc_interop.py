@@ -72,9 +72,13 @@ def test_the_rat_lab_writes_medpc_layout_that_mpcdata_reads(tmp_path):
         assert session.comments == ()  # medpc2excel reads comments with a colon as values
         (mpc,) = parse_MPC(path)
         assert_same(mpc, session)
-    stubs = {p.name: p.read_text() for p in (out / "medpc").glob("*.MPC")}
+    stubs = {p.name: p.read_text(encoding="utf-8") for p in (out / "medpc").glob("*.MPC")}
     assert set(stubs) == {"neuroadapt_SA_FR1.MPC", "neuroadapt_EXT.MPC"}
-    longest = max(read_medpc(p)[0].arrays["E"].size for p in files if "SA_FR1" in p.read_text())
+    longest = max(
+        read_medpc(p)[0].arrays["E"].size
+        for p in files
+        if "SA_FR1" in p.read_text(encoding="utf-8")
+    )
     assert f"DIM E = {longest - 1}  \\ event record" in stubs["neuroadapt_SA_FR1.MPC"]
     # the report found and analysed every session of the new layout
     table = pd.read_csv(out / "tables" / "analysis_sessions.csv")

@@ -184,7 +184,7 @@ def test_observation_rows_carry_mdv_and_missing_dv(tmp_path):
     assert df[df.EVID == 1].DV.isna().all()
     path = tmp_path / "t.csv"
     write_nonmem_csv(df, path)
-    assert path.read_text().splitlines()[1] == "1,0.0,0.0,0,0,0,.,0.0,0,0.0"
+    assert path.read_text(encoding="utf-8").splitlines()[1] == "1,0.0,0.0,0,0,0,.,0.0,0,0.0"
     assert nonmem_to_events(read_nonmem_csv(path)) == {1: events, 2: events}
     per_subject = events_to_nonmem(events, subject_ids=[1, 2], observation_times_h={2: [3.0]})
     assert per_subject[per_subject.EVID == 0][["ID", "TIME"]].values.tolist() == [[2, 3.0]]
@@ -207,7 +207,7 @@ def test_times_are_written_as_short_decimals(tmp_path):
     assert df.TIME.tolist() == [0.3, 36.3]
     path = tmp_path / "t.csv"
     write_nonmem_csv(df, path)
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     assert "36.300000000000004" not in text and "\n1,36.3," in text
     assert "0.30000000000000004" not in text
     (back,) = nonmem_to_events(read_nonmem_csv(path))[1]
@@ -219,7 +219,7 @@ def test_times_are_written_as_short_decimals(tmp_path):
 
 
 def test_cmt_map_in_the_docs_is_the_code_s():
-    docs = (Path(__file__).parents[1] / "docs" / "formats.md").read_text()
+    docs = (Path(__file__).parents[1] / "docs" / "formats.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| (\d+) \| (\w+) \| (\w+) \|$", docs, flags=re.MULTILINE)
     table = cmt_table()
     assert [(int(c), d, r) for c, d, r in rows] == list(table.itertuples(index=False, name=None))
@@ -264,7 +264,7 @@ def test_pharmpy_drops_the_amtu_column(tmp_path, pharmpy_modeling):
     assert "AMTU" in df.columns
     path = tmp_path / "perkg.csv"
     write_nonmem_csv(df, path)
-    info = json.loads(path.with_suffix(".datainfo").read_text())
+    info = json.loads(path.with_suffix(".datainfo").read_text(encoding="utf-8"))
     assert [c["name"] for c in info["columns"] if c["drop"]] == ["AMTU"]
     model = pharmpy_modeling.create_basic_pk_model("iv", dataset_path=path)
     assert model.datainfo["AMTU"].drop and len(model.dataset) == len(df)

@@ -184,7 +184,7 @@ def test_failed_write_leaves_no_temp_file(tmp_path, params, cohort, monkeypatch)
             params=params,
             provenance={},
         )
-    assert target.read_text() == "old"
+    assert target.read_text(encoding="utf-8") == "old"
     assert os.listdir(tmp_path) == ["out.html"]
 
 

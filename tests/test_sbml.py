@@ -200,7 +200,7 @@ def test_write_sbml_is_atomic_and_equal_to_to_sbml(tmp_path):
     out.write_text("old")
     path = write_sbml(out, HUMAN, q8h(20, 1))
     assert path == out
-    assert out.read_text() == to_sbml(HUMAN, q8h(20, 1))
+    assert out.read_text(encoding="utf-8") == to_sbml(HUMAN, q8h(20, 1))
     assert [p.name for p in tmp_path.iterdir()] == ["model.xml"]
 
 

@@ -35,8 +35,10 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from neuroadapt.model.behaviour import caution_decayed, cautious_dose
 from neuroadapt.model.receptor import activation, agonist_occupancy, stimulus
 from neuroadapt.model.respiration import (
+    hypoxic_ventilation,
     pao2_steady,
     relative_ventilation,
     respiratory_activation,
@@ -77,6 +79,7 @@ PARAM_NAMES = (
     "pao2_overdose",
     "pao2_hypoxia",
     "body_weight",
+    "pao2_hypoxic_depression",
 )
 (
     I_IMAX,
@@ -104,6 +107,7 @@ PARAM_NAMES = (
     I_POD,
     I_PHYP,
     I_BW,
+    I_PHD,
 ) = range(len(PARAM_NAMES))
 
 # --- recorded variables: state at the record time, aggregates over the bin --
@@ -488,6 +492,9 @@ def run_chunk(
     ev_perkg,
     ev_duration,
     dose_factor,
+    caution_init,
+    caution_f,
+    caution_rate,
     rec_times,
     x_init,
     u_init,
@@ -510,8 +517,16 @@ def run_chunk(
     out_final_x,
     out_final_u,
     out_final_pao2,
+    out_caution,
 ):
-    """Simulate a chunk of subjects; see module docstring. Outputs are written in place."""
+    """Simulate a chunk of subjects; see module docstring. Outputs are written in place.
+
+    ``caution_init`` is each subject's caution after survived overdoses at the start
+    (``model.behaviour`` eq. 2b): every dose is scaled by ``caution_f ** k``, ``k``
+    rises by one at the start of each overdose episode and decays at
+    ``caution_rate`` (per h); ``caution_f = 1`` turns it off. The caution at the end
+    is written to ``out_caution``.
+    """
     n_sub = lam.shape[0]
     n = lam.shape[1]
     n_lig = eff_rows.shape[0]
@@ -552,8 +567,11 @@ def run_chunk(
         alive = True
         below_arrest = 0.0
         in_episode = False
+        rescue_given = False
         rescue_drawn = False
         n_epi = 0
+        k_caution = caution_init[i]
+        t_caution = 0.0
         pending_rescue = np.inf
         rescue_counter = 0
         ev = ev_start[i]
@@ -586,6 +604,8 @@ def run_chunk(
         max_fine = int(math.ceil(MAX_INTERVAL_H / fine_dt)) + 1
         fine_e = np.empty((n, max_fine))
         fine_w = np.empty((5, max_fine))
+        fine_car = np.empty(max_fine)
+        fine_u = np.empty(max_fine)
         subj = (lam_i, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig, coef, bcoef, act)
         rule = (edges, gx, gw)
         tables = (
@@ -627,6 +647,9 @@ def run_chunk(
             while ev < ev_end[i] and ev_time[ev] <= t + 1e-12:
                 if alive:
                     amt = ev_amount[ev] * dose_factor[i, ev_pair[ev]]
+                    if caution_f[i] < 1.0:
+                        k_now = caution_decayed(k_caution, caution_rate[i], t - t_caution)
+                        amt = cautious_dose(amt, k_now, caution_f[i])
                     if ev_perkg[ev]:
                         amt *= p[I_BW]
                     st = ev_state[ev]
@@ -654,6 +677,7 @@ def run_chunk(
                 if alive:
                     for m in range(n):
                         z[m] += vinv_i[m, rescue_state] * rescue_amount[i]
+                    rescue_given = in_episode
                 pending_rescue = np.inf
             # ---- record at time t ----
             if rec < n_rec and t >= rec_times[rec] - 1e-9:
@@ -757,46 +781,72 @@ def run_chunk(
                         zs[m] = math.exp(lam_i[m] * s0) * (z[m] + qlam[m]) - qlam[m]
                     _, car0 = _activation_at(zs, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig)
                     _, pao2 = _resp(car0, node_uf[first_low] + node_us[first_low], p)
-                n_steps = int(math.ceil((s1 - s0) / fine_dt))
-                if n_steps < 1:
-                    n_steps = 1
-                dt = (s1 - s0) / n_steps
-                for m in range(n):
-                    eld[m] = math.exp(lam_i[m] * dt)
-                lag = 1.0 - math.exp(-dt / p[I_TAUO2])
-                # The quasi-steady PaO2 does not depend on the lag: evaluate it at every
-                # step first (node-major, so the loops vectorise), then step the lag.
-                for m in range(n):
-                    e = math.exp(lam_i[m] * s0)
+                # A window whose quasi-steady PaO2 falls below the hypoxic-depression
+                # threshold runs to the end of the interval: below it the lagged PaO2
+                # can keep falling after the quasi-steady target has recovered.
+                while True:
+                    n_steps = int(math.ceil((s1 - s0) / fine_dt))
+                    if n_steps < 1:
+                        n_steps = 1
+                    dt = (s1 - s0) / n_steps
+                    for m in range(n):
+                        eld[m] = math.exp(lam_i[m] * dt)
+                    lag = 1.0 - math.exp(-dt / p[I_TAUO2])
+                    # The quasi-steady PaO2 does not depend on the lag: evaluate it at every
+                    # step first (node-major, so the loops vectorise), then step the lag.
+                    for m in range(n):
+                        e = math.exp(lam_i[m] * s0)
+                        for k in range(n_steps):
+                            e *= eld[m]
+                            fine_e[m, k] = e
+                    _odds_at_nodes(
+                        fine_e,
+                        n_steps,
+                        0,
+                        coef,
+                        bcoef,
+                        w_idx,
+                        w_cnt,
+                        act,
+                        act[n_lig],
+                        tau_i,
+                        eps_i,
+                        fine_w,
+                    )
+                    s = s0
+                    pj = 0
                     for k in range(n_steps):
-                        e *= eld[m]
-                        fine_e[m, k] = e
-                _odds_at_nodes(
-                    fine_e,
-                    n_steps,
-                    0,
-                    coef,
-                    bcoef,
-                    w_idx,
-                    w_cnt,
-                    act,
-                    act[n_lig],
-                    tau_i,
-                    eps_i,
-                    fine_w,
-                )
-                s = s0
-                pj = 0
-                for k in range(n_steps):
-                    s += dt
-                    while pj < n_nodes - 1 and node_s[pj + 1] < s:
-                        pj += 1
-                    car = agonist_occupancy(fine_w[2, k], fine_w[0, k])
-                    fine_w[3, k] = _resp(car, node_uf[pj] + node_us[pj], p)[1]
+                        s += dt
+                        while pj < n_nodes - 1 and node_s[pj + 1] < s:
+                            pj += 1
+                        car = agonist_occupancy(fine_w[2, k], fine_w[0, k])
+                        fine_car[k] = car
+                        fine_u[k] = node_uf[pj] + node_us[pj]
+                        fine_w[3, k] = _resp(car, fine_u[k], p)[1]
+                    if s1 >= tau:
+                        break
+                    deep = pao2 < p[I_PHD]
+                    for k in range(n_steps):
+                        if fine_w[3, k] < p[I_PHD]:
+                            deep = True
+                            break
+                    if not deep:
+                        break
+                    s1 = tau
                 s = s0
                 for k in range(n_steps):
                     s += dt
-                    pao2 = pao2 + (fine_w[3, k] - pao2) * lag
+                    target = fine_w[3, k]
+                    if pao2 < p[I_PHD] and not rescue_given:
+                        # hypoxic respiratory depression (respiration eq. 10); a
+                        # rescuer's naloxone and breaths lift it
+                        ar = respiratory_activation(fine_car[k], fine_u[k], p[I_RHO])
+                        v = relative_ventilation(ar, p[I_WAKE], p[I_S], p[I_PW], p[I_PC])
+                        v = max(hypoxic_ventilation(v, pao2, p[I_PHD]), 1e-9)
+                        target = pao2_steady(
+                            v, p[I_PACO2], p[I_FIO2], p[I_PB], p[I_PH2O], p[I_RQ], p[I_AA]
+                        )
+                    pao2 = pao2 + (target - pao2) * lag
                     sat = spo2(pao2, p[I_SEVA], p[I_SEVB])
                     acc_smin = min(acc_smin, sat)
                     if pao2 < p[I_PHYP]:
@@ -814,11 +864,17 @@ def run_chunk(
                             out_epi[i, n_epi, 5] = 0.0
                             n_epi += 1
                             acc_od += 1.0
+                            # a survived episode makes the next doses smaller (eq. 2b)
+                            k_caution = (
+                                caution_decayed(k_caution, caution_rate[i], t + s - t_caution) + 1.0
+                            )
+                            t_caution = t + s
                         if in_episode:
                             out_epi[i, n_epi - 1, 3] += dt * 60.0
                             out_epi[i, n_epi - 1, 1] = min(out_epi[i, n_epi - 1, 1], pao2)
                     elif in_episode and pao2 > p[I_PHYP]:
                         in_episode = False
+                        rescue_given = False
                     if rescue_on and not rescue_drawn and pao2 < rescue_trigger:
                         # the person is found (bystander or EMS): one draw per low spell
                         rescue_drawn = True
@@ -907,3 +963,4 @@ def run_chunk(
         out_final_u[i, 0] = uf
         out_final_u[i, 1] = us
         out_final_pao2[i] = pao2
+        out_caution[i] = caution_decayed(k_caution, caution_rate[i], t - t_caution)

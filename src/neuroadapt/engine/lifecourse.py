@@ -494,11 +494,14 @@ class _Pharmacology:
         """
         return _Rows(self, np.asarray(rows, dtype=np.int64), kd_shift)
 
-    def run(self, sub: _Rows, n_use, dose, day0, n_days):
+    def run(self, sub: _Rows, n_use, dose, day0, n_days, caution):
         """Run the subjects of ``sub`` for ``n_days`` days from ``day0``.
 
-        Returns daily bins ``(len(sub.rows), n_days, N_REC)``, the hour of death
-        from the block start (NaN if alive) and the overdose episodes.
+        ``caution`` is ``(k, reduction, rate per h)`` for the rows (``model.behaviour``
+        eq. 2b, applied to each dose inside the kernel, so that a survived overdose
+        lowers the next dose at once). Returns daily bins ``(len(sub.rows), n_days,
+        N_REC)``, the hour of death from the block start (NaN if alive), the overdose
+        episodes and the caution at the end.
         """
         rows = sub.rows
         n = len(rows)
@@ -513,6 +516,7 @@ class _Pharmacology:
         out_n_epi = np.zeros(n, dtype=np.int64)
         out_death = np.full(n, np.nan)
         new_x, new_u, new_pao2 = np.empty((n, self.x.shape[1])), np.empty((n, 2)), np.empty(n)
+        new_caution = np.empty(n)
         r = self.rescue
         K.run_chunk(
             sub.ids,
@@ -535,6 +539,7 @@ class _Pharmacology:
             np.zeros(m, dtype=np.bool_),
             np.zeros(m),
             sub.dose_factor,
+            *(np.ascontiguousarray(c, dtype=float) for c in caution),
             rec_t,
             np.ascontiguousarray(self.x[rows]),
             np.ascontiguousarray(self.u[rows]),
@@ -557,6 +562,7 @@ class _Pharmacology:
             new_x,
             new_u,
             new_pao2,
+            new_caution,
         )
         check_living_finite(out_rec[:, 1:], sub.ids, day0 * 24.0 + rec_t[1:], "life-course kernel")
         died = np.isfinite(out_death)
@@ -567,7 +573,7 @@ class _Pharmacology:
             for i in np.flatnonzero(out_n_epi)
             for e in range(int(out_n_epi[i]))
         ]
-        return out_rec[:, 1:], out_death, episodes
+        return out_rec[:, 1:], out_death, episodes, new_caution
 
     def tolerance(self):
         """Fold right-shift 1 + U of every subject now."""
@@ -754,7 +760,9 @@ def _run_chunk(
         regular = (mode == B.USING) & users
         target = B.regular_dose(d0, s_euph, inputs["hedonic_deficit"], p)
         habit = np.where(regular, B.step_habit(habit, target, n_days, p), habit)
-        block_dose = B.cautious(habit, caution, p)
+        caution_rate = np.log(2.0) / (p["t_half_overdose_caution"] * HOURS_PER_DAY)
+        caution_rate = np.broadcast_to(caution_rate, (n,))
+        reduction = np.broadcast_to(p["overdose_dose_reduction"], (n,))
         n_use_reg = _uses_per_day(clock.states.get("tolerance"), p, n)
         kd_shift = _receptor_shift(inputs, n)
         in_block = regular & alive
@@ -765,7 +773,11 @@ def _run_chunk(
         died_h = np.full(n, np.nan)
         if in_block.any():
             sub = pharm.rows(np.flatnonzero(in_block[user_idx]), kd_shift[in_block])
-            b_u, d_u, eps = pharm.run(sub, n_use_reg[in_block], block_dose[in_block], day, n_days)
+            c_in = (caution[in_block], reduction[in_block], caution_rate[in_block])
+            b_u, d_u, eps, c_u = pharm.run(
+                sub, n_use_reg[in_block], habit[in_block], day, n_days, c_in
+            )
+            caution[in_block] = c_u
             bins[:, :, in_block] = b_u[:, :, _DAY_COLS].transpose(1, 2, 0)
             died_h[in_block] = d_u
             _nan_to_zero(bins)
@@ -795,9 +807,10 @@ def _run_chunk(
                 # the dose that feels right at today's tolerance to euphoria (eq. 1)
                 s_now = _euphoric(inputs, users, pharm)
                 wanted = B.regular_dose(d0, s_now, inputs["hedonic_deficit"], p)
-                now = B.cautious(wanted, caution, p)
-                dose = np.where(mode == B.USING, now, now * p["lapse_dose_fraction"])
-                b_d, d_d, eps = pharm.run(daily_sub, n_use[daily], dose[daily], d_abs, 1)
+                dose = np.where(mode == B.USING, wanted, wanted * p["lapse_dose_fraction"])
+                c_in = (caution[daily], reduction[daily], caution_rate[daily])
+                b_d, d_d, eps, c_d = pharm.run(daily_sub, n_use[daily], dose[daily], d_abs, 1, c_in)
+                caution[daily] = c_d
                 bins[j][:, daily] = np.nan_to_num(b_d[:, 0, _DAY_COLS]).T
                 died_h[daily] = np.where(np.isfinite(d_d), j * 24.0 + d_d, died_h[daily])
                 episodes.extend(eps)
@@ -814,7 +827,6 @@ def _run_chunk(
                 if daily_rows is not None:
                     habit = np.where(back & daily, dose, habit)
             priming = B.step_priming(priming, used, p)
-            caution = B.step_caution(caution, _row_od(bins[j]) > 0, p)
             # ---- deaths (overdose in the kernel, other causes here: the earlier) and brain ----
             dead_before = ~alive
             dies_today = np.isfinite(died_h) & (died_h >= j * 24.0) & (died_h < (j + 1) * 24.0)
@@ -882,13 +894,7 @@ _ALIVE_ONLY = (
 #: the fast and slow tolerance states; ``_DAY_UF``, ``_DAY_US`` are their positions.
 _DAY_COLS = np.array([*_REC.values(), K.R_UF, K.R_US])
 _DAY_UF, _DAY_US = len(_REC), len(_REC) + 1
-_OD_ROW = list(_REC).index("overdoses")
 _ALIVE_ONLY_ROWS = np.array([list(_REC).index(k) for k in _ALIVE_ONLY])
-
-
-def _row_od(row: np.ndarray) -> np.ndarray:
-    """Overdose episodes of a day from a day's kernel read-outs (``_DAY_COLS`` rows)."""
-    return row[_OD_ROW]
 
 
 def _euphoric(inputs, users, pharm) -> np.ndarray:

@@ -395,6 +395,12 @@ class _Equations:
             "relative alveolar ventilation",
         )
         v_safe = sp.Max(vent, MIN_VENTILATION)  # the kernel's guard in ``_resp``
+        # hypoxic respiratory depression, respiration eq. (10) (no rescuer in SBML)
+        v_safe = self.rule(
+            "ventilation_hd",
+            sp.Max(v_safe * sp.Min(1, pao2 / kp[K.I_PHD]), MIN_VENTILATION),
+            "relative ventilation after hypoxic respiratory depression",
+        )
         self.rule("paco2", respiration.paco2(v_safe, kp[K.I_PACO2]), "arterial PCO2 (mmHg)")
         po2_ss = self.rule(
             "pao2_ss",

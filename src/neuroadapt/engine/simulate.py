@@ -516,6 +516,9 @@ def _run_prepared(
         ev_perkg,
         ev_duration,
         prep.dose_factor,
+        np.zeros(n),  # no caution after overdoses in scheduled dosing
+        np.ones(n),
+        np.zeros(n),
         rec_t,
         x0,
         u0,
@@ -538,6 +541,7 @@ def _run_prepared(
         out_final_x,
         out_final_u,
         out_final_pao2,
+        np.zeros(n),
     )
     out = {
         "rec": out_rec.astype(np.float32),

@@ -43,13 +43,14 @@ batch (lognormal factors with mean 1 and coefficients of variation
     f(z; cv) = exp(sigma z - sigma^2 / 2),  sigma^2 = ln(1 + cv^2)            (2)
 
 After surviving an overdose a person uses less for a while: the dose is
-scaled by ``f_od^k``, where the caution ``k`` rises by 1 on each day with an
-overdose and decays with half-time ``t_caution``, so repeated overdoses
-lower the dose further [Seal 2001: repeated overdoses are concentrated in a
-minority; many report using less or more carefully afterwards]. It replaces
-a permanent cap, which made doses fall over the years in half the users:
+scaled by ``f_od^k``, where the caution ``k`` rises by 1 at each overdose
+and decays with half-time ``t_caution``, so repeated overdoses lower the dose
+further [Seal 2001: repeated overdoses are concentrated in a minority; many
+report using less or more carefully afterwards]. The caution acts from the
+very next dose (the engine's kernel applies it dose by dose), and it scales
+the dose, not the habit, so it does not make doses fall over the years:
 
-    D <- D f_od^k,   k <- k + 1 on a day with an overdose,   dk/dt = -ln2/t_caution k   (2b)
+    D <- D f_od^k,   k <- k + 1 at an overdose,   dk/dt = -ln2/t_caution k   (2b)
 
 Overdoses during regular use therefore follow unusually pure batches, high
 doses and weak respiratory tolerance; co-users of benzodiazepines or alcohol
@@ -102,16 +103,19 @@ Shaham Y et al. 2003 Psychopharmacology 168:3-20.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba.extending import register_jitable
 
 from neuroadapt.model.clock import HOURS_PER_DAY, decay
 
 __all__ = [
     "ABSTAINING",
     "USING",
-    "cautious",
+    "caution_decayed",
+    "cautious_dose",
     "cessation_probability",
-    "step_caution",
     "step_habit",
     "lapse_drive",
     "lapse_probability",
@@ -143,14 +147,16 @@ def personal_start_dose(d_start: float, kd: np.ndarray, kd_typical: float) -> np
     return d_start * np.asarray(kd, dtype=float) / kd_typical
 
 
-def cautious(dose: np.ndarray, caution: np.ndarray, p: dict) -> np.ndarray:
-    """Dose after a recent survived overdose, eq. (2b)."""
-    return dose * p["overdose_dose_reduction"] ** np.maximum(caution, 0.0)
+@register_jitable
+def cautious_dose(amount: float, caution: float, reduction: float) -> float:
+    """One dose scaled by the caution ``k`` after survived overdoses, eq. (2b)."""
+    return amount * reduction ** max(caution, 0.0)
 
 
-def step_caution(caution: np.ndarray, overdosed: np.ndarray, p: dict, dt_d: float = 1.0):
-    """Caution after a day: decayed, plus 1 after a day with a survived overdose (2b)."""
-    return caution * decay(p, "t_half_overdose_caution", dt_d) + np.asarray(overdosed, float)
+@register_jitable
+def caution_decayed(caution: float, rate_per_h: float, dt_h: float) -> float:
+    """Caution ``k`` after ``dt_h`` hours without an overdose, eq. (2b)."""
+    return caution * math.exp(-rate_per_h * max(dt_h, 0.0))
 
 
 def uses_per_day(circuit: np.ndarray, p: dict, most: int) -> np.ndarray:

@@ -25,6 +25,17 @@ Benumof 1997):
     PaO2_ss = FiO2 (Pb - PH2O) - PaCO2 / RQ - AaDO2                  (8)
     dPaO2/dt = (PaO2_ss - PaO2) / tau_O2                             (9)
 
+Below a threshold ``P_hd`` brain hypoxia itself depresses the respiratory
+network (hypoxic respiratory depression, Neubauer, Melton & Edelman 1990):
+the ventilation that sets the PaO2 target of eq. (9) is scaled by the
+lagged PaO2,
+
+    v_hd = v * min(1, PaO2 / P_hd)                                    (10)
+
+so that an overdose deep enough to cross ``P_hd`` feeds on itself and,
+unless a rescuer gives naloxone, ends in arrest. This is what makes a single
+severe episode fatal; ``P_hd`` is fitted to the case fatality of overdose.
+
 SpO2 follows the Severinghaus (1979) dissociation curve. Cardiac arrest
 occurs when PaO2 stays below 15 mmHg for 220 s [Mann 2022].
 """
@@ -82,6 +93,14 @@ def pao2_steady(v, paco2_baseline, fio2, p_barometric, p_water, resp_quotient, a
     """Arterial PO2 (mmHg) set by ventilation, eq. (8); never negative."""
     pa_o2 = fio2 * (p_barometric - p_water) - paco2_baseline / v / resp_quotient
     return positive_part(pa_o2 - aa_gradient)
+
+
+@register_jitable
+def hypoxic_ventilation(v, pao2, pao2_depression):
+    """Ventilation after hypoxic respiratory depression, eq. (10)."""
+    if pao2 >= pao2_depression:
+        return v
+    return v * max(pao2, 0.0) / pao2_depression
 
 
 @register_jitable

@@ -30,7 +30,8 @@ DEFAULT_LIMITATIONS: tuple[str, ...] = (
     "receptor and circuit components are recorded but do not act on the pharmacology.",
     "Gray-matter loss has a reversible component built over months (half-time 180 days) "
     "and a slow one that grows with the years of use; human studies relate loss to duration "
-    "only over years, so the first year's loss (about 5 % averaged over regions) is not checked "
+    "only over years, so the first year's loss (about 4 % averaged over regions, 0.4 % in the "
+    "first month) is not checked "
     "against longitudinal data; inflammation, negative affect and GLT-1 still reach their "
     "plateau within months of use for lack of duration data with magnitudes.",
     "Several parameters come from rats, dogs or cells and are used for humans where the "
@@ -56,21 +57,20 @@ LIFECOURSE_LIMITATIONS: tuple[str, ...] = (
     "constant hazard of stopping after the planned use); the lapse and stopping parameters "
     "and the escalation exponent are fitted to lapse and abstinence after detoxification "
     "(Smyth, Ducray) and to the yearly share of users with a non-fatal overdose (Colledge), "
-    "which are therefore calibrated targets, not validations.",
-    "Overdoses come in runs: a regular user's dose is decided once per 28-day block, so the "
-    "caution after a survived overdose (a fifth less, wearing off over two months) acts only "
-    "at the next block, and someone who overdoses on a strong batch can overdose again on "
-    "most days until then (in the default run, half of all repeat episodes come within a "
-    "day of the same person's previous one). Overdoses per person-year are therefore several "
-    "times the reported rates and the fatal share per episode (about 0.6 %) is far below "
-    "the reported 5 %, while the share of users with an overdose in a year and overdose "
-    "deaths per person-year agree with cohorts. Those deaths come from the runs: when "
-    "caution acts dose by dose, the runs go, but so do most overdose deaths, because no "
-    "mechanism yet makes a single severe episode lethal.",
+    "which are therefore calibrated targets, not validations. Regular users do not stop "
+    "during the planned years of use; after them they stop with a constant hazard, so deaths "
+    "after stopping (lapses on lost tolerance) appear only from then on.",
+    "A single deep overdose is fatal through one threshold: below a PaO2 of 28 mmHg "
+    "(pao2_hypoxic_depression) brain hypoxia depresses breathing further until a rescuer "
+    "gives naloxone or the heart stops. The threshold is the same for everyone and is fitted "
+    "to the case fatality of overdose (about 5 %), which is therefore a calibrated target; "
+    "overdose deaths per person-year are not fitted. Cardiac and hypoxic tolerance do not "
+    "vary between people, and the caution after a survived overdose (a fifth less per recent "
+    "overdose, wearing off over two months) is the same for everyone.",
     "The first year of use has a higher death rate than later years: the most sensitive "
     "people die as doses escalate faster than their respiratory tolerance; whether cohorts "
     "show such an early peak is not checked.",
-    "Long-term doses stay well below heroin-assisted treatment (tens of mg against about "
+    "Long-term doses stay well below heroin-assisted treatment (under 100 mg against about "
     "500 mg a day): respiratory tolerance stays incomplete, and only a small escalation keeps "
     "overdose in the published range.",
     "Co-use of benzodiazepines or alcohol is a fixed trait with a constant weaker chemoreflex, "
