@@ -266,6 +266,39 @@ def _resp(car, u, p):
 
 
 @njit(cache=True, inline="always")
+def _depressed_target(target, car, u, pao2, p):
+    """PaO2 target after hypoxic respiratory depression at lagged ``pao2`` (respiration eq. 10).
+
+    ``target`` is the quasi-steady PaO2 without it (``_resp`` at ``car``, ``u``).
+    """
+    if pao2 >= p[I_PHD]:
+        return target
+    v = relative_ventilation(
+        respiratory_activation(car, u, p[I_RHO]), p[I_WAKE], p[I_S], p[I_PW], p[I_PC]
+    )
+    v = max(hypoxic_ventilation(v, pao2, p[I_PHD]), 1e-9)
+    return pao2_steady(v, p[I_PACO2], p[I_FIO2], p[I_PB], p[I_PH2O], p[I_RQ], p[I_AA])
+
+
+@njit(cache=True)
+def _still_depressed(pao2, n_steps, fine_w, fine_car, fine_u, lag, p, depression_on):
+    """Whether the lagged PaO2 ends a fine window below the depression threshold.
+
+    A dry run of the window's PaO2 lag (no episodes, rescue or death recorded):
+    only then can PaO2 keep falling after the quasi-steady target has
+    recovered, so only then must the window run on to the end of the interval.
+    """
+    for k in range(n_steps):
+        target = fine_w[3, k]
+        if depression_on:
+            target = _depressed_target(target, fine_car[k], fine_u[k], pao2, p)
+        pao2 = pao2 + (target - pao2) * lag
+        if pao2 < p[I_PARREST]:
+            return True
+    return pao2 < p[I_PHD]
+
+
+@njit(cache=True, inline="always")
 def _screen(n_nodes, node_uf, node_us, node_car, p, screen_pao2):
     """Respiratory screening of an interval's nodes.
 
@@ -781,9 +814,9 @@ def run_chunk(
                         zs[m] = math.exp(lam_i[m] * s0) * (z[m] + qlam[m]) - qlam[m]
                     _, car0 = _activation_at(zs, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig)
                     _, pao2 = _resp(car0, node_uf[first_low] + node_us[first_low], p)
-                # A window whose quasi-steady PaO2 falls below the hypoxic-depression
-                # threshold runs to the end of the interval: below it the lagged PaO2
-                # can keep falling after the quasi-steady target has recovered.
+                # A window whose lagged PaO2 would end below the hypoxic-depression
+                # threshold runs on to the end of the interval: below it PaO2 can keep
+                # falling after the quasi-steady target has recovered.
                 while True:
                     n_steps = int(math.ceil((s1 - s0) / fine_dt))
                     if n_steps < 1:
@@ -823,29 +856,19 @@ def run_chunk(
                         fine_car[k] = car
                         fine_u[k] = node_uf[pj] + node_us[pj]
                         fine_w[3, k] = _resp(car, fine_u[k], p)[1]
-                    if s1 >= tau:
-                        break
-                    deep = pao2 < p[I_PHD]
-                    for k in range(n_steps):
-                        if fine_w[3, k] < p[I_PHD]:
-                            deep = True
-                            break
-                    if not deep:
+                    if s1 >= tau or not _still_depressed(
+                        pao2, n_steps, fine_w, fine_car, fine_u, lag, p, not rescue_given
+                    ):
                         break
                     s1 = tau
                 s = s0
                 for k in range(n_steps):
                     s += dt
                     target = fine_w[3, k]
-                    if pao2 < p[I_PHD] and not rescue_given:
+                    if not rescue_given:
                         # hypoxic respiratory depression (respiration eq. 10); a
                         # rescuer's naloxone and breaths lift it
-                        ar = respiratory_activation(fine_car[k], fine_u[k], p[I_RHO])
-                        v = relative_ventilation(ar, p[I_WAKE], p[I_S], p[I_PW], p[I_PC])
-                        v = max(hypoxic_ventilation(v, pao2, p[I_PHD]), 1e-9)
-                        target = pao2_steady(
-                            v, p[I_PACO2], p[I_FIO2], p[I_PB], p[I_PH2O], p[I_RQ], p[I_AA]
-                        )
+                        target = _depressed_target(target, fine_car[k], fine_u[k], pao2, p)
                     pao2 = pao2 + (target - pao2) * lag
                     sat = spo2(pao2, p[I_SEVA], p[I_SEVB])
                     acc_smin = min(acc_smin, sat)
