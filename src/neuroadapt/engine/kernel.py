@@ -266,22 +266,19 @@ def _resp(car, u, p):
 
 
 @njit(cache=True, inline="always")
-def _depressed_target(target, car, u, pao2, p):
+def _depressed_target(target, v, pao2, p):
     """PaO2 target after hypoxic respiratory depression at lagged ``pao2`` (respiration eq. 10).
 
-    ``target`` is the quasi-steady PaO2 without it (``_resp`` at ``car``, ``u``).
+    ``v`` and ``target`` are the quasi-steady ventilation and PaO2 without it (``_resp``).
     """
     if pao2 >= p[I_PHD]:
         return target
-    v = relative_ventilation(
-        respiratory_activation(car, u, p[I_RHO]), p[I_WAKE], p[I_S], p[I_PW], p[I_PC]
-    )
     v = max(hypoxic_ventilation(v, pao2, p[I_PHD]), 1e-9)
     return pao2_steady(v, p[I_PACO2], p[I_FIO2], p[I_PB], p[I_PH2O], p[I_RQ], p[I_AA])
 
 
 @njit(cache=True)
-def _still_depressed(pao2, n_steps, fine_w, fine_car, fine_u, lag, p, depression_on):
+def _still_depressed(pao2, n_steps, fine_w, fine_v, lag, p, depression_on):
     """Whether the lagged PaO2 ends a fine window below the depression threshold.
 
     A dry run of the window's PaO2 lag (no episodes, rescue or death recorded):
@@ -291,7 +288,7 @@ def _still_depressed(pao2, n_steps, fine_w, fine_car, fine_u, lag, p, depression
     for k in range(n_steps):
         target = fine_w[3, k]
         if depression_on:
-            target = _depressed_target(target, fine_car[k], fine_u[k], pao2, p)
+            target = _depressed_target(target, fine_v[k], pao2, p)
         pao2 = pao2 + (target - pao2) * lag
         if pao2 < p[I_PARREST]:
             return True
@@ -637,8 +634,7 @@ def run_chunk(
         max_fine = int(math.ceil(MAX_INTERVAL_H / fine_dt)) + 1
         fine_e = np.empty((n, max_fine))
         fine_w = np.empty((5, max_fine))
-        fine_car = np.empty(max_fine)
-        fine_u = np.empty(max_fine)
+        fine_v = np.empty(max_fine)
         subj = (lam_i, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig, coef, bcoef, act)
         rule = (edges, gx, gw)
         tables = (
@@ -853,11 +849,9 @@ def run_chunk(
                         while pj < n_nodes - 1 and node_s[pj + 1] < s:
                             pj += 1
                         car = agonist_occupancy(fine_w[2, k], fine_w[0, k])
-                        fine_car[k] = car
-                        fine_u[k] = node_uf[pj] + node_us[pj]
-                        fine_w[3, k] = _resp(car, fine_u[k], p)[1]
+                        fine_v[k], fine_w[3, k] = _resp(car, node_uf[pj] + node_us[pj], p)
                     if s1 >= tau or not _still_depressed(
-                        pao2, n_steps, fine_w, fine_car, fine_u, lag, p, not rescue_given
+                        pao2, n_steps, fine_w, fine_v, lag, p, not rescue_given
                     ):
                         break
                     s1 = tau
@@ -868,7 +862,7 @@ def run_chunk(
                     if not rescue_given:
                         # hypoxic respiratory depression (respiration eq. 10); a
                         # rescuer's naloxone and breaths lift it
-                        target = _depressed_target(target, fine_car[k], fine_u[k], pao2, p)
+                        target = _depressed_target(target, fine_v[k], pao2, p)
                     pao2 = pao2 + (target - pao2) * lag
                     sat = spo2(pao2, p[I_SEVA], p[I_SEVB])
                     acc_smin = min(acc_smin, sat)

@@ -59,7 +59,7 @@ from neuroadapt.engine.simulate import (
 from neuroadapt.engine.workers import default_workers, run_tasks
 from neuroadapt.model import behaviour as B
 from neuroadapt.model import mortality as M
-from neuroadapt.model.clock import HOURS_PER_DAY
+from neuroadapt.model.clock import HOURS_PER_DAY, rate_per_day
 from neuroadapt.parameters import ParameterSet
 from neuroadapt.parameters.life_table import load_life_table
 from neuroadapt.parameters.table import splitmix64, stream_base, subject_uniform
@@ -760,7 +760,7 @@ def _run_chunk(
         regular = (mode == B.USING) & users
         target = B.regular_dose(d0, s_euph, inputs["hedonic_deficit"], p)
         habit = np.where(regular, B.step_habit(habit, target, n_days, p), habit)
-        caution_rate = np.log(2.0) / (p["t_half_overdose_caution"] * HOURS_PER_DAY)
+        caution_rate = rate_per_day(p["t_half_overdose_caution"]) / HOURS_PER_DAY  # per h
         caution_rate = np.broadcast_to(caution_rate, (n,))
         reduction = np.broadcast_to(p["overdose_dose_reduction"], (n,))
         n_use_reg = _uses_per_day(clock.states.get("tolerance"), p, n)

@@ -202,11 +202,13 @@ _PROBE_OVERDOSES = (
     "incomplete respiratory tolerance, batch purity, co-use, hypoxic respiratory depression "
     "in a deep episode; not fitted to deaths). This probe covers the first 2 years of use, "
     "when the model's overdose deaths peak (the most sensitive people, as doses escalate "
-    "faster than respiratory tolerance; in the default run about 40 % of the decade's "
+    "faster than respiratory tolerance; in the default run about 30 % of the decade's "
     "overdose deaths fall in year 1), and the 2 years after detoxification, when lapses meet "
     "lost tolerance; so its rates are above those of cohorts followed over whole careers. "
     "Non-overdose mortality is fitted (mortality_excess_using) to Degenhardt 2011 x the NTORS "
-    "non-overdose share."
+    "non-overdose share. Overdose deaths are about twice the cohorts' rates: the caution "
+    "after a survived overdose wears off within months (60 days), after which the person "
+    "overdoses again."
 )
 
 
@@ -318,9 +320,9 @@ CHECKS: tuple[Check, ...] = (
         "all are; most of them relapse within weeks, with lost respiratory tolerance, and then "
         "carry the fitted excess of use again (mortality_excess_using, about 4 times the "
         "background before overdoses), so a higher ratio is expected; the probe's SMR (about "
-        "30, against 3.5) is in the range of people who use heroin (cli_smr_opioid_degenhardt, "
-        "14.7; cli_mortality_excess_sporer, 6-20) and above it in the year after discharge, "
-        "as the post-detoxification risk of Strang 2003 implies.",
+        "70, against 3.5) is also far above that of people who use heroin "
+        "(cli_smr_opioid_degenhardt, 14.7), because the model's overdose deaths are about "
+        "twice the cohorts' rates.",
         explained=True,
     ),
     Check(
