@@ -987,19 +987,20 @@ def _label(merged, subj, rec_days, modules, plan, traits) -> LifeCourseResult:
         if not k.startswith("fast_")
     }
     ds = to_dataset(modules, brain_recs, subj, rec_days.astype(float), dtype=np.float32)
+    # collected first and assigned once: each Dataset.__setitem__ re-aligns every variable
+    new: dict[str, xr.DataArray] = {}
     for k in (*_AGG, "mode", "dose_mg", "tolerance_shift", "alive"):
         unit, desc = _META.get(k) or RECORD_META[k]
-        ds[k] = xr.DataArray(
+        new[k] = xr.DataArray(
             recs[f"fast_{k}"], dims=("subject", "time"), attrs={"units": unit, "long_name": desc}
         )
-    ds["time"].attrs.update({"units": "d", "long_name": "time since the start of use"})
-    ds["death_time"] = xr.DataArray(
+    new["death_time"] = xr.DataArray(
         merged["death_time"],
         dims=("subject",),
         attrs={"units": "d", "long_name": "time of death (any cause; NaN if alive at the end)"},
     )
     cause = np.array(M.CAUSES)[merged["death_cause"].astype(np.int64)]
-    ds["death_cause"] = xr.DataArray(
+    new["death_cause"] = xr.DataArray(
         cause,
         dims=("subject",),
         attrs={
@@ -1010,7 +1011,7 @@ def _label(merged, subj, rec_days, modules, plan, traits) -> LifeCourseResult:
             "violence (model.mortality)",
         },
     )
-    ds["co_use"] = xr.DataArray(
+    new["co_use"] = xr.DataArray(
         merged["co_use"].astype(np.int8),
         dims=("subject",),
         attrs={
@@ -1022,17 +1023,20 @@ def _label(merged, subj, rec_days, modules, plan, traits) -> LifeCourseResult:
     )
     for k, (values, unit, desc) in traits.items():
         attrs = {"long_name": desc} if unit is None else {"units": unit, "long_name": desc}
-        ds[k] = xr.DataArray(values, dims=("subject",), attrs=attrs)
-    ds["arm"] = xr.DataArray(
-        np.array(["continued use", "abstinence", "control"])[merged["arm"].astype(np.int64)],
+        new[k] = xr.DataArray(values, dims=("subject",), attrs=attrs)
+    arm = np.array(["continued use", "abstinence", "control"])[merged["arm"].astype(np.int64)]
+    new["arm"] = xr.DataArray(
+        arm,
         dims=("subject",),
         attrs={"long_name": "arm after the use period"},
     )
+    ds = ds.assign(new)
+    ds["time"].attrs.update({"units": "d", "long_name": "time since the start of use"})
     ds.attrs.update({"lifecourse_plan": str(asdict(plan))})
     subjects = pd.DataFrame(
         {
             "subject": subj,
-            "arm": ds["arm"].values,
+            "arm": arm,
             "death_time_d": merged["death_time"],
             "first_lapse_d": merged["first_lapse"],
             "relapse_d": merged["relapse"],
