@@ -224,14 +224,17 @@ def test_results_carry_traits_and_cause_of_death(old, tmp_path):
     ds = old.dataset
     assert set(ds.route.values) == {"iv", "none"}
     assert set(ds.sex.values) == {"male"} and np.all(ds.age_years.values == 97.0)
-    assert ds.trait_body_weight.attrs["units"] == "kg"
-    np.testing.assert_allclose(
-        ds.trait_body_weight.values, P.sample(ds.subject.values, 4, 1.0)["body_weight"]
-    )
+    weight = ds.trait.sel(parameter="body_weight")
+    assert str(weight.parameter_units.values) == "kg"
+    np.testing.assert_allclose(weight.values, P.sample(ds.subject.values, 4, 1.0)["body_weight"])
+    varied = sorted(k for k, p in P.params.items() if p.cv > 0)
+    assert sorted(ds.parameter.values.tolist()) == varied
     path = write_netcdf(ds, tmp_path / "r.nc", time_origin="2000-01-01 00:00:00")
     back = xr.open_dataset(path, engine="h5netcdf")
     assert list(back.death_cause.values) == list(ds.death_cause.values)
-    assert back.trait_body_weight.attrs["long_name"].startswith("Body weight")
+    back_weight = back.trait.sel(parameter="body_weight")
+    assert str(back_weight.parameter_long_name.values).startswith("Body weight")
+    np.testing.assert_array_equal(back_weight.values, weight.values)
     back.close()
 
 

@@ -280,8 +280,8 @@ def simulate_lifecourse(
     if progress and not todo:
         progress(len(subj), len(subj))  # every chunk came from the checkpoints
     merged = _merge(parts, chunks, subj)
-    traits = _traits(params, subj, seed, variability, covariates, free, plan)
-    return _label(merged, subj, rec_days, modules, plan, traits)
+    traits, trait = _traits(params, subj, seed, variability, covariates, free, plan)
+    return _label(merged, subj, rec_days, modules, plan, traits, trait)
 
 
 def _check_records_finite(part: dict, ids: np.ndarray, rec_days: np.ndarray) -> None:
@@ -955,11 +955,15 @@ def _store(records, out, acc, mode, habit, tol, alive, span):
     records.setdefault("fast_alive", []).append(alive.astype(np.float32))
 
 
-def _traits(params, subj, seed, variability, covariates, free, plan) -> dict[str, tuple]:
-    """Per-subject covariates and drawn parameters: ``{name: (values, units, long_name)}``.
+def _traits(
+    params, subj, seed, variability, covariates, free, plan
+) -> tuple[dict, xr.DataArray | None]:
+    """Per-subject covariates ``{name: (values, units, long_name)}`` and drawn parameters.
 
     The drawn parameters are those that vary between subjects (``cv > 0``),
-    redrawn here from the same counter-based streams the simulation used.
+    redrawn here from the same counter-based streams the simulation used, as one
+    ``trait`` variable (subject x parameter) with each parameter's units and long
+    name as coordinates; ``None`` when nothing varies.
     """
     cov = {k: np.asarray(v) for k, v in covariates.items()}
     out: dict[str, tuple] = {
@@ -971,15 +975,34 @@ def _traits(params, subj, seed, variability, covariates, free, plan) -> dict[str
             "route of heroin use ('none' for drug-free controls)",
         ),
     }
+    if variability <= 0:
+        return out, None
     draws = params.sample(subj, seed, variability)
-    for k, par in params.params.items():
-        if par.cv > 0 and variability > 0:
-            unit = cf_units(par.internal_unit)
-            out[f"trait_{k}"] = (draws[k], unit, f"{par.description} (this subject's draw)")
-    return out
+    varied = [(k, par) for k, par in params.params.items() if par.cv > 0]
+    if not varied:
+        return out, None
+    # one (subject, parameter) variable: hundreds of 1-D variables cost seconds to write
+    trait = xr.DataArray(
+        np.stack([np.asarray(draws[k], dtype=float) for k, _ in varied], axis=1),
+        dims=("subject", "parameter"),
+        coords={
+            "parameter": [k for k, _ in varied],
+            "parameter_units": ("parameter", [cf_units(p.internal_unit) for _, p in varied]),
+            "parameter_long_name": ("parameter", [p.description for _, p in varied]),
+        },
+        attrs={
+            "long_name": "this subject's draw of each parameter that varies between subjects",
+            "comment": "units per parameter in parameter_units (the parameter table's "
+            "internal units); redrawn from the counter-based streams the simulation used",
+        },
+    )
+    trait["parameter"].attrs["long_name"] = "parameter name (parameter table)"
+    trait["parameter_units"].attrs["long_name"] = "units of the parameter's draws (UDUNITS)"
+    trait["parameter_long_name"].attrs["long_name"] = "description of the parameter"
+    return out, trait
 
 
-def _label(merged, subj, rec_days, modules, plan, traits) -> LifeCourseResult:
+def _label(merged, subj, rec_days, modules, plan, traits, trait) -> LifeCourseResult:
     recs = {k[4:]: merged[k] for k in merged if k.startswith("rec_")}
     brain_recs = {
         k: [recs[k][:, t] for t in range(recs[k].shape[1])]
@@ -1024,6 +1047,8 @@ def _label(merged, subj, rec_days, modules, plan, traits) -> LifeCourseResult:
     for k, (values, unit, desc) in traits.items():
         attrs = {"long_name": desc} if unit is None else {"units": unit, "long_name": desc}
         new[k] = xr.DataArray(values, dims=("subject",), attrs=attrs)
+    if trait is not None:
+        new["trait"] = trait
     arm = np.array(["continued use", "abstinence", "control"])[merged["arm"].astype(np.int64)]
     new["arm"] = xr.DataArray(
         arm,
