@@ -65,12 +65,11 @@ LIFECOURSE_LIMITATIONS: tuple[str, ...] = (
     "gives naloxone or the heart stops. The threshold is the same for everyone and is fitted "
     "to the case fatality of overdose (about 5 %), which is therefore a calibrated target; "
     "overdose deaths per person-year are not fitted. Cardiac and hypoxic tolerance do not "
-    "vary between people, and the caution after a survived overdose (a fifth less per recent "
-    "overdose, wearing off over two months) is the same for everyone. Overdose deaths are "
-    "about one and a half to two times the rates of cohorts of people who inject (33 against "
-    "about 21 deaths per 1,000 person-years of use, 78 % of them overdoses against 68 %): "
-    "survivors return to their dose within months and overdose again, and nothing else "
-    "(treatment entry, a change of route, using with others) follows an overdose.",
+    "vary between people, and the caution after a survived overdose (doses 40 % smaller per "
+    "recent overdose, halving every 180 days) is the same for everyone. Its two numbers are "
+    "assumptions fitted to the all-cause mortality of regular opioid users (Degenhardt "
+    "2011), which is therefore a calibrated target; nothing else (treatment entry, a change "
+    "of route, using with others) follows an overdose.",
     "The first year of use has a higher death rate than later years: the most sensitive "
     "people die as doses escalate faster than their respiratory tolerance; whether cohorts "
     "show such an early peak is not checked.",
