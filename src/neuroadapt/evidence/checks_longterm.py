@@ -637,11 +637,12 @@ _OD_DEATHS = (
     "Overdose deaths come from the mechanism (escalation beyond the incomplete respiratory "
     "tolerance, batch purity, co-use, and hypoxic respiratory depression below "
     "pao2_hypoxic_depression, which makes a deep episode without a rescuer fatal; naloxone "
-    "in half of the episodes), not from a fitted death rate: the depression threshold is "
-    "fitted to the case fatality of overdose, the escalation exponent to the yearly share "
-    "of users with a non-fatal overdose (Colledge 2019), and the caution after a survived "
-    "overdose (overdose_dose_reduction 0.6, half-time 180 days) to the all-cause mortality "
-    "of regular opioid users (Degenhardt 2011; 22.4 per 1,000 PY in the default run)."
+    "in half of the episodes); the model has no overdose death rate. Three of its parameters "
+    "are fitted to the literature: the depression threshold to the case fatality of "
+    "overdose, the escalation exponent to the yearly share of users with a non-fatal "
+    "overdose (Colledge 2019), and the caution after a survived overdose "
+    "(overdose_dose_reduction 0.6, half-time 180 days) to the all-cause mortality of "
+    "regular opioid users (Degenhardt 2011; 22.4 per 1,000 PY in the default run)."
 )
 _CAUTION = (
     "A survived overdose lowers the person's next doses (overdose_dose_reduction 0.6 per "

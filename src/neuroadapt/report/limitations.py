@@ -64,12 +64,12 @@ LIFECOURSE_LIMITATIONS: tuple[str, ...] = (
     "(pao2_hypoxic_depression) brain hypoxia depresses breathing further until a rescuer "
     "gives naloxone or the heart stops. The threshold is the same for everyone and is fitted "
     "to the case fatality of overdose (about 5 %), which is therefore a calibrated target. "
-    "Cardiac and hypoxic tolerance do not "
-    "vary between people, and the caution after a survived overdose (doses 40 % smaller per "
-    "recent overdose, halving every 180 days) is the same for everyone. Its two numbers are "
-    "assumptions fitted to the all-cause mortality of regular opioid users (Degenhardt "
-    "2011), which is therefore a calibrated target; nothing else (treatment entry, a change "
-    "of route, using with others) follows an overdose.",
+    "Cardiac and hypoxic tolerance do not vary between people, and the caution after a "
+    "survived overdose (doses 40 % smaller per recent overdose, halving every 180 days) is "
+    "the same for everyone. Its form is an assumption and its two numbers are fitted to the "
+    "all-cause mortality of regular opioid users (Degenhardt 2011), which is therefore a "
+    "calibrated target; nothing else (treatment entry, a change of route, using with "
+    "others) follows an overdose.",
     "The first year of use has a higher death rate than later years: the most sensitive "
     "people die as doses escalate faster than their respiratory tolerance; whether cohorts "
     "show such an early peak is not checked.",
