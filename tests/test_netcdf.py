@@ -130,3 +130,41 @@ def test_without_an_origin_the_time_coordinate_is_kept(tmp_path):
     assert back.attrs["Conventions"] == CONVENTIONS
     xr.testing.assert_equal(back, ds)
     assert "Conventions" not in ds.attrs  # the dataset given is not changed
+
+
+@pytest.mark.parametrize("kind", list(SCENARIOS))
+def test_background_writes_give_the_same_files(runs, kind, tmp_path):
+    """``run_scenario(background=True)``: the files, once waited for, are those of a plain run."""
+    folder, _ = runs[kind]
+    res = run_scenario(resolve(loads_scenario(SCENARIOS[kind][0])), tmp_path, background=True)
+    assert res.pending is not None
+    res.wait_for_files()
+    assert res.pending.done() and not (tmp_path / ".checkpoint").exists()
+    for name in ("results.nc", "controls.nc"):
+        with (
+            xr.open_dataset(folder / name, decode_times=False) as a,
+            xr.open_dataset(tmp_path / name, decode_times=False) as b,
+        ):
+            drop = ("created", "provenance")  # the run's time stamp
+            xr.testing.assert_identical(
+                a.drop_attrs(deep=False).assign_attrs(
+                    {k: v for k, v in a.attrs.items() if k not in drop}
+                ),
+                b.drop_attrs(deep=False).assign_attrs(
+                    {k: v for k, v in b.attrs.items() if k not in drop}
+                ),
+            )
+
+
+def test_a_failed_background_write_is_raised(runs, tmp_path, monkeypatch):
+    """An error in the writing thread reaches the caller of ``wait_for_files``."""
+    import neuroadapt.experiments.run as run_mod
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(run_mod, "write_netcdf", fail)
+    res = run_scenario(resolve(loads_scenario(SCENARIOS["regimen"][0])), tmp_path, background=True)
+    with pytest.raises(OSError, match="disk full"):
+        res.wait_for_files()
+    assert not (tmp_path / "results.nc").exists()

@@ -92,10 +92,7 @@ def run(
     _set_workers(workers)
     sc = resolved_scenario(scenario, subjects, seed)
     from neuroadapt.engine.simulate import NonFiniteError
-    from neuroadapt.evidence.cache import evaluate_cached
-    from neuroadapt.experiments.panels import cached_panels
     from neuroadapt.experiments.run import run_scenario
-    from neuroadapt.report import build_report
 
     out_dir = out or Path("results") / sc.name
     checked_out_dir(out_dir)  # before any work
@@ -103,45 +100,58 @@ def run(
         controls = f" and {sc.cohort.controls} controls" if sc.cohort.controls else ""
         simulated = progress.stage(f"simulating {sc.cohort.subjects} subjects{controls}")
         try:
-            outputs = run_scenario(sc, out_dir, progress=simulated)
+            # results.nc and controls.nc are written while the report is drawn
+            outputs = run_scenario(sc, out_dir, progress=simulated, background=not no_report)
         except NonFiniteError as exc:
             raise UserError(f"scenario '{scenario}': {exc}") from None
-        if not no_report:
-            progress.stage("figure experiments")
-            panels = cached_panels(outputs.params, seed=sc.seed) if sc.species == "human" else {}
-            evaluated = progress.stage(
-                "calibration table (cached until the model changes)", counts=GROUPS
-            )
-            calibration = [r.as_dict() for r in evaluate_cached(progress=evaluated)]
-            progress.stage("report")
-            build_report(
-                out_dir / "report.html",
-                scenario=sc,
-                cohort=outputs.result.dataset,
-                episodes=outputs.result.episodes,
-                panels=panels,
-                calibration=calibration,
-                params=outputs.params,
-                provenance=outputs.provenance,
-                controls=outputs.controls.result.dataset if outputs.controls else None,
-                lifecourse=(
-                    {
-                        "use_days": sc.behaviour.days()[0],
-                        "discharge_day": sum(sc.behaviour.days()[:2]),
-                        "subjects": outputs.subjects,
-                        "survival": outputs.survival,
-                        "clinical": outputs.clinical,
-                        "mortality": outputs.mortality,
-                        "deaths_by_year": outputs.deaths_by_year,
-                    }
-                    if sc.behaviour is not None
-                    else None
-                ),
-            )
+        try:
+            if not no_report:
+                _report(progress, sc, outputs, out_dir)
+        finally:
+            if outputs.pending is not None and not outputs.pending.done():
+                progress.stage("writing results.nc")
+            outputs.wait_for_files()
     console.print(
         f"wrote {out_dir}/ (results.nc, tables/, scenario.toml, provenance.json"
         + ("" if no_report else ", report.html")
         + ")"
+    )
+
+
+def _report(progress, sc, outputs, out_dir: Path) -> None:
+    """The report of a finished run (its stages shown in ``progress``)."""
+    from neuroadapt.evidence.cache import evaluate_cached
+    from neuroadapt.experiments.panels import cached_panels
+    from neuroadapt.report import build_report
+
+    progress.stage("figure experiments")
+    panels = cached_panels(outputs.params, seed=sc.seed) if sc.species == "human" else {}
+    evaluated = progress.stage("calibration table (cached until the model changes)", counts=GROUPS)
+    calibration = [r.as_dict() for r in evaluate_cached(progress=evaluated)]
+    progress.stage("report")
+    build_report(
+        out_dir / "report.html",
+        scenario=sc,
+        cohort=outputs.result.dataset,
+        episodes=outputs.result.episodes,
+        panels=panels,
+        calibration=calibration,
+        params=outputs.params,
+        provenance=outputs.provenance,
+        controls=outputs.controls.result.dataset if outputs.controls else None,
+        lifecourse=(
+            {
+                "use_days": sc.behaviour.days()[0],
+                "discharge_day": sum(sc.behaviour.days()[:2]),
+                "subjects": outputs.subjects,
+                "survival": outputs.survival,
+                "clinical": outputs.clinical,
+                "mortality": outputs.mortality,
+                "deaths_by_year": outputs.deaths_by_year,
+            }
+            if sc.behaviour is not None
+            else None
+        ),
     )
 
 

@@ -261,15 +261,22 @@ def simulate_lifecourse(
         if parts[c] is None:
             cov = {k: np.asarray(v)[rows] for k, v in covariates.items()}
             args = (params, plan, subj[rows], free[rows], cov, mods, seed, variability, rescue)
-            todo.append((c, (*args, rec_days)))
+            # a worker checkpoints its own chunk and sends back the file's name: writing
+            # in parallel and reading the file here beats pickling the arrays through a pipe
+            save = (str(paths[c]), key) if paths[c] is not None and workers > 1 else None
+            todo.append((c, (*args, rec_days, save)))
     done = [sum(len(chunks[c]) for c in range(n_chunks) if parts[c] is not None)]
 
-    def finished(i: int, part: dict) -> None:
+    def finished(i: int, part: dict | str) -> None:
         c = todo[i][0]
-        _check_records_finite(part, subj[chunks[c]], rec_days)
-        parts[c] = part
-        if paths[c] is not None:
+        if isinstance(part, str):  # saved by the worker
+            loaded = load_chunk(part, key)
+            if loaded is None:
+                raise RuntimeError(f"checkpoint '{part}' written by a worker cannot be read")
+            part = loaded
+        elif paths[c] is not None:
             save_chunk(paths[c], part, key)
+        parts[c] = part
         done[0] += len(chunks[c])
         if progress:
             progress(done[0], len(subj))
@@ -309,10 +316,21 @@ def _importable(module: ModuleType) -> bool:
         return False
 
 
-def _run_task(params, plan, ids, free, cov, modules, seed, variability, rescue, rec_days):
-    """One chunk, here or in a worker process (which gets the brain modules by name)."""
+def _run_task(
+    params, plan, ids, free, cov, modules, seed, variability, rescue, rec_days, save=None
+):
+    """One chunk, here or in a worker process (which gets the brain modules by name).
+
+    Returns the chunk's arrays, checked for non-finite values of living subjects;
+    with ``save = (path, key)`` it checkpoints them there and returns ``path``.
+    """
     modules = [importlib.import_module(m) if isinstance(m, str) else m for m in modules]
-    return _run_split(params, plan, ids, free, cov, modules, seed, variability, rescue, rec_days)
+    part = _run_split(params, plan, ids, free, cov, modules, seed, variability, rescue, rec_days)
+    _check_records_finite(part, ids, rec_days)
+    if save is None:
+        return part
+    save_chunk(save[0], part, save[1])
+    return save[0]
 
 
 def _warm_up(task: tuple) -> None:
@@ -322,7 +340,7 @@ def _warm_up(task: tuple) -> None:
     cache), with the argument types of the chunks, so that the workers load
     them from the cache rather than each compiling them at the same time.
     """
-    params, plan, ids, free, cov, modules, seed, variability, rescue, rec_days = task
+    params, plan, ids, free, cov, modules, seed, variability, rescue, rec_days, _save = task
     pick = np.r_[np.flatnonzero(~free)[:3], np.flatnonzero(free)[:1]]
     short = replace(
         plan,

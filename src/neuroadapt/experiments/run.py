@@ -13,6 +13,12 @@ output directory:
 
 Every file is written atomically. The simulation checkpoints finished chunks
 under ``.checkpoint/`` and a rerun of the same scenario resumes from them.
+
+``run_scenario(..., background=True)`` returns as soon as the tables are
+written and leaves the two NetCDF files to a thread (zlib compression releases
+the GIL), so that a report can be drawn meanwhile;
+:meth:`RunOutputs.wait_for_files` waits for them and re-raises any error. The
+checkpoints are removed only once both files are on disk.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import platform
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -81,6 +88,13 @@ class RunOutputs:
     survival: pd.DataFrame | None = None
     mortality: pd.DataFrame | None = None
     deaths_by_year: pd.DataFrame | None = None
+    #: The NetCDF files still being written (``run_scenario(..., background=True)``).
+    pending: Future | None = None
+
+    def wait_for_files(self) -> None:
+        """Wait until results.nc and controls.nc are written; re-raise a failed write."""
+        if self.pending is not None:
+            self.pending.result()
 
 
 #: Files a run writes into its output folder (``tables/`` is a folder).
@@ -230,6 +244,7 @@ def run_scenario(
     out_dir: str | Path,
     progress: Callable[[int, int], None] | None = None,
     options: EngineOptions | None = None,
+    background: bool = False,
 ) -> RunOutputs:
     """Simulate a scenario's cohort and write its result files.
 
@@ -243,11 +258,14 @@ def run_scenario(
         Called with (subjects done, total) after each chunk.
     options
         Engine options; by default records every ``outputs.record_every``.
+    background
+        Return before results.nc and controls.nc are written (they are written
+        in a thread; call :meth:`RunOutputs.wait_for_files` before relying on them).
     """
     out = check_out_dir(out_dir)
     params = scenario_params(scenario)
     if scenario.behaviour is not None:
-        return _run_lifecourse(scenario, params, out, progress)
+        return _run_lifecourse(scenario, params, out, progress, background)
     opts = options or EngineOptions(record_every_h=scenario.outputs.record_every_h())
     ckpt = out / ".checkpoint"
     result = simulate(
@@ -293,7 +311,7 @@ def run_scenario(
         check_living_dataset(cds, "controls'")
         cds.attrs["title"] = f"matched drug-free controls: {scenario.name}"
         controls.result.dataset = cds
-    _write_outputs(
+    pending = _write_outputs(
         out,
         scenario,
         prov,
@@ -304,6 +322,7 @@ def run_scenario(
             "subjects": subject_table(ds, result.episodes),
             "overdose_episodes": result.episodes,
         },
+        background,
     )
     return RunOutputs(
         scenario=scenario,
@@ -312,6 +331,7 @@ def run_scenario(
         provenance=prov,
         out_dir=out,
         controls=controls,
+        pending=pending,
     )
 
 
@@ -322,30 +342,51 @@ def _write_outputs(
     users: xr.Dataset,
     controls: xr.Dataset | None,
     tables: dict[str, pd.DataFrame],
-) -> None:
+    background: bool = False,
+) -> Future | None:
     """Write a run's files atomically and remove its checkpoints.
 
     results.nc (and controls.nc) carry the resolved scenario and the provenance
     in their attributes (:func:`neuroadapt.io.netcdf.write_netcdf`: CF metadata,
-    compression); tables go to ``tables/<name>.csv``.
+    compression); tables go to ``tables/<name>.csv``. With ``background`` the
+    NetCDF files (and then the removal of the checkpoints) are left to a thread
+    whose future is returned.
     """
     for ds in (users, controls):
         if ds is not None:
             ds.attrs.update(
                 {"scenario_toml": dump_scenario(scenario), "provenance": json.dumps(prov)}
             )
-    write_netcdf(users, out / "results.nc", time_origin=TIME_ORIGIN)
-    if controls is not None:
-        write_netcdf(controls, out / "controls.nc", time_origin=TIME_ORIGIN)
+    # shallow copies: the attributes written are those of now, whatever a reader does next
+    files = [
+        (ds.copy(deep=False), name)
+        for ds, name in ((users, "results.nc"), (controls, "controls.nc"))
+        if ds is not None
+    ]
+
+    def write_files() -> None:
+        for ds, name in files:
+            write_netcdf(ds, out / name, time_origin=TIME_ORIGIN)
+        shutil.rmtree(out / ".checkpoint", ignore_errors=True)
+
+    pending = None
+    if background:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neuroadapt-netcdf")
+        pending = pool.submit(write_files)
+        pool.shutdown(wait=False)  # the thread ends with its one task
+    else:
+        write_files()
     (out / "tables").mkdir(exist_ok=True)
     for name, frame in tables.items():
         write_text(out / "tables" / f"{name}.csv", frame.to_csv(index=False))
     write_text(out / "scenario.toml", dump_scenario(scenario))
     write_text(out / "provenance.json", json.dumps(prov, indent=2))
-    shutil.rmtree(out / ".checkpoint", ignore_errors=True)
+    return pending
 
 
-def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progress) -> RunOutputs:
+def _run_lifecourse(
+    scenario: Scenario, params: ParameterSet, out: Path, progress, background: bool = False
+) -> RunOutputs:
     """``run_scenario`` for scenarios whose people decide their own use."""
     from neuroadapt.experiments.lifecourse import (
         clinical_outcomes,
@@ -371,7 +412,7 @@ def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progres
     surv = survival_table(res.subjects, plan)
     mortality = mortality_table(res.subjects, plan)
     by_year = deaths_by_year(res.subjects, plan)
-    _write_outputs(
+    pending = _write_outputs(
         out,
         scenario,
         prov,
@@ -387,6 +428,7 @@ def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progres
             "deaths_by_year": by_year,
             "use_by_year": use_by_year(users, res.subjects, res.episodes, plan),
         },
+        background,
     )
     empty = pd.DataFrame()
     return RunOutputs(
@@ -405,4 +447,5 @@ def _run_lifecourse(scenario: Scenario, params: ParameterSet, out: Path, progres
         survival=surv,
         mortality=mortality,
         deaths_by_year=by_year,
+        pending=pending,
     )

@@ -170,6 +170,8 @@ def other_cause_step(
     total = hazards.sum(axis=0)
     new = cum + total
     dies = (cum < threshold) & (new >= threshold) & (total > 0)
+    if not dies.any():  # most days: no one dies, and there is no cause to draw
+        return new, dies, np.full(cum.shape, np.nan), np.full(cum.shape, NONE)
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.where(dies, np.where(np.isinf(total), 0.0, (threshold - cum) / total), np.nan)
         share = np.cumsum(hazards, axis=0) / total

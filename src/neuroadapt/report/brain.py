@@ -235,15 +235,11 @@ def effect_size(
     if u.size == 0:
         return EffectSize(*([np.nan] * 6), 0, 0 if c is None else c.size)
     d, pct = _d_pct(u, reference if c is None else c, sd_pop)
-    # resample indices in the same order as one draw per group per resample, then
-    # evaluate all resamples at once
-    rng = np.random.default_rng(seed)
-    iu = np.empty((n_boot, u.size), dtype=np.int64)
-    ic = None if c is None else np.empty((n_boot, c.size), dtype=np.int64)
-    for k in range(n_boot):
-        iu[k] = rng.integers(0, u.size, u.size)
-        if ic is not None:
-            ic[k] = rng.integers(0, c.size, c.size)
+    # every resample of each group drawn at once, users and controls from their own
+    # streams, then evaluated at once
+    rng_u, rng_c = np.random.default_rng(seed).spawn(2)
+    iu = rng_u.integers(0, u.size, (n_boot, u.size))
+    ic = None if c is None else rng_c.integers(0, c.size, (n_boot, c.size))
     ub = u[iu]
     mu = ub.mean(axis=1)
     mc = np.full(n_boot, float(reference)) if ic is None else c[ic].mean(axis=1)
