@@ -92,11 +92,15 @@ def run(
     _set_workers(workers)
     sc = resolved_scenario(scenario, subjects, seed)
     from neuroadapt.engine.simulate import NonFiniteError
-    from neuroadapt.experiments.run import run_scenario
+    from neuroadapt.experiments.run import run_scenario, scenario_params, start_workers
 
     out_dir = out or Path("results") / sc.name
     checked_out_dir(out_dir)  # before any work
+    start_workers(sc)  # they import neuroadapt while the caches are read
     with stages(console) as progress:
+        # what the report takes from caches is read first: HDF5 reads would wait for
+        # the thread that writes results.nc (h5py has one lock)
+        context = None if no_report else _report_context(progress, sc, scenario_params(sc))
         controls = f" and {sc.cohort.controls} controls" if sc.cohort.controls else ""
         simulated = progress.stage(f"simulating {sc.cohort.subjects} subjects{controls}")
         try:
@@ -105,8 +109,9 @@ def run(
         except NonFiniteError as exc:
             raise UserError(f"scenario '{scenario}': {exc}") from None
         try:
-            if not no_report:
-                _report(progress, sc, outputs, out_dir)
+            if context is not None:
+                progress.stage("report")
+                _report(sc, outputs, out_dir, *context)
         finally:
             if outputs.pending is not None and not outputs.pending.done():
                 progress.stage("writing results.nc")
@@ -118,17 +123,21 @@ def run(
     )
 
 
-def _report(progress, sc, outputs, out_dir: Path) -> None:
-    """The report of a finished run (its stages shown in ``progress``)."""
+def _report_context(progress, sc, params) -> tuple[dict, list[dict]]:
+    """The figure experiments and the calibration table (both cached) for a report."""
     from neuroadapt.evidence.cache import evaluate_cached
     from neuroadapt.experiments.panels import cached_panels
-    from neuroadapt.report import build_report
 
     progress.stage("figure experiments")
-    panels = cached_panels(outputs.params, seed=sc.seed) if sc.species == "human" else {}
+    panels = cached_panels(params, seed=sc.seed) if sc.species == "human" else {}
     evaluated = progress.stage("calibration table (cached until the model changes)", counts=GROUPS)
-    calibration = [r.as_dict() for r in evaluate_cached(progress=evaluated)]
-    progress.stage("report")
+    return panels, [r.as_dict() for r in evaluate_cached(progress=evaluated)]
+
+
+def _report(sc, outputs, out_dir: Path, panels: dict, calibration: list[dict]) -> None:
+    """The report of a finished run."""
+    from neuroadapt.report import build_report
+
     build_report(
         out_dir / "report.html",
         scenario=sc,

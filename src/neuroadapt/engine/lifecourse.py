@@ -40,7 +40,7 @@ import xarray as xr
 from scipy.special import ndtri
 
 from neuroadapt.engine import kernel as K
-from neuroadapt.engine.brain import BrainClock, brain_params, to_dataset
+from neuroadapt.engine.brain import BrainClock, available_brain_modules, brain_params, to_dataset
 from neuroadapt.engine.checkpoint import chunk_key, load_chunk, save_chunk
 from neuroadapt.engine.simulate import (
     RECORD_META,
@@ -56,7 +56,7 @@ from neuroadapt.engine.simulate import (
     prepare,
     rescue_inputs,
 )
-from neuroadapt.engine.workers import default_workers, run_tasks
+from neuroadapt.engine.workers import default_workers, run_tasks, start_workers
 from neuroadapt.model import behaviour as B
 from neuroadapt.model import mortality as M
 from neuroadapt.model.clock import HOURS_PER_DAY, rate_per_day
@@ -70,6 +70,7 @@ __all__ = [
     "co_users",
     "dose_schedule",
     "simulate_lifecourse",
+    "start_workers_for",
     "uniform_stream",
 ]
 
@@ -289,6 +290,21 @@ def simulate_lifecourse(
     merged = _merge(parts, chunks, subj)
     traits, trait = _traits(params, subj, seed, variability, covariates, free, plan)
     return _label(merged, subj, rec_days, modules, plan, traits, trait)
+
+
+def start_workers_for(n_subjects: int, days: int) -> None:
+    """Start the worker processes a cohort of this size will use, before it is simulated.
+
+    The same rule as :func:`simulate_lifecourse` with ``workers=None``; a cohort
+    that runs in this process starts nothing.
+    """
+    if n_subjects * days >= PARALLEL_MIN_SUBJECT_DAYS:
+        start_workers(min(default_workers(), n_subjects), _prime_worker)
+
+
+def _prime_worker() -> None:
+    """Import, in a worker, what its chunks need (this module, by unpickling, and the brain)."""
+    available_brain_modules()
 
 
 def _check_records_finite(part: dict, ids: np.ndarray, rec_days: np.ndarray) -> None:
@@ -666,13 +682,22 @@ class _OtherCauses:
         self.threshold = -np.log(uniform_stream(seed, ids, 0, "mortality:other"))
         self.v = uniform_stream(seed, ids, 0, "mortality:cause")
         self.cum = np.zeros(len(ids))
+        self._years: np.ndarray | None = None  # completed ages of the last day's h_bg
+        self._h_bg = np.zeros(len(ids))
 
     def day(self, d: int, mode: np.ndarray, alive: np.ndarray):
         """Time of death (days, NaN if none) and cause of other-cause deaths on day ``d``.
 
         ``mode`` is each subject's state at the start of the day.
         """
-        h_bg = M.background_hazard(self.table, self.age0 + d / M.DAYS_PER_YEAR, self.female)
+        age = self.age0 + d / M.DAYS_PER_YEAR
+        years = np.floor(age)
+        # the life table's hazard changes only on a subject's birthday
+        new = np.ones(len(age), bool) if self._years is None else years != self._years
+        if new.any():
+            self._h_bg[new] = M.background_hazard(self.table, age[new], self.female[new])
+            self._years = years
+        h_bg = self._h_bg
         abstinent = (mode == B.ABSTAINING) | (mode == HELD)
         h = np.where(alive, M.cause_hazards(h_bg, mode == B.USING, abstinent, self.p), 0.0)
         self.cum, dies, frac, cause = M.other_cause_step(self.cum, self.threshold, h, self.v)

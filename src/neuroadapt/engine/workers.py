@@ -20,6 +20,11 @@ cache index race. ``run_tasks(..., warm_up=...)`` runs a tiny task of the same
 kind in this process first, so that the workers load the kernels from the
 cache instead; with a warm cache the warm-up is a cache load of a second or
 less.
+
+Start early: a worker process spends a second or two importing neuroadapt
+before its first task. :func:`start_workers` starts the reusable workers in
+the background (joblib dispatches from a thread) while the caller goes on, e.g.
+reading its caches; :func:`run_tasks` then finds them ready.
 """
 
 from __future__ import annotations
@@ -58,6 +63,22 @@ def default_workers() -> int:
     if n < 1:
         raise ValueError(f"environment variable {WORKERS_ENV} = '{text}': must be an integer >= 1")
     return n
+
+
+#: Priming tasks sent by :func:`start_workers`, drained by :func:`run_tasks`.
+_STARTING: list = []
+
+
+def start_workers(workers: int, prime: Callable[[], Any]) -> None:
+    """Start ``workers`` reusable worker processes now, without waiting for them.
+
+    Each runs ``prime()`` (a module-level function, e.g. one that imports what the
+    tasks need). Nothing happens for ``workers <= 1``.
+    """
+    if workers <= 1:
+        return
+    parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator_unordered")
+    _STARTING.append(parallel(delayed(prime)() for _ in range(workers)))
 
 
 def _single_threaded(index: int, fn: Callable[..., Any], args: tuple) -> tuple[int, Any]:
@@ -103,6 +124,9 @@ def run_tasks(
         return results
     if warm_up is not None:
         warm_up()
+    while _STARTING:  # workers started early: wait until they are up
+        for _ in _STARTING.pop():
+            pass
     parallel = Parallel(
         n_jobs=min(workers, len(tasks)), backend="loky", return_as="generator_unordered"
     )

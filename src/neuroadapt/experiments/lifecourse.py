@@ -14,7 +14,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan, simulate_lifecourse
+from neuroadapt.engine.lifecourse import (
+    LifeCourseResult,
+    LifePlan,
+    simulate_lifecourse,
+    start_workers_for,
+)
 from neuroadapt.engine.outcomes import (
     OUTCOME_DAYS,
     clinical_outcomes,
@@ -37,6 +42,7 @@ __all__ = [
     "mortality_table",
     "recovering",
     "run_lifecourse",
+    "start_lifecourse_workers",
     "study_arms",
     "survival_table",
     "use_by_year",
@@ -58,6 +64,12 @@ def life_plan(scenario: Scenario) -> LifePlan:
         abstinent_fraction=b.abstinent_fraction,
         fentanyl_fraction=b.fentanyl_fraction,
     )
+
+
+def start_lifecourse_workers(scenario: Scenario) -> None:
+    """Start the worker processes :func:`run_lifecourse` will use, without waiting for them."""
+    n = scenario.cohort.subjects + scenario.cohort.controls
+    start_workers_for(n, life_plan(scenario).days)
 
 
 def run_lifecourse(

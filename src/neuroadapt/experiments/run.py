@@ -239,6 +239,18 @@ def subject_table(ds: xr.Dataset, episodes: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def start_workers(scenario: Scenario) -> None:
+    """Start, in the background, the worker processes ``run_scenario`` will use (if any).
+
+    A caller with other work to do first (e.g. reading its caches) saves the
+    workers' start-up time; the numbers do not depend on it.
+    """
+    if scenario.behaviour is not None:
+        from neuroadapt.experiments.lifecourse import start_lifecourse_workers
+
+        start_lifecourse_workers(scenario)
+
+
 def run_scenario(
     scenario: Scenario,
     out_dir: str | Path,

@@ -139,8 +139,11 @@ def cause_hazards(
     x = excess_multiple(using, abstinent, p)
     f = np.asarray(p["mortality_injury_share"], dtype=float)
     with np.errstate(invalid="ignore"):  # inf * 0 at the open age: no excess there
-        med = np.nan_to_num(h_bg * x * (1.0 - f), nan=0.0)
-        inj = np.nan_to_num(h_bg * x * f, nan=0.0)
+        excess = h_bg * x
+        med = excess * (1.0 - f)
+        inj = excess * f
+    if not (np.isfinite(med).all() and np.isfinite(inj).all()):
+        med, inj = np.nan_to_num(med, nan=0.0), np.nan_to_num(inj, nan=0.0)
     return np.stack(np.broadcast_arrays(h_bg, med, inj)).astype(float)
 
 

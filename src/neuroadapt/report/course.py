@@ -20,7 +20,6 @@ Literature values beside the model come from the shipped target table
 from __future__ import annotations
 
 import ast
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +34,7 @@ from neuroadapt.engine.outcomes import kaplan_meier
 from neuroadapt.model.behaviour import ABSTAINING, USING
 from neuroadapt.report import literature as lit
 from neuroadapt.report.figures import TOLERANCE_VARS as PER_EFFECT_TOLERANCE
-from neuroadapt.report.figures import _small, panel_grid
+from neuroadapt.report.figures import _small, nan_quantiles, panel_grid
 
 __all__ = [
     "TOLERANCE_VARS",
@@ -168,12 +167,9 @@ def daily_dose(users: xr.Dataset) -> np.ndarray:
 
 
 def _quantiles(x: np.ndarray, q: tuple[float, ...]) -> np.ndarray:
-    out = np.full((len(q), x.shape[1]), np.nan)
-    ok = np.isfinite(x).any(axis=0)
-    if ok.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[:, ok] = np.nanquantile(x[:, ok], q, axis=0)
+    with np.errstate(invalid="ignore"):
+        out = nan_quantiles(x, q)
+    out[:, ~np.isfinite(x).any(axis=0)] = np.nan
     return out
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "episode_table",
     "figure_legend",
     "median_band",
+    "nan_quantiles",
     "not_recorded",
     "occupancy_figure",
     "overdose_figure",
@@ -231,6 +232,34 @@ def not_recorded(cohort: xr.Dataset) -> list[str]:
     ]
 
 
+def nan_quantiles(x: np.ndarray, q: Iterable[float]) -> np.ndarray:
+    """``np.nanquantile(x, q, axis=0)`` (linear method) of a 2-D array, all columns at once.
+
+    numpy's nanquantile loops over the columns of an array with NaNs in Python
+    (about 15 ms for 1,000 subjects x 150 times); one sort of the whole array,
+    where NaNs go last, gives every column's order statistics at once. The
+    virtual index ``(n - 1) q`` and the interpolation are numpy's
+    ("linear", Hyndman and Fan's method 7), so the values are the same
+    (tested against numpy). An all-NaN column gives NaN.
+    """
+    s = np.sort(np.asarray(x, dtype=float), axis=0)
+    n = (~np.isnan(s)).sum(axis=0)  # values per column: they come first
+    qs = np.asarray(list(q), dtype=float)[:, None]
+    h = (n[None, :] - 1) * qs
+    lo = np.floor(h)
+    gamma = h - lo
+    top = np.maximum(n - 1, 0)[None, :]
+    i0 = np.clip(lo, 0, top).astype(np.int64)
+    i1 = np.clip(lo + 1, 0, top).astype(np.int64)
+    a = np.take_along_axis(s, i0, axis=0)
+    b = np.take_along_axis(s, i1, axis=0)
+    diff = b - a
+    out = a + diff * gamma
+    np.subtract(b, diff * (1.0 - gamma), out=out, where=gamma >= 0.5)
+    out[:, n == 0] = np.nan
+    return out
+
+
 def median_band(
     ax: Axes,
     t: np.ndarray,
@@ -243,10 +272,9 @@ def median_band(
     lw: float = 1.4,
 ) -> None:
     """Median and 5-95 % band over subjects (``x``: subject x time) on ``ax``."""
-    ok = np.isfinite(x).any(axis=0)
-    q = np.full((3, x.shape[1]), np.nan)
-    if ok.any():
-        q[:, ok] = np.nanquantile(x[:, ok], [0.05, 0.5, 0.95], axis=0)
+    with np.errstate(invalid="ignore"):  # infinite values interpolate to NaN, as in numpy
+        q = nan_quantiles(x, (0.05, 0.5, 0.95))
+    q[:, ~np.isfinite(x).any(axis=0)] = np.nan
     if band:
         ax.fill_between(t, q[0], q[2], color=color, alpha=alpha, lw=0, label=band_label)
     ax.plot(t, q[1], color=color, lw=lw, label=label)
