@@ -23,3 +23,25 @@ def test_no_warm_up_when_everything_runs_here(tmp_path):
     calls = []
     out = run_tasks(abs, [(-1,), (-2,)], workers=1, warm_up=lambda: calls.append(1))
     assert out == [1, 2] and calls == []
+
+
+def test_workers_started_early_run_the_tasks():
+    """``start_workers`` primes the reusable workers; ``run_tasks`` waits for it, then uses them."""
+    from neuroadapt.engine import workers as W
+
+    W.start_workers(2, os.getpid)
+    assert len(W._STARTING) == 1
+    primed = list(W._STARTING[0])  # the pids of the started workers, consumed here
+    W._STARTING.clear()
+    W.start_workers(2, os.getpid)
+    pids = run_tasks(os.getpid, [()] * 4, workers=2)
+    assert not W._STARTING  # drained before the tasks were sent
+    # the started processes ran the tasks (joblib reused them, not a new pool)
+    assert set(primed) & set(pids) and os.getpid() not in pids
+
+
+def test_start_workers_does_nothing_for_one_worker():
+    from neuroadapt.engine import workers as W
+
+    W.start_workers(1, os.getpid)
+    assert not W._STARTING
