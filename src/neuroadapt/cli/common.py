@@ -101,6 +101,30 @@ def checked_out_dir(out: Path) -> Path:
 #: Options several subcommands share.
 ScenarioArgument = Annotated[str, typer.Argument(help="Shipped scenario name or TOML file.")]
 SeedOption = Annotated[int | None, typer.Option("--seed", help="Random seed.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a parameter: NAME=VALUE in the parameter table's unit (repeatable; "
+        "`neuroadapt params` lists names, units and bounds).",
+    ),
+]
+
+
+def parse_sets(items: list[str] | None) -> dict[str, float]:
+    """``--set NAME=VALUE`` options as a mapping, or a one-line error."""
+    out: dict[str, float] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if not sep or not name or value is None:
+            raise UserError(f"option '--set' = '{item}': must be NAME=VALUE with VALUE a number")
+        out[name] = value
+    return out
 
 
 def _version(value: bool) -> None:

@@ -13,11 +13,13 @@ from rich.text import Text
 from neuroadapt.cli.common import (
     ScenarioArgument,
     SeedOption,
+    SetOption,
     UserError,
     app,
     checked_out_dir,
     console,
     out_console,
+    parse_sets,
     print_data,
     print_table,
 )
@@ -52,8 +54,13 @@ def _set_workers(workers: int | None) -> None:
         raise UserError(str(exc)) from None
 
 
-def resolved_scenario(scenario: str, subjects: int | None, seed: int | None):
-    """The scenario with the command line's ``--subjects`` and ``--seed``, or a one-line error."""
+def resolved_scenario(
+    scenario: str,
+    subjects: int | None,
+    seed: int | None,
+    parameters: dict[str, float] | None = None,
+):
+    """The scenario with the command line's --subjects, --seed and --set, or a one-line error."""
     from neuroadapt.experiments.run import resolve
     from neuroadapt.scenarios import ScenarioError
 
@@ -63,7 +70,7 @@ def resolved_scenario(scenario: str, subjects: int | None, seed: int | None):
     if seed is not None and seed < 0:
         raise UserError(f"option '--seed' = {seed}: must be an integer >= 0")
     try:
-        return resolve(base, subjects=subjects, seed=seed)
+        return resolve(base, subjects=subjects, seed=seed, parameters=parameters)
     except (ScenarioError, ValueError) as exc:
         raise UserError(str(exc).splitlines()[0]) from None
 
@@ -87,10 +94,11 @@ def run(
     seed: SeedOption = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
     workers: WorkersOption = None,
+    set_: SetOption = None,
 ) -> None:
     """Simulate a scenario and write results, tables and the HTML report."""
     _set_workers(workers)
-    sc = resolved_scenario(scenario, subjects, seed)
+    sc = resolved_scenario(scenario, subjects, seed, parse_sets(set_))
     from neuroadapt.engine.simulate import NonFiniteError
     from neuroadapt.experiments.run import run_scenario, scenario_params, start_workers
 

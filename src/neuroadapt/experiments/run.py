@@ -145,14 +145,23 @@ def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
     return out
 
 
-def resolve(scenario: Scenario, subjects: int | None = None, seed: int | None = None) -> Scenario:
+def resolve(
+    scenario: Scenario,
+    subjects: int | None = None,
+    seed: int | None = None,
+    parameters: dict[str, float] | None = None,
+) -> Scenario:
     """Apply command-line overrides to a scenario (validated like the file).
 
     With matched controls, ``subjects`` sets both groups (1:1 matching).
+    ``parameters`` (``--set NAME=VALUE``, table units) are merged into the
+    scenario's ``[parameters]``, replacing a value of the same name.
     """
     update: dict = {}
     if seed is not None:
         update["seed"] = seed
+    if parameters:
+        update["parameters"] = {**scenario.parameters, **parameters}
     if subjects is not None:
         size = {"subjects": subjects}
         if scenario.cohort.controls:
@@ -163,10 +172,12 @@ def resolve(scenario: Scenario, subjects: int | None = None, seed: int | None = 
 
 
 def scenario_params(scenario: Scenario) -> ParameterSet:
-    """The species' parameter set, with the scenario's body weight if it sets one."""
+    """The species' parameter set, with the scenario's body weight and ``[parameters]``."""
     params = load_parameters(scenario.species)
     if scenario.cohort.body_weight_kg is not None:
         params = params.with_values(body_weight=scenario.cohort.body_weight_kg)
+    if scenario.parameters:
+        params = params.with_table_values(scenario.parameters)
     return params
 
 
@@ -183,6 +194,21 @@ def scenario_rescue(scenario: Scenario) -> RescueRule | None:
     return None if scenario.rescue is None else RescueRule.from_scenario(scenario.rescue)
 
 
+def overrides(scenario: Scenario) -> list[dict]:
+    """The scenario's ``[parameters]``: each with its unit and the shipped table's value."""
+    table = load_parameters(scenario.species)
+    return [
+        {
+            "name": name,
+            "value": float(value),
+            "unit": table.params[name].unit,
+            "table_value": table.params[name].table_value,
+            "fitted": table.params[name].fitted,
+        }
+        for name, value in scenario.parameters.items()
+    ]
+
+
 def provenance(scenario: Scenario, params: ParameterSet) -> dict:
     """Everything needed to reproduce a run."""
     text = dump_scenario(scenario)
@@ -195,6 +221,7 @@ def provenance(scenario: Scenario, params: ParameterSet) -> dict:
         "subjects": scenario.cohort.subjects,
         "species": scenario.species,
         "parameter_hash": params.hash(),
+        "parameter_overrides": overrides(scenario),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "platform": platform.platform(),

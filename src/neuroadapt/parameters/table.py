@@ -15,10 +15,12 @@ is split into chunks nor on which other parameters the table holds.
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import json
 import math
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
@@ -267,6 +269,54 @@ class ParameterSet:
                     f"[{p.lower}, {p.upper}]"
                 )
             new[k] = replace(p, value=float(v))
+        return ParameterSet(new, self.species)
+
+    def table_bounds(self, name: str) -> tuple[float, float]:
+        """``(lower, upper)`` of a parameter in the table's own unit (``params[name].unit``)."""
+        p = self.params[name]
+        scale = ureg.Quantity(1.0, p.internal_unit).to(p.unit).magnitude
+        return p.lower * scale, p.upper * scale
+
+    def check_override(self, name: str, value: float) -> str | None:
+        """Why ``name = value`` (in the table's unit) cannot override the table, or ``None``.
+
+        The reason is a phrase for a one-line error: an unknown name (with the
+        closest names), a value that is not a finite number, or one outside the
+        parameter's bounds.
+        """
+        if name not in self.params:
+            close = difflib.get_close_matches(name, self.names, n=3)
+            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+            return (
+                f"is not a parameter of the {self.species} table{hint}; "
+                "`neuroadapt params` lists them"
+            )
+        p = self.params[name]
+        lo, hi = self.table_bounds(name)
+        if not isinstance(value, int | float) or isinstance(value, bool) or not np.isfinite(value):
+            return f"must be a number in {p.unit}, within [{lo:g}, {hi:g}]"
+        if not lo <= value <= hi:
+            return f"must be within its bounds [{lo:g}, {hi:g}] {p.unit}"
+        return None
+
+    def with_table_values(self, overrides: Mapping[str, float]) -> ParameterSet:
+        """Return a copy with typical values replaced, each given in the table's own unit.
+
+        Raises
+        ------
+        ParameterError
+            One line naming the parameter, the value and what is allowed.
+        """
+        new = dict(self.params)
+        for name, value in overrides.items():
+            why = self.check_override(name, value)
+            if why is not None:
+                raise ParameterError(f"parameter '{name}' = {value!r}: {why}")
+            p = new[name]
+            internal, _ = _to_internal(float(value), p.unit, name)
+            new[name] = replace(
+                p, value=min(max(internal, p.lower), p.upper), table_value=float(value)
+            )
         return ParameterSet(new, self.species)
 
     def hash(self) -> str:

@@ -425,6 +425,25 @@ def _fmt(x: Any) -> str:
     return "" if x is None else str(x)
 
 
+def overrides_warning(overrides: Sequence[Mapping[str, Any]]) -> str:
+    """The report's notice of a run's parameter overrides (empty without any)."""
+    if not overrides:
+        return ""
+    items = [
+        f"{o['name']} = {o['value']:g} {o['unit']} (shipped {o['table_value']:g}"
+        + (", fitted" if o.get("fitted") else "")
+        + ")"
+        for o in overrides
+    ]
+    n = len(items)
+    return (
+        f"This run overrides {n} parameter{'s' if n > 1 else ''} of the shipped table: "
+        f"{'; '.join(items)}. Its numbers can move away from the shipped calibration: the "
+        "calibration section evaluates the shipped parameters, not these; the figure "
+        "experiments use these."
+    )
+
+
 def render_report(
     *,
     scenario: Any,
@@ -567,6 +586,9 @@ def render_report(
         h = ds.attrs.get("parameter_hash")
         if h and h != p_hash:
             warnings.append(f"{label} was simulated with parameter set {h}, not {p_hash}.")
+    override_note = overrides_warning(provenance.get("parameter_overrides") or [])
+    if override_note:
+        warnings.append(override_note)
     prov = {
         "version": provenance.get("version", __version__),
         "date": provenance.get("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),

@@ -306,6 +306,13 @@ class Scenario(BaseModel):
     outputs: Outputs = Field(default_factory=Outputs)
     rescue: Rescue | None = None
     treatments: list[Treatment] = Field(default_factory=list)
+    parameters: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "parameter overrides by name, in the parameter table's own units and within its "
+            "bounds (`neuroadapt params` lists them)"
+        ),
+    )
 
     @field_validator("name")
     @classmethod
@@ -337,6 +344,7 @@ class Scenario(BaseModel):
         self._check_lifetime()
         self._check_acts()
         self._check_body_weight()
+        self._check_parameters()
         self._check_rescue_trigger()
         self._check_records()
         return self
@@ -453,6 +461,20 @@ class Scenario(BaseModel):
                 f"must be a {self.species} body weight >= {p.lower:g} and <= {p.upper:g} kg "
                 "(bounds of body_weight in the parameter table)",
                 bw,
+            )
+
+    def _check_parameters(self) -> None:
+        """``[parameters]``: names of the species' table, values within their bounds."""
+        table = load_parameters(self.species)
+        for name, value in self.parameters.items():
+            why = table.check_override(name, value)
+            if why is not None:
+                raise FieldError(f"parameters.{name}", why, value)
+        if "body_weight" in self.parameters and self.cohort.body_weight_kg is not None:
+            raise FieldError(
+                "parameters.body_weight",
+                "set the body weight once: here or as cohort.body_weight_kg, not both",
+                self.parameters["body_weight"],
             )
 
     def _check_rescue_trigger(self) -> None:
@@ -702,4 +724,7 @@ def _toml_dumps(data: dict[str, Any], prefix: str = "") -> str:
 
 def dump_scenario(scenario: Scenario) -> str:
     """Write a scenario as TOML text that :func:`loads_scenario` reads back equal."""
-    return _toml_dumps(scenario.model_dump(mode="python", exclude_none=True))
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    if not data.get("parameters"):
+        data.pop("parameters", None)  # no overrides: no empty table
+    return _toml_dumps(data)
