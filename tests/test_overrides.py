@@ -128,3 +128,23 @@ def test_the_report_says_numbers_can_leave_the_calibration():
     assert "ac_gain = 0.5 dimensionless (shipped 1)" in text
     assert "(shipped 0.6, fitted)" in text and "calibration section evaluates the shipped" in text
     assert overrides_warning([]) == ""
+
+
+def test_experiment_with_set_changes_the_rats_and_records_it(tmp_path):
+    plain, over = tmp_path / "plain", tmp_path / "over"
+    args = ("experiment", "acquisition", "--animals", "2")
+    assert cli(*args, "--out", plain).exit_code == 0
+    r = cli(*args, "--out", over, "--set", "t_half_heroin=4")
+    assert r.exit_code == 0, r.output
+    a = (plain / "tables" / "design.csv").read_text()
+    assert a != (over / "tables" / "design.csv").read_text()
+    rows = (over / "tables" / "parameter_overrides.csv").read_text().splitlines()
+    assert rows == ["name,value,unit,table_value,fitted", "t_half_heroin,4.0,min,0.764,True"]
+    assert not (plain / "tables" / "parameter_overrides.csv").exists()
+    assert "overrides 1 parameter of the shipped table" in (over / "report.html").read_text()
+
+
+def test_experiment_with_a_bad_set_exits_2_before_any_work(tmp_path):
+    r = cli("experiment", "acquisition", "--out", tmp_path / "o", "--set", "t_half_heroin=40")
+    assert one_line_error(r, "parameter 't_half_heroin' = 40.0: must be within its bounds [0.2, 5]")
+    assert not (tmp_path / "o" / "tables").exists()

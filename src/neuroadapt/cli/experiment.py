@@ -10,10 +10,12 @@ from rich.table import Column, Table
 
 from neuroadapt.cli.common import (
     SeedOption,
+    SetOption,
     UserError,
     app,
     checked_out_dir,
     console,
+    parse_sets,
     print_table,
 )
 from neuroadapt.cli.progress import stages
@@ -46,6 +48,7 @@ def experiment(
         Path | None, typer.Option("--out", help="Output directory (default results/<name>/).")
     ] = None,
     seed: SeedOption = None,
+    set_: SetOption = None,
     list_: Annotated[bool, typer.Option("--list", help="List the shipped protocols.")] = False,
     medpc_layout: Annotated[
         str,
@@ -68,6 +71,8 @@ def experiment(
         run_protocol,
     )
     from neuroadapt.experiments.ratlab import write_outputs as write_lab_files
+    from neuroadapt.parameters import ParameterError, load_parameters
+    from neuroadapt.report.html import overrides_warning
     from neuroadapt.report.ratlab import write_lab_report
 
     if list_:
@@ -75,6 +80,12 @@ def experiment(
         return
     if name is None:
         raise UserError("give a protocol name (see 'neuroadapt experiment --list')")
+    sets = parse_sets(set_)
+    if sets:  # checked before any work
+        try:
+            load_parameters("rat").with_table_values(sets)
+        except ParameterError as exc:
+            raise UserError(f"option '--set': {exc}") from None
     if animals is not None and animals < 1:
         raise UserError(f"option '--animals' = {animals}: must be >= 1")
     if medpc_layout not in LAYOUTS:
@@ -87,8 +98,10 @@ def experiment(
         checked_out_dir(directory)
         with stages(console) as progress:
             days = progress.stage(f"running {protocol.name}", counts="day {done}")
-            result = run_protocol(protocol, animals=animals, seed=seed, progress=days)
-    except ProtocolError as exc:
+            result = run_protocol(
+                protocol, animals=animals, seed=seed, progress=days, parameters=sets
+            )
+    except (ProtocolError, ParameterError) as exc:
         raise UserError(str(exc)) from None
     write_lab_files(result, directory, layout=medpc_layout, mpc_stub=mpc_stub)
     methods = (
@@ -97,6 +110,11 @@ def experiment(
         "and infusion resolved on a 1-s clock from each rat's own pharmacokinetics, receptor "
         "activation, tolerance and brain state (docs/ratlab.md); sessions written as MED-PC IV "
         "files and analysed with neuroadapt.analysis as real files are."
+        + (
+            " " + overrides_warning(result.overrides(), whole_report=False)
+            if result.parameter_overrides
+            else ""
+        )
     )
     fraction = next(
         (p.fraction for g in protocol.groups for p in g.phases if p.kind == "extinction"), 0.25

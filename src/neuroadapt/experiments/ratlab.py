@@ -58,8 +58,8 @@ import dataclasses
 import datetime as dt
 import os
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -429,6 +429,26 @@ class RatLabResult:
     sessions: pd.DataFrame
     days: list[DayResult]
     zone_side: list[str]
+    #: ``--set`` overrides of the rat table (name -> value in the table's unit).
+    parameter_overrides: dict[str, float] = field(default_factory=dict)
+
+    def overrides(self) -> list[dict]:
+        """The overrides with their units and the shipped values (empty without any)."""
+        table = load_parameters("rat")
+        return [
+            {
+                "name": k,
+                "value": float(v),
+                "unit": table.params[k].unit,
+                "table_value": table.params[k].table_value,
+                "fitted": table.params[k].fitted,
+            }
+            for k, v in self.parameter_overrides.items()
+        ]
+
+    def parameters(self):
+        """The rat parameter set the protocol ran with."""
+        return load_parameters("rat").with_table_values(self.parameter_overrides)
 
 
 def run_protocol(
@@ -437,6 +457,7 @@ def run_protocol(
     seed: int | None = None,
     variability: float = 1.0,
     progress: Callable[[int], None] | None = None,
+    parameters: Mapping[str, float] | None = None,
 ) -> RatLabResult:
     """Run a protocol on virtual rats, each walking its own phases day by day.
 
@@ -453,7 +474,13 @@ def run_protocol(
         Scale on inter-animal variability.
     progress
         Called with the number of days done.
+    parameters
+        Overrides of the rat parameter table by name, in the table's units and
+        within its bounds (``--set``); :class:`~neuroadapt.parameters.ParameterError`
+        otherwise.
     """
+    overrides = dict(parameters or {})
+    params = load_parameters("rat").with_table_values(overrides)
     n = int(animals or protocol.animals)
     if n < len(protocol.groups):
         raise ProtocolError(f"{n} animals for {len(protocol.groups)} groups: need one per group")
@@ -466,7 +493,7 @@ def run_protocol(
         share[np.argmax(share)] -= 1
     group_of = np.repeat(np.arange(len(share)), share)
     rats = [_Rat(int(g)) for g in group_of]
-    lab = OperantLab(load_parameters("rat"), n, seed, variability, pairs=protocol.pairs())
+    lab = OperantLab(params, n, seed, variability, pairs=protocol.pairs())
     history: list[dict[str, list[float]]] = [{"sa": [], "ext": []} for _ in rats]
     rows: list[dict] = []
 
@@ -548,6 +575,7 @@ def run_protocol(
         sessions=pd.DataFrame(rows),
         days=results,
         zone_side=side,
+        parameter_overrides=overrides,
     )
 
 
@@ -748,11 +776,15 @@ def write_outputs(
     tables = out / "tables"
     nlx = s[s["withdrawal_peak_naloxone"].notna()]
     if len(nlx):
-        thr = float(load_parameters("rat")["withdrawal_sign_threshold"])
+        thr = float(result.parameters()["withdrawal_sign_threshold"])
         w = nlx[["subject", "group", "day", "label", "unit_dose_mg_kg", "withdrawal_peak_naloxone"]]
         w = w.assign(signs_present=w["withdrawal_peak_naloxone"] >= thr)
         paths["withdrawal"] = _write_csv(tables / "withdrawal.csv", w)
     paths["design"] = _write_csv(
         tables / "design.csv", s.drop(columns=["withdrawal_peak_naloxone"])
     )
+    if result.parameter_overrides:  # what moved away from the shipped rat table
+        paths["parameter_overrides"] = _write_csv(
+            tables / "parameter_overrides.csv", pd.DataFrame(result.overrides())
+        )
     return paths

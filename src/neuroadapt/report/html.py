@@ -425,8 +425,12 @@ def _fmt(x: Any) -> str:
     return "" if x is None else str(x)
 
 
-def overrides_warning(overrides: Sequence[Mapping[str, Any]]) -> str:
-    """The report's notice of a run's parameter overrides (empty without any)."""
+def overrides_warning(overrides: Sequence[Mapping[str, Any]], whole_report: bool = True) -> str:
+    """The report's notice of a run's parameter overrides (empty without any).
+
+    ``whole_report`` adds what the scenario report's other sections use (the
+    calibration section the shipped parameters, the figure experiments these).
+    """
     if not overrides:
         return ""
     items = [
@@ -438,9 +442,13 @@ def overrides_warning(overrides: Sequence[Mapping[str, Any]]) -> str:
     n = len(items)
     return (
         f"This run overrides {n} parameter{'s' if n > 1 else ''} of the shipped table: "
-        f"{'; '.join(items)}. Its numbers can move away from the shipped calibration: the "
-        "calibration section evaluates the shipped parameters, not these; the figure "
-        "experiments use these."
+        f"{'; '.join(items)}. Its numbers can move away from the shipped calibration"
+        + (
+            ": the calibration section evaluates the shipped parameters, not these; the "
+            "figure experiments use these."
+            if whole_report
+            else "."
+        )
     )
 
 
