@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import xarray as xr
@@ -148,3 +151,66 @@ def test_experiment_with_a_bad_set_exits_2_before_any_work(tmp_path):
     r = cli("experiment", "acquisition", "--out", tmp_path / "o", "--set", "t_half_heroin=40")
     assert one_line_error(r, "parameter 't_half_heroin' = 40.0: must be within its bounds [0.2, 5]")
     assert not (tmp_path / "o" / "tables").exists()
+
+
+def test_environment_overrides_reach_load_parameters_and_cache_keys(monkeypatch):
+    from neuroadapt.cache import code_key
+    from neuroadapt.parameters.table import OVERRIDES_ENV
+
+    shipped, key = load_parameters("human"), code_key()
+    monkeypatch.setenv(OVERRIDES_ENV, '{"human": {"t_half_heroin": 6}}')
+    assert load_parameters("human")["t_half_heroin"] == pytest.approx(0.1)
+    assert load_parameters("rat") is load_parameters("rat")  # the rat table untouched
+    assert code_key() != key
+    monkeypatch.setenv(OVERRIDES_ENV, '{"dog": {}}')
+    with pytest.raises(ParameterError, match="must be JSON such as"):
+        load_parameters("human")
+    monkeypatch.delenv(OVERRIDES_ENV)
+    assert load_parameters("human") is shipped and code_key() == key
+
+
+def test_calibrate_set_goes_to_the_environment_by_species(monkeypatch):
+    from neuroadapt.cli.core import _calibration_overrides
+    from neuroadapt.parameters.table import OVERRIDES_ENV
+
+    monkeypatch.delenv(OVERRIDES_ENV, raising=False)
+    got = _calibration_overrides({"ac_gain": 0.5, "rat.t_half_heroin": 2.0})
+    assert got == {"human": {"ac_gain": 0.5}, "rat": {"t_half_heroin": 2.0}}
+    assert json.loads(os.environ[OVERRIDES_ENV]) == got
+
+
+@pytest.mark.parametrize(
+    ("option", "needle"),
+    [
+        ("acgain=1", "option '--set' (human table): parameter 'acgain' = 1.0: is not a parameter"),
+        ("rat.t_half_heroin=40", "(rat table): parameter 't_half_heroin' = 40.0: must be within"),
+    ],
+)
+def test_calibrate_with_a_bad_set_exits_2_before_evaluating(tmp_path, monkeypatch, option, needle):
+    from neuroadapt.parameters.table import OVERRIDES_ENV
+
+    monkeypatch.delenv(OVERRIDES_ENV, raising=False)
+    r = cli("calibrate", "--out", tmp_path / "c.json", "--set", option)
+    assert one_line_error(r, needle), r.output
+    assert not (tmp_path / "c.json").exists()
+
+
+def test_overridden_checks_see_the_override_in_a_fresh_process():
+    """What ``calibrate --set`` runs: the checks read the table through the environment."""
+    code = (
+        "from neuroadapt.evidence.calibration import evaluate\n"
+        "r = {x.id: x.model for x in evaluate(scales=('pk',), workers=1)}\n"
+        "print(r['pk_heroin_thalf_rook'])\n"
+    )
+    env = {**os.environ, "NEUROADAPT_PARAMETERS": '{"human": {"t_half_heroin": 6}}'}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert float(out.stdout.split()[-1]) == pytest.approx(6.0, rel=0.01)  # shipped: 3 min
+
+
+def test_calibrate_does_not_write_an_overridden_table_into_the_docs(tmp_path):
+    doc = tmp_path / "calibration.md"
+    doc.write_text("# Calibration\n")
+    r = cli("calibrate", "--markdown", doc, "--set", "ac_gain=0.5", "--out", tmp_path / "c.json")
+    assert one_line_error(r, "cannot be combined with '--set'"), r.output
+    assert doc.read_text() == "# Calibration\n"

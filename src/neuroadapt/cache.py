@@ -40,15 +40,27 @@ def cache_dir() -> Path:
 NOT_USED = ("cli", "report", "imaging", "analysis")
 
 
-@functools.lru_cache(maxsize=4)
 def code_key(skip: tuple[str, ...] = ()) -> str:
-    """Hash of the version and every .py/.csv/.toml file cached results can depend on.
+    """Hash of the code cached results can depend on, and of parameter overrides.
+
+    The code: the version and every .py/.csv/.toml file outside ``NOT_USED``;
+    the overrides: ``$NEUROADAPT_PARAMETERS`` (``calibrate --set``).
 
     ``skip`` names further top-level packages the result cannot depend on (e.g.
-    ``("evidence",)`` for a simulation the checks only read). Read once per
-    process and ``skip`` (a run asks for it for the calibration table and the
-    figure experiments).
+    ``("evidence",)`` for a simulation the checks only read). The files are read
+    once per process and ``skip`` (a run asks for it for the calibration table
+    and the figure experiments).
     """
+    h = hashlib.sha256(_files_key(skip).encode())
+    # parameter overrides of the whole process (``calibrate --set``) change every result
+    overrides = os.environ.get("NEUROADAPT_PARAMETERS", "").strip()
+    if overrides:
+        h.update(overrides.encode())
+    return h.hexdigest()[:20]
+
+
+@functools.lru_cache(maxsize=4)
+def _files_key(skip: tuple[str, ...]) -> str:
     root = Path(neuroadapt.__file__).parent
     h = hashlib.sha256(neuroadapt.__version__.encode())
     for path in sorted(root.rglob("*")):
@@ -58,7 +70,7 @@ def code_key(skip: tuple[str, ...] = ()) -> str:
         if path.suffix in (".py", ".csv", ".toml"):
             h.update(str(path.relative_to(root)).encode())
             h.update(path.read_bytes())
-    return h.hexdigest()[:20]
+    return h.hexdigest()
 
 
 def cached(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -217,6 +218,31 @@ def params(
     print_table(table)
 
 
+def _calibration_overrides(sets: dict[str, float]) -> dict[str, dict[str, float]]:
+    """``--set`` of ``calibrate`` by species, checked, and set for this process and its workers.
+
+    The overrides go to ``$NEUROADAPT_PARAMETERS`` (``parameters.OVERRIDES_ENV``),
+    which every ``load_parameters`` call and every cache key reads.
+    """
+    from neuroadapt.parameters import ParameterError, load_parameters
+    from neuroadapt.parameters.table import OVERRIDES_ENV, SPECIES
+
+    by_species: dict[str, dict[str, float]] = {}
+    for key, value in sets.items():
+        species, dot, name = key.partition(".")
+        if not dot or species not in SPECIES:
+            species, name = "human", key
+        by_species.setdefault(species, {})[name] = value
+    for species, values in by_species.items():
+        try:
+            load_parameters(species).with_table_values(values)
+        except ParameterError as exc:
+            raise UserError(f"option '--set' ({species} table): {exc}") from None
+    if by_species:
+        os.environ[OVERRIDES_ENV] = json.dumps(by_species, sort_keys=True)
+    return by_species
+
+
 @app.command()
 def calibrate(
     out: Annotated[Path, typer.Option("--out", help="Where to write calibration.json.")] = Path(
@@ -230,12 +256,21 @@ def calibrate(
         typer.Option("--markdown", help="Rewrite the table section of this Markdown file."),
     ] = None,
     workers: WorkersOption = None,
+    set_: SetOption = None,
 ) -> None:
     """Evaluate the model against every covered literature target.
 
-    Exits 1 if any target is missed without an explanation.
+    Exits 1 if any target is missed without an explanation. ``--set NAME=VALUE``
+    overrides the human table, ``--set rat.NAME=VALUE`` the rat table.
     """
     _set_workers(workers)
+    sets = parse_sets(set_)
+    if sets and markdown is not None:
+        raise UserError(
+            f"option '--markdown' = '{markdown}': cannot be combined with '--set' (the "
+            "documented table is that of the shipped parameters)"
+        )
+    overrides = _calibration_overrides(sets)
     from neuroadapt.atomic import write_text
     from neuroadapt.evidence.calibration import evaluate, unexplained_misses
 
@@ -248,6 +283,13 @@ def calibrate(
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
     out_console.print(", ".join(f"{v}: {n}" for v, n in sorted(counts.items())))
     payload: dict = {"results": [r.as_dict() for r in results], "counts": counts}
+    if overrides:
+        payload["parameter_overrides"] = overrides
+        console.print(
+            "parameters overridden (--set): "
+            + "; ".join(f"{sp}.{k} = {v:g}" for sp, kv in overrides.items() for k, v in kv.items())
+            + ". These verdicts are not those of the shipped table."
+        )
     if refit:
         from neuroadapt.evidence.fit import refit as do_refit
 

@@ -19,6 +19,7 @@ import difflib
 import hashlib
 import json
 import math
+import os
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -396,8 +397,43 @@ def _load_cached(species: str) -> ParameterSet:
     return ParameterSet(chosen, species)
 
 
+#: Environment variable holding process-wide overrides of the table, as JSON
+#: ``{"human": {"name": value, ...}, "rat": {...}}`` in the table's units. Set by
+#: ``neuroadapt calibrate --set`` so that every check, in this process and in its
+#: worker processes, sees the same table; cache keys include it
+#: (:func:`neuroadapt.cache.code_key`).
+OVERRIDES_ENV = "NEUROADAPT_PARAMETERS"
+
+
+def environment_overrides() -> dict[str, dict[str, float]]:
+    """The overrides in ``$NEUROADAPT_PARAMETERS`` by species (empty when unset)."""
+    text = os.environ.get(OVERRIDES_ENV, "").strip()
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+        ok = isinstance(data, dict) and all(
+            k in SPECIES and isinstance(v, dict) for k, v in data.items()
+        )
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ParameterError(
+            f"environment variable {OVERRIDES_ENV} = '{text}': must be JSON such as "
+            '{"human": {"ac_gain": 0.5}}'
+        )
+    return {k: {n: float(x) for n, x in v.items()} for k, v in data.items()}
+
+
+@cache
+def _with_overrides(species: str, text: str) -> ParameterSet:
+    return _load_cached(species).with_table_values(environment_overrides().get(species, {}))
+
+
 def load_parameters(species: str = "human") -> ParameterSet:
     """Load the parameter set of a species from the shipped table.
+
+    Overrides in ``$NEUROADAPT_PARAMETERS`` (:data:`OVERRIDES_ENV`) are applied.
 
     Parameters
     ----------
@@ -406,4 +442,7 @@ def load_parameters(species: str = "human") -> ParameterSet:
     """
     if species not in SPECIES:
         raise ParameterError(f"species '{species}' not in {', '.join(SPECIES)}")
+    text = os.environ.get(OVERRIDES_ENV, "").strip()
+    if text and environment_overrides().get(species):
+        return _with_overrides(species, text)
     return _load_cached(species)
