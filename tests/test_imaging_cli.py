@@ -279,3 +279,47 @@ def test_simulate_default_then_vbm_finds_the_model_loss(tmp_path, monkeypatch, c
     )
     desc = json.loads((out / "dataset_description.json").read_text(encoding="utf-8"))
     assert desc["Atlas"] == "harvard_oxford"
+
+
+def test_simulate_from_a_saved_run_writes_the_same_study(tmp_path, monkeypatch, capsys):
+    """``--from``: the saved simulation gives the files simulating again gives."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", "default", "--subjects", 2,
+                       "--seed", 3, "--out", first)  # fmt: skip
+    assert code == 0, err
+    code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", "--from", first / "simulation",
+                       "--out", second)  # fmt: skip
+    assert code == 0, err
+    assert "simulating" not in err
+    for name in ("participants.tsv", "ground_truth.tsv", "phenotype/pet_bpnd.tsv"):
+        assert (first / name).read_text() == (second / name).read_text(), name
+    maps = sorted(first.glob("sub-*/anat/*.nii.gz"))
+    assert maps and all(
+        np.array_equal(nib.load(m).get_fdata(), nib.load(second / m.relative_to(first)).get_fdata())
+        for m in maps
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "needle"),
+    [
+        ((), ("--seed", 4), "option '--seed' cannot act with '--from'"),
+        ((), ("--subjects", 4), "option '--subjects' cannot act with '--from'"),
+        (("escalation-and-relapse",), (), "option 'SCENARIO' cannot act with '--from'"),
+    ],
+)
+def test_simulate_from_refuses_what_cannot_act(
+    tmp_path, monkeypatch, capsys, before, after, needle
+):
+    (tmp_path / "run").mkdir()
+    where = ("--from", tmp_path / "run", "--out", tmp_path / "o")
+    code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", *before, *where, *after)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and needle in err, err
+
+
+def test_simulate_from_a_folder_without_a_run_is_one_line(tmp_path, monkeypatch, capsys):
+    (tmp_path / "empty").mkdir()
+    code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", "--from", tmp_path / "empty",
+                       "--out", tmp_path / "o")  # fmt: skip
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "holds no results.nc: not a folder written by 'neuroadapt run'" in err

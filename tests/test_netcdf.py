@@ -168,3 +168,20 @@ def test_a_failed_background_write_is_raised(runs, tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         res.wait_for_files()
     assert not (tmp_path / "results.nc").exists()
+
+
+@pytest.mark.parametrize("kind", list(SCENARIOS))
+def test_load_run_reads_a_saved_run_back(runs, kind):
+    """``load_run``: the datasets, scenario, provenance and tables of the folder."""
+    from neuroadapt.experiments.run import load_run
+
+    folder, res = runs[kind]
+    back = load_run(folder)
+    assert back.scenario == res.scenario and back.provenance == res.provenance
+    for got, want in ((back.result.dataset, res.result.dataset),
+                      (back.controls.result.dataset, res.controls.result.dataset)):  # fmt: skip
+        np.testing.assert_array_equal(got.time.values, want.time.values)
+        for name in want.data_vars:
+            np.testing.assert_array_equal(got[name].values, want[name].values, err_msg=name)
+    if res.subjects is not None:
+        pd.testing.assert_frame_equal(back.subjects, res.subjects, check_dtype=False)

@@ -232,6 +232,25 @@ def _simulated(sc, folder: Path, progress):
         raise UserError(f"scenario '{sc.name}': {exc}") from None
 
 
+def _saved(folder: Path, scenario: str, subjects: int | None, seed: int | None):
+    """The saved run in ``folder`` (``--from``), or a one-line error."""
+    from neuroadapt.experiments.run import SavedRunError, load_run
+
+    for name, given in (("SCENARIO", scenario != "default"), ("--subjects", subjects is not None),
+                        ("--seed", seed is not None)):  # fmt: skip
+        if given:
+            raise UserError(
+                f"option '{name}' cannot act with '--from' (the saved run fixes the scenario)"
+            )
+    try:
+        outputs = load_run(folder)
+    except SavedRunError as exc:
+        raise UserError(f"option '--from' = '{folder}': {exc}") from None
+    if outputs.scenario.species != "human":
+        raise UserError(f"option '--from' = '{folder}': imaging needs a human cohort")
+    return outputs
+
+
 @imaging_app.command()
 def simulate(
     scenario: ScenarioArgument = "default",
@@ -259,6 +278,14 @@ def simulate(
             "(default day then: end of follow-up).",
         ),
     ] = None,
+    from_: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Image a saved run (a folder written by 'neuroadapt run', with matched "
+            "controls) instead of simulating; SCENARIO, --subjects and --seed then cannot act.",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a cohort and write its GM maps, PET and fMRI read-outs and a report.
 
@@ -276,18 +303,25 @@ def simulate(
 
     if atlas not in ATLASES:
         raise UserError(f"option '--atlas' = '{atlas}': allowed: {', '.join(ATLASES)}")
-    if subjects is not None and subjects < 2:
-        raise UserError(f"option '--subjects' = {subjects}: must be an integer >= 2")
-    sc = _human_scenario(scenario, subjects, seed)
-    check_scan_options(sc, day, arm)
-    cohort = sc.cohort.model_copy(update={"controls": sc.cohort.subjects})
-    sc = sc.model_copy(update={"cohort": cohort})
-    out_dir = out or Path("results") / f"{sc.name}-imaging"
-    checked_out_dir(out_dir)
-    with stages(console) as progress:
-        n = f"{sc.cohort.subjects} users and {sc.cohort.controls} controls"
-        simulated = progress.stage(f"simulating {n}")
-        outputs = _simulated(sc, out_dir / "simulation", simulated)
+    if from_ is not None:
+        outputs = _saved(from_, scenario, subjects, seed)
+        sc = outputs.scenario
+        check_scan_options(sc, day, arm)
+        out_dir = out or Path("results") / f"{sc.name}-imaging"
+        checked_out_dir(out_dir)
+    else:
+        if subjects is not None and subjects < 2:
+            raise UserError(f"option '--subjects' = {subjects}: must be an integer >= 2")
+        sc = _human_scenario(scenario, subjects, seed)
+        check_scan_options(sc, day, arm)
+        cohort = sc.cohort.model_copy(update={"controls": sc.cohort.subjects})
+        sc = sc.model_copy(update={"cohort": cohort})
+        out_dir = out or Path("results") / f"{sc.name}-imaging"
+        checked_out_dir(out_dir)
+        with stages(console) as progress:
+            n = f"{sc.cohort.subjects} users and {sc.cohort.controls} controls"
+            simulated = progress.stage(f"simulating {n}")
+            outputs = _simulated(sc, out_dir / "simulation", simulated)
     tables = cohort_tables(outputs, day=day, arm=arm)
     when = tables["when"]
     participants = tables["participants"]

@@ -58,7 +58,7 @@ from neuroadapt.experiments.cohort import (
 )
 from neuroadapt.io.netcdf import TIME_ORIGIN, write_netcdf
 from neuroadapt.parameters import ParameterSet, load_parameters
-from neuroadapt.scenarios import Scenario, dump_scenario, validate_scenario
+from neuroadapt.scenarios import Scenario, dump_scenario, loads_scenario, validate_scenario
 
 SUMMARY_VARS = (
     "tolerance_shift",
@@ -263,6 +263,73 @@ def subject_table(ds: xr.Dataset, episodes: pd.DataFrame) -> pd.DataFrame:
             "overdose_episodes": [int(n_od.get(s, 0)) for s in ds.subject.values],
             "hypoxia_minutes": hyp,
         }
+    )
+
+
+class SavedRunError(ValueError):
+    """A folder does not hold a saved run; the message is one line."""
+
+
+#: Tables of a life-course run that :func:`load_run` reads back (``tables/<name>.csv``).
+_LIFECOURSE_TABLES = ("subjects", "clinical_outcomes", "survival", "mortality", "deaths_by_year")
+
+
+def load_run(folder: str | os.PathLike[str]) -> RunOutputs:
+    """Read a run back from the folder ``neuroadapt run`` wrote, without simulating.
+
+    The datasets come from ``results.nc`` and ``controls.nc`` with the time
+    axis in days (CF decoding of the time left off, as the run wrote it), the
+    scenario from the resolved ``scenario.toml``, the provenance and the tables
+    from their files.
+
+    Raises
+    ------
+    SavedRunError
+        If a file the run always writes is missing or cannot be read.
+    """
+    d = Path(folder)
+    for name in ("results.nc", "scenario.toml", "provenance.json"):
+        if not (d / name).is_file():
+            raise SavedRunError(f"'{d}' holds no {name}: not a folder written by 'neuroadapt run'")
+    try:
+        sc = loads_scenario((d / "scenario.toml").read_text(encoding="utf-8"), str(d))
+        users = xr.load_dataset(d / "results.nc", decode_times=False)
+        controls = (
+            xr.load_dataset(d / "controls.nc", decode_times=False)
+            if (d / "controls.nc").is_file()
+            else None
+        )
+        prov = json.loads((d / "provenance.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SavedRunError(
+            f"'{d}': cannot be read as a saved run ({exc})".splitlines()[0]
+        ) from None
+
+    def table(name: str) -> pd.DataFrame | None:
+        path = d / "tables" / f"{name}.csv"
+        return pd.read_csv(path) if path.is_file() else None
+
+    episodes = table("overdose_episodes")
+    life = {k: table(k) if sc.behaviour is not None else None for k in _LIFECOURSE_TABLES}
+    empty = pd.DataFrame()
+    return RunOutputs(
+        scenario=sc,
+        params=scenario_params(sc),
+        result=SimulationResult(
+            dataset=users, episodes=episodes if episodes is not None else empty, final_state={}
+        ),
+        provenance=prov,
+        out_dir=d,
+        controls=(
+            Group("controls", SimulationResult(controls, empty, {}), None)
+            if controls is not None
+            else None
+        ),
+        subjects=life["subjects"],
+        clinical=life["clinical_outcomes"],
+        survival=life["survival"],
+        mortality=life["mortality"],
+        deaths_by_year=life["deaths_by_year"],
     )
 
 
