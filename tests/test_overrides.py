@@ -173,10 +173,11 @@ def test_calibrate_set_goes_to_the_environment_by_species(monkeypatch):
     from neuroadapt.cli.core import _calibration_overrides
     from neuroadapt.parameters.table import OVERRIDES_ENV
 
-    monkeypatch.delenv(OVERRIDES_ENV, raising=False)
+    monkeypatch.setenv(OVERRIDES_ENV, "")  # recorded, so that the test's value is undone
     got = _calibration_overrides({"ac_gain": 0.5, "rat.t_half_heroin": 2.0})
     assert got == {"human": {"ac_gain": 0.5}, "rat": {"t_half_heroin": 2.0}}
     assert json.loads(os.environ[OVERRIDES_ENV]) == got
+    monkeypatch.setenv(OVERRIDES_ENV, "")
 
 
 @pytest.mark.parametrize(
@@ -189,7 +190,7 @@ def test_calibrate_set_goes_to_the_environment_by_species(monkeypatch):
 def test_calibrate_with_a_bad_set_exits_2_before_evaluating(tmp_path, monkeypatch, option, needle):
     from neuroadapt.parameters.table import OVERRIDES_ENV
 
-    monkeypatch.delenv(OVERRIDES_ENV, raising=False)
+    monkeypatch.setenv(OVERRIDES_ENV, "")
     r = cli("calibrate", "--out", tmp_path / "c.json", "--set", option)
     assert one_line_error(r, needle), r.output
     assert not (tmp_path / "c.json").exists()
