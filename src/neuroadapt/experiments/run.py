@@ -31,7 +31,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -81,7 +81,7 @@ class RunOutputs:
     params: ParameterSet
     result: SimulationResult
     provenance: dict
-    out_dir: Path
+    out_dir: Path | None
     controls: Group | None = None
     subjects: pd.DataFrame | None = None
     clinical: pd.DataFrame | None = None
@@ -90,6 +90,21 @@ class RunOutputs:
     deaths_by_year: pd.DataFrame | None = None
     #: The NetCDF files still being written (``run_scenario(..., background=True)``).
     pending: Future | None = None
+    #: The tables written to ``tables/<name>.csv``.
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write the run's files into ``folder`` (as ``neuroadapt run`` does; no report).
+
+        Returns the folder. :func:`load_run` reads it back.
+        """
+        out = check_out_dir(folder)
+        controls = self.controls.result.dataset if self.controls is not None else None
+        _write_outputs(
+            out, self.scenario, self.provenance, self.result.dataset, controls, self.tables
+        )
+        self.out_dir = out
+        return out
 
     def wait_for_files(self) -> None:
         """Wait until results.nc and controls.nc are written; re-raise a failed write."""
@@ -330,6 +345,7 @@ def load_run(folder: str | os.PathLike[str]) -> RunOutputs:
         survival=life["survival"],
         mortality=life["mortality"],
         deaths_by_year=life["deaths_by_year"],
+        tables={p.stem: pd.read_csv(p) for p in sorted((d / "tables").glob("*.csv"))},
     )
 
 
@@ -347,19 +363,20 @@ def start_workers(scenario: Scenario) -> None:
 
 def run_scenario(
     scenario: Scenario,
-    out_dir: str | Path,
+    out_dir: str | Path | None,
     progress: Callable[[int, int], None] | None = None,
     options: EngineOptions | None = None,
     background: bool = False,
 ) -> RunOutputs:
-    """Simulate a scenario's cohort and write its result files.
+    """Simulate a scenario's cohort and write its result files (``out_dir=None``: none).
 
     Parameters
     ----------
     scenario
         The resolved scenario (see :func:`resolve`).
     out_dir
-        Output directory (created).
+        Output directory (created), or ``None`` to keep the run in memory only
+        (no checkpoints either; :meth:`RunOutputs.save` writes it later).
     progress
         Called with (subjects done, total) after each chunk.
     options
@@ -368,12 +385,12 @@ def run_scenario(
         Return before results.nc and controls.nc are written (they are written
         in a thread; call :meth:`RunOutputs.wait_for_files` before relying on them).
     """
-    out = check_out_dir(out_dir)
+    out = check_out_dir(out_dir) if out_dir is not None else None
     params = scenario_params(scenario)
     if scenario.behaviour is not None:
         return _run_lifecourse(scenario, params, out, progress, background)
     opts = options or EngineOptions(record_every_h=scenario.outputs.record_every_h())
-    ckpt = out / ".checkpoint"
+    ckpt = out / ".checkpoint" if out is not None else None
     result = simulate(
         params,
         scenario_doses(scenario),
@@ -417,18 +434,15 @@ def run_scenario(
         check_living_dataset(cds, "controls'")
         cds.attrs["title"] = f"matched drug-free controls: {scenario.name}"
         controls.result.dataset = cds
-    pending = _write_outputs(
-        out,
-        scenario,
-        prov,
-        ds,
-        cds,
-        {
-            "cohort_summary": summary_table(ds),
-            "subjects": subject_table(ds, result.episodes),
-            "overdose_episodes": result.episodes,
-        },
-        background,
+    tables = {
+        "cohort_summary": summary_table(ds),
+        "subjects": subject_table(ds, result.episodes),
+        "overdose_episodes": result.episodes,
+    }
+    pending = (
+        _write_outputs(out, scenario, prov, ds, cds, tables, background)
+        if out is not None
+        else None
     )
     return RunOutputs(
         scenario=scenario,
@@ -438,6 +452,7 @@ def run_scenario(
         out_dir=out,
         controls=controls,
         pending=pending,
+        tables=tables,
     )
 
 
@@ -491,7 +506,7 @@ def _write_outputs(
 
 
 def _run_lifecourse(
-    scenario: Scenario, params: ParameterSet, out: Path, progress, background: bool = False
+    scenario: Scenario, params: ParameterSet, out: Path | None, progress, background: bool = False
 ) -> RunOutputs:
     """``run_scenario`` for scenarios whose people decide their own use."""
     from neuroadapt.experiments.lifecourse import (
@@ -504,7 +519,7 @@ def _run_lifecourse(
         use_by_year,
     )
 
-    ckpt = out / ".checkpoint"
+    ckpt = out / ".checkpoint" if out is not None else None
     res, users, controls = run_lifecourse(
         scenario, params, scenario_rescue(scenario), checkpoint_dir=ckpt, progress=progress
     )
@@ -518,23 +533,20 @@ def _run_lifecourse(
     surv = survival_table(res.subjects, plan)
     mortality = mortality_table(res.subjects, plan)
     by_year = deaths_by_year(res.subjects, plan)
-    pending = _write_outputs(
-        out,
-        scenario,
-        prov,
-        users,
-        controls,
-        {
-            "cohort_summary": summary_table(users),
-            "subjects": res.subjects,
-            "overdose_episodes": res.episodes,
-            "clinical_outcomes": clinical,
-            "survival": surv,
-            "mortality": mortality,
-            "deaths_by_year": by_year,
-            "use_by_year": use_by_year(users, res.subjects, res.episodes, plan),
-        },
-        background,
+    tables = {
+        "cohort_summary": summary_table(users),
+        "subjects": res.subjects,
+        "overdose_episodes": res.episodes,
+        "clinical_outcomes": clinical,
+        "survival": surv,
+        "mortality": mortality,
+        "deaths_by_year": by_year,
+        "use_by_year": use_by_year(users, res.subjects, res.episodes, plan),
+    }
+    pending = (
+        _write_outputs(out, scenario, prov, users, controls, tables, background)
+        if out is not None
+        else None
     )
     empty = pd.DataFrame()
     return RunOutputs(
@@ -554,4 +566,5 @@ def _run_lifecourse(
         mortality=mortality,
         deaths_by_year=by_year,
         pending=pending,
+        tables=tables,
     )

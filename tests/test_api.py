@@ -1,0 +1,84 @@
+"""The public Python face: scenario in, a Run in memory out, saved and read back."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import neuroadapt as na
+
+LIFE = (
+    'name = "api"\nseed = 3\n[behaviour]\nuse = "60d"\nfollow_up = "20d"\n'
+    '[cohort]\nsubjects = 4\ncontrols = 4\n[outputs]\nrecord_every = "10d"\n'
+)
+
+
+def test_the_public_names_and_nothing_else():
+    assert sorted(na.__all__) == sorted(
+        ["Run", "Scenario", "__version__", "load_run", "load_scenario", "loads_scenario",
+         "parameter_table", "simulate"]
+    )  # fmt: skip
+    for name in na.__all__:
+        assert getattr(na, name) is not None
+    with pytest.raises(AttributeError):
+        na.run_scenario  # noqa: B018 - internal, not exported
+
+
+def test_import_neuroadapt_loads_no_simulation_code():
+    code = "import sys, neuroadapt; print('neuroadapt.engine.kernel' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.fixture(scope="module")
+def run():
+    return na.simulate(na.loads_scenario(LIFE), parameters={"ac_gain": 0.75})
+
+
+def test_simulate_writes_nothing_and_returns_the_run(run, tmp_path, monkeypatch):
+    assert run.out_dir is None and run.pending is None
+    assert run.result.dataset.sizes["subject"] == 4
+    assert run.controls.result.dataset.sizes["subject"] == 4
+    assert {"mortality", "survival", "subjects", "use_by_year"} <= set(run.tables)
+    assert run.provenance["parameter_overrides"][0]["name"] == "ac_gain"
+
+
+def test_simulate_equals_a_run_written_to_a_folder(run, tmp_path):
+    from neuroadapt.experiments.run import resolve, run_scenario
+
+    sc = resolve(na.loads_scenario(LIFE), parameters={"ac_gain": 0.75})
+    on_disk = run_scenario(sc, tmp_path / "disk")
+    for name in run.result.dataset.data_vars:
+        np.testing.assert_array_equal(
+            run.result.dataset[name].values, on_disk.result.dataset[name].values, err_msg=name
+        )
+
+
+def test_save_then_load_run_round_trips(run, tmp_path):
+    folder = run.save(tmp_path / "study")
+    assert run.out_dir == folder
+    back = na.load_run(folder)
+    assert back.scenario == run.scenario and back.provenance == run.provenance
+    assert sorted(back.tables) == sorted(run.tables)
+    for got, want in ((back.result.dataset, run.result.dataset),
+                      (back.controls.result.dataset, run.controls.result.dataset)):  # fmt: skip
+        for name in want.data_vars:
+            np.testing.assert_array_equal(got[name].values, want[name].values, err_msg=name)
+    assert len(back.tables["subjects"]) == len(run.tables["subjects"])
+
+
+def test_parameter_table_is_a_dataframe():
+    table = na.parameter_table("human")
+    assert {"name", "value", "unit", "cv", "fitted", "source"} <= set(table.columns)
+    assert "ac_gain" in set(table["name"])
+
+
+def test_a_bad_override_is_one_line():
+    from neuroadapt.scenarios import ScenarioError
+
+    with pytest.raises(ScenarioError) as err:
+        na.simulate(na.loads_scenario(LIFE), parameters={"ac_gain": 3.0})
+    assert "parameters.ac_gain" in str(err.value) and "\n" not in str(err.value)
