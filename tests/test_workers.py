@@ -36,8 +36,9 @@ def test_workers_started_early_run_the_tasks():
     W.start_workers(2, os.getpid)
     pids = run_tasks(os.getpid, [()] * 4, workers=2)
     assert not W._STARTING  # drained before the tasks were sent
-    # the started processes ran the tasks (joblib reused them, not a new pool)
-    assert set(primed) & set(pids) and os.getpid() not in pids
+    # the tasks ran in the started pool: a new pool would add processes to the two
+    # (which worker takes which task is up to joblib)
+    assert len(set(primed) | set(pids)) <= 2 and os.getpid() not in pids
 
 
 def test_start_workers_does_nothing_for_one_worker():
