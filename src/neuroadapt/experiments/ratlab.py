@@ -90,6 +90,7 @@ from neuroadapt.io.medpc.writer import (
 )
 from neuroadapt.io.medpc.zones import write_zone_table
 from neuroadapt.parameters import load_parameters
+from neuroadapt.parameters.table import override_records
 
 __all__ = [
     "LAYOUTS",
@@ -434,17 +435,7 @@ class RatLabResult:
 
     def overrides(self) -> list[dict]:
         """The overrides with their units and the shipped values (empty without any)."""
-        table = load_parameters("rat")
-        return [
-            {
-                "name": k,
-                "value": float(v),
-                "unit": table.params[k].unit,
-                "table_value": table.params[k].table_value,
-                "fitted": table.params[k].fitted,
-            }
-            for k, v in self.parameter_overrides.items()
-        ]
+        return override_records("rat", self.parameter_overrides)
 
     def parameters(self):
         """The rat parameter set the protocol ran with."""

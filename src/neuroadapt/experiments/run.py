@@ -58,6 +58,7 @@ from neuroadapt.experiments.cohort import (
 )
 from neuroadapt.io.netcdf import TIME_ORIGIN, write_netcdf
 from neuroadapt.parameters import ParameterSet, load_parameters
+from neuroadapt.parameters.table import override_records
 from neuroadapt.scenarios import Scenario, dump_scenario, loads_scenario, validate_scenario
 
 SUMMARY_VARS = (
@@ -211,17 +212,7 @@ def scenario_rescue(scenario: Scenario) -> RescueRule | None:
 
 def overrides(scenario: Scenario) -> list[dict]:
     """The scenario's ``[parameters]``: each with its unit and the shipped table's value."""
-    table = load_parameters(scenario.species)
-    return [
-        {
-            "name": name,
-            "value": float(value),
-            "unit": table.params[name].unit,
-            "table_value": table.params[name].table_value,
-            "fitted": table.params[name].fitted,
-        }
-        for name, value in scenario.parameters.items()
-    ]
+    return override_records(scenario.species, scenario.parameters)
 
 
 def provenance(scenario: Scenario, params: ParameterSet) -> dict:

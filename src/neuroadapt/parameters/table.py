@@ -397,6 +397,21 @@ def _load_cached(species: str) -> ParameterSet:
     return ParameterSet(chosen, species)
 
 
+def override_records(species: str, overrides: Mapping[str, float]) -> list[dict]:
+    """Overrides as records for provenance: name, value, unit, shipped value, fitted."""
+    shipped = _load_cached(species).params
+    return [
+        {
+            "name": name,
+            "value": float(value),
+            "unit": shipped[name].unit,
+            "table_value": shipped[name].table_value,
+            "fitted": shipped[name].fitted,
+        }
+        for name, value in overrides.items()
+    ]
+
+
 #: Environment variable holding process-wide overrides of the table, as JSON
 #: ``{"human": {"name": value, ...}, "rat": {...}}`` in the table's units. Set by
 #: ``neuroadapt calibrate --set`` so that every check, in this process and in its
