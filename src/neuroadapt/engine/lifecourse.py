@@ -244,8 +244,7 @@ def simulate_lifecourse(
     if ckpt:
         ckpt.mkdir(parents=True, exist_ok=True)
     if workers is None:
-        big = len(subj) * plan.days >= PARALLEL_MIN_SUBJECT_DAYS
-        workers = default_workers() if big else 1
+        workers = _default_workers(len(subj), plan.days)
     workers = max(1, min(workers, len(subj)))
     if workers > 1 and not all(_importable(m) for m in modules):
         workers = 1  # a module built in memory cannot reach a worker process
@@ -298,8 +297,12 @@ def start_workers_for(n_subjects: int, days: int) -> None:
     The same rule as :func:`simulate_lifecourse` with ``workers=None``; a cohort
     that runs in this process starts nothing.
     """
-    if n_subjects * days >= PARALLEL_MIN_SUBJECT_DAYS:
-        start_workers(min(default_workers(), n_subjects), _prime_worker)
+    start_workers(min(_default_workers(n_subjects, days), n_subjects), _prime_worker)
+
+
+def _default_workers(n_subjects: int, days: int) -> int:
+    """Workers for ``workers=None``: one per CPU from ``PARALLEL_MIN_SUBJECT_DAYS``, else 1."""
+    return default_workers() if n_subjects * days >= PARALLEL_MIN_SUBJECT_DAYS else 1
 
 
 def _prime_worker() -> None:
