@@ -174,13 +174,13 @@ def test_cohort_tables_images_each_user_at_own_years_of_use(lifecourse):
 
 
 def cohort_tables_of(outputs, **kw):
-    from neuroadapt.cli.imaging import cohort_tables
+    from neuroadapt.imaging.study import cohort_tables
 
     return cohort_tables(outputs, **kw)
 
 
 def test_cohort_tables_images_the_stated_day_and_arm(lifecourse):
-    from neuroadapt.cli.common import UserError
+    from neuroadapt.imaging.study import ScanError
 
     users = lifecourse.result.dataset
     t = cohort_tables_of(lifecourse, own_years=False)
@@ -205,9 +205,9 @@ def test_cohort_tables_images_the_stated_day_and_arm(lifecourse):
     assert user_years == pytest.approx(400 / 365.25, abs=1e-3)
     user_years = cohort_tables_of(lifecourse, arm="continued use")["years_of_use"][0]
     assert user_years == pytest.approx(end / 365.25, abs=1e-3)
-    with pytest.raises(UserError, match="allowed"):
+    with pytest.raises(ScanError, match="allowed"):
         cohort_tables_of(lifecourse, arm="sometimes")
-    with pytest.raises(UserError, match="records days"):
+    with pytest.raises(ScanError, match="records days"):
         cohort_tables_of(lifecourse, day=5000)
 
 
@@ -218,7 +218,7 @@ def test_simulate_checks_every_option_before_simulating(monkeypatch, capsys, tmp
         raise AssertionError("simulated before the options were checked")
 
     monkeypatch.setattr(run, "run_scenario", no_run)
-    base = ("imaging", "simulate", "default", "--subjects", 2, "--out", tmp_path / "x")
+    base = ("imaging", "simulate", "default", "--subjects", 3, "--out", tmp_path / "x")
     for extra, message in (
         (("--day", 99999), "option '--day' = 99999: the run records days 0 to 4382"),
         (("--arm", "sometimes"), "option '--arm' = 'sometimes': allowed"),
@@ -245,7 +245,7 @@ def test_simulate_help_shows_its_text(monkeypatch, capsys):
 
 
 def test_cohort_tables_leaves_out_the_dead(lifecourse, monkeypatch):
-    from neuroadapt.cli.imaging import cohort_tables
+    from neuroadapt.imaging.study import cohort_tables
 
     ds = lifecourse.result.dataset.copy()
     alive = ds["alive"].values.copy()
@@ -284,7 +284,7 @@ def test_simulate_default_then_vbm_finds_the_model_loss(tmp_path, monkeypatch, c
 def test_simulate_from_a_saved_run_writes_the_same_study(tmp_path, monkeypatch, capsys):
     """``--from``: the saved simulation gives the files simulating again gives."""
     first, second = tmp_path / "first", tmp_path / "second"
-    code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", "default", "--subjects", 2,
+    code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", "default", "--subjects", 5,
                        "--seed", 3, "--out", first)  # fmt: skip
     assert code == 0, err
     code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", "--from", first / "simulation",
@@ -323,3 +323,19 @@ def test_simulate_from_a_folder_without_a_run_is_one_line(tmp_path, monkeypatch,
                        "--out", tmp_path / "o")  # fmt: skip
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "holds no results.nc: not a folder written by 'neuroadapt run'" in err
+
+
+def test_too_few_participants_to_compare_is_one_line(monkeypatch, capsys, tmp_path):
+    code, _, err = cli(monkeypatch, capsys, "imaging", "simulate", "default", "--subjects", 2,
+                       "--out", tmp_path / "x")  # fmt: skip
+    assert code == 2 and "'--subjects' = 2: must be an integer >= 3" in err
+
+
+def test_a_study_with_too_few_living_users_is_refused():
+    import pandas as pd
+
+    from neuroadapt.imaging.study import ScanError, check_comparable
+
+    table = pd.DataFrame({"group": ["user", "user", "control", "control", "control"]})
+    with pytest.raises(ScanError, match="2 living users and 3 controls"):
+        check_comparable(table)

@@ -14,8 +14,7 @@ from neuroadapt.engine.simulate import RescueRule
 from neuroadapt.model import behaviour as B
 from neuroadapt.model import tolerance as T
 from neuroadapt.parameters import load_parameters
-from neuroadapt.scenarios import ScenarioError
-from neuroadapt.scenarios.schema import load_scenario, validate_scenario
+from neuroadapt.scenarios import ScenarioError, load_scenario, validate_scenario
 
 P = load_parameters("human")
 V = {k: np.array([v]) for k, v in P.values().items()}

@@ -44,7 +44,7 @@ def runs(tmp_path_factory):
 
 
 def _memory(res, name):
-    return res.result.dataset if name == "results.nc" else res.controls.result.dataset
+    return res.result.dataset if name == "results.nc" else res.controls
 
 
 @pytest.mark.parametrize(("kind", "name"), FILES)
@@ -179,7 +179,7 @@ def test_load_run_reads_a_saved_run_back(runs, kind):
     back = load_run(folder)
     assert back.scenario == res.scenario and back.provenance == res.provenance
     for got, want in ((back.result.dataset, res.result.dataset),
-                      (back.controls.result.dataset, res.controls.result.dataset)):  # fmt: skip
+                      (back.controls, res.controls)):  # fmt: skip
         np.testing.assert_array_equal(got.time.values, want.time.values)
         for name in want.data_vars:
             np.testing.assert_array_equal(got[name].values, want[name].values, err_msg=name)

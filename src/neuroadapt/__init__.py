@@ -3,7 +3,8 @@
 The public API is what this module re-exports (:mod:`neuroadapt.api`): a scenario
 goes in (:func:`load_scenario`), a :class:`Run` comes out in memory
 (:func:`simulate`), and it can be saved (``Run.save``) and read back
-(:func:`load_run`). The names load on first use, so ``import neuroadapt`` is fast.
+(:func:`load_run`), reported (:func:`write_report`) and set beside the calibration
+table (:func:`calibrate`). The names load on first use, so ``import neuroadapt`` is fast.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -17,11 +18,13 @@ __all__ = [
     "Run",
     "Scenario",
     "__version__",
+    "calibrate",
     "load_run",
     "load_scenario",
     "loads_scenario",
     "parameter_table",
     "simulate",
+    "write_report",
 ]
 
 _API = frozenset(__all__) - {"__version__"}

@@ -100,8 +100,9 @@ def run(
     """Simulate a scenario and write results, tables and the HTML report."""
     _set_workers(workers)
     sc = resolved_scenario(scenario, subjects, seed, parse_sets(set_))
+    from neuroadapt.api import report_inputs, write_report
     from neuroadapt.engine.simulate import NonFiniteError
-    from neuroadapt.experiments.run import run_scenario, scenario_params, start_workers
+    from neuroadapt.experiments.run import run_scenario, start_workers
 
     out_dir = out or Path("results") / sc.name
     checked_out_dir(out_dir)  # before any work
@@ -109,7 +110,11 @@ def run(
     with stages(console) as progress:
         # what the report takes from caches is read first: HDF5 reads would wait for
         # the thread that writes results.nc (h5py has one lock)
-        context = None if no_report else _report_context(progress, sc, scenario_params(sc))
+        inputs = (
+            None
+            if no_report
+            else report_inputs(sc, stage=lambda what: progress.stage(what, counts=GROUPS))
+        )
         controls = f" and {sc.cohort.controls} controls" if sc.cohort.controls else ""
         simulated = progress.stage(f"simulating {sc.cohort.subjects} subjects{controls}")
         try:
@@ -118,9 +123,9 @@ def run(
         except NonFiniteError as exc:
             raise UserError(f"scenario '{scenario}': {exc}") from None
         try:
-            if context is not None:
+            if inputs is not None:
                 progress.stage("report")
-                _report(sc, outputs, out_dir, *context)
+                write_report(outputs, out_dir / "report.html", inputs)
         finally:
             if outputs.pending is not None and not outputs.pending.done():
                 progress.stage("writing results.nc")
@@ -129,47 +134,6 @@ def run(
         f"wrote {out_dir}/ (results.nc, tables/, scenario.toml, provenance.json"
         + ("" if no_report else ", report.html")
         + ")"
-    )
-
-
-def _report_context(progress, sc, params) -> tuple[dict, list[dict]]:
-    """The figure experiments and the calibration table (both cached) for a report."""
-    from neuroadapt.evidence.cache import evaluate_cached
-    from neuroadapt.experiments.panels import cached_panels
-
-    progress.stage("figure experiments")
-    panels = cached_panels(params, seed=sc.seed) if sc.species == "human" else {}
-    evaluated = progress.stage("calibration table (cached until the model changes)", counts=GROUPS)
-    return panels, [r.as_dict() for r in evaluate_cached(progress=evaluated)]
-
-
-def _report(sc, outputs, out_dir: Path, panels: dict, calibration: list[dict]) -> None:
-    """The report of a finished run."""
-    from neuroadapt.report import build_report
-
-    build_report(
-        out_dir / "report.html",
-        scenario=sc,
-        cohort=outputs.result.dataset,
-        episodes=outputs.result.episodes,
-        panels=panels,
-        calibration=calibration,
-        params=outputs.params,
-        provenance=outputs.provenance,
-        controls=outputs.controls.result.dataset if outputs.controls else None,
-        lifecourse=(
-            {
-                "use_days": sc.behaviour.days()[0],
-                "discharge_day": sum(sc.behaviour.days()[:2]),
-                "subjects": outputs.subjects,
-                "survival": outputs.survival,
-                "clinical": outputs.clinical,
-                "mortality": outputs.mortality,
-                "deaths_by_year": outputs.deaths_by_year,
-            }
-            if sc.behaviour is not None
-            else None
-        ),
     )
 
 

@@ -24,191 +24,24 @@ imaging_app = typer.Typer(
 app.add_typer(imaging_app, name="imaging")
 
 
-#: Arms of a life-course scenario's users (the ``arm`` variable of results.nc).
-ARMS = ("continued use", "abstinence")
+def _check_scan(scenario, day: float | None, arm: str | None) -> None:
+    """``--day`` and ``--arm`` checked against the scenario, or a one-line error."""
+    from neuroadapt.imaging.study import ScanError, check_scan_options
+
+    try:
+        check_scan_options(scenario, day, arm)
+    except ScanError as exc:
+        raise UserError(str(exc)) from None
 
 
-def check_scan_options(scenario, day: float | None, arm: str | None) -> None:
-    """Check ``--day`` and ``--arm`` against the scenario before anything is simulated.
+def _cohort_tables(outputs, **options) -> dict:
+    """:func:`neuroadapt.imaging.study.cohort_tables`, or a one-line error."""
+    from neuroadapt.imaging.study import ScanError, cohort_tables
 
-    The run records from day 0 to the scenario's end (``total_duration_h``)
-    every ``outputs.record_every``; ``--day`` must fall within that span (one
-    record step of slack, as :func:`imaging_day` picks the nearest record),
-    ``--arm`` needs a life course. Brain variables exist only for life courses
-    and for regimen scenarios recorded daily.
-    """
-    if arm is not None:
-        if arm not in ARMS:
-            raise UserError(f"option '--arm' = '{arm}': allowed: {', '.join(ARMS)}")
-        if scenario.behaviour is None:
-            raise UserError(
-                f"option '--arm': scenario '{scenario.name}' has no arms (no life course)"
-            )
-    step = scenario.outputs.record_every_h() / 24.0
-    if scenario.behaviour is None and abs(step - 1.0) > 1e-9:
-        raise UserError(
-            f"scenario '{scenario.name}': outputs.record_every = "
-            f"'{scenario.outputs.record_every}'; imaging needs a life course or daily records "
-            "('1d'), which carry the brain variables"
-        )
-    end = scenario.total_duration_h() / 24.0
-    if day is not None and not -step <= day <= end + step:
-        raise UserError(f"option '--day' = {day:g}: the run records days 0 to {end:g}")
-
-
-def imaging_day(scenario, times: np.ndarray, day: float | None, arm: str | None) -> float:
-    """The recorded day a cohort is imaged at (the record nearest to the requested day).
-
-    Default: the end of use (``behaviour.days()[0]``) for life-course
-    scenarios, the end of follow-up when an arm is chosen, else the last record.
-    """
-    b = scenario.behaviour
-    if day is None:
-        if b is not None and arm is None:
-            day = float(b.days()[0])
-        else:
-            day = float(times[-1])
-    step = float(np.median(np.diff(times))) if times.size > 1 else 0.0
-    if not times[0] - step <= day <= times[-1] + step:
-        raise UserError(
-            f"option '--day' = {day:g}: the run recorded days {times[0]:g} to {times[-1]:g}"
-        )
-    return float(times[np.argmin(np.abs(times - day))])
-
-
-def years_of_use(scenario, day: float, arm: str | None) -> float:
-    """Years of use at the imaging day, from the scenario's plan.
-
-    Life courses: use runs from day 0 to the end of use; afterwards the
-    abstinence arm stops (lapses and relapses are not counted) and the
-    continued-use arm goes on. Other scenarios: the imaging day.
-    """
-    b = scenario.behaviour
-    if b is None:
-        return day / 365.25
-    use_days = float(b.days()[0])
-    if day <= use_days or arm == "continued use":
-        return day / 365.25
-    return use_days / 365.25
-
-
-def _scan_days(outputs, times, n, day, arm, own_years) -> np.ndarray:
-    """The recorded day each subject index is imaged at (see :func:`cohort_tables`)."""
-    from neuroadapt.imaging.synth import years_of_use_at_scan
-
-    sc = outputs.scenario
-    if own_years and day is None and arm is None and sc.behaviour is not None:
-        years = years_of_use_at_scan(n, sc.seed, sc.behaviour.days()[0] / 365.25)
-        return times[np.argmin(np.abs(times[None, :] - 365.25 * years[:, None]), axis=1)]
-    return np.full(n, imaging_day(sc, times, day, arm))
-
-
-def cohort_tables(
-    outputs, day: float | None = None, arm: str | None = None, own_years: bool = True
-) -> dict:
-    """Adapter from a scenario run to the imaging inputs (kept here, in one place).
-
-    Reads, at each subject's imaging day, users (``results``) and matched
-    controls (``controls``): ``structure_gm_volume`` (fraction of a matched
-    control's regional volume → change = value − 1),
-    ``dopamine_d2_availability`` and ``glutamate_craving``.
-
-    Imaging days: for a life course without ``day`` and ``arm`` (and with
-    ``own_years``), each user at their own years of use
-    (:func:`neuroadapt.imaging.synth.years_of_use_at_scan`: uniform between
-    1 year and the planned use; the nearest record), each matched control on
-    its user's day; otherwise everyone on one day (:func:`imaging_day`).
-    Ages are the cohort's ages at the start plus the imaging day, sexes the
-    cohort's; years of use follow from the day (:func:`years_of_use`). Users
-    who died before their day (``alive`` = 0) or have a missing value are left
-    out; with ``arm``, only the users of that arm (``"continued use"`` or
-    ``"abstinence"``) are imaged.
-
-    Returns
-    -------
-    dict
-        ``participants``, ``change`` (participants × regions), ``d2``,
-        ``craving`` (arrays in the participants' order), ``day`` (the recorded
-        day when everyone is imaged on one day, else None), ``arm``,
-        ``years_of_use`` (per participant, 0 for controls) and ``when`` (words).
-    """
-    import pandas as pd
-
-    from neuroadapt.experiments.cohort import covariates
-    from neuroadapt.model.structure import REGIONS
-
-    users = outputs.result.dataset
-    controls = outputs.controls.result.dataset if outputs.controls is not None else None
-    n_u = users.sizes["subject"]
-    n_c = controls.sizes["subject"] if controls is not None else 0
-    if n_c == 0:
-        raise UserError("the scenario run has no matched controls")
-    check_scan_options(outputs.scenario, day, arm)
-    if arm is not None and "arm" not in users:
-        raise UserError(f"option '--arm': scenario '{outputs.scenario.name}' has no arms")
-    times = np.asarray(users["time"].values, dtype=float)
-    days = _scan_days(outputs, times, max(n_u, n_c), day, arm, own_years)
-    t_index = np.searchsorted(times, days)
-
-    def at(ds, name, default, n):
-        if name not in ds:
-            return default
-        da = ds[name]
-        if "structure_region" in da.dims:
-            da = da.sel(structure_region=list(REGIONS))
-        da = da.transpose("subject", "time", ...)
-        return np.asarray(da.values, dtype=float)[np.arange(n), t_index[:n]]
-
-    rows, change, d2, crave = [], [], [], []
-    for group, ds, n in (("user", users, n_u), ("control", controls, n_c)):
-        cov = covariates(outputs.scenario, np.arange(n))
-        gm = at(ds, "structure_gm_volume", None, n)
-        if gm is None:
-            raise UserError("the scenario's results have no 'structure_gm_volume' variable")
-        dd = at(ds, "dopamine_d2_availability", np.ones(n), n)
-        cr = at(ds, "glutamate_craving", np.zeros(n), n)
-        alive = at(ds, "alive", np.ones(n), n) > 0.5
-        keep = alive & np.all(np.isfinite(gm), axis=1) & np.isfinite(dd) & np.isfinite(cr)
-        if group == "user" and arm is not None:
-            keep &= np.asarray(ds["arm"].values) == arm
-        for i in np.flatnonzero(keep):
-            pid = f"sub-{'U' if group == 'user' else 'C'}{i + 1:04d}"
-            used = years_of_use(outputs.scenario, days[i], arm) if group == "user" else 0.0
-            rows.append(
-                {
-                    "participant_id": pid,
-                    "group": group,
-                    "age": round(float(cov["age_years"][i]) + days[i] / 365.25, 2),
-                    "sex": "F" if cov["female"][i] > 0.5 else "M",
-                    "years_of_use": round(used, 3),
-                }
-            )
-            change.append(gm[i] - 1.0)
-            d2.append(dd[i])
-            crave.append(cr[i])
-    participants = pd.DataFrame(rows)
-    if participants.empty or not (participants["group"] == "user").any():
-        raise UserError(f"no living user to image at day {days[0]:g}")
-    table = pd.DataFrame(change, columns=list(REGIONS), index=participants["participant_id"])
-    used = participants["years_of_use"][participants["group"] == "user"]
-    one_day = float(days[0]) if np.all(days == days[0]) else None
-    if one_day is not None:
-        when = f"day {one_day:g}" + (f", arm '{arm}'" if arm else "")
-    else:
-        when = (
-            f"each user's own years of use ({used.min():.1f}-{used.max():.1f} years, "
-            f"days {days.min():g}-{days.max():g})"
-        )
-    return {
-        "participants": participants,
-        "change": table,
-        "d2": np.array(d2),
-        "craving": np.array(crave),
-        "day": one_day,
-        "arm": arm,
-        "years_of_use": participants["years_of_use"].to_numpy(),
-        "when": when,
-    }
+    try:
+        return cohort_tables(outputs, **options)
+    except ScanError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _human_scenario(scenario: str, subjects: int | None, seed: int | None):
@@ -295,25 +128,24 @@ def simulate(
     end of follow-up. Every option is checked before the simulation starts.
     """
     from neuroadapt.imaging.atlases import ATLASES
-    from neuroadapt.imaging.bids import write_phenotype
-    from neuroadapt.imaging.readouts import fmri_cue_contrast, pet_bpnd
-    from neuroadapt.imaging.roi import compare_groups
-    from neuroadapt.imaging.synth import generate_tiv, write_cohort
-    from neuroadapt.report.imaging import Readout, build_imaging_report
+    from neuroadapt.imaging.study import MIN_PER_GROUP, ScanError, check_comparable, image_cohort
+    from neuroadapt.report.imaging_study import study_report
 
     if atlas not in ATLASES:
         raise UserError(f"option '--atlas' = '{atlas}': allowed: {', '.join(ATLASES)}")
     if from_ is not None:
         outputs = _saved(from_, scenario, subjects, seed)
         sc = outputs.scenario
-        check_scan_options(sc, day, arm)
+        _check_scan(sc, day, arm)
         out_dir = out or Path("results") / f"{sc.name}-imaging"
         checked_out_dir(out_dir)
     else:
-        if subjects is not None and subjects < 2:
-            raise UserError(f"option '--subjects' = {subjects}: must be an integer >= 2")
+        if subjects is not None and subjects < MIN_PER_GROUP:
+            raise UserError(
+                f"option '--subjects' = {subjects}: must be an integer >= {MIN_PER_GROUP}"
+            )
         sc = _human_scenario(scenario, subjects, seed)
-        check_scan_options(sc, day, arm)
+        _check_scan(sc, day, arm)
         cohort = sc.cohort.model_copy(update={"controls": sc.cohort.subjects})
         sc = sc.model_copy(update={"cohort": cohort})
         out_dir = out or Path("results") / f"{sc.name}-imaging"
@@ -322,69 +154,27 @@ def simulate(
             n = f"{sc.cohort.subjects} users and {sc.cohort.controls} controls"
             simulated = progress.stage(f"simulating {n}")
             outputs = _simulated(sc, out_dir / "simulation", simulated)
-    tables = cohort_tables(outputs, day=day, arm=arm)
-    when = tables["when"]
-    participants = tables["participants"]
-    users = participants["group"] == "user"
-    used = participants.loc[users, "years_of_use"]
+    tables = _cohort_tables(outputs, day=day, arm=arm)
+    try:
+        check_comparable(tables["participants"])
+    except ScanError as exc:
+        raise UserError(str(exc)) from None
+    users = tables["participants"]["group"] == "user"
+    used = tables["participants"].loc[users, "years_of_use"]
     one_day = f" ({used.iloc[0]:.2f} years of use)" if tables["day"] is not None else ""
-    console.print(f"imaging at {when}{one_day}: {int(users.sum())} living users")
-    participants["tiv"] = generate_tiv(participants, sc.seed)
+    console.print(f"imaging at {tables['when']}{one_day}: {int(users.sum())} living users")
     with stages(console) as progress:
-        maps = progress.stage(f"writing {len(participants)} gray-matter maps to {out_dir}/")
-        write_cohort(
+        n = len(tables["participants"])
+        maps = progress.stage(f"writing {n} gray-matter maps to {out_dir}/")
+        study = image_cohort(
+            outputs,
             out_dir,
-            participants,
-            tables["change"],
-            seed=sc.seed,
             atlas=atlas,
             ignore=("simulation/", "report.html"),
             progress=maps,
+            tables=tables,
         )
-    pet, _ = pet_bpnd(participants, tables["d2"], seed=sc.seed)
-    fmri = fmri_cue_contrast(participants, tables["craving"], seed=sc.seed)
-    write_phenotype(out_dir, "pet_bpnd", pet, "D2/D3 binding potential BP_ND (SRTM)", "1")
-    cue = "fMRI drug cue > neutral contrast estimate"
-    write_phenotype(out_dir, "fmri_cue", fmri, cue, "percent signal change")
-    groups = participants.set_index("participant_id")["group"]
-    truth = tables["change"].groupby(groups).mean()
-    truth = (100 * truth).T.reset_index().rename(columns={"index": "region"})
-    ancova = "users vs controls by ANCOVA (age, sex, TIV), Holm-corrected"
-    build_imaging_report(
-        out_dir / "report.html",
-        title=f"simulated imaging study of scenario '{sc.name}' at {when} (seed {sc.seed})",
-        readouts=[
-            Readout(
-                "PET: D2/D3 BP_ND (simplified reference tissue model)",
-                pet,
-                groups,
-                compare_groups(pet, participants),
-                "PET: BP_ND per striatal region from a simulated SRTM scan with noise, "
-                f"estimated by the basis-function method; {ancova}.",
-                "BP_ND",
-            ),
-            Readout(
-                "fMRI: drug cue > neutral (canonical HRF block design)",
-                fmri,
-                groups,
-                compare_groups(fmri, participants, relative=False),
-                "fMRI: drug-cue > neutral contrast estimates (percent signal change) per "
-                f"region from a simulated block design (canonical HRF, AR(1) noise); {ancova}; "
-                "differences in percent signal change (not in percent of the controls' mean, "
-                "which is near zero).",
-                "contrast (% signal change)",
-            ),
-        ],
-        extra=[
-            (
-                "Ground truth: mean regional GM change (%) by group",
-                truth,
-                f"Ground truth: the model's regional gray-matter change at {when} that was "
-                "put into the maps (percent of a matched control).",
-            )
-        ],
-        truth_change=(tables["change"], participants),
-    )
+    study_report(study, out_dir / "report.html")
     console.print(
         f"wrote {out_dir}/ (participants.tsv, participants.json, sub-*/anat/*.nii.gz and .json, "
         "ground_truth.tsv, phenotype/pet_bpnd.tsv, phenotype/fmri_cue.tsv, report.html); "
@@ -650,14 +440,14 @@ def validate(
     if scenario is not None:
         pool = 200 if pool is None else pool
         sc = _human_scenario(scenario, pool, None)
-        check_scan_options(sc, day, None)
+        _check_scan(sc, day, None)
         sc = sc.model_copy(update={"cohort": sc.cohort.model_copy(update={"controls": 2})})
         with stages(console) as progress:
             simulated = progress.stage(
                 f"simulating {pool} users of scenario '{sc.name}' for the pool of changes"
             )
             outputs = _simulated(sc, out / "simulation", simulated)
-        tables = cohort_tables(outputs, day=day, own_years=False)
+        tables = _cohort_tables(outputs, day=day, own_years=False)
         users = tables["participants"]["group"].to_numpy() == "user"
         pool_table = tables["change"][users]
         source = f"{len(pool_table)} living users of scenario '{sc.name}' at {tables['when']}"

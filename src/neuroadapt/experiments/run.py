@@ -59,7 +59,7 @@ from neuroadapt.experiments.cohort import (
 from neuroadapt.io.netcdf import TIME_ORIGIN, write_netcdf
 from neuroadapt.parameters import ParameterSet, load_parameters
 from neuroadapt.parameters.table import override_records
-from neuroadapt.scenarios import Scenario, dump_scenario, loads_scenario, validate_scenario
+from neuroadapt.scenarios import Scenario, dump_scenario, loads_scenario
 
 SUMMARY_VARS = (
     "tolerance_shift",
@@ -83,7 +83,8 @@ class RunOutputs:
     result: SimulationResult
     provenance: dict
     out_dir: Path | None
-    controls: Group | None = None
+    #: The matched drug-free controls (their dataset is :attr:`controls`).
+    control_group: Group | None = None
     subjects: pd.DataFrame | None = None
     clinical: pd.DataFrame | None = None
     survival: pd.DataFrame | None = None
@@ -94,16 +95,28 @@ class RunOutputs:
     #: The tables written to ``tables/<name>.csv``.
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
+    @property
+    def users(self) -> xr.Dataset:
+        """The simulated subjects, one row each, with units, covariates and traits."""
+        return self.result.dataset
+
+    @property
+    def controls(self) -> xr.Dataset | None:
+        """The matched drug-free controls, if the scenario has them."""
+        return self.control_group.result.dataset if self.control_group is not None else None
+
+    @property
+    def episodes(self) -> pd.DataFrame:
+        """The overdose episodes, one row each."""
+        return self.result.episodes
+
     def save(self, folder: str | os.PathLike[str]) -> Path:
         """Write the run's files into ``folder`` (as ``neuroadapt run`` does; no report).
 
         Returns the folder. :func:`load_run` reads it back.
         """
         out = check_out_dir(folder)
-        controls = self.controls.result.dataset if self.controls is not None else None
-        _write_outputs(
-            out, self.scenario, self.provenance, self.result.dataset, controls, self.tables
-        )
+        _write_outputs(out, self.scenario, self.provenance, self.users, self.controls, self.tables)
         self.out_dir = out
         return out
 
@@ -183,8 +196,7 @@ def resolve(
         if scenario.cohort.controls:
             size["controls"] = subjects
         update["cohort"] = scenario.cohort.model_copy(update=size)
-    data = scenario.model_copy(update=update).model_dump(exclude_none=True)
-    return validate_scenario(data, f"{scenario.name} (with command-line options)")
+    return scenario.replaced(f"{scenario.name} (with command-line options)", **update)
 
 
 def scenario_params(scenario: Scenario) -> ParameterSet:
@@ -326,7 +338,7 @@ def load_run(folder: str | os.PathLike[str]) -> RunOutputs:
         ),
         provenance=prov,
         out_dir=d,
-        controls=(
+        control_group=(
             Group("controls", SimulationResult(controls, empty, {}), None)
             if controls is not None
             else None
@@ -441,7 +453,7 @@ def run_scenario(
         result=result,
         provenance=prov,
         out_dir=out,
-        controls=controls,
+        control_group=controls,
         pending=pending,
         tables=tables,
     )
@@ -546,7 +558,7 @@ def _run_lifecourse(
         result=SimulationResult(dataset=users, episodes=res.episodes, final_state={}),
         provenance=prov,
         out_dir=out,
-        controls=(
+        control_group=(
             Group("controls", SimulationResult(controls, empty, {}), None)
             if controls is not None
             else None

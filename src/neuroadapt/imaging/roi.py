@@ -88,6 +88,11 @@ def compare_groups(
             cols.append(c)
     X = np.column_stack(cols)
     df = X.shape[0] - np.linalg.matrix_rank(X)
+    if df < 1:
+        raise ImagingInputError(
+            f"{source}: {X.shape[0]} participants leave no residual degrees of freedom for "
+            f"the group and {X.shape[1] - 2} covariate(s); need at least {X.shape[1] + 1}"
+        )
     xtx_inv = np.linalg.pinv(X.T @ X)
     t_crit = stats.t.ppf(0.975, df)
     rows = []

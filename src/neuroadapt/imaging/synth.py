@@ -96,7 +96,7 @@ def make_participants(
         is 5 + 0.25 (age − 20), at least 1). It is an assumption, not a
         published relation. ``neuroadapt imaging simulate`` never reaches
         it: the CLI builds its participants from the scenario
-        (:func:`neuroadapt.cli.imaging.cohort_tables`), with the simulated
+        (:func:`neuroadapt.imaging.study.cohort_tables`), with the simulated
         cohort's own years of use. It serves the validation cohorts
         (:func:`neuroadapt.imaging.validation.validate`, whose
         ``users<controls`` design does not use years of use), tests and

@@ -1,6 +1,10 @@
 """Scenarios: the typed description of a virtual experiment and its dosing language."""
 
 from neuroadapt.scenarios.errors import ScenarioError as ScenarioError
+from neuroadapt.scenarios.files import dump_scenario as dump_scenario
+from neuroadapt.scenarios.files import list_shipped as list_shipped
+from neuroadapt.scenarios.files import load_scenario as load_scenario
+from neuroadapt.scenarios.files import loads_scenario as loads_scenario
 from neuroadapt.scenarios.regimen import MAX_DOSES as MAX_DOSES
 from neuroadapt.scenarios.regimen import Abstinence as Abstinence
 from neuroadapt.scenarios.regimen import Cycle as Cycle
@@ -19,10 +23,6 @@ from neuroadapt.scenarios.schema import Outputs as Outputs
 from neuroadapt.scenarios.schema import Rescue as Rescue
 from neuroadapt.scenarios.schema import Scenario as Scenario
 from neuroadapt.scenarios.schema import Treatment as Treatment
-from neuroadapt.scenarios.schema import dump_scenario as dump_scenario
-from neuroadapt.scenarios.schema import list_shipped as list_shipped
-from neuroadapt.scenarios.schema import load_scenario as load_scenario
-from neuroadapt.scenarios.schema import loads_scenario as loads_scenario
 from neuroadapt.scenarios.schema import validate_scenario as validate_scenario
 
 __all__ = [
