@@ -35,13 +35,13 @@ never loop over subjects.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from types import ModuleType
 
 import numpy as np
 import xarray as xr
 
+from neuroadapt.model import system
 from neuroadapt.model.clock import HOURS_PER_DAY
 
 __all__ = [
@@ -58,44 +58,17 @@ __all__ = [
     "to_dataset",
 ]
 
-#: Daily drivers taken from the kernel's daily records.
-DRIVERS: tuple[str, ...] = (
-    "activation_mean",
-    "activation_peak",
-    "effect_peak",
-    "withdrawal_mean",
-    "withdrawal_peak",
-    "hypoxia_minutes",
-    "overdoses",
-    "alive",
-    "tolerance_shift",
-)
+#: Daily drivers taken from the kernel's daily records (declared by the fast modules).
+DRIVERS: tuple[str, ...] = system.DRIVERS
 #: Per-subject covariates (constant over the run, except age, which advances).
-COVARIATES: tuple[str, ...] = ("age_years", "female", "smoked_fraction")
-
-
-#: Brain modules in dependency order (neurochemistry before structure before cognition).
-BRAIN_MODULES: tuple[str, ...] = (
-    "tolerance",
-    "dopamine",
-    "glutamate",
-    "inflammation",
-    "affect",
-    "structure",
-    "white_matter",
-    "cognition",
-)
+COVARIATES: tuple[str, ...] = system.COVARIATES
+#: Brain modules in dependency order, by name (the registry ``model.system`` lists them).
+BRAIN_MODULES: tuple[str, ...] = system.BRAIN_MODULE_NAMES
 
 
 def available_brain_modules() -> list[ModuleType]:
-    """The brain modules that exist in ``neuroadapt.model``, in dependency order."""
-    mods = []
-    for name in BRAIN_MODULES:
-        try:
-            mods.append(importlib.import_module(f"neuroadapt.model.{name}"))
-        except ModuleNotFoundError:
-            continue
-    return mods
+    """The brain modules of the registry (``model.system.BRAIN_MODULES``), in dependency order."""
+    return list(system.BRAIN_MODULES)
 
 
 class ModuleSpecError(ValueError):

@@ -40,10 +40,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit, prange
 
-from neuroadapt.engine.brain import BrainClock, available_brain_modules
+from neuroadapt.engine.brain import BrainClock
 from neuroadapt.engine.kernel import _uniform
 from neuroadapt.engine.simulate import modal_decomposition
 from neuroadapt.model import operant as O
+from neuroadapt.model import system
 from neuroadapt.model.clock import HOURS_PER_DAY
 from neuroadapt.model.pk import LIGANDS, build_pk
 from neuroadapt.model.receptor import activation, stimulus
@@ -106,7 +107,19 @@ COUNTERS = (
 ZONES = ("drug", "vehicle", "centre")
 #: Brain modules whose outputs the policy reads (structure, white matter and cognition
 #: are parameterised for people, not rats).
-BRAIN_FOR_BEHAVIOUR = ("dopamine", "glutamate", "inflammation", "affect")
+#: Brain read-outs the rats' decisions use (``RatCohort.brain``), by result name.
+BEHAVIOUR_READS = {
+    "set_point_shift": "dopamine_set_point_shift",
+    "release_loss": "dopamine_release_loss",
+    "craving": "glutamate_craving",
+    "negative_affect": "affect_negative_affect",
+    "hedonic_deficit": "dopamine_hedonic_deficit",
+    "da_phasic_peak": "dopamine_da_phasic_peak",
+}
+#: The brain modules that give them, with what they read (from the registry).
+BRAIN_FOR_BEHAVIOUR = tuple(
+    m.NAME for m in system.brain_modules_for(tuple(BEHAVIOUR_READS.values()))
+)
 
 _KIND = {"home": 0, "operant": 1, "cpp_confine": 2, "cpp_test": 3}
 _DOSE_KIND = {"conditioning": 0, "prime": 1, "antagonist": 2}
@@ -786,24 +799,13 @@ class OperantLab:
         self.b[:, S_V] = s["value_initial"]
         self.b[:, S_VMEM] = s["value_initial"]
         self.b[:, S_NEXP] = 1.0
-        self.modules = [m for m in available_brain_modules() if m.NAME in BRAIN_FOR_BEHAVIOUR]
+        self.modules = list(system.brain_modules_for(tuple(BEHAVIOUR_READS.values())))
         cov = {"age_years": np.full(n, 0.25), "female": np.zeros(n), "smoked_fraction": np.zeros(n)}
         self.clock = BrainClock(self.modules, s, cov)
         zero = np.zeros(n)
+        drug_free = {"alive": np.ones(n), "tolerance_shift": np.ones(n)}  # the rest are 0
         self._brain_out, _ = self.clock.advance(
-            {
-                "activation_mean": zero,
-                "activation_peak": zero,
-                "effect_peak": zero,
-                "withdrawal_mean": zero,
-                "withdrawal_peak": zero,
-                "hypoxia_minutes": zero,
-                "overdoses": zero,
-                "alive": np.ones(n),
-                "tolerance_shift": np.ones(n),
-            },
-            0.0,
-            None,
+            {k: drug_free.get(k, zero) for k in system.DRIVERS}, 0.0, None
         )
         self.day = 0
         self._cap = 4096
@@ -827,14 +829,7 @@ class OperantLab:
     def brain(self) -> dict[str, np.ndarray]:
         """The brain read-outs the next day's decisions use (from the evening before)."""
         b = self._brain_out
-        return {
-            "set_point_shift": b["dopamine_set_point_shift"],
-            "release_loss": b["dopamine_release_loss"],
-            "craving": b["glutamate_craving"],
-            "negative_affect": b["affect_negative_affect"],
-            "hedonic_deficit": b["dopamine_hedonic_deficit"],
-            "da_phasic_peak": b["dopamine_da_phasic_peak"],
-        }
+        return {name: b[variable] for name, variable in BEHAVIOUR_READS.items()}
 
     def pk_state(self) -> np.ndarray:
         """PK amounts (umol) and effect-site concentrations (nM) now, ``(rats, states)``."""

@@ -41,6 +41,17 @@ OUTPUTS = {
     "negative_affect": ("1", "negative affect / dysphoria (0-1)"),
     "stress": ("1", "stress-system recruitment with inflammatory contribution (0-1)"),
 }
+#: Parameters read by this module (name -> unit of the parameter table), checked by tests.
+PARAMETERS: dict[str, str] = {
+    "affect_deficit_weight": "dimensionless",
+    "affect_stress_weight": "dimensionless",
+    "affect_withdrawal_w50": "dimensionless",
+    "affect_withdrawal_weight": "dimensionless",
+    "stress_inflammation_weight": "dimensionless",
+    "stress_withdrawal_w50": "dimensionless",
+    "t_half_stress_off": "d",
+    "t_half_stress_on": "d",
+}
 
 
 def step(state, inputs, p, dt_d):

@@ -106,6 +106,33 @@ OUTPUTS = {
     "da_release_capacity": ("1", "stimulant-evoked dopamine release, fraction of naive"),
     "dat_availability": ("1", "striatal dopamine transporter availability, fraction of naive"),
 }
+#: Parameters read by this module (name -> unit of the parameter table), checked by tests.
+PARAMETERS: dict[str, str] = {
+    "anhedonia_hill": "dimensionless",
+    "anhedonia_r50": "dimensionless",
+    "d2_loss_max": "dimensionless",
+    "d2_loss_slow_max": "dimensionless",
+    "da_allostasis_max": "dimensionless",
+    "da_exposure_e50": "dimensionless",
+    "da_release_loss_max": "dimensionless",
+    "da_surge_a50": "dimensionless",
+    "da_surge_hill": "dimensionless",
+    "da_surge_max": "dimensionless",
+    "da_tolerance_coupling": "dimensionless",
+    "da_withdrawal_drop_max": "dimensionless",
+    "da_withdrawal_w50": "dimensionless",
+    "dat_loss_max": "dimensionless",
+    "t_half_d2_loss": "d",
+    "t_half_d2_loss_slow": "year",
+    "t_half_d2_recovery": "d",
+    "t_half_d2_recovery_slow": "year",
+    "t_half_da_allostasis_off": "d",
+    "t_half_da_allostasis_on": "d",
+    "t_half_da_release_loss": "d",
+    "t_half_da_release_recovery": "d",
+    "t_half_dat_loss": "d",
+    "t_half_dat_recovery": "d",
+}
 
 
 def exposure(a_mean: np.ndarray, e50: np.ndarray) -> np.ndarray:

@@ -86,6 +86,25 @@ OUTPUTS = {
     "cue_glutamate": ("1", "cue-evoked synaptic glutamate spill-over index (1 = naive)"),
     "craving": ("1", "cue-induced craving (0-1)"),
 }
+#: Parameters read by this module (name -> unit of the parameter table), checked by tests.
+PARAMETERS: dict[str, str] = {
+    "craving_s50": "dimensionless",
+    "cue_glutamate_gain": "dimensionless",
+    "glt1_loss_max": "dimensionless",
+    "glu_exposure_e50": "dimensionless",
+    "incubation_max": "dimensionless",
+    "spillover_exponent": "dimensionless",
+    "t_half_cue_extinction": "d",
+    "t_half_cue_learning": "d",
+    "t_half_glt1_loss": "d",
+    "t_half_glt1_nac_restore": "d",
+    "t_half_glt1_recovery": "d",
+    "t_half_incubation": "d",
+    "t_half_xct_loss": "d",
+    "t_half_xct_recovery": "d",
+    "xct_loss_max": "dimensionless",
+    "xct_release_gain": "dimensionless",
+}
 
 
 def step(state, inputs, p, dt_d):

@@ -55,6 +55,16 @@ OUTPUTS = {
     "glial_activation": ("1", "microglia/astrocyte activation (0-1)"),
     "cytokines": ("1", "pro-inflammatory cytokines (IL-1β, IL-6, TNF-α), fold of naive"),
 }
+#: Parameters read by this module (name -> unit of the parameter table), checked by tests.
+PARAMETERS: dict[str, str] = {
+    "anti_inflammatory_efficacy": "dimensionless",
+    "cytokine_max_rise": "dimensionless",
+    "glia_exposure_e50": "dimensionless",
+    "glia_exposure_weight": "dimensionless",
+    "glia_withdrawal_weight": "dimensionless",
+    "t_half_glia_off": "d",
+    "t_half_glia_on": "d",
+}
 
 
 def drive(inputs, p) -> np.ndarray:

@@ -46,6 +46,106 @@ import numpy as np
 
 from neuroadapt.model.routes import ALLOWED_ROUTES
 
+#: The fast layer's module declaration (``neuroadapt.model.system`` lists it).
+NAME = "pk"
+TITLE = "pharmacokinetics"
+#: States (name -> unit); the engine starts them at the drug-free steady state.
+STATES: dict[str, str] = {
+    "heroin": "umol",
+    "6mam": "umol",
+    "morphine": "umol",
+    "m6g": "umol",
+    "m3g": "umol",
+    "depots": "umol",
+    "brain effect sites": "nM",
+}
+INPUTS = ("doses",)
+OUTPUTS = {"effect_site_concentrations": ("nM", "brain effect-site concentration of each ligand")}
+#: Daily records of this module for the slow clock (none: the receptor reads its output).
+DAILY: dict[str, tuple[str, str]] = {}
+#: Parameters of the table this module's equations read (name -> unit).
+PARAMETERS: dict[str, str] = {
+    "allometric_exp_cl_fentanyl": "dimensionless",
+    "body_weight": "kg",
+    "cl_fentanyl": "L/min",
+    "cl_heroin": "mL/min/kg",
+    "cl_m3g": "L/h",
+    "cl_m6g": "L/h",
+    "cl_morphine": "L/h",
+    "cl_naloxone": "L/h",
+    "f_buprenorphine_sublingual": "dimensionless",
+    "f_fentanyl_intranasal": "dimensionless",
+    "f_heroin_im": "dimensionless",
+    "f_heroin_intranasal": "dimensionless",
+    "f_heroin_oral_as_morphine": "dimensionless",
+    "f_heroin_sc": "dimensionless",
+    "f_heroin_smoked": "dimensionless",
+    "f_methadone_oral": "dimensionless",
+    "f_morphine_oral": "dimensionless",
+    "f_morphine_sc": "dimensionless",
+    "f_naloxone_im": "dimensionless",
+    "f_naloxone_intranasal": "dimensionless",
+    "f_naloxone_sc": "dimensionless",
+    "f_naltrexone_oral": "dimensionless",
+    "frac_6mam_to_morphine": "dimensionless",
+    "frac_heroin_to_6mam": "dimensionless",
+    "frac_morphine_to_m3g": "dimensionless",
+    "frac_morphine_to_m6g": "dimensionless",
+    "ka_buprenorphine_sublingual": "1/h",
+    "ka_fentanyl_intranasal": "1/h",
+    "ka_heroin_im": "1/h",
+    "ka_heroin_intranasal": "1/h",
+    "ka_heroin_sc": "1/h",
+    "ka_heroin_smoked": "1/h",
+    "ka_methadone_oral": "1/h",
+    "ka_morphine_sc": "1/h",
+    "ka_naloxone_im": "1/h",
+    "ka_naloxone_intranasal": "1/h",
+    "ka_naloxone_sc": "1/h",
+    "ka_naltrexone_oral": "1/h",
+    "ka_oral": "1/h",
+    "kp_6mam": "dimensionless",
+    "mw_6mam": "g/mol",
+    "mw_buprenorphine": "g/mol",
+    "mw_fentanyl": "g/mol",
+    "mw_heroin": "g/mol",
+    "mw_m3g": "g/mol",
+    "mw_m6g": "g/mol",
+    "mw_methadone": "g/mol",
+    "mw_morphine": "g/mol",
+    "mw_naloxone": "g/mol",
+    "mw_naltrexone": "g/mol",
+    "q2_fentanyl": "L/min",
+    "q3_fentanyl": "L/min",
+    "t_half_6mam": "min",
+    "t_half_buprenorphine": "h",
+    "t_half_heroin": "min",
+    "t_half_ke0_6mam": "min",
+    "t_half_ke0_buprenorphine": "min",
+    "t_half_ke0_fentanyl": "min",
+    "t_half_ke0_heroin": "min",
+    "t_half_ke0_m6g": "h",
+    "t_half_ke0_methadone": "h",
+    "t_half_ke0_morphine": "h",
+    "t_half_ke0_naloxone": "min",
+    "t_half_ke0_naltrexone": "min",
+    "t_half_m3g": "h",
+    "t_half_m6g": "h",
+    "t_half_methadone": "h",
+    "t_half_morphine": "h",
+    "t_half_naloxone": "h",
+    "t_half_naltrexone": "h",
+    "v1_fentanyl": "L",
+    "v2_fentanyl": "L",
+    "v3_fentanyl": "L",
+    "v_6mam": "L/kg",
+    "v_buprenorphine": "L/kg",
+    "v_methadone": "L/kg",
+    "v_naltrexone": "L/kg",
+    "wt_ref_fentanyl": "kg",
+}
+
+
 LN2 = math.log(2.0)
 NM_PER_UMOL_PER_L = 1000.0
 UMOL_PER_MMOL = 1000.0

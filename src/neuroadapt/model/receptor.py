@@ -33,6 +33,48 @@ from __future__ import annotations
 
 from numba.extending import register_jitable
 
+#: The fast layer's module declaration (``neuroadapt.model.system`` lists it).
+NAME = "receptor"
+TITLE = "MOR occupancy and activation"
+#: States (name -> unit); the engine starts them at the drug-free steady state.
+STATES: dict[str, str] = {}
+INPUTS = ("effect_site_concentrations",)
+OUTPUTS = {
+    "activation": ("1", "MOR activation A"),
+    "agonist_occupancy": ("1", "agonist occupancy CAR"),
+}
+#: Daily records of this module that drive the slow clock (``engine.brain``).
+DAILY = {
+    "activation_mean": ("1", "mean MOR activation over the day"),
+    "activation_peak": ("1", "peak MOR activation of the day"),
+}
+#: Parameters of the table this module's equations read (name -> unit).
+PARAMETERS: dict[str, str] = {
+    "affinity_ratio_6mam": "dimensionless",
+    "affinity_ratio_buprenorphine": "dimensionless",
+    "affinity_ratio_fentanyl": "dimensionless",
+    "affinity_ratio_heroin": "dimensionless",
+    "affinity_ratio_m6g": "dimensionless",
+    "affinity_ratio_methadone": "dimensionless",
+    "affinity_ratio_naloxone": "dimensionless",
+    "affinity_ratio_naltrexone": "dimensionless",
+    "efficacy_6mam": "dimensionless",
+    "efficacy_buprenorphine": "dimensionless",
+    "efficacy_fentanyl": "dimensionless",
+    "efficacy_heroin": "dimensionless",
+    "efficacy_m6g": "dimensionless",
+    "efficacy_methadone": "dimensionless",
+    "efficacy_morphine": "dimensionless",
+    "intrinsic_activity_6mam": "dimensionless",
+    "intrinsic_activity_buprenorphine": "dimensionless",
+    "intrinsic_activity_fentanyl": "dimensionless",
+    "intrinsic_activity_heroin": "dimensionless",
+    "intrinsic_activity_m6g": "dimensionless",
+    "intrinsic_activity_methadone": "dimensionless",
+    "intrinsic_activity_morphine": "dimensionless",
+    "kd_morphine": "nM",
+}
+
 
 @register_jitable
 def occupancy_odds(conc, kd):

@@ -46,6 +46,48 @@ from numba.extending import overload, register_jitable
 
 from neuroadapt.model.signalling import positive_part
 
+#: The fast layer's module declaration (``neuroadapt.model.system`` lists it).
+NAME = "respiration"
+TITLE = "brainstem respiration and overdose"
+#: States (name -> unit); the engine starts them at the drug-free steady state.
+STATES: dict[str, str] = {"pao2": "mmHg"}
+INPUTS = ("agonist_occupancy", "tolerance_shift")
+OUTPUTS = {
+    "ventilation": ("1", "alveolar ventilation relative to rest"),
+    "pao2": ("mmHg", "arterial oxygen tension"),
+    "spo2": ("1", "oxygen saturation"),
+    "hypoxia_minutes": ("min", "minutes below the hypoxia threshold"),
+    "overdoses": ("1", "overdose episodes"),
+}
+#: Daily records of this module that drive the slow clock (``engine.brain``).
+DAILY = {
+    "hypoxia_minutes": ("min", "minutes of hypoxia in the day"),
+    "overdoses": ("1", "overdose episodes in the day"),
+    "alive": ("1", "1 while alive, 0 after death"),
+}
+#: Parameters of the table this module's equations read (name -> unit).
+PARAMETERS: dict[str, str] = {
+    "aa_gradient": "mmHg",
+    "arrest_delay": "s",
+    "co2_sensitivity": "dimensionless",
+    "fio2": "dimensionless",
+    "p_barometric": "mmHg",
+    "p_chemo": "dimensionless",
+    "p_wake": "dimensionless",
+    "p_water": "mmHg",
+    "paco2_baseline": "mmHg",
+    "pao2_arrest": "mmHg",
+    "pao2_hypoxia": "mmHg",
+    "pao2_hypoxic_depression": "mmHg",
+    "pao2_overdose": "mmHg",
+    "resp_quotient": "dimensionless",
+    "resp_tolerance_gain": "dimensionless",
+    "severinghaus_a": "mmHg**3",
+    "severinghaus_b": "mmHg**2",
+    "tau_o2": "min",
+    "wake_fraction": "dimensionless",
+}
+
 
 @register_jitable
 def respiratory_activation(a, u, rho):

@@ -30,6 +30,35 @@ from __future__ import annotations
 
 from numba.extending import register_jitable
 
+#: The fast layer's module declaration (``neuroadapt.model.system`` lists it).
+NAME = "signalling"
+TITLE = "Gi/o - adenylyl cyclase - cAMP"
+#: States (name -> unit); the engine starts them at the drug-free steady state.
+STATES: dict[str, str] = {"u_fast": "1", "u_slow": "1"}
+INPUTS = ("activation",)
+OUTPUTS = {
+    "camp": ("1", "cAMP relative to the drug-free level"),
+    "opioid_effect": ("1", "opioid effect (reward signal)"),
+    "withdrawal": ("1", "withdrawal index (cAMP overshoot)"),
+    "tolerance_shift": ("1", "tolerance shift 1 + U (AC superactivation)"),
+}
+#: Daily records of this module that drive the slow clock (``engine.brain``).
+DAILY = {
+    "effect_peak": ("1", "peak opioid effect of the day"),
+    "withdrawal_mean": ("1", "mean withdrawal index over the day"),
+    "withdrawal_peak": ("1", "peak withdrawal index of the day"),
+    "tolerance_shift": ("1", "tolerance shift at the end of the day"),
+}
+#: Parameters of the table this module's equations read (name -> unit).
+PARAMETERS: dict[str, str] = {
+    "ac_gain": "dimensionless",
+    "ac_imax": "dimensionless",
+    "frac_ac_slow": "dimensionless",
+    "t_half_ac_fast": "h",
+    "t_half_ac_slow": "d",
+    "withdrawal_scale": "dimensionless",
+}
+
 
 @register_jitable
 def positive_part(x):

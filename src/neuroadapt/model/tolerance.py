@@ -66,6 +66,18 @@ OUTPUTS = {
     "euphoric": ("1", "fold right-shift of the euphoric effect: AC x receptor x circuit"),
     "respiratory": ("1", "fold right-shift of respiratory depression: AC x receptor"),
 }
+#: Parameters read by this module (name -> unit of the parameter table), checked by tests.
+PARAMETERS: dict[str, str] = {
+    "resp_tolerance_gain": "dimensionless",
+    "t_half_tol_circuit_off": "d",
+    "t_half_tol_circuit_on": "d",
+    "t_half_tol_receptor_off": "d",
+    "t_half_tol_receptor_on": "d",
+    "tol_circuit_gain": "dimensionless",
+    "tol_exposure_e50": "dimensionless",
+    "tol_receptor_euphoric_gain": "dimensionless",
+    "tol_receptor_respiratory_gain": "dimensionless",
+}
 
 
 def step(state, inputs, p, dt_d):

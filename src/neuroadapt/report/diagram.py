@@ -267,56 +267,99 @@ def pathway_figure(
 def structure_figure(
     modules: Sequence[Module] = MODULES, couplings: Sequence[Coupling] = COUPLINGS
 ) -> Figure:
-    """The model's modules (boxes with their states) and named couplings (labelled arrows)."""
-    names = [m.name for m in modules]
-    lay = layered_layout(names, [(c.source, c.target) for c in couplings], spacing=1.8)
-    pos = {n: (y * 4.4, -x) for n, (x, y) in lay.items()}  # layers run left to right
-    fig = Figure(figsize=(13, 3.6))
-    fig.subplots_adjust(left=0.005, right=0.995, bottom=0.01, top=0.92)
+    """The model's modules and the named couplings between them, in two bands.
+
+    The fast layer (dosing to respiration, minute resolution) runs along the
+    top; the brain modules (daily clock) sit below in dependency columns.
+    Couplings within a band are labelled arrows; the fast layer feeds the
+    brain modules through its daily records (``model.system.DRIVERS``),
+    drawn as one arrow with the driver names, and each brain module lists
+    the fast-layer quantities it reads.
+    """
+    fast = [m for m in modules if m.kind == "fast"]
+    brain = [m for m in modules if m.kind == "brain"]
+    kinds = {m.name: m.kind for m in modules}
+    inner = [c for c in couplings if kinds[c.source] == kinds[c.target]]
+    down = [c for c in couplings if kinds[c.source] == "fast" and kinds[c.target] == "brain"]
+    fig = Figure(figsize=(13, 6.4))
+    fig.subplots_adjust(left=0.005, right=0.995, bottom=0.01, top=0.94)
     ax = fig.subplots()
-    sizes = {}
+    color, pos, sizes = "#2b5d8a", {}, {}
+    for k, m in enumerate(fast):
+        pos[m.name] = (k * 3.0, 0.0)
+    brain_names = [m.name for m in brain]
+    lay = layered_layout(
+        brain_names,
+        [(c.source, c.target) for c in inner if c.source in brain_names],
+        spacing=1.15,
+    )
+    first = min(x for x, _ in lay.values())
+    for name, (x, y) in lay.items():
+        pos[name] = (1.2 + y * 4.2, -2.2 - (x - first))
+    reads = {}
+    for c in down:
+        reads.setdefault(c.target, []).extend(q.strip() for q in c.quantity.split(","))
     for m in modules:
-        label = m.title + (f" [{', '.join(m.states)}]" if m.states else "")
-        sizes[m.name] = _box(
-            ax, pos[m.name], label, 18, 8.5, face="#deebf7", char_w=0.11, line_h=0.22
-        )
-    top = max(p[1] + sizes[n][1] / 2 for n, p in pos.items())
-    bottom = min(p[1] - sizes[n][1] / 2 for n, p in pos.items())
-    level = top + 0.35
-    color = "#2b5d8a"
-    for c in couplings:
+        face = "#deebf7" if m.kind == "fast" else "#e5f5e0"
+        label = m.title
+        if m.kind == "brain":
+            label = m.title.capitalize()
+        sizes[m.name] = _box(ax, pos[m.name], label, 22, 8.5, face=face, char_w=0.1, line_h=0.22)
+        if m.name in reads:
+            x, y = pos[m.name]
+            text = "\n".join(textwrap.wrap("reads " + ", ".join(dict.fromkeys(reads[m.name])), 34))
+            ax.text(x, y - sizes[m.name][1] / 2 - 0.05, text, ha="center", va="top",
+                    fontsize=6.5, color="#555555", zorder=3)  # fmt: skip
+    for c in inner:
         (x0, y0), (x1, y1) = pos[c.source], pos[c.target]
-        label = "\n".join(textwrap.wrap(c.quantity, 20))
-        if abs(lay[c.target][1] - lay[c.source][1]) <= 1:
-            start, end = _arrow(
-                ax, (x0, y0), sizes[c.source], (x1, y1), sizes[c.target], +1, color, lw=1.3
-            )
-            xm, ym = (start + end) / 2
-        else:  # a coupling that skips a layer runs above the boxes, as an elbow
-            xa, xb = x0 + sizes[c.source][0] / 4, x1 - sizes[c.target][0] / 4
-            ya, yb = y0 + sizes[c.source][1] / 2, y1 + sizes[c.target][1] / 2
-            ax.plot([xa, xa, xb], [ya, level, level], color=color, lw=1.3, zorder=1)
-            ax.add_patch(
-                FancyArrowPatch(
-                    (xb, level),
-                    (xb, yb),
-                    color=color,
-                    lw=1.3,
-                    arrowstyle="-|>,head_length=0.5,head_width=0.25",
-                    mutation_scale=14,
-                    shrinkA=0,
-                    shrinkB=1,
-                    zorder=1,
-                )
-            )
-            xm, ym = (xa + xb) / 2, level
-            level += 0.6
-        ax.text(xm, ym + 0.06, label, ha="center", va="bottom", fontsize=7, color=color, zorder=3)
+        skip = kinds[c.source] == "fast" and abs(x1 - x0) > 3.5
+        start, end = _arrow(
+            ax, (x0, y0), sizes[c.source], (x1, y1), sizes[c.target], +1, color,
+            rad=-0.35 if skip else 0.0, lw=1.2,
+        )  # fmt: skip
+        # brain arrows are labelled near their start: several may end at one box
+        xm, ym = (start + end) / 2 if kinds[c.source] == "fast" else start + 0.3 * (end - start)
+        if skip:
+            ym += 0.45
+        label = "\n".join(textwrap.wrap(c.quantity, 22))
+        ax.text(xm, ym + 0.05, label, ha="center", va="bottom", fontsize=6.5, color=color, zorder=3)
     xs = [p[0] for p in pos.values()]
-    ax.set_xlim(min(xs) - 1.6, max(xs) + 1.6)
-    ax.set_ylim(bottom - 0.2, max(level - 0.2, top + 0.6))
+    bottom = min(p[1] - sizes[n][1] / 2 for n, p in pos.items()) - 0.5
+    ax.add_patch(
+        FancyBboxPatch(
+            (min(xs) - 1.3, -0.75), max(xs) - min(xs) + 2.6, 1.75,
+            boxstyle="round,pad=0.02", facecolor="none", edgecolor="#9ecae1", ls="--", zorder=0,
+        )
+    )  # fmt: skip
+    ax.text(min(xs) - 1.2, 0.9, "fast layer (minutes; the pharmacology kernel)", fontsize=8,
+            va="top", color="#3182bd")  # fmt: skip
+    top_brain = max(p[1] + sizes[n][1] / 2 for n, p in pos.items() if kinds[n] == "brain")
+    ax.add_patch(
+        FancyBboxPatch(
+            (min(xs) - 1.3, bottom), max(xs) - min(xs) + 2.6, top_brain + 0.55 - bottom,
+            boxstyle="round,pad=0.02", facecolor="none", edgecolor="#a1d99b", ls="--", zorder=0,
+        )
+    )  # fmt: skip
+    ax.text(min(xs) - 1.2, top_brain + 0.5, "brain modules (daily clock)", fontsize=8,
+            va="top", color="#31a354")  # fmt: skip
+    drivers = sorted({q.strip() for c in down for q in c.quantity.split(",")})
+    xmid = (min(xs) + max(xs)) / 2
+    ax.add_patch(
+        FancyArrowPatch(
+            (xmid, -0.78), (xmid, top_brain + 0.58), arrowstyle="simple,head_width=0.9",
+            mutation_scale=14, color="#bdbdbd", zorder=0,
+        )
+    )  # fmt: skip
+    ax.text(xmid + 0.2, (top_brain - 0.2) / 2, "daily records: " + ", ".join(drivers),
+            fontsize=7, color="#636363", va="center")  # fmt: skip
+    ax.set_xlim(min(xs) - 1.5, max(xs) + 1.5)
+    ax.set_ylim(bottom - 0.1, 1.0)
     ax.set_axis_off()
-    ax.set_title("Model structure: modules and the named couplings between them", fontsize=11)
+    ax.set_title(
+        f"Model structure: {len(modules)} modules (model/system.py) and the couplings between "
+        "them",
+        fontsize=11,
+    )
     return fig
 
 
