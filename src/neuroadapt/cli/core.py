@@ -39,6 +39,31 @@ WorkersOption = Annotated[
 ]
 
 
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Address of a Dask scheduler (e.g. tcp://10.0.0.5:8786; default: "
+        "$NEUROADAPT_SCHEDULER, else local processes). Results do not depend on it.",
+    ),
+]
+
+
+def _set_scheduler(address: str | None) -> None:
+    """Check ``--scheduler`` (or ``$NEUROADAPT_SCHEDULER``): the cluster must answer now."""
+    from neuroadapt.engine.workers import SCHEDULER_ENV, dask_client, scheduler_address
+
+    if address is not None:
+        os.environ[SCHEDULER_ENV] = address
+    address = scheduler_address()
+    if address is None:
+        return
+    try:
+        dask_client(address)
+    except ValueError as exc:
+        raise UserError(f"option '--scheduler': {exc}") from None
+
+
 def _set_workers(workers: int | None) -> None:
     """Check ``--workers`` (or ``$NEUROADAPT_WORKERS``) and make it the default here."""
     import os
@@ -96,8 +121,10 @@ def run(
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
     workers: WorkersOption = None,
     set_: SetOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Simulate a scenario and write results, tables and the HTML report."""
+    _set_scheduler(scheduler)
     _set_workers(workers)
     sc = resolved_scenario(scenario, subjects, seed, parse_sets(set_))
     from neuroadapt.api import report_inputs, write_report
@@ -221,12 +248,14 @@ def calibrate(
     ] = None,
     workers: WorkersOption = None,
     set_: SetOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Evaluate the model against every covered literature target.
 
     Exits 1 if any target is missed without an explanation. ``--set NAME=VALUE``
     overrides the human table, ``--set rat.NAME=VALUE`` the rat table.
     """
+    _set_scheduler(scheduler)
     _set_workers(workers)
     sets = parse_sets(set_)
     if sets and markdown is not None:

@@ -21,6 +21,15 @@ kind in this process first, so that the workers load the kernels from the
 cache instead; with a warm cache the warm-up is a cache load of a second or
 less.
 
+Beyond one machine: with ``$NEUROADAPT_SCHEDULER`` (``neuroadapt run
+--scheduler``) set to the address of a Dask scheduler (``dask.distributed``),
+the same tasks go to that cluster's workers instead of local processes, and
+come back in task order, so the numbers are those of one process whatever
+the cluster (tests/test_cluster.py). Without it nothing changes. Each task
+carries the parameter overrides of ``$NEUROADAPT_PARAMETERS``, which a worker
+started elsewhere does not inherit. docs/scaling.md says how to start a
+scheduler and workers.
+
 Start early: a worker process spends a second or two importing neuroadapt
 before its first task. :func:`start_workers` starts the reusable workers in
 the background (joblib dispatches from a thread) while the caller goes on, e.g.
@@ -43,6 +52,41 @@ def available_cpus() -> int:
 
 #: Environment variable that sets the number of worker processes (default: one per CPU).
 WORKERS_ENV = "NEUROADAPT_WORKERS"
+#: Environment variable with the address of a Dask scheduler to run the tasks on.
+SCHEDULER_ENV = "NEUROADAPT_SCHEDULER"
+#: Variables a task carries to its worker (set there before the task runs).
+TASK_ENV = ("NEUROADAPT_PARAMETERS",)
+
+
+def scheduler_address() -> str | None:
+    """The Dask scheduler of ``$NEUROADAPT_SCHEDULER``, or None (local processes)."""
+    return os.environ.get(SCHEDULER_ENV, "").strip() or None
+
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def dask_client(address: str) -> Any:
+    """A ``distributed.Client`` connected to ``address`` (one per address, reused).
+
+    Raises
+    ------
+    ValueError
+        One line if dask.distributed is not installed or the scheduler cannot be reached.
+    """
+    if address not in _CLIENTS:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ValueError(
+                f"scheduler '{address}': dask.distributed is not installed "
+                "(pip install 'neuroadapt[cluster]')"
+            ) from None
+        try:
+            _CLIENTS[address] = Client(address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"scheduler '{address}': cannot be reached ({exc})") from None
+    return _CLIENTS[address]
 
 
 def default_workers() -> int:
@@ -55,6 +99,9 @@ def default_workers() -> int:
     """
     text = os.environ.get(WORKERS_ENV, "").strip()
     if not text:
+        address = scheduler_address()
+        if address is not None:  # one task per thread of the cluster
+            return max(1, sum(dask_client(address).nthreads().values()))
         return available_cpus()
     try:
         n = int(text)
@@ -75,18 +122,49 @@ def start_workers(workers: int, prime: Callable[[], Any]) -> None:
     Each runs ``prime()`` (a module-level function, e.g. one that imports what the
     tasks need). Nothing happens for ``workers <= 1``.
     """
-    if workers <= 1:
+    if workers <= 1 or scheduler_address() is not None:
         return
     parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator_unordered")
     _STARTING.append(parallel(delayed(prime)() for _ in range(workers)))
 
 
-def _single_threaded(index: int, fn: Callable[..., Any], args: tuple) -> tuple[int, Any]:
-    """Run one task in a worker with one numba thread (the workers share the cores)."""
+def _single_threaded(
+    index: int, fn: Callable[..., Any], args: tuple, env: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """Run one task in a worker with one numba thread (the workers share the cores).
+
+    ``env`` (:data:`TASK_ENV` of the caller) is set first: a worker reused
+    from an earlier call, or started on another machine, has its own.
+    """
     import numba
 
+    for name, value in (env or {}).items():
+        if value:
+            os.environ[name] = value
+        else:
+            os.environ.pop(name, None)
     numba.set_num_threads(1)
     return index, fn(*args)
+
+
+def _task_env() -> dict[str, str]:
+    return {name: os.environ.get(name, "") for name in TASK_ENV}
+
+
+def _run_on_cluster(address, fn, tasks, on_done, results) -> None:
+    """Every task on the Dask cluster at ``address``; results stored in task order."""
+    from distributed import as_completed
+
+    client = dask_client(address)
+    env = _task_env()
+    futures = [
+        client.submit(_single_threaded, i, fn, t, env, pure=False) for i, t in enumerate(tasks)
+    ]
+    for future in as_completed(futures):
+        i, result = future.result()
+        results[i] = result
+        if on_done:
+            on_done(i, result)
 
 
 def run_tasks(
@@ -106,6 +184,7 @@ def run_tasks(
         Argument tuples (pickled to the workers).
     workers
         Processes to use; 1 (or a single task) runs everything in this process.
+        With ``$NEUROADAPT_SCHEDULER`` set, every task goes to that Dask cluster.
     on_done
         Called in this process with ``(task index, result)`` as each task
         finishes, e.g. to write a checkpoint or report progress.
@@ -116,6 +195,12 @@ def run_tasks(
         not each compile them at once.
     """
     results: list[Any] = [None] * len(tasks)
+    address = scheduler_address()
+    if address is not None and tasks:
+        if warm_up is not None:
+            warm_up()
+        _run_on_cluster(address, fn, tasks, on_done, results)
+        return results
     if workers <= 1 or len(tasks) <= 1:
         for i, task in enumerate(tasks):
             results[i] = fn(*task)
@@ -130,7 +215,10 @@ def run_tasks(
     parallel = Parallel(
         n_jobs=min(workers, len(tasks)), backend="loky", return_as="generator_unordered"
     )
-    for i, result in parallel(delayed(_single_threaded)(i, fn, t) for i, t in enumerate(tasks)):
+    env = _task_env()
+    for i, result in parallel(
+        delayed(_single_threaded)(i, fn, t, env) for i, t in enumerate(tasks)
+    ):
         results[i] = result
         if on_done:
             on_done(i, result)
