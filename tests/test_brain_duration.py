@@ -1,6 +1,6 @@
 """Brain states over years of use and years of abstinence: exact slow components, directions.
 
-Synthetic daily drivers (``checks_structure.regular_use_daily``) stand in for
+Synthetic daily drivers (``brain_probes.regular_use_daily``) stand in for
 the pharmacology: a regular user's daily mean MOR activation held constant,
 then zero. Directions are asserted for activations 30 % below and above the
 nominal 0.5, since the dose a user takes (and so the activation) varies.
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from neuroadapt.engine.brain import integrate
-from neuroadapt.evidence import checks_structure as CS
+from neuroadapt.evidence import brain_probes as BP
 from neuroadapt.model import cognition, dopamine, structure
 from neuroadapt.model.clock import HOURS_PER_DAY
 from neuroadapt.parameters import load_parameters
@@ -30,8 +30,8 @@ def _p(n=1):
 def _course(activation: float, years_use: int = 10, years_off: int = 3):
     use = years_use * YEAR
     days = use + years_off * YEAR
-    daily = CS.regular_use_daily(1, use, days, activation)
-    brain = integrate(CS.brain_modules(), daily, _p(), CS._covariates(1))
+    daily = BP.regular_use_daily(1, use, days, activation)
+    brain = integrate(BP.brain_modules(), daily, _p(), BP._covariates(1))
     return brain, use
 
 

@@ -3,9 +3,11 @@
 import csv
 import math
 import unicodedata
+from pathlib import Path
 
 import pytest
 
+from neuroadapt.evidence import calibration
 from neuroadapt.evidence.calibration import CHECKS, COVERED_SCALES, evaluate, unexplained_misses
 from neuroadapt.evidence.fit import refit
 from neuroadapt.evidence.targets import load_targets
@@ -25,6 +27,34 @@ def test_worker_processes_give_the_same_table():
     there = evaluate(scales, workers=2)
     assert len({r.id.split("_")[0] for r in here}) >= 2  # two groups at least
     assert [r.as_dict() for r in here] == [r.as_dict() for r in there]
+
+
+def test_calibration_imports_its_check_modules_statically():
+    """No lazy loading: an import error of a check module fails the import of calibration."""
+    source = Path(calibration.__file__).read_text(encoding="utf-8")
+    assert "importlib" not in source and "import_module" not in source
+    assert "ModuleNotFoundError" not in source and "ImportError" not in source
+
+
+def test_every_check_module_is_in_the_registry():
+    """Every ``checks_*.py`` of the evidence package is a module of one calibration group."""
+    registered = [m for mods in calibration.CHECK_GROUPS.values() for m in mods]
+    assert len(registered) == len(set(registered))
+    names = {m.__name__.rsplit(".", 1)[1] for m in registered}
+    on_disk = {f.stem for f in Path(calibration.__file__).parent.glob("checks_*.py")}
+    assert names == on_disk
+    for m in registered:
+        assert m.__doc__ and m.CHECKS, m.__name__
+
+
+def test_every_group_goes_to_a_worker():
+    assert sorted(calibration._LONGEST_FIRST) == sorted(calibration.CHECK_GROUPS)
+
+
+def test_the_table_starts_with_the_pharmacology_checks():
+    ids = [c.target_id for c in calibration.all_checks()]
+    assert len(ids) == len(set(ids))
+    assert ids[: len(CHECKS)] == [c.target_id for c in CHECKS]
 
 
 def test_every_covered_target_is_evaluated(results):

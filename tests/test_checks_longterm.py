@@ -9,9 +9,11 @@ import pytest
 import xarray as xr
 
 from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan
-from neuroadapt.evidence import checks_longterm as L
+from neuroadapt.evidence import longterm_probe as LP
+from neuroadapt.evidence import longterm_quantities as L
 from neuroadapt.evidence import probes as P
-from neuroadapt.evidence.calibration import all_checks, evaluate_checks
+from neuroadapt.evidence.calibration import all_checks, evaluate_checks, group_checks
+from neuroadapt.evidence.checks import holds
 from neuroadapt.evidence.targets import load_targets
 
 Y = L.DAYS_PER_YEAR
@@ -193,7 +195,7 @@ def test_tolerance_direction_and_missing_variables():
     ds = _ds()
     with pytest.raises(KeyError):
         L.euphoric_tolerance_exceeds_respiratory(ds, 60.0)
-    assert math.isnan(L._needs(lambda: L.euphoric_tolerance_exceeds_respiratory(ds, 60.0))())
+    assert math.isnan(LP.needs(lambda: L.euphoric_tolerance_exceeds_respiratory(ds, 60.0))())
     eu = [[1, 2, 4, 8], [1, 3, 5, 9]]
     resp = [[1, 1.5, 2, 3], [1, 1.5, 2, 3]]
     assert L.euphoric_tolerance_exceeds_respiratory(
@@ -202,7 +204,7 @@ def test_tolerance_direction_and_missing_variables():
     assert not L.euphoric_tolerance_exceeds_respiratory(
         _ds(tolerance_euphoric=resp, tolerance_respiratory=eu), 60.0
     )
-    assert not L.holds(math.nan, None) and L.holds(1.0, None) and not L.holds(0.0, None)
+    assert not holds(math.nan, None) and holds(1.0, None) and not holds(0.0, None)
 
 
 def test_co_user_shares():
@@ -223,8 +225,8 @@ def test_probe_cache_round_trip(tmp_path):
     subj = _subjects([np.nan, 75.0], ["none", "overdose"])
     ep = _episodes([1], [75.0], ["fatal"])
     path = tmp_path / "probe.npz"
-    L._save(path, LifeCourseResult(ds, subj, ep))
-    back = L._load(path)
+    LP._save(path, LifeCourseResult(ds, subj, ep))
+    back = LP._load(path)
     assert "unused" not in back.dataset
     np.testing.assert_array_equal(back.dataset["uses"].values, ds["uses"].values)
     np.testing.assert_array_equal(back.dataset["co_use"].values, [1.0, 0.0])
@@ -233,20 +235,20 @@ def test_probe_cache_round_trip(tmp_path):
     assert back.episodes["outcome"].tolist() == ["fatal"]
     path.write_bytes(b"")
     with pytest.raises(ValueError):
-        L._load(path)
+        LP._load(path)
 
 
 def test_probe_key_follows_the_settings(monkeypatch):
-    key = L._probe_key()
-    monkeypatch.setattr(L, "LONGTERM_SUBJECTS", L.LONGTERM_SUBJECTS + 1)
-    assert L._probe_key() != key
+    key = LP._probe_key()
+    monkeypatch.setattr(LP, "LONGTERM_SUBJECTS", LP.LONGTERM_SUBJECTS + 1)
+    assert LP._probe_key() != key
 
 
 def test_probe_plan_is_the_default_scenarios():
-    b = L.load_scenario("default").behaviour
-    assert L.LONGTERM_PLAN.abstinent_fraction == b.abstinent_fraction
-    assert L.LONGTERM_PLAN.start_dose_mg == b.start_dose_mg
-    assert L.LONGTERM_PLAN.route == b.route
+    b = LP.load_scenario("default").behaviour
+    assert LP.LONGTERM_PLAN.abstinent_fraction == b.abstinent_fraction
+    assert LP.LONGTERM_PLAN.start_dose_mg == b.start_dose_mg
+    assert LP.LONGTERM_PLAN.route == b.route
 
 
 def test_buprenorphine_occupancy_rises_with_dose_below_one():
@@ -256,7 +258,7 @@ def test_buprenorphine_occupancy_rises_with_dose_below_one():
 
 
 def test_treatment_rows_have_no_value():
-    checks = {c.target_id: c for c in L.CHECKS}
+    checks = {c.target_id: c for c in group_checks("longterm")}
     results = evaluate_checks(tuple(checks[i] for i in ("trt_hat_retention_naomi",)))
     assert results[0].verdict == "explained miss" and math.isnan(results[0].value)
     assert "issue 13" in results[0].note
@@ -276,7 +278,7 @@ def test_every_shared_longterm_row_is_shipped_and_checked(shared_dir):
 
 def test_every_longterm_check_has_a_shipped_target():
     shipped = load_targets()
-    for c in L.CHECKS:
+    for c in group_checks("longterm"):
         assert c.target_id in shipped, c.target_id
         if c.status == "not modelled" or not c.explained:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from neuroadapt.evidence import checks_place_preference as CPP
 from neuroadapt.evidence import checks_rat as C
 
 
@@ -28,4 +29,4 @@ def test_extinction_lowers_responding_and_cpp_extinguishes():
     days, _ = C.extinction_probe()
     presses = np.array([d.counters[:, 0].mean() for d in days])
     assert presses[-5:].mean() < 0.5 * presses[7:10].mean()
-    assert C._extinguished()
+    assert CPP._extinguished()

@@ -1,4 +1,4 @@
-"""The model registry (model/system.py): one list of modules, checked against the parameter table."""
+"""The model registry (model/system.py): one list of modules, checked against the table."""
 
 from __future__ import annotations
 
@@ -106,19 +106,20 @@ def test_brain_modules_read_only_the_parameters_they_declare(monkeypatch):
 
     seen: dict[str, set[str]] = {m.NAME: set() for m in system.BRAIN_MODULES}
     advance = BrainClock.advance
+    calls = [0]
 
     def recording(self, drivers, day, dt_d):
-        plain = self.p
-        for mod in self.modules:
-            step, observe = mod.step, mod.observe
-            rec = _Recorder(plain, seen[mod.NAME])
-            monkeypatch.setattr(mod, "step", lambda s, i, p, d, f=step, r=rec: f(s, i, r, d))
-            monkeypatch.setattr(mod, "observe", lambda s, i, p, f=observe, r=rec: f(s, i, r))
+        calls[0] += 1
+        saved = [(mod, mod.step, mod.observe) for mod in self.modules]
+        for mod, step, observe in saved:
+            rec = _Recorder(self.p, seen[mod.NAME])
+            mod.step = lambda s, i, p, d, f=step, r=rec: f(s, i, r, d)
+            mod.observe = lambda s, i, p, f=observe, r=rec: f(s, i, r)
         try:
             return advance(self, drivers, day, dt_d)
         finally:
-            for mod in self.modules:
-                monkeypatch.undo()
+            for mod, step, observe in saved:
+                mod.step, mod.observe = step, observe
 
     monkeypatch.setattr(BrainClock, "advance", recording)
     monkeypatch.setenv("NEUROADAPT_WORKERS", "1")
@@ -131,6 +132,7 @@ def test_brain_modules_read_only_the_parameters_they_declare(monkeypatch):
     for mod in system.BRAIN_MODULES:
         read = {k for k in seen[mod.NAME] if not k.startswith("__memo__") and k not in internal}
         assert read, f"{mod.NAME} read no parameter"
+        assert calls[0] > 30, "the recorder saw too few days"
         assert read - set(mod.PARAMETERS) == set(), mod.NAME
 
 

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neuroadapt.engine.brain import check_modules, integrate
-from neuroadapt.evidence import checks_structure as CS
-from neuroadapt.evidence.calibration import evaluate_checks, is_true
+from neuroadapt.evidence import brain_probes as BP
+from neuroadapt.evidence.calibration import evaluate_checks, group_checks, is_true
 from neuroadapt.evidence.targets import load_targets
 from neuroadapt.model import cognition, structure, white_matter
 from neuroadapt.parameters import load_parameters
@@ -21,7 +21,7 @@ from neuroadapt.parameters import load_parameters
 
 def _neurochem():
     """Test double for the glutamate and inflammation modules (the checks' stand-in)."""
-    return CS.standin_neurochemistry()
+    return BP.standin_neurochemistry()
 
 
 MODULES = [_neurochem(), structure, white_matter, cognition]
@@ -43,7 +43,7 @@ def _run(activation, days, n=None, smoked=0.0, age=30.0, p=None, hypoxia=None, o
         extra["hypoxia_minutes"] = hypoxia
     if overdoses is not None:
         extra["overdoses"] = overdoses
-    daily = CS.synthetic_daily(n, days, **extra)
+    daily = BP.synthetic_daily(n, days, **extra)
     cov = {
         "age_years": np.full(n, age),
         "female": np.zeros(n),
@@ -197,14 +197,14 @@ def test_invariants_over_parameter_bounds(fractions, use):
 def test_every_structure_target_has_a_check():
     targets = load_targets()
     ids = {t for t, v in targets.items() if v.scale in ("structure", "white_matter", "cognition")}
-    assert ids == {c.target_id for c in CS.CHECKS}
+    assert ids == {c.target_id for c in group_checks("structure")}
 
 
 @pytest.fixture(scope="module")
 def results():
-    by_id = {c.target_id: c for c in CS.CHECKS}
+    by_id = {c.target_id: c for c in group_checks("structure")}
     out = []
-    for r in evaluate_checks(CS.CHECKS):
+    for r in evaluate_checks(group_checks("structure")):
         chk = by_id[r.id]
         if r.model.startswith("error"):  # a probe that fails is a miss (as in calibrate)
             chk = chk.__class__(**{**chk.__dict__, "note": r.model})

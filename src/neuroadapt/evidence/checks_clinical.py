@@ -36,7 +36,7 @@ from neuroadapt.engine.outcomes import (
 )
 from neuroadapt.engine.simulate import RescueRule
 from neuroadapt.evidence import probes as P
-from neuroadapt.evidence.calibration import Check, in_range, never, not_modelled, within_abs
+from neuroadapt.evidence.checks import Check, in_range, never, not_modelled, within_abs
 from neuroadapt.parameters.life_table import load_life_table
 from neuroadapt.scenarios import load_scenario
 from neuroadapt.scenarios.covariates import covariates

@@ -24,7 +24,8 @@ import xarray as xr
 
 from neuroadapt.engine.brain import integrate
 from neuroadapt.engine.simulate import Dose, EngineOptions, simulate
-from neuroadapt.evidence.calibration import Check, in_range, is_true, within
+from neuroadapt.evidence.brain_probes import USE_END, duration_r, long_course
+from neuroadapt.evidence.checks import Check, in_range, is_true, within
 from neuroadapt.model import affect, dopamine, glutamate, inflammation
 from neuroadapt.parameters import load_parameters
 
@@ -193,22 +194,16 @@ def hedges_g(x: np.ndarray, cv: float) -> float:
 
 
 def _long_da(name: str) -> np.ndarray:
-    from neuroadapt.evidence.checks_structure import long_course
-
     return _v(long_course(), f"dopamine_{name}")
 
 
 def kamp_g(name: str) -> float:
     """Hedges g after 10 years of regular use and 14 days abstinent (Martinez 2012 design)."""
-    from neuroadapt.evidence.checks_structure import USE_END
-
     x = _long_da(name)[:, USE_END + 14]
     return hedges_g(x, load_parameters("human")["da_pet_population_cv"])
 
 
 def _zijlstra() -> float:
-    from neuroadapt.evidence.checks_structure import USE_END, duration_r
-
     d2 = _long_da("d2_availability")
     y = 365.25
     falls = d2[:, int(2 * y)].mean() - d2[:, USE_END - 1].mean() > 0.02
@@ -216,8 +211,6 @@ def _zijlstra() -> float:
 
 
 def _dat_partial() -> float:
-    from neuroadapt.evidence.checks_structure import USE_END
-
     dat = _long_da("dat_availability").mean(axis=0)
     loss_end, loss_1y = 1.0 - dat[USE_END - 1], 1.0 - dat[USE_END + 365]
     cv = load_parameters("human")["da_pet_population_cv"]
@@ -406,7 +399,7 @@ CHECKS: tuple[Check, ...] = (
         within(0.25),
         "±25 %",
         "Hedges g",
-        "long_course() of checks_structure (10 years of synthetic regular use) at 14 days "
+        "long_course() of brain_probes (10 years of synthetic regular use) at 14 days "
         "abstinent; g = (1 - mean) / pooled SD, with the controls' between-subject CV "
         "da_pet_population_cv (0.12) on both groups plus the model's own variability.",
     ),

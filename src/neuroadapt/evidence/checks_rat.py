@@ -1,4 +1,4 @@
-"""Calibration checks of the rat laboratory: self-administration, reinstatement, place preference.
+"""Calibration checks of the rat laboratory: self-administration and reinstatement.
 
 Each probe is a small closed-loop experiment on virtual rats
 (``engine.operant.OperantLab``: every press and infusion resolved, the
@@ -6,7 +6,8 @@ brain clock between sessions), cached for the process. The probes count
 presses and infusions from the engine's own session counters; the tests
 check that the analysis of the MED-PC files written from the same sessions
 gives the same counts. Group statements use the tests named in each check
-(scipy), at the 5 % level.
+(scipy), at the 5 % level. The place-preference checks, which run the same
+lab (:func:`run_groups`), are in :mod:`.checks_place_preference`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from neuroadapt.engine.operant import DayResult, Dose, OperantLab, SessionSpec
-from neuroadapt.evidence.calibration import Check, is_true, never, not_modelled
+from neuroadapt.evidence.checks import Check, is_true, never, not_modelled
 from neuroadapt.parameters import load_parameters
 
 SEED = 11
@@ -40,7 +41,7 @@ def _ext(hours: float = 3.0, **kw) -> SessionSpec:
 HOME = SessionSpec("home")
 
 
-def _run(
+def run_groups(
     groups: Sequence[tuple[int, Sequence[SessionSpec]]], pairs=()
 ) -> tuple[list[DayResult], np.ndarray]:
     """Run groups (rats, daily specs) side by side; returns the days and each rat's group."""
@@ -76,7 +77,7 @@ TRAIN, ACCESS = 5, 12
 def escalation_probe():
     """6 rats with 1-h and 6 with 6-h daily access (0.06 mg/kg/infusion) after 5 1-h sessions."""
     train = [_sa(1)] * TRAIN
-    return _run([(6, train + [_sa(1)] * ACCESS), (6, train + [_sa(6)] * ACCESS)])
+    return run_groups([(6, train + [_sa(1)] * ACCESS), (6, train + [_sa(6)] * ACCESS)])
 
 
 def _escalation_ratio(group: int, what: str) -> float:
@@ -102,7 +103,7 @@ def _escalates() -> float:
 @functools.lru_cache(maxsize=1)
 def access_23h_probe():
     """6 rats with 23-h daily access for 10 days after 3 1-h sessions (20 ug/kg-like dose)."""
-    return _run([(6, [_sa(1)] * 3 + [_sa(23)] * 10)])
+    return run_groups([(6, [_sa(1)] * 3 + [_sa(23)] * 10)])
 
 
 def _escalates_23h() -> float:
@@ -125,7 +126,7 @@ def unit_dose_probe():
     for dose in UNIT_DOSES:
         test = _sa(3, dose, doses=(Dose(3 * H, "naloxone", "sc", 1.0, "antagonist"),))
         groups.append((5, [_sa(3, dose)] * 10 + [test]))
-    return _run(groups, pairs=[("naloxone", "sc")])
+    return run_groups(groups, pairs=[("naloxone", "sc")])
 
 
 def _unit_dose_shape() -> float:
@@ -163,7 +164,7 @@ def naltrexone_probe():
     specs = [_sa(3, 0.056)] * 8 + [_sa(3, dose) for dose in VEHICLE_DOSES]
     ntx = (Dose(0, "naltrexone", "oral", 3.0, "conditioning"),)
     specs += [_sa(3, dose, doses=ntx) for dose in NTX_DOSES]
-    return _run([(8, specs)], pairs=[("naltrexone", "oral")])
+    return run_groups([(8, specs)], pairs=[("naltrexone", "oral")])
 
 
 def _naltrexone_shift() -> float:
@@ -207,7 +208,7 @@ def reinstatement_probe():
     withdrawal[-1] = _ext(doses=(Dose(12 * H, "morphine", "sc", 10.0, "conditioning"),))
     groups.append((6, withdrawal + [_ext(doses=(Dose(0.0, "naloxone", "sc", 1.0, "antagonist"),))]))
     pairs = [("morphine", "sc"), ("naloxone", "sc")]
-    return _run(groups, pairs=pairs)
+    return run_groups(groups, pairs=pairs)
 
 
 def _rein_group(group: int) -> tuple[np.ndarray, np.ndarray]:
@@ -248,7 +249,7 @@ def _withdrawal_null() -> float:
 @functools.lru_cache(maxsize=1)
 def extinction_probe():
     """6 rats: 10 3-h FR1 sessions, then 30 daily 3-h extinction sessions."""
-    return _run([(6, [_sa(3)] * 10 + [_ext()] * 30)])
+    return run_groups([(6, [_sa(3)] * 10 + [_ext()] * 30)])
 
 
 def _weeks_to_extinction() -> float:
@@ -275,7 +276,7 @@ def incubation_probe():
     def group(train: int, wd: int) -> list[SessionSpec]:
         return [_sa(3)] * train + [HOME] * wd + [_ext(cue=True)]
 
-    return _run([(6, group(14, 1)), (6, group(14, 14)), (6, group(14, 28)), (6, group(1, 1))])
+    return run_groups([(6, group(14, 1)), (6, group(14, 14)), (6, group(14, 28)), (6, group(1, 1))])
 
 
 def _cue_test(group: int) -> np.ndarray:
@@ -296,143 +297,6 @@ def _training_and_withdrawal() -> float:
 def _persistence() -> float:
     return float(_cue_test(2).mean() >= 0.75 * _cue_test(0).mean())
 
-
-# --------------------------------------------------------------------------- place preference
-def _cpp_schedule(
-    drug: str,
-    route: str,
-    dose: float,
-    pairings: int,
-    minutes: float = 45,
-    *,
-    delay_min: float = 0.0,
-    antagonist: float = 0.0,
-) -> list[SessionSpec]:
-    out = [SessionSpec("cpp_test", "pre", 15 * 60.0)]
-    for _ in range(pairings):
-        t = delay_min * 60.0
-        doses = (Dose(t, drug, route, dose, "conditioning"),)
-        if antagonist:
-            doses += (Dose(t, "naloxone", route, antagonist, "conditioning"),)
-        out.append(SessionSpec("cpp_confine", "cond", minutes * 60.0, zone="drug", doses=doses))
-        out.append(SessionSpec("cpp_confine", "cond", minutes * 60.0, zone="vehicle"))
-    return out
-
-
-def _test(minutes: float = 15.0, prime: float = 0.0) -> SessionSpec:
-    doses = (Dose(0.0, "morphine", "sc", prime, "prime"),) if prime else ()
-    return SessionSpec("cpp_test", "test", minutes * 60.0, doses=doses)
-
-
-PRIMES = (0.0, 0.5, 1.0, 2.5)
-
-
-@functools.lru_cache(maxsize=1)
-def mueller_probe():
-    """Morphine CPP (four 45-min pairings of 5 mg/kg s.c.): groups of 10 rats.
-
-    Group 0: post-tests every 2 weeks for 12 weeks (no extinction). Groups 1-4:
-    post-test, four saline exposures of each side, an extinction test, then a
-    30-min test after a morphine prime of 0, 0.5, 1.0 or 2.5 mg/kg s.c.
-    """
-    cond = _cpp_schedule("morphine", "sc", 5.0, 4)
-    persist = list(cond)
-    for _ in range(6):
-        persist += [_test()] + [HOME] * 13
-    persist += [_test()]
-    groups = [(10, persist)]
-    ext = [SessionSpec("cpp_confine", "ext", 45 * 60.0, zone=z) for z in ("drug", "vehicle")] * 4
-    for prime in PRIMES:
-        groups.append((10, cond + [_test()] + ext + [_test(), _test(30.0, prime)]))
-    return _run(groups, pairs=[("morphine", "sc")])
-
-
-def _zone(days: list[DayResult], day: int, rats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    z = days[day].zone_s[rats]
-    return z[:, 0], z[:, 1]
-
-
-def cpp_present(drug_test: np.ndarray, drug_pre: np.ndarray) -> bool:
-    """CPP: more time on the drug-paired side than in the pre-test, paired t-test p < 0.05."""
-    return bool(stats.ttest_rel(drug_test, drug_pre, alternative="greater").pvalue < 0.05)
-
-
-def _cpp_percent() -> float:
-    """Percent change of group mean drug-side time, post vs pre (5 mg/kg, 4 pairings)."""
-    days, g = mueller_probe()
-    rats = np.flatnonzero(g >= 1)
-    pre, _ = _zone(days, 0, rats)
-    post, _ = _zone(days, 9, rats)
-    return float(100.0 * (post.mean() - pre.mean()) / pre.mean())
-
-
-def _persistence_weeks() -> float:
-    days, g = mueller_probe()
-    rats = np.flatnonzero(g == 0)
-    pre, _ = _zone(days, 0, rats)
-    weeks = 0.0
-    for k in range(7):
-        post, _ = _zone(days, 9 + 14 * k, rats)
-        if cpp_present(post, pre):
-            weeks = 2.0 * k
-        else:
-            break
-    return weeks
-
-
-def _prime_threshold_mg() -> float:
-    days, g = mueller_probe()
-    for k, prime in enumerate(PRIMES):
-        if not prime:
-            continue
-        rats = np.flatnonzero(g == k + 1)
-        drug_pre, _ = _zone(days, 0, rats)
-        test, _ = _zone(days, _mueller_test_day(), rats)
-        test_pct = test / 1800.0
-        pre_pct = drug_pre / 900.0
-        if cpp_present(test_pct, pre_pct):
-            return prime
-    return math.nan
-
-
-def _mueller_test_day() -> int:
-    return 9 + 8 + 1 + 1  # conditioning (9 days incl. pre), post, 8 exposures, ext test, test
-
-
-def _extinguished() -> bool:
-    days, g = mueller_probe()
-    rats = np.flatnonzero(g == 1)
-    pre, _ = _zone(days, 0, rats)
-    ext, _ = _zone(days, _mueller_test_day() - 1, rats)
-    return not cpp_present(ext, pre)
-
-
-@functools.lru_cache(maxsize=1)
-def bardo_probe():
-    """One IV morphine pairing (8 mg/kg, 30 min): alone, with naloxone 2 mg/kg IV, or at 29 min."""
-    groups = [
-        (12, _cpp_schedule("morphine", "iv", 8.0, 1, 30) + [_test()]),
-        (12, _cpp_schedule("morphine", "iv", 8.0, 1, 30, antagonist=2.0) + [_test()]),
-        (12, _cpp_schedule("morphine", "iv", 8.0, 1, 30, delay_min=29.0) + [_test()]),
-    ]
-    return _run(groups, pairs=[("morphine", "iv"), ("naloxone", "iv")])
-
-
-def _bardo() -> float:
-    days, g = bardo_probe()
-    ok = []
-    for k in range(3):
-        rats = np.flatnonzero(g == k)
-        pre, _ = _zone(days, 0, rats)
-        post, _ = _zone(days, 3, rats)
-        ok.append(cpp_present(post, pre))
-    return float(ok[0] and not ok[1] and not ok[2])
-
-
-_MOUSE = (
-    "Not modelled: the model has rat and human parameter sets only; a mouse CPP (OF1 mice, "
-    "IP morphine) needs mouse pharmacokinetics and is not simulated with rat numbers."
-)
 
 CHECKS: tuple[Check, ...] = (
     Check(
@@ -572,61 +436,5 @@ CHECKS: tuple[Check, ...] = (
         is_true,
         "cue-test presses after 28 days of withdrawal >= 75 % of those after 1 day",
         "",
-    ),
-    Check(
-        "cpp_magnitude_range_blander",
-        "calibrated",
-        _cpp_percent,
-        lambda m, t: t.low <= m <= t.high,
-        "inside the reported range",
-        "%",
-        "Percent change of the group mean drug-side time, post- vs pre-test, after four 45-min "
-        "pairings of morphine 5 mg/kg s.c. (40 rats).",
-    ),
-    Check(
-        "cpp_rat_persistence_mueller",
-        "validation",
-        _persistence_weeks,
-        lambda m, t: m >= t.value,
-        "CPP (paired t-test p < 0.05 vs pre-test) in every 2-weekly test up to 12 weeks",
-        "week",
-    ),
-    Check(
-        "cpp_rat_prime_threshold_mueller",
-        "validation",
-        _prime_threshold_mg,
-        lambda m, t: 0.5 < m <= 2.5 and _extinguished(),
-        "lowest effective prime above 0.5 and at most 2.5 mg/kg, after extinction abolished CPP",
-        "mg/kg",
-        "Extinction: four 45-min drug-free exposures of each side; a prime reinstates when the "
-        "drug-side share of the 30-min test exceeds the pre-test share (paired t-test p < 0.05).",
-    ),
-    Check(
-        "cpp_single_trial_bardo",
-        "validation",
-        _bardo,
-        is_true,
-        "CPP after one pairing; none with naloxone, none with morphine at 29 of 30 min",
-        "",
-    ),
-    Check(
-        "cpp_mouse_threshold_dose",
-        "not modelled",
-        not_modelled,
-        never,
-        "not computable",
-        "mg/kg",
-        _MOUSE,
-        explained=True,
-    ),
-    Check(
-        "cpp_mouse_persistence_dose",
-        "not modelled",
-        not_modelled,
-        never,
-        "not computable",
-        "",
-        _MOUSE,
-        explained=True,
     ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from neuroadapt.evidence.calibration import CalibrationResult
+from neuroadapt.evidence.checks import CalibrationResult
 
 __all__ = ["calibration_markdown", "update_calibration_doc"]
 
