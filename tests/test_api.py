@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import neuroadapt as na
@@ -127,3 +128,17 @@ def test_calibrate_returns_a_table_of_the_chosen_scales():
     assert {"id", "literature", "model", "verdict", "source"} <= set(table.columns)
     with pytest.raises(ValueError, match="scales = 'pkk'"):
         na.calibrate(scales=["pkk"])
+
+
+def test_calibrate_with_overrides_evaluates_the_overridden_model():
+    shipped = na.calibrate(scales=["signalling"]).set_index("id")["value"]
+    changed = na.calibrate(scales=["signalling"], parameters={"ac_gain": 0.5})
+    assert changed.attrs["parameter_overrides"] == {"human": {"ac_gain": 0.5}}
+    changed = changed.set_index("id")["value"]
+    assert not np.allclose(shipped.to_numpy(dtype=float), changed.to_numpy(dtype=float))
+    again = na.calibrate(scales=["signalling"]).set_index("id")["value"]
+    pd.testing.assert_series_equal(shipped, again)  # no probe of the override is reused
+    from neuroadapt.parameters import ParameterError
+
+    with pytest.raises(ParameterError, match="ac_gain"):
+        na.calibrate(scales=["signalling"], parameters={"ac_gain": 9.0})

@@ -195,31 +195,60 @@ def write_report(
     )
 
 
-def calibrate(scales: Sequence[str] | None = None) -> pd.DataFrame:
+def calibrate(
+    scales: Sequence[str] | None = None,
+    parameters: Mapping[str, float] | None = None,
+    species: str = "human",
+) -> pd.DataFrame:
     """The calibration table (one row per literature target) as a DataFrame.
 
     Parameters
     ----------
     scales
         Only the targets of these scales (``neuroadapt.evidence.calibration.COVERED_SCALES``);
-        all of them by default, read from the cache when the code has not changed.
+        all of them by default.
+    parameters
+        Overrides of the ``species`` table (its units, within its bounds), as
+        ``neuroadapt calibrate --set``: the verdicts are then those of the
+        overridden model, not of the shipped one.
+    species
+        The table that ``parameters`` override (``"human"`` or ``"rat"``).
+
+    The table of the shipped parameters, all scales, is read from the cache
+    when the code has not changed; anything else is evaluated now.
 
     Raises
     ------
     ValueError
-        One line naming an unknown scale and the allowed ones.
+        One line naming an unknown scale, parameter or out-of-bounds value.
     """
+    import json
+    import os
+
     from neuroadapt.evidence.cache import evaluate_cached
     from neuroadapt.evidence.calibration import COVERED_SCALES, evaluate
+    from neuroadapt.parameters.table import OVERRIDES_ENV
 
-    if scales is None:
-        results = evaluate_cached()
-    else:
-        unknown = [s for s in scales if s not in COVERED_SCALES]
-        if unknown:
-            raise ValueError(
-                f"scales = {unknown[0]!r}: not a covered scale; allowed: "
-                + ", ".join(COVERED_SCALES)
-            )
-        results = evaluate(tuple(scales))
-    return pd.DataFrame([r.as_dict() for r in results])
+    unknown = [s for s in scales or () if s not in COVERED_SCALES]
+    if unknown:
+        raise ValueError(
+            f"scales = {unknown[0]!r}: not a covered scale; allowed: " + ", ".join(COVERED_SCALES)
+        )
+    values = dict(parameters or {})
+    load_parameters(species).with_table_values(values)  # one-line ParameterError if bad
+    before = os.environ.get(OVERRIDES_ENV)
+    if values:
+        os.environ[OVERRIDES_ENV] = json.dumps({species: values}, sort_keys=True)
+    try:
+        if scales is None and not values:
+            results = evaluate_cached()
+        else:
+            results = evaluate(tuple(scales) if scales is not None else COVERED_SCALES)
+    finally:
+        if before is None:
+            os.environ.pop(OVERRIDES_ENV, None)
+        else:
+            os.environ[OVERRIDES_ENV] = before
+    table = pd.DataFrame([r.as_dict() for r in results])
+    table.attrs["parameter_overrides"] = {species: values} if values else {}
+    return table

@@ -152,8 +152,38 @@ def _warm_up() -> None:
     P.run(P.params(), [Dose(0.0, "heroin", "iv", 10.0)], np.array([0.0, 1.0]))
 
 
+#: The parameter overrides (``$NEUROADAPT_PARAMETERS``) the probes cached in this
+#: process were computed with.
+_CACHED_FOR: list[str | None] = [None]
+
+
+def clear_probe_caches() -> None:
+    """Forget every probe cached in this process (``functools`` caches of the check modules)."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("neuroadapt.evidence.") or module is None:
+            continue
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+
+
 def _evaluate_group(group: str, scales: tuple[str, ...] | None) -> list[CalibrationResult]:
-    """Evaluate one group of checks (in a worker process or here)."""
+    """Evaluate one group of checks (in a worker process or here).
+
+    Probes are cached per process; a process that evaluated them under other
+    parameter overrides (a reused worker, or a notebook calling
+    ``neuroadapt.calibrate`` twice) forgets them first.
+    """
+    import os
+
+    from neuroadapt.parameters.table import OVERRIDES_ENV
+
+    now = os.environ.get(OVERRIDES_ENV, "")
+    if _CACHED_FOR[0] is not None and _CACHED_FOR[0] != now:
+        clear_probe_caches()
+    _CACHED_FOR[0] = now
     return evaluate_checks(group_checks(group), scales)
 
 
