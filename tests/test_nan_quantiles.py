@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from neuroadapt.report.figures import nan_quantiles
+from neuroadapt.report.plotting import nan_quantiles
 
 QS = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
 

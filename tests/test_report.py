@@ -18,9 +18,12 @@ from neuroadapt.model.system import SIGNALLING_PATHWAY
 from neuroadapt.parameters import load_parameters
 from neuroadapt.report import SECTION_HEADINGS, build_report, pathway_figure, structure_figure
 from neuroadapt.report import html as report_html
+from neuroadapt.report.cohort import cohort_figure, cohort_summary
 from neuroadapt.report.diagram import draw_pathway, layered_layout
-from neuroadapt.report.figures import FIGURES, cohort_figure, cohort_summary, to_data_uri
-from neuroadapt.report.html import References, methods_paragraph
+from neuroadapt.report.figures import FIGURES
+from neuroadapt.report.methods import methods_paragraph
+from neuroadapt.report.plotting import to_data_uri
+from neuroadapt.report.references import References
 from neuroadapt.scenarios import load_scenario
 from report_walk import OWN_CONTENT, check_report, walk
 
@@ -395,13 +398,14 @@ def test_life_course_brain_tables_name_each_arm_with_its_n(life_report):
 
 
 def test_trajectory_legends_carry_each_groups_n(life):
+    from neuroadapt.analysis.brain import Arm
     from neuroadapt.experiments.lifecourse import study_arms
-    from neuroadapt.report import brain as rb
+    from neuroadapt.report.brain_figures import gm_trajectory_figure
 
     plan, res, users, controls = life
-    arms = [rb.Arm(k, v) for k, v in study_arms(users, res.subjects, plan.use_days).items()]
+    arms = [Arm(k, v) for k, v in study_arms(users, res.subjects, plan.use_days).items()]
     assert arms and sum(a.n for a in arms) <= users.sizes["subject"]
-    fig = rb.gm_trajectory_figure(users, controls, float(plan.use_days), arms)
+    fig = gm_trajectory_figure(users, controls, float(plan.use_days), arms)
     labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
     assert labels[0] == "users (n = 16)" and labels[-1] == "controls (n = 16)"
     assert labels[1:-1] == [a.label for a in arms]
@@ -409,7 +413,7 @@ def test_trajectory_legends_carry_each_groups_n(life):
 
 
 def test_cohort_figure_leaves_out_what_was_not_recorded(cohort):
-    from neuroadapt.report.figures import not_recorded
+    from neuroadapt.report.cohort import not_recorded
 
     ds = cohort.dataset.drop_vars("spo2_min")
     fig = cohort_figure(ds, cohort.episodes)
@@ -503,7 +507,7 @@ def test_cohort_bands_are_of_the_living():
     """The dead carry neutral read-outs (tolerance 1, activation 0): bands must ignore them."""
     import xarray as xr
 
-    from neuroadapt.report.figures import cohort_figure
+    from neuroadapt.report.cohort import cohort_figure
 
     n, t = 10, np.arange(20.0)
     tol = np.full((n, t.size), 3.0)

@@ -11,10 +11,14 @@ import pytest
 import xarray as xr
 from matplotlib.figure import Figure
 
+from neuroadapt.analysis import brain as ab
+from neuroadapt.analysis.effects import effect_size
 from neuroadapt.parameters import load_parameters
 from neuroadapt.report import SECTION_HEADINGS, build_report
-from neuroadapt.report import brain as rb
-from neuroadapt.report.figures import to_data_uri
+from neuroadapt.report import brain_figures as bf
+from neuroadapt.report import brain_tables as bt
+from neuroadapt.report.brain import BRAIN_HEADINGS, brain_sections
+from neuroadapt.report.plotting import to_data_uri
 from neuroadapt.scenarios import load_scenario
 
 REGIONS = ("insula", "nucleus accumbens", "precuneus")
@@ -127,66 +131,66 @@ CAL = [
 
 
 def test_has_brain_and_end_of_use(users):
-    assert rb.has_brain(users)
-    assert not rb.has_brain(users[["activation_mean", "alive"]])
-    assert not rb.has_brain(None)
-    assert rb.end_of_use(users) == STOP - 1  # the float residue is not use
-    assert rb.end_of_use(_dataset(False)) is None
+    assert ab.has_brain(users)
+    assert not ab.has_brain(users[["activation_mean", "alive"]])
+    assert not ab.has_brain(None)
+    assert ab.end_of_use(users) == STOP - 1  # the float residue is not use
+    assert ab.end_of_use(_dataset(False)) is None
 
 
 def test_effect_size_arithmetic():
     u = np.array([0.8, 0.9, 1.0, np.nan])
     c = np.array([1.0, 1.0])
-    es = rb.effect_size(u, c, reference=1.0, sd_pop=0.1)
+    es = effect_size(u, c, reference=1.0, sd_pop=0.1)
     assert es.d == pytest.approx((0.9 - 1.0) / np.sqrt(0.01 + np.var([0.8, 0.9, 1.0])))
     assert es.pct == pytest.approx(-10.0)
     assert es.d_lo <= es.d <= es.d_hi and es.pct_lo <= es.pct <= es.pct_hi
     assert (es.n_users, es.n_controls) == (3, 2)
-    assert rb.effect_size(u, c, reference=1.0, sd_pop=0.1) == es  # fixed seed
-    alone = rb.effect_size(u, None, reference=1.0, sd_pop=0.1)
+    assert effect_size(u, c, reference=1.0, sd_pop=0.1) == es  # fixed seed
+    alone = effect_size(u, None, reference=1.0, sd_pop=0.1)
     assert alone.d == pytest.approx(es.d) and alone.n_controls == 0
-    assert np.isnan(rb.effect_size(np.array([np.nan]), c, reference=1.0, sd_pop=0.1).d)
+    assert np.isnan(effect_size(np.array([np.nan]), c, reference=1.0, sd_pop=0.1).d)
 
 
 def test_region_effects_drop_the_dead(users, controls):
-    eff = rb.region_effects(users, controls, rb.GM, 35.0, reference=1.0, sd_pop=0.05)
+    eff = ab.region_effects(users, controls, ab.GM, 35.0, reference=1.0, sd_pop=0.05)
     assert list(eff) == list(REGIONS)
     assert eff["insula"].n_users == N - 1 and eff["insula"].d < 0
     assert eff["insula"].d < eff["precuneus"].d
 
 
 def test_structure_table(users, controls, params):
-    rows = rb.structure_table(users, controls, CAL, params, cite=lambda s, u: "[1]")
+    rows = bt.structure_table(users, controls, CAL, params, cite=lambda s, u: "[1]")
     assert rows and all(len(r) == 9 for r in rows)
     muller = [r for r in rows if "post-mortem" in r[2]]
     assert muller[0][0] == "insula" and "-24 % difference" in muller[0][1]
     assert "[1]" in muller[0][3] and muller[0][7] == "yes" and muller[0][8] == "pass"
     assert any("not in calibration" == r[8] for r in rows)  # fallback text for other findings
-    alone = rb.structure_table(users, None, CAL, params)
+    alone = bt.structure_table(users, None, CAL, params)
     assert len(alone) == len(rows)
 
 
 def test_recovery_curves_and_table(users, controls):
-    curves = rb.recovery_curves(users, controls, rb.end_of_use(users))
+    curves = ab.recovery_curves(users, controls, ab.end_of_use(users))
     days, frac = curves["gray matter"]["insula"]
     assert days[0] == 0 and frac[0] == pytest.approx(1.0) and frac[-1] < 0.2
     assert "processing speed" not in curves["cognition"]  # no deficit, no curve
-    rows = rb.recovery_table(curves)
+    rows = bt.recovery_table(curves)
     assert rows[0][0] == "gray matter: insula" and rows[0][4] == "n/a"  # no year recorded
-    assert rb.recovery_curves(users, controls, float(DAYS - 1)) == {}
+    assert ab.recovery_curves(users, controls, float(DAYS - 1)) == {}
 
 
 def test_injury_counts(users, controls):
-    header, rows = rb.injury_counts(users, controls)
+    header, rows = bt.injury_counts(users, controls)
     assert header == ["event", "users (n = 6)", "controls (n = 6)"]
     assert rows == [["hypoxic-ischaemic brain lesion", "2 of 6 (33.3 %)", "0 of 6 (0.0 %)"]]
-    assert rb.injury_counts(users)[0] == ["event", "users (n = 6)"]
+    assert bt.injury_counts(users)[0] == ["event", "users (n = 6)"]
 
 
 def test_injury_counts_per_arm_count_everyone_in_each_group(users, controls):
     """Each column is one group, named with its n, and counts of that whole group."""
-    arm = rb.Arm("detoxified, never relapsed", users.isel(subject=[2, 3, 4]))
-    header, rows = rb.injury_counts(users, rb.Arm("controls", controls), [arm])
+    arm = ab.Arm("detoxified, never relapsed", users.isel(subject=[2, 3, 4]))
+    header, rows = bt.injury_counts(users, ab.Arm("controls", controls), [arm])
     assert header == [
         "event",
         "users (n = 6)",
@@ -202,31 +206,31 @@ def test_injury_counts_per_arm_count_everyone_in_each_group(users, controls):
 @pytest.mark.parametrize(
     "func",
     [
-        rb.gm_trajectory_figure,
-        rb.neurotransmitter_figure,
-        rb.inflammation_figure,
-        rb.white_matter_figure,
+        bf.gm_trajectory_figure,
+        bf.neurotransmitter_figure,
+        bf.inflammation_figure,
+        bf.white_matter_figure,
     ],
 )
 @pytest.mark.parametrize("with_controls", [True, False])
 def test_trajectory_figures_smoke(func, users, controls, with_controls):
-    fig = func(users, controls if with_controls else None, rb.end_of_use(users))
+    fig = func(users, controls if with_controls else None, ab.end_of_use(users))
     assert isinstance(fig, Figure) and fig.axes
     assert to_data_uri(fig, dpi=30).startswith("data:image/png;base64,")
     to_data_uri(func(users[["alive"]]), dpi=30)  # no brain variables: empty panels
 
 
 def test_cognition_and_recovery_figures_smoke(users, controls):
-    eff = {"end": rb.region_effects(users, controls, rb.COG, 19.0, reference=0.0, sd_pop=1.0)}
-    to_data_uri(rb.cognition_figure(eff), dpi=30)
-    to_data_uri(rb.cognition_figure({}), dpi=30)
-    to_data_uri(rb.recovery_figure(rb.recovery_curves(users, controls, 19.0)), dpi=30)
-    to_data_uri(rb.recovery_figure({}), dpi=30)
+    eff = {"end": ab.region_effects(users, controls, ab.COG, 19.0, reference=0.0, sd_pop=1.0)}
+    to_data_uri(bf.cognition_figure(eff), dpi=30)
+    to_data_uri(bf.cognition_figure({}), dpi=30)
+    to_data_uri(bf.recovery_figure(ab.recovery_curves(users, controls, 19.0)), dpi=30)
+    to_data_uri(bf.recovery_figure({}), dpi=30)
 
 
 def test_sections_without_brain_variables(users):
-    secs = rb.brain_sections(users[["alive"]], None, CAL, None)
-    assert [s["title"] for s in secs] == list(rb.BRAIN_HEADINGS)
+    secs = brain_sections(users[["alive"]], None, CAL, None)
+    assert [s["title"] for s in secs] == list(BRAIN_HEADINGS)
     assert all(b["kind"] == "note" for s in secs for b in s["blocks"])
 
 
@@ -244,7 +248,7 @@ def test_report_with_brain_sections(tmp_path, users, controls, params, with_cont
         controls=controls if with_controls else None,
     )
     html = path.read_text(encoding="utf-8")
-    for heading in (*rb.BRAIN_HEADINGS, *SECTION_HEADINGS):
+    for heading in (*BRAIN_HEADINGS, *SECTION_HEADINGS):
         assert f"<h2>{heading}</h2>" in html, heading
     srcs = re.findall(r"<img[^>]*\ssrc=\"([^\"]+)\"", html)
     assert len(srcs) == 2 + 6  # cohort, model structure; six brain figures

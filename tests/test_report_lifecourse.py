@@ -20,7 +20,7 @@ from neuroadapt.engine.outcomes import deaths_by_year, mortality_table, survival
 from neuroadapt.evidence.targets import load_targets
 from neuroadapt.report import behaviour, course
 from neuroadapt.report import literature as lit
-from neuroadapt.report.brain import gm_trajectory_figure
+from neuroadapt.report.brain_figures import gm_trajectory_figure
 
 PLAN = LifePlan(use_days=3652, detox_days=14, follow_up_days=730, abstinent_fraction=0.5)
 N = 40  # users: 20 continued use, 20 detoxified
@@ -397,7 +397,7 @@ def test_brain_marker_on_the_insula_panel():
 
 @pytest.mark.parametrize("per_effect", [True, False])
 def test_cohort_section_shows_the_tolerance_variables_there_are(per_effect):
-    from neuroadapt.report.figures import cohort_figure, cohort_summary, not_recorded
+    from neuroadapt.report.cohort import cohort_figure, cohort_summary, not_recorded
 
     names = ("tolerance_shift", "tolerance_euphoric", "tolerance_respiratory")
     subjects = _subjects(False)

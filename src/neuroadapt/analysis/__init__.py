@@ -3,6 +3,11 @@
 Functions read tidy tables — the event table of
 :func:`neuroadapt.io.medpc.events_table` and the time-in-zone table of
 :func:`neuroadapt.io.medpc.zones.read_zone_table` — and return tidy tables.
+The statistics of the report's brain sections live beside them:
+:mod:`neuroadapt.analysis.effects` (Cohen's d of users vs controls with
+bootstrap intervals) and :mod:`neuroadapt.analysis.brain` (living subjects,
+end of use, regional effects and recovery curves of simulated brain
+trajectories).
 """
 
 from neuroadapt.analysis.extinction import extinction_criterion as extinction_criterion

@@ -18,8 +18,15 @@ from matplotlib.figure import Figure
 from neuroadapt.engine.outcomes import DEATH_CAUSES, LOST_TOLERANCE_WINDOW_D, poisson_ci
 from neuroadapt.report import course
 from neuroadapt.report import literature as lit
-from neuroadapt.report.brain import _desc, _img, _lit_block, _note, _p, _table
-from neuroadapt.report.figures import panel_grid
+from neuroadapt.report.blocks import (
+    description_block,
+    image_block,
+    literature_blocks,
+    note_block,
+    paragraph_block,
+    table_block,
+)
+from neuroadapt.report.plotting import panel_grid
 
 __all__ = [
     "after_abstinence_text",
@@ -245,7 +252,7 @@ def behaviour_section(
         return {
             "title": title,
             "blocks": [
-                _p(
+                paragraph_block(
                     "This scenario schedules its doses; nobody decides their own use, so there "
                     "is no escalation, lapse or relapse to report (use a scenario with a "
                     "[behaviour] table)."
@@ -256,7 +263,7 @@ def behaviour_section(
     if discharge_day is not None and tl.detox_days == 0:
         tl = course.Timeline(tl.use_days, discharge_day - tl.use_days, tl.last_day)
     blocks = [
-        _p(
+        paragraph_block(
             "Each person decides every day from the state of their own brain: a regular user "
             "takes their usual number of doses (rising over the first years), sized to their "
             "tolerance to euphoria (AC, receptor and circuit levels) and the hedonic deficit, "
@@ -275,7 +282,7 @@ def behaviour_section(
     blocks += _after_detox_blocks(users, subjects, clinical, tl, cite, targets)
     if mortality is not None and len(mortality):
         blocks.append(
-            _p(
+            paragraph_block(
                 "Deaths and mortality. Overdose deaths come from the pharmacology kernel; "
                 "deaths from other causes from a general-population life table by age and "
                 "sex, times an excess while using and a smaller one after stopping (see "
@@ -285,7 +292,7 @@ def behaviour_section(
             )
         )
         blocks.append(
-            _table(
+            table_block(
                 (
                     "group",
                     "person-years",
@@ -301,8 +308,8 @@ def behaviour_section(
     if deaths_by_year is not None and len(deaths_by_year):
         fig, placed = deaths_figure(deaths_by_year, tl.use_days, tl.last_day, targets)
         blocks += [
-            _img(fig, "deaths by cause and year; mortality by arm"),
-            _desc(
+            image_block(fig, "deaths by cause and year; mortality by arm"),
+            description_block(
                 "A: deaths of both user arms by cause and year. B, C: deaths per 1,000 "
                 "person-years of each arm in each year (all causes; overdose), dotted line: "
                 "end of use; dashed lines with shaded 95 % intervals: the literature over "
@@ -315,7 +322,7 @@ def behaviour_section(
         if rows:
             n = int(mortality.loc[mortality["group"] == "users during use", "subjects"].iloc[0])
             blocks.append(
-                _table(
+                table_block(
                     (
                         "deaths",
                         f"model: users during use (n = {n}), per 1,000 person-years (95 % CI)",
@@ -326,19 +333,19 @@ def behaviour_section(
                     rows,
                 )
             )
-    blocks += _lit_block(calibration, ("clinical",), cite)
+    blocks += literature_blocks(calibration, ("clinical",), cite)
     return {"title": title, "blocks": blocks}
 
 
 def _decade_blocks(users, tl, cite, targets) -> list[dict[str, Any]]:
     if "uses" not in users:
-        return [_note("The run did not record doses per record ('uses'), so no daily dose.")]
+        return [note_block("The run did not record doses per record ('uses'), so no daily dose.")]
     fig, placed = course.decade_figure(users, tl, targets)
     tol = course.tolerance_vars(users)
     names = ", ".join(f"'{v}'" for v, _ in tol) or "none recorded"
     return [
-        _img(fig, "daily dose and tolerance over the years"),
-        _desc(
+        image_block(fig, "daily dose and tolerance over the years"),
+        description_block(
             "A: daily dose of the continued-use arm (median and 25-75 % over the people "
             "alive and using regularly at each record): the habitual dose per use "
             "('dose_mg', at the record) times the doses taken since the previous record "
@@ -363,15 +370,17 @@ def _decade_blocks(users, tl, cite, targets) -> list[dict[str, Any]]:
 def _overdose_blocks(users, episodes, tl, cite, discharge_day, targets) -> list[dict[str, Any]]:
     n_fatal = int((episodes["outcome"] == "fatal").sum()) if len(episodes) else 0
     blocks = [
-        _p(f"{len(episodes)} overdose episodes in {users.sizes['subject']} users, {n_fatal} fatal.")
+        paragraph_block(
+            f"{len(episodes)} overdose episodes in {users.sizes['subject']} users, {n_fatal} fatal."
+        )
     ]
     if "arm" in users and "death_time" in users:
         table = course.overdoses_by_year(users, episodes, tl)
         if len(table):
             fig, placed = course.overdose_year_figure(table, tl, targets)
             blocks += [
-                _img(fig, "overdoses per year, fatal and non-fatal"),
-                _desc(
+                image_block(fig, "overdoses per year, fatal and non-fatal"),
+                description_block(
                     "A: overdose episodes of both user arms in each complete year since the "
                     "start of use (fatal: the episode ended in death; red numbers above the "
                     "bars count them). B: people with at least "
@@ -383,12 +392,12 @@ def _overdose_blocks(users, episodes, tl, cite, discharge_day, targets) -> list[
             ]
         else:
             blocks.append(
-                _note("The run is shorter than a year, so there are no overdoses per year.")
+                note_block("The run is shorter than a year, so there are no overdoses per year.")
             )
     if discharge_day is not None:
         text = after_abstinence_text(users, episodes, discharge_day)
         if text:
-            blocks.append(_p(text))
+            blocks.append(paragraph_block(text))
     return blocks
 
 
@@ -404,8 +413,8 @@ def _after_detox_blocks(users, subjects, clinical, tl, cite, targets) -> list[di
             "relapsers abstinent again is not shown.)"
         )
         blocks += [
-            _img(fig, "time to lapse and relapse after detoxification; abstinence by month"),
-            _desc(
+            image_block(fig, "time to lapse and relapse after detoxification; abstinence by month"),
+            description_block(
                 "A, B: Kaplan-Meier cumulative incidence of the first lapse and of relapse "
                 "after discharge from detoxification, in the detoxified arm alive at "
                 "discharge (death and the end of follow-up censor; from 'first_lapse_d' and "
@@ -428,5 +437,7 @@ def _after_detox_blocks(users, subjects, clinical, tl, cite, targets) -> list[di
             ]
             for r in clinical.itertuples()
         ]
-        blocks.append(_table(("outcome", "days since discharge", "cumulative incidence"), rows))
+        blocks.append(
+            table_block(("outcome", "days since discharge", "cumulative incidence"), rows)
+        )
     return blocks

@@ -33,8 +33,8 @@ from neuroadapt.engine.lifecourse import HELD
 from neuroadapt.engine.outcomes import kaplan_meier
 from neuroadapt.model.behaviour import ABSTAINING, USING
 from neuroadapt.report import literature as lit
-from neuroadapt.report.figures import TOLERANCE_VARS as PER_EFFECT_TOLERANCE
-from neuroadapt.report.figures import _small, nan_quantiles, panel_grid
+from neuroadapt.report.cohort import TOLERANCE_VARS as PER_EFFECT_TOLERANCE
+from neuroadapt.report.plotting import nan_quantiles, panel_grid, style_panel
 
 __all__ = [
     "TOLERANCE_VARS",
@@ -210,7 +210,7 @@ def decade_figure(
     if not cont.any():  # no arms (older runs): everyone using
         cont = np.ones(users.sizes["subject"], bool)
     ax = axes[0]
-    _small(ax, "A. Daily heroin dose of people who keep using")
+    style_panel(ax, "A. Daily heroin dose of people who keep using")
     x = daily_dose(users)[cont]
     label = f"continued-use arm, median and 25-75 % (n = {int(cont.sum())})"
     if not _iqr(ax, years, x, "tab:blue", label):
@@ -222,7 +222,7 @@ def decade_figure(
     legend_below(ax)
     for ax, (var, title) in zip(axes[1:], tol, strict=False):
         letter = "BCD"[list(axes[1:]).index(ax)]
-        _small(ax, f"{letter}. {title}")
+        style_panel(ax, f"{letter}. {title}")
         y = users[var].transpose("subject", "time").values.astype(float)
         y = np.where(_alive(users), y, np.nan)
         upto = t <= tl.use_days + 1e-9
@@ -317,7 +317,7 @@ def overdose_year_figure(
     ax = axes[0, 0]
     by_year = table.groupby("year").sum(numeric_only=True)
     n0 = int(table[table["year"] == 1]["subjects"].sum()) if len(table) else 0
-    _small(ax, f"A. Overdoses of users (n = {n0}) per year")
+    style_panel(ax, f"A. Overdoses of users (n = {n0}) per year")
     ax.bar(by_year.index, by_year["nonfatal"], color="tab:orange", label="non-fatal")
     ax.bar(
         by_year.index, by_year["fatal"], bottom=by_year["nonfatal"], color="tab:red", label="fatal"
@@ -342,7 +342,7 @@ def overdose_year_figure(
             )
     legend_below(ax, ncol=2)
     ax = axes[0, 1]
-    _small(ax, "B. People with a non-fatal overdose in the year")
+    style_panel(ax, "B. People with a non-fatal overdose in the year")
     for arm, cur in table.groupby("arm", sort=False):
         n = int(cur[cur["year"] == 1]["subjects"].sum())
         ax.plot(
@@ -448,7 +448,7 @@ def after_detox_figure(
     placed_all: list[lit.Placed] = []
     for ax, (what, letter) in zip(axes[:2], (("lapse", "A"), ("relapse", "B")), strict=True):
         title = "first lapse (one use)" if what == "lapse" else "relapse (3 use days in 7)"
-        _small(ax, f"{letter}. Time to {title}")
+        style_panel(ax, f"{letter}. Time to {title}")
         if what in curves:
             ts, inc = curves[what]
             ax.step(
@@ -484,7 +484,7 @@ def after_detox_figure(
         )
         legend_below(ax)
     ax = axes[2]
-    _small(ax, "C. Abstinent, by month of follow-up")
+    style_panel(ax, "C. Abstinent, by month of follow-up")
     table = abstinence_by_month(users, subjects, tl)
     ax.plot(
         table["months_since_discharge"],

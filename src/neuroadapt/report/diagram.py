@@ -356,8 +356,7 @@ def structure_figure(
     ax.set_ylim(bottom - 0.1, 1.0)
     ax.set_axis_off()
     ax.set_title(
-        f"Model structure: {len(modules)} modules (model/system.py) and the couplings between "
-        "them",
+        f"Model structure: {len(modules)} modules (model/system.py) and the couplings between them",
         fontsize=11,
     )
     return fig

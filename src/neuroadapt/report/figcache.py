@@ -30,8 +30,9 @@ from neuroadapt.cache import cache_dir, cached
 
 __all__ = ["DRAWING_MODULES", "cached_png", "dataset_digest", "drawing_key", "png_bytes"]
 
-#: Modules whose code draws the cached figures (their bytes enter the key).
-DRAWING_MODULES = ("figures.py", "diagram.py", "figcache.py")
+#: Modules whose code draws the cached figures (their bytes enter the key): the
+#: experiment figures, the shared helpers they draw with, the diagrams and this module.
+DRAWING_MODULES = ("figures.py", "plotting.py", "diagram.py", "figcache.py")
 
 
 def png_bytes(fig: Figure, dpi: int = 96) -> bytes:

@@ -21,8 +21,8 @@ from neuroadapt.imaging.pipeline import VBMResult
 from neuroadapt.imaging.tfce import TFCE_E, TFCE_H
 from neuroadapt.imaging.truth import TruthComparison
 from neuroadapt.imaging.validation import ValidationResult
-from neuroadapt.report.figures import to_data_uri
 from neuroadapt.report.html import _environment, frame_rows
+from neuroadapt.report.plotting import to_data_uri
 
 
 def _table(df: pd.DataFrame, digits: int = 4) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Each function takes a tidy table from :mod:`neuroadapt.analysis` and returns
 a matplotlib :class:`~matplotlib.figure.Figure` built without pyplot (no
 global state, no GUI backend; render with the Agg canvas, e.g.
-:func:`neuroadapt.report.figures.to_data_uri` or ``fig.savefig``); none
+:func:`neuroadapt.report.plotting.to_data_uri` or ``fig.savefig``); none
 computes anything the analysis has not.
 """
 

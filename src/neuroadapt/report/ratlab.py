@@ -40,13 +40,13 @@ from neuroadapt.atomic import write_text, write_with
 from neuroadapt.experiments.ratlab import medpc_data_files
 from neuroadapt.io.medpc import events_table, load_profile, read_medpc, sessions_table
 from neuroadapt.io.medpc.zones import read_zone_table
-from neuroadapt.report.figures import to_data_uri
 from neuroadapt.report.html import frame_rows
 from neuroadapt.report.lab import (
     cumulative_records_figure,
     group_means_figure,
     sessions_over_days_figure,
 )
+from neuroadapt.report.plotting import to_data_uri
 
 __all__ = ["LabAnalysis", "analyse_lab_files", "phase_of_msn", "write_lab_report"]
 
