@@ -28,6 +28,7 @@ import numpy as np
 import xarray as xr
 
 from neuroadapt.analysis.effects import EffectSize, effect_size
+from neuroadapt.model import system
 
 __all__ = [
     "BRAIN_MODULE_PREFIXES",
@@ -53,15 +54,11 @@ __all__ = [
     "values_at",
 ]
 
-#: Name prefixes of the brain-scale variables of a cohort dataset.
-BRAIN_MODULE_PREFIXES: tuple[str, ...] = (
-    "dopamine_",
-    "glutamate_",
-    "inflammation_",
-    "affect_",
-    "structure_",
-    "white_matter_",
-    "cognition_",
+#: Name prefixes of the brain-scale variables of a cohort dataset (from the registry).
+#: The tolerance module is left out: its prefix is also that of the fast layer's
+#: ``tolerance_shift``, which every cohort has.
+BRAIN_MODULE_PREFIXES: tuple[str, ...] = tuple(
+    f"{name}_" for name in system.BRAIN_MODULE_NAMES if name != "tolerance"
 )
 #: Fraction of the cohort's peak daily mean activation above which a day is use.
 USE_THRESHOLD = 0.01
