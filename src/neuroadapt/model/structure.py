@@ -122,6 +122,11 @@ OUTPUTS = {
     "gm_loss_pct": ("percent", "regional gray-matter volume loss vs a matched control"),
     "gm_volume_abs": ("1", "regional gray-matter volume, fraction of a young adult's (ageing)"),
     "gm_drive": ("1", "daily drive of gray-matter loss (excitotoxic + inflammatory)"),
+    "inflammatory_drive": (
+        "1",
+        "inflammatory injury drive: glial and cytokine excess over a drug-free subject "
+        "(the inflammatory term of eq. 1; white matter reads it too)",
+    ),
 }
 #: Parameters read by this module (name -> unit of the parameter table), checked by tests.
 PARAMETERS: dict[str, str] = {
@@ -183,15 +188,23 @@ def regional(p: dict[str, np.ndarray], stem: str) -> np.ndarray:
     return stack_regional(p, stem, REGION_KEYS)
 
 
+def inflammatory_drive(inputs: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
+    """Inflammatory injury drive, the bracket of ``w_inf`` in eq. (1), shape (subjects,).
+
+    The one definition of it: gray matter weights it here, white matter reads
+    it as this module's output ``inflammatory_drive``.
+    """
+    return _pos(inputs["glial_activation"] - p["str_glial_ref"]) + p["str_w_cytokine"] * _pos(
+        inputs["cytokines"] - p["str_cytokine_ref"]
+    )
+
+
 def drive(inputs: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
     """Daily drive of gray-matter loss, eq. (1), shape (subjects,)."""
     glu = _pos(p["str_glt1_ref"] - inputs["glt1"]) + p["str_w_cue"] * _pos(
         inputs["cue_glutamate"] - p["str_cue_glutamate_ref"]
     )
-    inf = _pos(inputs["glial_activation"] - p["str_glial_ref"]) + p["str_w_cytokine"] * _pos(
-        inputs["cytokines"] - p["str_cytokine_ref"]
-    )
-    return p["str_w_glutamate"] * glu + p["str_w_inflammation"] * inf
+    return p["str_w_glutamate"] * glu + p["str_w_inflammation"] * inflammatory_drive(inputs, p)
 
 
 def hypoxic_severity(inputs: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
@@ -287,4 +300,5 @@ def observe(state, inputs, p):
         "gm_loss_pct": 100.0 * (1.0 - vol),
         "gm_volume_abs": vol * _per_region(ageing),
         "gm_drive": _per_region(drive(inputs, p)),
+        "inflammatory_drive": inflammatory_drive(inputs, p),
     }

@@ -17,8 +17,8 @@ normal at 1 month), which a within-subject design measures more directly
 than a cross-sectional correlation. The fast component follows the drug
 itself (``A``, the day's mean MOR activation: oedema, myelin water), since
 the glial activation of the inflammation module outlasts Hao's month; the
-slow one follows the inflammatory drive ``D`` (``glial_activation``,
-``cytokines``). Per tract ``j``:
+slow one follows the inflammatory drive ``D`` (``structure``'s output
+``inflammatory_drive``: glial and cytokine excess, eq. 1 there). Per tract ``j``:
 
     dF_f/dt = k_f (m_j A - F_f)                        fast (days-weeks)   (1)
     dF_s/dt = a_j D - k_s,j F_s / (1 + D/D50)          slow, repaired when
@@ -104,8 +104,7 @@ STATES = {
     "dphl_level": ("1", 0.0),
 }
 INPUTS = (
-    "glial_activation",
-    "cytokines",
+    "inflammatory_drive",
     "hypoxia_minutes",
     "activation_mean",
     "alive",
@@ -127,9 +126,6 @@ PARAMETERS: dict[str, str] = {
     "wm_tle_p_stage3": "dimensionless",
     "wm_tle_t_stage3": "day",
     "wm_tle_p_death": "dimensionless",
-    "str_cytokine_ref": "dimensionless",
-    "str_glial_ref": "dimensionless",
-    "str_w_cytokine": "dimensionless",
     "wm_dphl_fa_loss_callosum": "dimensionless",
     "wm_dphl_fa_loss_cingulum": "dimensionless",
     "wm_dphl_fa_loss_frontal": "dimensionless",
@@ -244,10 +240,11 @@ def regional(p: dict[str, np.ndarray], stem: str) -> np.ndarray:
 
 
 def drive(inputs: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
-    """Inflammatory drive of white-matter injury, shape (subjects,)."""
-    return _pos(inputs["glial_activation"] - p["str_glial_ref"]) + p["str_w_cytokine"] * _pos(
-        inputs["cytokines"] - p["str_cytokine_ref"]
-    )
+    """Inflammatory drive of white-matter injury, shape (subjects,): gray matter's output.
+
+    ``structure.inflammatory_drive`` is the one definition (eq. 1 there).
+    """
+    return np.asarray(inputs["inflammatory_drive"], dtype=float)
 
 
 #: TLE stages: (probability of progressing, duration parameter) of stages 1-3.
