@@ -65,9 +65,7 @@ def test_every_input_is_provided_before_it_is_read():
 
 def test_the_couplings_follow_from_the_declarations():
     names = [m.name for m in system.MODULES]
-    assert {c.source for c in system.COUPLINGS} | {c.target for c in system.COUPLINGS} == set(
-        names
-    )
+    assert {c.source for c in system.COUPLINGS} | {c.target for c in system.COUPLINGS} == set(names)
     for c in system.COUPLINGS:
         assert names.index(c.source) < names.index(c.target)
 
