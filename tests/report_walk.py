@@ -123,7 +123,7 @@ def walk(html: str) -> _Walker:
 OWN_CONTENT = {
     "Summary": "simulated time",
     "Cohort results": "Overdose episodes",
-    "Model structure": "every arrow is a named coupling",
+    "Model structure": "Drawn from the model registry",
     "Structural and functional abnormalities": "Regional gray-matter volume",
     "Neurotransmitter dysregulation": "Top: dopamine",
     "The signalling pathway": "receptor-to-cAMP pathway",
