@@ -71,9 +71,7 @@ def main(argv=None) -> None:
                 med, walls, got = _timed(args.subjects, args.years, modules, n, args.repeats)
             finally:
                 os.environ.pop(W.SCHEDULER_ENV, None)
-                for client in W._CLIENTS.values():
-                    client.close()
-                W._CLIENTS.clear()
+                W.close_clients()
         assert got == outcome, f"the cluster of {n} gave {got}, local processes {outcome}"
         rows.append((f"LocalCluster, {n} worker(s)", med, walls, got))
     sy = args.subjects * args.years

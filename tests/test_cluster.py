@@ -17,6 +17,9 @@ def cluster():
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as c:
         yield c
+        from neuroadapt.engine.workers import close_clients
+
+        close_clients()  # before the cluster goes: a client left open tries to reconnect
 
 
 def test_a_two_worker_cluster_gives_the_numbers_of_one_process(cluster, monkeypatch, tmp_path):

@@ -242,7 +242,7 @@ def test_checkpoints_are_keyed_by_the_life_table(tmp_path, monkeypatch):
     """Another life table does not resume the chunks of the shipped one."""
     import dataclasses
 
-    from neuroadapt.engine import lifecourse
+    from neuroadapt.engine import lifecourse, lifecourse_mortality
 
     def run():
         return simulate_lifecourse(
@@ -262,6 +262,7 @@ def test_checkpoints_are_keyed_by_the_life_table(tmp_path, monkeypatch):
     other = dataclasses.replace(LT, qx=np.where(LT.qx < 1.0, LT.qx * 0.0, 1.0))
     other = dataclasses.replace(other, ages=LT.ages + 5)  # the open age moves to 105
     monkeypatch.setattr(lifecourse, "load_life_table", lambda: other)
+    monkeypatch.setattr(lifecourse_mortality, "load_life_table", lambda: other)
     again = run()
     assert len(list(tmp_path.glob("life-*.npz"))) == 2  # a new chunk, not the old one
     assert list(again.dataset.death_cause.values) == ["none", "none"]

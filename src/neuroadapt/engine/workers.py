@@ -225,6 +225,13 @@ def run_tasks(
     return results
 
 
+def close_clients() -> None:
+    """Close the Dask clients opened here (e.g. before their cluster shuts down)."""
+    while _CLIENTS:
+        _, client = _CLIENTS.popitem()
+        client.close()
+
+
 def stop_workers() -> None:
     """Stop the reusable worker processes now (they also stop after idling)."""
     from joblib.externals.loky import get_reusable_executor
