@@ -22,7 +22,7 @@ def _units() -> dict[str, set[str]]:
 
 
 def _rows(filename: str) -> set[str]:
-    text = resources.files("neuroadapt.parameters").joinpath(filename).read_text()
+    text = resources.files("neuroadapt.parameters").joinpath(filename).read_text(encoding="utf-8")
     return {row["name"] for row in csv.DictReader(text.splitlines())}
 
 
