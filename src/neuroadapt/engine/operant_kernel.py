@@ -65,38 +65,11 @@ P_CPP_CENTRE_LEAVE_RATE = 27
 P_CPP_SIDE_BIAS_SD = 28
 P_T_HALF_CPP_FORGETTING = 29
 N_PARAMS = 30
-assert tuple(O.PARAM_NAMES) == (
-    "press_rate_max",
-    "press_urge_u50",
-    "press_hill",
-    "explore_rate",
-    "inactive_generalisation",
-    "set_point_h0",
-    "allostatic_gain",
-    "affect_gain",
-    "cue_drive_gain",
-    "value_initial",
-    "value_learning_rate",
-    "value_extinction_rate",
-    "t_half_spontaneous_recovery",
-    "habit_learning_rate",
-    "habit_extinction_rate",
-    "habit_press_rate",
-    "ratio_learning_rate",
-    "retrieval_phi50",
-    "retrieval_hill",
-    "cue_retrieval_gain",
-    "stress_retrieval_gain",
-    "t_half_cue_trace",
-    "t_half_stress_trace",
-    "cpp_learning_rate",
-    "cpp_extinction_rate",
-    "cpp_choice_beta",
-    "cpp_side_leave_rate",
-    "cpp_centre_leave_rate",
-    "cpp_side_bias_sd",
-    "t_half_cpp_forgetting",
-)
+# every named index is the position of its parameter in the order the lab packs them
+if N_PARAMS != len(O.PARAM_NAMES) or any(
+    globals()[f"P_{name.upper()}"] != k for k, name in enumerate(O.PARAM_NAMES)
+):
+    raise RuntimeError("operant_kernel: the named indices do not match model.operant.PARAM_NAMES")
 
 
 @njit(cache=True, inline="always")
