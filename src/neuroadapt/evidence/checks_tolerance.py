@@ -10,7 +10,7 @@ typical subject (:mod:`neuroadapt.evidence.probes`).
 from __future__ import annotations
 
 from neuroadapt.evidence import probes as P
-from neuroadapt.evidence.checks import Check, at_most, between, holds, is_true, within
+from neuroadapt.evidence.checks import Check, at_most, between, holds, is_true, within, within_abs
 from neuroadapt.evidence.longterm_probe import USE_END_D, needs, probe_check, probe_dataset
 from neuroadapt.evidence.longterm_quantities import (
     euphoric_tolerance_exceeds_respiratory,
@@ -48,7 +48,7 @@ CHECKS: tuple[Check, ...] = (
         "tol_hcvr_ratio_mmt_teichtahl",
         "validation",
         lambda: P.methadone_co2_response_ratio(P.params("human")),
-        lambda m, t: abs(m - t.value) <= 0.15,
+        within_abs(0.15),
         "±0.15 (chemoreflex slope on day 28 of oral methadone 80 mg/day, mean of 0-4 h after "
         "the dose, over a drug-free person's; a ratio of 1 must fail, as p = 0.01)",
         "fold",

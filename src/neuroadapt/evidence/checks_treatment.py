@@ -9,7 +9,7 @@ subject under a scheduled regimen (:mod:`neuroadapt.evidence.probes`).
 from __future__ import annotations
 
 from neuroadapt.evidence import probes as P
-from neuroadapt.evidence.checks import Check
+from neuroadapt.evidence.checks import Check, within_abs
 from neuroadapt.evidence.longterm_probe import not_modelled_check, treatment_check
 
 CHECKS: tuple[Check, ...] = (
@@ -35,7 +35,7 @@ CHECKS: tuple[Check, ...] = (
         "trt_bup_occupancy_2mg_greenwald",
         "validation",
         lambda: P.buprenorphine_occupancy(P.params("human"), 2.0),
-        lambda m, t: abs(m - t.value) <= 16.0,
+        within_abs(16.0),
         "±16 percentage points (2 SEM): occupancy 4 h after the 14th daily sublingual dose",
         "%",
     ),
@@ -43,7 +43,7 @@ CHECKS: tuple[Check, ...] = (
         "trt_bup_occupancy_16mg_greenwald",
         "validation",
         lambda: P.buprenorphine_occupancy(P.params("human"), 16.0),
-        lambda m, t: abs(m - t.value) <= 4.0,
+        within_abs(4.0),
         "±4 percentage points (2 SEM): occupancy 4 h after the 14th daily sublingual dose",
         "%",
         "Above the whole-brain figure: the model gives receptor occupancy, while a whole-brain "
@@ -55,7 +55,7 @@ CHECKS: tuple[Check, ...] = (
         "trt_bup_occupancy_32mg_greenwald",
         "validation",
         lambda: P.buprenorphine_occupancy(P.params("human"), 32.0),
-        lambda m, t: abs(m - t.value) <= 4.0,
+        within_abs(4.0),
         "±4 percentage points (2 SEM): occupancy 4 h after the 14th daily sublingual dose",
         "%",
         "Above the whole-brain figure, inside the 94-98 % of Greenwald's regions of interest "
