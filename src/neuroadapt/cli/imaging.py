@@ -128,7 +128,7 @@ def simulate(
     end of follow-up. Every option is checked before the simulation starts.
     """
     from neuroadapt.imaging.atlases import ATLASES
-    from neuroadapt.imaging.study import MIN_PER_GROUP, ScanError, check_comparable, image_cohort
+    from neuroadapt.imaging.study import MIN_PER_GROUP, ScanError, image_cohort
     from neuroadapt.report.imaging_study import study_report
 
     if atlas not in ATLASES:
@@ -155,10 +155,6 @@ def simulate(
             simulated = progress.stage(f"simulating {n}")
             outputs = _simulated(sc, out_dir / "simulation", simulated)
     tables = _cohort_tables(outputs, day=day, arm=arm)
-    try:
-        check_comparable(tables["participants"])
-    except ScanError as exc:
-        raise UserError(str(exc)) from None
     users = tables["participants"]["group"] == "user"
     used = tables["participants"].loc[users, "years_of_use"]
     one_day = f" ({used.iloc[0]:.2f} years of use)" if tables["day"] is not None else ""
@@ -166,14 +162,17 @@ def simulate(
     with stages(console) as progress:
         n = len(tables["participants"])
         maps = progress.stage(f"writing {n} gray-matter maps to {out_dir}/")
-        study = image_cohort(
-            outputs,
-            out_dir,
-            atlas=atlas,
-            ignore=("simulation/", "report.html"),
-            progress=maps,
-            tables=tables,
-        )
+        try:  # too few to compare is refused before any map is written
+            study = image_cohort(
+                outputs,
+                out_dir,
+                atlas=atlas,
+                ignore=("simulation/", "report.html"),
+                progress=maps,
+                tables=tables,
+            )
+        except ScanError as exc:
+            raise UserError(str(exc)) from None
     study_report(study, out_dir / "report.html")
     console.print(
         f"wrote {out_dir}/ (participants.tsv, participants.json, sub-*/anat/*.nii.gz and .json, "

@@ -192,10 +192,7 @@ def resolve(
     if parameters:
         update["parameters"] = {**scenario.parameters, **parameters}
     if subjects is not None:
-        size = {"subjects": subjects}
-        if scenario.cohort.controls:
-            size["controls"] = subjects
-        update["cohort"] = scenario.cohort.model_copy(update=size)
+        update["cohort"] = scenario.sized_cohort(subjects)
     return scenario.replaced(f"{scenario.name} (with command-line options)", **update)
 
 

@@ -557,21 +557,20 @@ class Scenario(BaseModel):
         return validate_scenario(data, source or f"{self.name} (modified)")
 
     def with_parameters(self, **values: float) -> Scenario:
-        """A copy with overrides (table units, within bounds) merged into ``[parameters]``.
-
-        >>> from neuroadapt.scenarios import load_scenario
-        >>> load_scenario("default").with_parameters(ac_gain=0.5).parameters
-        {'ac_gain': 0.5}
-        """
+        """A copy with overrides (table units, within bounds) merged into ``[parameters]``."""
         merged = {**self.parameters, **{k: float(v) for k, v in values.items()}}
         return self.replaced(parameters=merged)
 
-    def with_subjects(self, subjects: int) -> Scenario:
-        """A copy with ``subjects`` people (and as many matched controls, if it has controls)."""
+    def sized_cohort(self, subjects: int) -> Cohort:
+        """The cohort with ``subjects`` people (and as many matched controls, if it has them)."""
         size: dict[str, int] = {"subjects": subjects}
         if self.cohort.controls:
             size["controls"] = subjects
-        return self.replaced(cohort=self.cohort.model_copy(update=size))
+        return self.cohort.model_copy(update=size)
+
+    def with_subjects(self, subjects: int) -> Scenario:
+        """A copy with ``subjects`` people (and as many matched controls, if it has controls)."""
+        return self.replaced(cohort=self.sized_cohort(subjects))
 
     def with_seed(self, seed: int) -> Scenario:
         """A copy with another seed."""
