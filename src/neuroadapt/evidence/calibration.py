@@ -153,8 +153,9 @@ def _warm_up() -> None:
 
 
 #: The parameter overrides (``$NEUROADAPT_PARAMETERS``) the probes cached in this
-#: process were computed with.
-_CACHED_FOR: list[str | None] = [None]
+#: process were computed with: none at first, whoever cached them (a direct
+#: ``evaluate_checks`` call caches under the shipped table too).
+_CACHED_FOR: list[str] = [""]
 
 
 def clear_probe_caches() -> None:
@@ -181,7 +182,7 @@ def _evaluate_group(group: str, scales: tuple[str, ...] | None) -> list[Calibrat
     from neuroadapt.parameters.table import OVERRIDES_ENV
 
     now = os.environ.get(OVERRIDES_ENV, "")
-    if _CACHED_FOR[0] is not None and _CACHED_FOR[0] != now:
+    if _CACHED_FOR[0] != now:
         clear_probe_caches()
     _CACHED_FOR[0] = now
     return evaluate_checks(group_checks(group), scales)
