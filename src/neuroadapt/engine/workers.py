@@ -232,6 +232,24 @@ def close_clients() -> None:
         client.close()
 
 
+def local_pool(workers: int) -> Any | None:
+    """The reusable local worker processes, as a ``concurrent.futures`` executor.
+
+    These are the processes :func:`run_tasks` uses (joblib's loky executor,
+    reused as it is, so warm workers stay warm); ``None`` for fewer than two
+    workers or when tasks go to a Dask cluster. Callers submit module-level
+    functions (e.g. :mod:`neuroadapt.report.rendering` draws figures there).
+    """
+    if workers <= 1 or scheduler_address() is not None:
+        return None
+    from joblib.externals.loky import get_reusable_executor
+
+    # Start (or find) the executor through joblib, so that it is joblib's kind and
+    # joblib goes on reusing it; started by loky directly, joblib could not.
+    Parallel(n_jobs=workers, backend="loky")(delayed(os.getpid)() for _ in range(workers))
+    return get_reusable_executor(max_workers=workers, reuse=True)
+
+
 def stop_workers() -> None:
     """Stop the reusable worker processes now (they also stop after idling)."""
     from joblib.externals.loky import get_reusable_executor

@@ -10,9 +10,10 @@ same folder, then :func:`os.replace`).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from markupsafe import Markup
 
 from neuroadapt import __version__
 from neuroadapt.atomic import write_text
+from neuroadapt.engine.workers import default_workers, local_pool
 from neuroadapt.experiments.lifecourse import recovering as recovery_group
 from neuroadapt.experiments.lifecourse import study_arms
 from neuroadapt.parameters import ParameterSet
@@ -43,6 +45,7 @@ from neuroadapt.report.limitations import (
 from neuroadapt.report.methods import methods_paragraph, regimen_text
 from neuroadapt.report.plotting import to_data_uri
 from neuroadapt.report.references import References
+from neuroadapt.report.rendering import deferred_figures
 
 __all__ = [
     "DEFAULT_LIMITATIONS",
@@ -171,6 +174,22 @@ def overrides_warning(overrides: Sequence[Mapping[str, Any]], whole_report: bool
     )
 
 
+def _figures_in_workers(render: Callable[..., str]) -> Callable[..., str]:
+    """Draw the report's figures in the worker processes while it is assembled.
+
+    See :mod:`neuroadapt.report.rendering`; without worker processes every
+    figure is drawn here, as before.
+    """
+
+    @functools.wraps(render)
+    def wrapper(**content: Any) -> str:
+        with deferred_figures(local_pool(default_workers())) as batch:
+            return batch.resolve(render(**content))
+
+    return wrapper
+
+
+@_figures_in_workers
 def render_report(
     *,
     scenario: Any,

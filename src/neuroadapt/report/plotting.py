@@ -10,7 +10,6 @@ margins, :func:`style_panel` and :func:`no_data` dress one panel,
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,7 +17,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from neuroadapt.report.figcache import png_bytes
+from neuroadapt.report.rendering import figure_uri
 
 __all__ = [
     "COLORS",
@@ -36,8 +35,12 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17
 
 
 def to_data_uri(fig: Figure, dpi: int = 96) -> str:
-    """Render a figure as a ``data:image/png;base64,...`` URI."""
-    return "data:image/png;base64," + base64.b64encode(png_bytes(fig, dpi)).decode("ascii")
+    """Render a figure as a ``data:image/png;base64,...`` URI.
+
+    Inside :func:`neuroadapt.report.rendering.deferred_figures` this is a
+    placeholder that a worker process's PNG replaces when the report is done.
+    """
+    return figure_uri(fig, dpi)
 
 
 #: Margins of the panel grids in inches: left (tick labels and y label), right, top
