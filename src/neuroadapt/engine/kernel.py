@@ -24,6 +24,10 @@ input. Within an interval:
    ``fine_dt`` with the exact PK propagator and the first-order PaO2 lag;
    hypoxia minutes, overdose episodes, cardiac arrest and naloxone rescue
    are resolved there. A rescue splits the interval at the injection time.
+   The window ends early once it is past the last node below the screen and
+   both the lagged PaO2 and its target are back above it (no episode, no
+   rescue pending); the lag then relaxes towards the interval's end value,
+   as outside a window.
 
 No model equation is written here: the kernel calls the model's functions.
 """
@@ -855,6 +859,8 @@ def run_chunk(
                     ):
                         break
                     s1 = tau
+                # the window may end early once past the last node below the screen
+                s_recover = node_s[last_low] if last_low >= 0 else s0
                 s = s0
                 for k in range(n_steps):
                     s += dt
@@ -911,6 +917,18 @@ def run_chunk(
                     else:
                         below_arrest = 0.0
                     if t + s >= pending_rescue - 1e-12:
+                        break
+                    if (
+                        s > s_recover
+                        and pao2 >= screen_pao2
+                        and target >= screen_pao2
+                        and not in_episode
+                        and not rescue_drawn
+                        and pending_rescue == np.inf
+                    ):
+                        # past the last low node, the lagged PaO2 and its target are
+                        # back above the screen: the rest of the interval is as outside
+                        # a window (the lag relaxes towards the end value below)
                         break
                 if died_at >= 0.0:
                     split_at = died_at
