@@ -42,11 +42,16 @@ from numba import njit, prange
 from neuroadapt.model.behaviour import caution_decayed, cautious_dose
 from neuroadapt.model.receptor import activation, agonist_occupancy, stimulus
 from neuroadapt.model.respiration import (
+    arrested,
     hypoxic_ventilation,
+    pao2_lag_weight,
+    pao2_relaxed,
     pao2_steady,
+    pao2_step,
     relative_ventilation,
     respiratory_activation,
     spo2,
+    time_below_arrest,
 )
 from neuroadapt.model.signalling import (
     camp_level,
@@ -293,7 +298,7 @@ def _still_depressed(pao2, n_steps, fine_w, fine_v, lag, p, depression_on):
         target = fine_w[3, k]
         if depression_on:
             target = _depressed_target(target, fine_v[k], pao2, p)
-        pao2 = pao2 + (target - pao2) * lag
+        pao2 = pao2_step(pao2, target, lag)
         if pao2 < p[I_PARREST]:
             return True
     return pao2 < p[I_PHD]
@@ -824,7 +829,7 @@ def run_chunk(
                     dt = (s1 - s0) / n_steps
                     for m in range(n):
                         eld[m] = math.exp(lam_i[m] * dt)
-                    lag = 1.0 - math.exp(-dt / p[I_TAUO2])
+                    lag = pao2_lag_weight(dt, p[I_TAUO2])
                     # The quasi-steady PaO2 does not depend on the lag: evaluate it at every
                     # step first (node-major, so the loops vectorise), then step the lag.
                     for m in range(n):
@@ -869,7 +874,7 @@ def run_chunk(
                         # hypoxic respiratory depression (respiration eq. 10); a
                         # rescuer's naloxone and breaths lift it
                         target = _depressed_target(target, fine_v[k], pao2, p)
-                    pao2 = pao2 + (target - pao2) * lag
+                    pao2 = pao2_step(pao2, target, lag)
                     sat = spo2(pao2, p[I_SEVA], p[I_SEVB])
                     acc_smin = min(acc_smin, sat)
                     if pao2 < p[I_PHYP]:
@@ -909,13 +914,10 @@ def run_chunk(
                         rescue_drawn = False
                     if in_episode and pending_rescue < np.inf:
                         out_epi[i, n_epi - 1, 5] = 1.0
-                    if pao2 < p[I_PARREST]:
-                        below_arrest += dt * 3600.0
-                        if below_arrest >= p[I_ARRDELAY]:
-                            died_at = s
-                            break
-                    else:
-                        below_arrest = 0.0
+                    below_arrest = time_below_arrest(below_arrest, pao2, dt * 3600.0, p[I_PARREST])
+                    if arrested(below_arrest, p[I_ARRDELAY]):
+                        died_at = s
+                        break
                     if t + s >= pending_rescue - 1e-12:
                         break
                     if (
@@ -954,7 +956,7 @@ def run_chunk(
                     _, car_end = _activation_at(zs, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig)
                     u_end = node_uf[n_nodes - 1] + node_us[n_nodes - 1]
                     _, po2_end = _resp(car_end, u_end, p)
-                    pao2 = po2_end + (pao2 - po2_end) * math.exp(-(split_at - s) / p[I_TAUO2])
+                    pao2 = pao2_relaxed(pao2, po2_end, split_at - s, p[I_TAUO2])
             else:
                 pao2_prev = pao2
                 pao2 = -1.0  # relaxed towards the end value below, once z is advanced
@@ -987,7 +989,7 @@ def run_chunk(
                 # quasi-steady value after intervals much longer than tau_O2)
                 _, car_end = _activation_at(z, w_val, w_idx, w_cnt, tau_i, eps_i, n_lig)
                 _, po2_end = _resp(car_end, uf + us, p)
-                pao2 = po2_end + (pao2_prev - po2_end) * math.exp(-split_at / p[I_TAUO2])
+                pao2 = pao2_relaxed(pao2_prev, po2_end, split_at, p[I_TAUO2])
             if died_at >= 0.0:
                 alive = False
                 out_death[i] = t

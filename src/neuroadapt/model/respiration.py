@@ -36,11 +36,21 @@ so that an overdose deep enough to cross ``P_hd`` feeds on itself and,
 unless a rescuer gives naloxone, ends in arrest. This is what makes a single
 severe episode fatal; ``P_hd`` is fitted to the case fatality of overdose.
 
+Over a step ``dt`` with a constant target, eq. (9) is solved exactly:
+
+    PaO2(t + dt) = PaO2(t) + (PaO2_ss - PaO2(t)) (1 - e^{-dt/tau_O2})    (9a)
+
 SpO2 follows the Severinghaus (1979) dissociation curve. Cardiac arrest
-occurs when PaO2 stays below 15 mmHg for 220 s [Mann 2022].
+occurs when PaO2 stays below ``P_arrest`` (15 mmHg) for ``t_arrest``
+(220 s) without a break [Mann 2022]:
+
+    T_below(t + dt) = T_below(t) + dt  if PaO2 < P_arrest, else 0
+    arrest when T_below >= t_arrest                                   (11)
 """
 
 from __future__ import annotations
+
+import math
 
 from numba.extending import overload, register_jitable
 
@@ -149,3 +159,36 @@ def hypoxic_ventilation(v, pao2, pao2_depression):
 def spo2(pao2, sev_a, sev_b):
     """Haemoglobin O2 saturation (fraction) from PaO2, Severinghaus (1979)."""
     return 1.0 / (sev_a / (pao2**3 + sev_b * pao2) + 1.0)
+
+
+@register_jitable
+def pao2_lag_weight(dt, tau_o2):
+    """Weight ``1 - e^{-dt/tau_O2}`` of one step of the PaO2 lag, eq. (9a) (same time unit)."""
+    return 1.0 - math.exp(-dt / tau_o2)
+
+
+@register_jitable
+def pao2_step(pao2, target, weight):
+    """Lagged PaO2 after one step towards ``target``, eq. (9a).
+
+    ``weight`` is :func:`pao2_lag_weight` of the step.
+    """
+    return pao2 + (target - pao2) * weight
+
+
+@register_jitable
+def pao2_relaxed(pao2, target, span, tau_o2):
+    """Lagged PaO2 after ``span`` relaxing towards a constant ``target``, eq. (9) solved."""
+    return target + (pao2 - target) * math.exp(-span / tau_o2)
+
+
+@register_jitable
+def time_below_arrest(below_s, pao2, dt_s, pao2_arrest):
+    """Seconds PaO2 has stayed below the arrest threshold without a break, eq. (11)."""
+    return below_s + dt_s if pao2 < pao2_arrest else 0.0
+
+
+@register_jitable
+def arrested(below_s, arrest_delay_s):
+    """Whether PaO2 has stayed below the arrest threshold long enough for arrest, eq. (11)."""
+    return below_s >= arrest_delay_s
