@@ -289,3 +289,25 @@ def test_default_workers_read_the_environment(monkeypatch):
         monkeypatch.setenv("NEUROADAPT_WORKERS", bad)
         with pytest.raises(ValueError, match=f"NEUROADAPT_WORKERS = '{bad}'"):
             default_workers()
+
+
+def test_the_cut_into_chunks_does_not_depend_on_the_workers(small, tmp_path):
+    """Checkpoints written with 3 workers are those of 1 worker: a run resumes with any."""
+    from neuroadapt.engine.lifecourse import PARALLEL_MIN_SUBJECT_DAYS, chunk_count
+
+    three, one = tmp_path / "three", tmp_path / "one"
+    _sixteen(3, workers=3, checkpoint_dir=three)
+    _sixteen(3, workers=1, checkpoint_dir=one)
+    names = sorted(p.name for p in three.glob("life-*.npz"))
+    assert names == sorted(p.name for p in one.glob("life-*.npz")) and len(names) == 6
+    for a in names:
+        assert (three / a).read_bytes() == (one / a).read_bytes()
+    seen = []
+    resumed = _sixteen(3, workers=2, checkpoint_dir=three, progress=lambda d, t: seen.append(d))
+    assert seen == [16]  # every chunk loaded, none simulated again
+    xr.testing.assert_equal(small.dataset, resumed.dataset)
+    # large cohorts: an even number of chunks of at most chunk_size subjects
+    days = PARALLEL_MIN_SUBJECT_DAYS // 1000
+    assert chunk_count(10_000, days, 2000) == 6
+    assert chunk_count(2000, days, 2000) == 2
+    assert chunk_count(16, 10, 3) == 6

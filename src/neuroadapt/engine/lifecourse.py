@@ -68,6 +68,7 @@ from neuroadapt.parameters.life_table import load_life_table
 __all__ = [
     "LifeCourseResult",
     "LifePlan",
+    "chunk_count",
     "co_users",
     "dose_schedule",
     "simulate_lifecourse",
@@ -97,6 +98,22 @@ class LifePlan:
 #: Smallest cohort (subjects x days) that is split over worker processes by
 #: default: below it, starting the workers (about a second) costs more than it saves.
 PARALLEL_MIN_SUBJECT_DAYS = 1_000_000
+#: Cohorts of at least ``PARALLEL_MIN_SUBJECT_DAYS`` are cut into a multiple of this many
+#: chunks, so that two workers share them evenly (the cut never depends on the workers).
+CHUNK_MULTIPLE = 2
+
+
+def chunk_count(n_subjects: int, days: int, chunk_size: int) -> int:
+    """How many chunks a cohort is cut into: from its size and ``chunk_size`` alone.
+
+    The cut, and so each checkpoint's name and content, does not depend on the
+    number of workers: a run checkpointed with one worker count resumes with
+    any other, or on a cluster. Large cohorts (``PARALLEL_MIN_SUBJECT_DAYS``)
+    get a multiple of :data:`CHUNK_MULTIPLE` chunks of at most ``chunk_size``
+    subjects; smaller ones as few chunks as ``chunk_size`` allows.
+    """
+    k = CHUNK_MULTIPLE if n_subjects * days >= PARALLEL_MIN_SUBJECT_DAYS else 1
+    return k * -(-n_subjects // (k * chunk_size))
 
 
 def simulate_lifecourse(
@@ -139,11 +156,11 @@ def simulate_lifecourse(
         Days between recorded points (the last day is always recorded).
     chunk_size
         Most subjects simulated together. Chunks take every k-th subject, so
-        each holds users and controls alike; their number is a multiple of
-        ``workers``.
+        each holds users and controls alike; their number (:func:`chunk_count`)
+        depends on the cohort and ``chunk_size`` only.
     checkpoint_dir
-        Directory for finished chunks (resume after interruption; the chunks
-        depend on ``chunk_size`` and ``workers``, so resume with the same).
+        Directory for finished chunks (resume after interruption with the same
+        ``chunk_size``, with any number of workers or on a cluster).
     progress
         Called with (subjects done, total).
     workers
@@ -183,7 +200,7 @@ def simulate_lifecourse(
     workers = max(1, min(workers, len(subj)))
     if workers > 1 and not all(_importable(m) for m in modules):
         workers = 1  # a module built in memory cannot reach a worker process
-    n_chunks = workers * -(-len(subj) // (workers * chunk_size))
+    n_chunks = chunk_count(len(subj), plan.days, chunk_size)
     chunks = [np.arange(c, len(subj), n_chunks) for c in range(n_chunks)]
     paths = [
         ckpt / f"life-{key}-{c:04d}of{n_chunks:04d}.npz" if ckpt else None for c in range(n_chunks)
