@@ -33,6 +33,11 @@ real, negative and distinct; with the effect sites (which feed nothing back)
 the whole matrix stays diagonalisable with real eigenvalues, and the engine
 solves it exactly by modal superposition.
 
+Which block a drug gets, its molar mass, its ligands and its parameter-name
+stem are its row of the drug table (``model/drugs.csv``, read by
+:mod:`neuroadapt.model.drugs`): a new one-compartment or mammillary drug is a
+table row and its parameters, not code.
+
 States and units: amounts in micromol, effect-site concentrations in nM
 (plasma-equivalent), time in hours.
 """
@@ -44,7 +49,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neuroadapt.model.routes import ALLOWED_ROUTES
+from neuroadapt.model.drugs import Drug, DrugTable, declared_units, pk_parameter_names
+from neuroadapt.model.routes import DRUG_TABLE
 
 #: The fast layer's module declaration (``neuroadapt.model.system`` lists it).
 NAME = "pk"
@@ -63,127 +69,27 @@ INPUTS = ("doses",)
 OUTPUTS = {"effect_site_concentrations": ("nM", "brain effect-site concentration of each ligand")}
 #: Daily records of this module for the slow clock (none: the receptor reads its output).
 DAILY: dict[str, tuple[str, str]] = {}
-#: Parameters of the table this module's equations read (name -> unit).
-PARAMETERS: dict[str, str] = {
-    "allometric_exp_cl_fentanyl": "dimensionless",
-    "body_weight": "kg",
-    "cl_fentanyl": "L/min",
-    "cl_heroin": "mL/min/kg",
-    "cl_m3g": "L/h",
-    "cl_m6g": "L/h",
-    "cl_morphine": "L/h",
-    "cl_naloxone": "L/h",
-    "f_buprenorphine_sublingual": "dimensionless",
-    "f_fentanyl_intranasal": "dimensionless",
-    "f_heroin_im": "dimensionless",
-    "f_heroin_intranasal": "dimensionless",
-    "f_heroin_oral_as_morphine": "dimensionless",
-    "f_heroin_sc": "dimensionless",
-    "f_heroin_smoked": "dimensionless",
-    "f_methadone_oral": "dimensionless",
-    "f_morphine_oral": "dimensionless",
-    "f_morphine_sc": "dimensionless",
-    "f_naloxone_im": "dimensionless",
-    "f_naloxone_intranasal": "dimensionless",
-    "f_naloxone_sc": "dimensionless",
-    "f_naltrexone_oral": "dimensionless",
-    "frac_6mam_to_morphine": "dimensionless",
-    "frac_heroin_to_6mam": "dimensionless",
-    "frac_morphine_to_m3g": "dimensionless",
-    "frac_morphine_to_m6g": "dimensionless",
-    "ka_buprenorphine_sublingual": "1/h",
-    "ka_fentanyl_intranasal": "1/h",
-    "ka_heroin_im": "1/h",
-    "ka_heroin_intranasal": "1/h",
-    "ka_heroin_sc": "1/h",
-    "ka_heroin_smoked": "1/h",
-    "ka_methadone_oral": "1/h",
-    "ka_morphine_sc": "1/h",
-    "ka_naloxone_im": "1/h",
-    "ka_naloxone_intranasal": "1/h",
-    "ka_naloxone_sc": "1/h",
-    "ka_naltrexone_oral": "1/h",
-    "ka_oral": "1/h",
-    "kp_6mam": "dimensionless",
-    "mw_6mam": "g/mol",
-    "mw_buprenorphine": "g/mol",
-    "mw_fentanyl": "g/mol",
-    "mw_heroin": "g/mol",
-    "mw_m3g": "g/mol",
-    "mw_m6g": "g/mol",
-    "mw_methadone": "g/mol",
-    "mw_morphine": "g/mol",
-    "mw_naloxone": "g/mol",
-    "mw_naltrexone": "g/mol",
-    "q2_fentanyl": "L/min",
-    "q3_fentanyl": "L/min",
-    "t_half_6mam": "min",
-    "t_half_buprenorphine": "h",
-    "t_half_heroin": "min",
-    "t_half_ke0_6mam": "min",
-    "t_half_ke0_buprenorphine": "min",
-    "t_half_ke0_fentanyl": "min",
-    "t_half_ke0_heroin": "min",
-    "t_half_ke0_m6g": "h",
-    "t_half_ke0_methadone": "h",
-    "t_half_ke0_morphine": "h",
-    "t_half_ke0_naloxone": "min",
-    "t_half_ke0_naltrexone": "min",
-    "t_half_m3g": "h",
-    "t_half_m6g": "h",
-    "t_half_methadone": "h",
-    "t_half_morphine": "h",
-    "t_half_naloxone": "h",
-    "t_half_naltrexone": "h",
-    "v1_fentanyl": "L",
-    "v2_fentanyl": "L",
-    "v3_fentanyl": "L",
-    "v_6mam": "L/kg",
-    "v_buprenorphine": "L/kg",
-    "v_methadone": "L/kg",
-    "v_naltrexone": "L/kg",
-    "wt_ref_fentanyl": "kg",
-}
+#: Parameters of the table this module's equations read (name -> unit), from the
+#: drug table: what each drug's block reads (``drugs.pk_parameter_names``), and the
+#: molar masses of the heroin chain's metabolites (the equations work in micromol;
+#: these convert the metabolites' amounts to mass).
+PARAMETERS: dict[str, str] = declared_units(
+    [n for d in DRUG_TABLE.drugs for n in pk_parameter_names(d)] + ["mw_6mam", "mw_m6g", "mw_m3g"]
+)
 
 
 LN2 = math.log(2.0)
 NM_PER_UMOL_PER_L = 1000.0
 UMOL_PER_MMOL = 1000.0
 
-#: Ligands with a brain effect site, in receptor order.
-LIGANDS: tuple[str, ...] = (
-    "heroin",
-    "6mam",
-    "morphine",
-    "m6g",
-    "methadone",
-    "buprenorphine",
-    "naloxone",
-    "naltrexone",
-    "fentanyl",
-)
+#: Ligands with a brain effect site, in receptor order (drug-table order).
+LIGANDS: tuple[str, ...] = DRUG_TABLE.ligands
 
 #: Which ligands each dosed drug brings into the system.
-DRUG_LIGANDS: dict[str, tuple[str, ...]] = {
-    "heroin": ("heroin", "6mam", "morphine", "m6g"),
-    "morphine": ("morphine", "m6g"),
-    "methadone": ("methadone",),
-    "buprenorphine": ("buprenorphine",),
-    "naloxone": ("naloxone",),
-    "naltrexone": ("naltrexone",),
-    "fentanyl": ("fentanyl",),
-}
+DRUG_LIGANDS: dict[str, tuple[str, ...]] = {d.name: d.ligands for d in DRUG_TABLE.drugs}
 
 #: Molar-mass parameter of each dosed drug (doses are mg of base).
-DRUG_MW: dict[str, str] = {
-    "heroin": "mw_heroin",
-    "morphine": "mw_morphine",
-    "methadone": "mw_methadone",
-    "buprenorphine": "mw_buprenorphine",
-    "naloxone": "mw_naloxone",
-    "naltrexone": "mw_naltrexone",
-    "fentanyl": "mw_fentanyl",
-}
+DRUG_MW: dict[str, str] = {d.name: d.mw for d in DRUG_TABLE.drugs}
 
 
 @dataclass
@@ -273,8 +179,16 @@ def _p(params: dict, name: str, n: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(params[name], dtype=float), (n,)).astype(float)
 
 
-def build_pk(params: dict, dosing: list[tuple[str, str]], n_subjects: int) -> LinearPK:
+def build_pk(
+    params: dict,
+    dosing: list[tuple[str, str]],
+    n_subjects: int,
+    table: DrugTable | None = None,
+) -> LinearPK:
     """Build the linear PK system for the drugs and routes a regimen uses.
+
+    Each dosed drug gets the block its drug-table row names (``structure``);
+    blocks are added in drug-table order.
 
     Parameters
     ----------
@@ -284,53 +198,112 @@ def build_pk(params: dict, dosing: list[tuple[str, str]], n_subjects: int) -> Li
         The (drug, route) pairs that will be dosed.
     n_subjects
         Number of subjects (rows of ``matrix``).
+    table
+        The drug table (default: the shipped one, ``routes.DRUG_TABLE``).
 
     Returns
     -------
     LinearPK
     """
+    table = DRUG_TABLE if table is None else table
+    allowed = {d.name: d.routes for d in table.drugs}
     for drug, route in dosing:
-        if route not in ALLOWED_ROUTES.get(drug, ()):
+        if route not in allowed.get(drug, ()):
             raise ValueError(f"route '{route}' is not allowed for drug '{drug}'")
-    n = n_subjects
-    bw = _p(params, "body_weight", n)
-    b = _Builder(n)
+    pk = _Blocks(params, n_subjects)
     drugs = {d for d, _ in dosing}
-    dose_state: dict[tuple[str, str], int] = {}
-    dose_factor: dict[tuple[str, str], np.ndarray] = {}
-    central: dict[str, int] = {}
-    volume: dict[str, np.ndarray] = {}
-    effect: dict[str, int] = {}
+    chain = [d for d in table.drugs if d.structure == "heroin_chain" and d.name in drugs]
+    for row in table.drugs:
+        if row.name not in drugs:
+            continue
+        routes = sorted(r for d, r in dosing if d == row.name)
+        if row.structure == "heroin_chain":
+            if row is chain[0]:  # one block for every chain drug dosed
+                names = {d.name for d in chain}
+                pk.heroin_chain(chain, sorted(p for p in dosing if p[0] in names))
+        elif row.structure == "one_compartment":
+            pk.one_compartment(row, routes)
+        else:
+            pk.mammillary3(row, routes)
+    b = pk.b
+    return LinearPK(
+        states=b.states,
+        units=b.units,
+        matrix=b.matrix(),
+        dose_state=pk.dose_state,
+        dose_factor=pk.dose_factor,
+        effect_state=pk.effect,
+        central_state=pk.central,
+        volume=pk.volume,
+        flows=b.flows,
+    )
 
-    def umol_per_mg(drug: str) -> np.ndarray:
-        return UMOL_PER_MMOL / _p(params, DRUG_MW[drug], n)
+
+class _Blocks:
+    """The PK blocks of the drug table's structures, added to one builder."""
+
+    def __init__(self, params: dict, n: int):
+        self.params = params
+        self.n = n
+        self.bw = _p(params, "body_weight", n)
+        self.b = _Builder(n)
+        self.dose_state: dict[tuple[str, str], int] = {}
+        self.dose_factor: dict[tuple[str, str], np.ndarray] = {}
+        self.central: dict[str, int] = {}
+        self.volume: dict[str, np.ndarray] = {}
+        self.effect: dict[str, int] = {}
+
+    def p(self, name: str) -> np.ndarray:
+        return _p(self.params, name, self.n)
+
+    def umol_per_mg(self, drug: Drug) -> np.ndarray:
+        return UMOL_PER_MMOL / self.p(drug.mw)
+
+    def dose(self, drug: Drug, route: str, target: int, f: np.ndarray) -> None:
+        self.dose_state[(drug.name, route)] = target
+        self.dose_factor[(drug.name, route)] = f * self.umol_per_mg(drug)
+
+    def depot_routes(self, drug: Drug, routes: list[str], central: int) -> None:
+        """IV into the central compartment; every other route by first-order absorption."""
+        s, b, n = drug.stem, self.b, self.n
+        for route in routes:
+            if route == "iv":
+                target, f = central, np.ones(n)
+            else:
+                target = b.state(f"{s}_{route}_depot")
+                b.rate(target, central, self.p(f"ka_{s}_{route}"), f"{route} absorption")
+                f = self.p(f"f_{s}_{route}").copy()
+            self.dose(drug, route, target, f)
 
     # --- heroin, 6-MAM, morphine and glucuronides -----------------------
-    if drugs & {"heroin", "morphine"}:
-        k_h = LN2 / _p(params, "t_half_heroin", n)
-        v_h = _p(params, "cl_heroin", n) * bw / k_h
-        k_m = LN2 / _p(params, "t_half_6mam", n)
-        v_m = _p(params, "v_6mam", n) * bw
-        k_mo = LN2 / _p(params, "t_half_morphine", n)
-        v_mo = _p(params, "cl_morphine", n) / k_mo
-        k_6g = LN2 / _p(params, "t_half_m6g", n)
-        v_6g = _p(params, "cl_m6g", n) / k_6g
-        k_3g = LN2 / _p(params, "t_half_m3g", n)
-        v_3g = _p(params, "cl_m3g", n) / k_3g
-        if "heroin" in drugs:
+    def heroin_chain(self, drugs: list[Drug], dosing: list[tuple[str, str]]) -> None:
+        b, n, p, bw = self.b, self.n, self.p, self.bw
+        central, volume = self.central, self.volume
+        heroin = "heroin" in {d.name for d in drugs}
+        k_mo = LN2 / p("t_half_morphine")
+        v_mo = p("cl_morphine") / k_mo
+        k_6g = LN2 / p("t_half_m6g")
+        v_6g = p("cl_m6g") / k_6g
+        k_3g = LN2 / p("t_half_m3g")
+        v_3g = p("cl_m3g") / k_3g
+        if heroin:
+            k_h = LN2 / p("t_half_heroin")
+            v_h = p("cl_heroin") * bw / k_h
+            k_m = LN2 / p("t_half_6mam")
+            v_m = p("v_6mam") * bw
             h = b.state("heroin")
             m = b.state("6mam")
         mo = b.state("morphine")
         g6 = b.state("m6g")
         g3 = b.state("m3g")
-        if "heroin" in drugs:
-            b.rate(h, m, k_h, "deacetylation", _p(params, "frac_heroin_to_6mam", n))
-            b.rate(m, mo, k_m, "hydrolysis", _p(params, "frac_6mam_to_morphine", n))
+        if heroin:
+            b.rate(h, m, k_h, "deacetylation", p("frac_heroin_to_6mam"))
+            b.rate(m, mo, k_m, "hydrolysis", p("frac_6mam_to_morphine"))
             central.update(heroin=h, **{"6mam": m})
             volume.update(heroin=v_h, **{"6mam": v_m})
-        b.rate(mo, g6, k_mo, "glucuronidation", _p(params, "frac_morphine_to_m6g", n))
+        b.rate(mo, g6, k_mo, "glucuronidation", p("frac_morphine_to_m6g"))
         # M3G receives its share of the same flow (one rate, two products)
-        b.terms.append((g3, mo, k_mo * _p(params, "frac_morphine_to_m3g", n)))
+        b.terms.append((g3, mo, k_mo * p("frac_morphine_to_m3g")))
         b.flows.append(("morphine", "m3g", "glucuronidation"))
         b.rate(g6, None, k_6g, "renal elimination")
         b.rate(g3, None, k_3g, "renal elimination")
@@ -340,109 +313,82 @@ def build_pk(params: dict, dosing: list[tuple[str, str]], n_subjects: int) -> Li
             ("morphine", mo, v_mo, "t_half_ke0_morphine", 1.0),
             ("m6g", g6, v_6g, "t_half_ke0_m6g", 1.0),
         ]
-        if "heroin" in drugs:
+        if heroin:
             links = [
                 ("heroin", h, v_h, "t_half_ke0_heroin", 1.0),
-                ("6mam", m, v_m, "t_half_ke0_6mam", _p(params, "kp_6mam", n)),
+                ("6mam", m, v_m, "t_half_ke0_6mam", p("kp_6mam")),
             ] + links
         for lig, c, v, kname, kp in links:
             e = b.state(f"{lig}_brain", "nM")
-            b.link(c, e, LN2 / _p(params, kname, n), kp, v, "blood-brain equilibration")
-            effect[lig] = e
+            b.link(c, e, LN2 / p(kname), kp, v, "blood-brain equilibration")
+            self.effect[lig] = e
+        rows = {d.name: d for d in drugs}
         gut = None
-        for drug, route in sorted(p for p in dosing if p[0] in ("heroin", "morphine")):
+        for drug, route in dosing:
             f = np.ones(n)
             if route == "iv":
                 target = h if drug == "heroin" else mo
             elif route == "oral":
                 if gut is None:
                     gut = b.state("gut_morphine")
-                    b.rate(gut, mo, _p(params, "ka_oral", n), "oral absorption")
+                    b.rate(gut, mo, p("ka_oral"), "oral absorption")
                 target = gut
                 if drug == "heroin":
                     # first pass: only morphine appears, in molar proportion
-                    f = _p(params, "f_heroin_oral_as_morphine", n).copy()
+                    f = p("f_heroin_oral_as_morphine").copy()
                 else:
-                    f = _p(params, "f_morphine_oral", n).copy()
+                    f = p("f_morphine_oral").copy()
             elif drug == "heroin":
                 target = b.state(f"heroin_{route}_depot")
-                b.rate(target, h, _p(params, f"ka_heroin_{route}", n), f"{route} absorption")
-                f = _p(params, f"f_heroin_{route}", n).copy()
+                b.rate(target, h, p(f"ka_heroin_{route}"), f"{route} absorption")
+                f = p(f"f_heroin_{route}").copy()
             else:  # morphine im / sc
                 target = b.state(f"morphine_{route}_depot")
-                b.rate(target, mo, _p(params, "ka_morphine_sc", n), f"{route} absorption")
-                f = _p(params, "f_morphine_sc", n).copy()
-            dose_state[(drug, route)] = target
-            dose_factor[(drug, route)] = f * umol_per_mg(drug)
+                b.rate(target, mo, p("ka_morphine_sc"), f"{route} absorption")
+                f = p("f_morphine_sc").copy()
+            self.dose(rows[drug], route, target, f)
 
-    # --- one-compartment treatments --------------------------------------
-    for drug in ("methadone", "buprenorphine", "naloxone", "naltrexone"):
-        if drug not in drugs:
-            continue
-        k = LN2 / _p(params, f"t_half_{drug}", n)
-        if f"cl_{drug}" in params:
-            v = _p(params, f"cl_{drug}", n) / k
+    # --- one-compartment drugs (the treatments) --------------------------
+    def one_compartment(self, drug: Drug, routes: list[str]) -> None:
+        b, p, s = self.b, self.p, drug.stem
+        k = LN2 / p(f"t_half_{s}")
+        if drug.volume == "cl":
+            v = p(f"cl_{s}") / k
         else:
-            v = _p(params, f"v_{drug}", n) * bw
-        c = b.state(drug)
+            v = p(f"v_{s}") * self.bw
+        c = b.state(s)
         b.rate(c, None, k, "elimination")
-        central[drug] = c
-        volume[drug] = v
-        e = b.state(f"{drug}_brain", "nM")
-        b.link(c, e, LN2 / _p(params, f"t_half_ke0_{drug}", n), 1.0, v, "blood-brain equilibration")
-        effect[drug] = e
-        for _, route in sorted(p for p in dosing if p[0] == drug):
-            if route == "iv":
-                target, f = c, np.ones(n)
-            else:
-                target = b.state(f"{drug}_{route}_depot")
-                b.rate(target, c, _p(params, f"ka_{drug}_{route}", n), f"{route} absorption")
-                f = _p(params, f"f_{drug}_{route}", n).copy()
-            dose_state[(drug, route)] = target
-            dose_factor[(drug, route)] = f * umol_per_mg(drug)
+        self.central[s] = c
+        self.volume[s] = v
+        e = b.state(f"{s}_brain", "nM")
+        b.link(c, e, LN2 / p(f"t_half_ke0_{s}"), 1.0, v, "blood-brain equilibration")
+        self.effect[s] = e
+        self.depot_routes(drug, routes, c)
 
-    # --- fentanyl: three-compartment mammillary model --------------------
-    if "fentanyl" in drugs:
-        wt = bw / _p(params, "wt_ref_fentanyl", n)
-        cl_scale = wt ** _p(params, "allometric_exp_cl_fentanyl", n)
-        cl = _p(params, "cl_fentanyl", n) * cl_scale
-        q2 = _p(params, "q2_fentanyl", n) * cl_scale
-        q3 = _p(params, "q3_fentanyl", n) * cl_scale
-        v1 = _p(params, "v1_fentanyl", n) * wt
-        v2 = _p(params, "v2_fentanyl", n) * wt
-        v3 = _p(params, "v3_fentanyl", n) * wt
-        c = b.state("fentanyl")
-        p2 = b.state("fentanyl_rapid_peripheral")
-        p3 = b.state("fentanyl_slow_peripheral")
+    # --- three-compartment mammillary model (fentanyl) -------------------
+    def mammillary3(self, drug: Drug, routes: list[str]) -> None:
+        b, p, s = self.b, self.p, drug.stem
+        wt = self.bw / p(f"wt_ref_{s}")
+        cl_scale = wt ** p(f"allometric_exp_cl_{s}")
+        cl = p(f"cl_{s}") * cl_scale
+        q2 = p(f"q2_{s}") * cl_scale
+        q3 = p(f"q3_{s}") * cl_scale
+        v1 = p(f"v1_{s}") * wt
+        v2 = p(f"v2_{s}") * wt
+        v3 = p(f"v3_{s}") * wt
+        c = b.state(s)
+        p2 = b.state(f"{s}_rapid_peripheral")
+        p3 = b.state(f"{s}_slow_peripheral")
         b.rate(c, None, cl / v1, "elimination")
         b.rate(c, p2, q2 / v1, "distribution")
         b.rate(p2, c, q2 / v2, "redistribution")
         b.rate(c, p3, q3 / v1, "distribution")
         b.rate(p3, c, q3 / v3, "redistribution")
-        central["fentanyl"] = c
-        volume["fentanyl"] = v1
-        e = b.state("fentanyl_brain", "nM")
-        ke0 = LN2 / _p(params, "t_half_ke0_fentanyl", n)
+        self.central[s] = c
+        self.volume[s] = v1
+        e = b.state(f"{s}_brain", "nM")
+        ke0 = LN2 / p(f"t_half_ke0_{s}")
         b.link(c, e, ke0, 1.0, v1, "plasma-effect-site equilibration")
-        effect["fentanyl"] = e
-        for _, route in sorted(p for p in dosing if p[0] == "fentanyl"):
-            if route == "iv":
-                target, f = c, np.ones(n)
-            else:  # intranasal: first-order absorption from a depot (no lag time)
-                target = b.state(f"fentanyl_{route}_depot")
-                b.rate(target, c, _p(params, f"ka_fentanyl_{route}", n), f"{route} absorption")
-                f = _p(params, f"f_fentanyl_{route}", n).copy()
-            dose_state[("fentanyl", route)] = target
-            dose_factor[("fentanyl", route)] = f * umol_per_mg("fentanyl")
-
-    return LinearPK(
-        states=b.states,
-        units=b.units,
-        matrix=b.matrix(),
-        dose_state=dose_state,
-        dose_factor=dose_factor,
-        effect_state=effect,
-        central_state=central,
-        volume=volume,
-        flows=b.flows,
-    )
+        self.effect[s] = e
+        # intranasal: first-order absorption from a depot (no lag time)
+        self.depot_routes(drug, routes, c)

@@ -33,6 +33,10 @@ from __future__ import annotations
 
 from numba.extending import register_jitable
 
+from neuroadapt.model.drugs import declared_units, receptor_parameter_names
+from neuroadapt.model.routes import DRUG_TABLE
+from neuroadapt.parameters import read_rows
+
 #: The fast layer's module declaration (``neuroadapt.model.system`` lists it).
 NAME = "receptor"
 TITLE = "MOR occupancy and activation"
@@ -48,32 +52,14 @@ DAILY = {
     "activation_mean": ("1", "mean MOR activation over the day"),
     "activation_peak": ("1", "peak MOR activation of the day"),
 }
-#: Parameters of the table this module's equations read (name -> unit).
-PARAMETERS: dict[str, str] = {
-    "affinity_ratio_6mam": "dimensionless",
-    "affinity_ratio_buprenorphine": "dimensionless",
-    "affinity_ratio_fentanyl": "dimensionless",
-    "affinity_ratio_heroin": "dimensionless",
-    "affinity_ratio_m6g": "dimensionless",
-    "affinity_ratio_methadone": "dimensionless",
-    "affinity_ratio_naloxone": "dimensionless",
-    "affinity_ratio_naltrexone": "dimensionless",
-    "efficacy_6mam": "dimensionless",
-    "efficacy_buprenorphine": "dimensionless",
-    "efficacy_fentanyl": "dimensionless",
-    "efficacy_heroin": "dimensionless",
-    "efficacy_m6g": "dimensionless",
-    "efficacy_methadone": "dimensionless",
-    "efficacy_morphine": "dimensionless",
-    "intrinsic_activity_6mam": "dimensionless",
-    "intrinsic_activity_buprenorphine": "dimensionless",
-    "intrinsic_activity_fentanyl": "dimensionless",
-    "intrinsic_activity_heroin": "dimensionless",
-    "intrinsic_activity_m6g": "dimensionless",
-    "intrinsic_activity_methadone": "dimensionless",
-    "intrinsic_activity_morphine": "dimensionless",
-    "kd_morphine": "nM",
-}
+_TABLE_NAMES = {row["name"] for row in read_rows()}
+#: Parameters of the table this module's equations read (name -> unit): the
+#: reference Kd and each ligand's affinity ratio, efficacy and intrinsic activity
+#: (an antagonist has neither of the last two), for the ligands of the drug table.
+PARAMETERS: dict[str, str] = declared_units(
+    ["kd_morphine"]
+    + [n for lig in DRUG_TABLE.ligands for n in receptor_parameter_names(lig, _TABLE_NAMES)]
+)
 
 
 @register_jitable

@@ -1,38 +1,26 @@
 """Drugs and administration routes the model knows.
 
-Each (drug, route) pair is a dosing compartment of the PK model. This module
-is the single list that the scenario parser, the NONMEM-style event tables
-(CMT numbers) and the PK module share.
+Each (drug, route) pair is a dosing compartment of the PK model. The drugs, their
+routes and the fixed ``CMT`` numbers come from the drug table
+(:mod:`neuroadapt.model.drugs`); this module is the face that the scenario
+parser, the NONMEM-style event tables and the PK module share.
 """
 
 from __future__ import annotations
 
-#: Drugs with a PK block, in compartment-numbering order.
-DRUGS: tuple[str, ...] = (
-    "heroin",
-    "morphine",
-    "methadone",
-    "buprenorphine",
-    "naloxone",
-    "naltrexone",
-    "fentanyl",
-)
+from neuroadapt.model.drugs import DrugTable, load_drug_table
 
-#: Administration routes, in compartment-numbering order.
+#: Administration routes, in the order regimens sort them.
 ROUTES: tuple[str, ...] = ("iv", "smoked", "intranasal", "im", "sc", "oral", "sublingual")
 
-#: Routes each drug can be given by.
-ALLOWED_ROUTES: dict[str, tuple[str, ...]] = {
-    "heroin": ("iv", "smoked", "intranasal", "im", "sc", "oral"),
-    "morphine": ("iv", "im", "sc", "oral"),
-    "methadone": ("oral", "iv"),
-    "buprenorphine": ("sublingual", "iv"),
-    "naloxone": ("iv", "im", "intranasal", "sc"),
-    "naltrexone": ("oral",),
-    # no smoked fentanyl: no sourced human bioavailability and absorption rate
-    # for smoked street fentanyl yet (see docs/model.md, Fentanyl)
-    "fentanyl": ("iv", "intranasal"),
-}
+#: The checked drug table and CMT ledger (``drugs.csv``, ``cmt.csv`` beside this module).
+DRUG_TABLE: DrugTable = load_drug_table(ROUTES)
+
+#: Drugs with a PK block, in drug-table order.
+DRUGS: tuple[str, ...] = DRUG_TABLE.names
+
+#: Routes each drug can be given by (the ``routes`` column of the drug table).
+ALLOWED_ROUTES: dict[str, tuple[str, ...]] = {d.name: d.routes for d in DRUG_TABLE.drugs}
 
 #: Route synonyms accepted on input (mapped to the canonical name).
 ROUTE_ALIASES: dict[str, str] = {
@@ -47,22 +35,26 @@ ROUTE_ALIASES: dict[str, str] = {
     "sl": "sublingual",
 }
 
-#: Synonyms for drugs (mapped to the canonical name).
-DRUG_ALIASES: dict[str, str] = {"diamorphine": "heroin", "diacetylmorphine": "heroin"}
+#: Synonyms for drugs (mapped to the canonical name; the ``aliases`` column).
+DRUG_ALIASES: dict[str, str] = DRUG_TABLE.aliases
 
 
 def dosing_compartments() -> list[tuple[str, str]]:
-    """Return every allowed (drug, route) pair in a fixed order.
+    """Return every allowed (drug, route) pair in ``CMT`` order.
 
-    The position in this list plus one is the ``CMT`` number used in
-    NONMEM-style event tables.
+    The position in this list plus one is the pair's ``CMT`` number in
+    NONMEM-style event tables; the numbers are fixed in ``cmt.csv``, and a new
+    drug or route appends pairs at the end.
     """
-    return [(d, r) for d in DRUGS for r in ROUTES if r in ALLOWED_ROUTES[d]]
+    return list(DRUG_TABLE.cmt)
 
 
 def cmt_number(drug: str, route: str) -> int:
     """Return the 1-based NONMEM ``CMT`` number of a dosing compartment."""
-    return dosing_compartments().index((drug, route)) + 1
+    try:
+        return DRUG_TABLE.cmt[(drug, route)]
+    except KeyError:
+        raise ValueError(f"{drug} {route} is not a dosing compartment") from None
 
 
 def cmt_pair(cmt: int) -> tuple[str, str]:
