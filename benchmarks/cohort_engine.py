@@ -122,7 +122,7 @@ def max_rss_gib() -> float:
 
 
 def regimen(mg: float, interval_h: float, years: float):
-    from neuroadapt.engine.simulate import Dose
+    from neuroadapt.model.dose import Dose
 
     n = int(math.floor(years * HOURS_PER_YEAR / interval_h + 1e-9))
     return [Dose(interval_h * k, "heroin", "iv", mg) for k in range(n)]

@@ -183,7 +183,8 @@ def test_the_temporary_of_a_running_writer_is_kept(tmp_path):
 # ----------------------------------------------------------------- NaN (item 21)
 def test_nan_in_a_living_subject_stops_the_run():
     """Past the schema (engine API), a dose the arithmetic cannot carry is an error."""
-    from neuroadapt.engine.simulate import Dose, NonFiniteError, simulate
+    from neuroadapt.engine.simulate import NonFiniteError, simulate
+    from neuroadapt.model.dose import Dose
     from neuroadapt.parameters import load_parameters
 
     with pytest.raises(NonFiniteError, match="living subject"):
@@ -206,7 +207,8 @@ def test_life_course_nan_in_a_living_subject_stops_the_run():
 
 # ----------------------------------------------------------------- checkpoints (item 25)
 def _engine_run(tmp_path):
-    from neuroadapt.engine.simulate import Dose, EngineOptions, simulate
+    from neuroadapt.engine.simulate import EngineOptions, simulate
+    from neuroadapt.model.dose import Dose
     from neuroadapt.parameters import load_parameters
 
     doses = [Dose(8.0 * k, "heroin", "iv", 10.0) for k in range(9)]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from neuroadapt.engine.brain import ModuleSpecError, integrate
-from neuroadapt.engine.simulate import Dose, EngineOptions, simulate
+from neuroadapt.engine.simulate import EngineOptions, simulate
+from neuroadapt.model.dose import Dose
 from neuroadapt.parameters import load_parameters
 
 

@@ -4,6 +4,7 @@ import numpy as np
 
 from neuroadapt.model import white_matter
 from neuroadapt.model.clock import daily_rate, decay, rate_per_day, relax, relax_by, remembered
+from neuroadapt.streams import uniform_hash
 
 
 def test_remembered_is_rebuilt_when_a_source_is_replaced():
@@ -39,6 +40,6 @@ def test_white_matter_day_draws_equal_uniform_hash():
     for purpose in range(1, 7):
         draws = white_matter._DayDraws(p, n, day)
         got = draws.where(mask, purpose, 2.0)
-        want = white_matter.uniform_hash(2**33 + 11, ids, day, purpose)
+        want = uniform_hash(2**33 + 11, ids, day, purpose)
         np.testing.assert_array_equal(got[mask], want[mask])
         assert np.all(got[~mask] == 2.0)

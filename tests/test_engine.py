@@ -5,7 +5,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from neuroadapt.engine.simulate import Dose, EngineOptions, RescueRule, simulate, trajectory
+from neuroadapt.engine.simulate import EngineOptions, RescueRule, simulate, trajectory
+from neuroadapt.model.dose import Dose
 from neuroadapt.parameters import load_parameters
 
 HUMAN = load_parameters("human")

@@ -18,13 +18,8 @@ import pytest
 from scipy.linalg import expm
 
 from neuroadapt.engine.reference import lsoda_slow_states
-from neuroadapt.engine.simulate import (
-    Dose,
-    EngineOptions,
-    RescueRule,
-    simulate,
-    trajectory,
-)
+from neuroadapt.engine.simulate import EngineOptions, RescueRule, simulate, trajectory
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.pk import build_pk
 from neuroadapt.parameters import load_parameters
 

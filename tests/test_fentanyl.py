@@ -28,8 +28,9 @@ from scipy.linalg import expm
 
 from neuroadapt.engine.reference import lsoda_slow_states
 from neuroadapt.engine.sbml import pk_id, to_sbml
-from neuroadapt.engine.simulate import Dose, EngineOptions, simulate, trajectory
+from neuroadapt.engine.simulate import EngineOptions, simulate, trajectory
 from neuroadapt.model import receptor
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.pk import build_pk
 from neuroadapt.parameters import load_parameters
 from neuroadapt.scenarios import Regimen

@@ -8,11 +8,12 @@ from typer.testing import CliRunner
 
 from neuroadapt.cli import app
 from neuroadapt.engine.brain import available_brain_modules
-from neuroadapt.engine.lifecourse import LifePlan, simulate_lifecourse, uniform_stream
+from neuroadapt.engine.lifecourse import LifePlan, simulate_lifecourse
 from neuroadapt.engine.outcomes import kaplan_meier, survival_table
 from neuroadapt.engine.simulate import RescueRule
 from neuroadapt.model import behaviour as B
 from neuroadapt.parameters import load_parameters
+from neuroadapt.streams import uniform_stream
 
 P = load_parameters("human")
 PLAN = LifePlan(use_days=120, detox_days=7, follow_up_days=60, abstinent_fraction=0.5)

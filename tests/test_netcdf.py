@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from neuroadapt.engine.simulate import Dose, trajectory
+from neuroadapt.engine.simulate import trajectory
 from neuroadapt.experiments.run import resolve, run_scenario
 from neuroadapt.io.netcdf import CONVENTIONS, TIME_ORIGIN, write_netcdf
+from neuroadapt.model.dose import Dose
 from neuroadapt.parameters import load_parameters
 from neuroadapt.scenarios import loads_scenario
 

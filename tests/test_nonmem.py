@@ -20,8 +20,9 @@ from neuroadapt.io.nonmem import (
     read_nonmem_csv,
     write_nonmem_csv,
 )
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.routes import cmt_number, dosing_compartments
-from neuroadapt.scenarios import DoseEvent, Regimen, load_scenario, sort_events
+from neuroadapt.scenarios import Regimen, load_scenario, sort_events
 
 
 def test_regular_repeats_compress_into_one_row():
@@ -99,8 +100,8 @@ def test_observation_rows_are_ignored_and_addl_expands():
         }
     )
     out = nonmem_to_events(df)
-    assert out[1] == [DoseEvent(t, "naloxone", "im", 5.0, "mg") for t in (0.0, 4.0, 8.0)]
-    assert out[2] == [DoseEvent(2.0, "heroin", "smoked", 2.0, "mg")]
+    assert out[1] == [Dose(t, "naloxone", "im", 5.0, "mg") for t in (0.0, 4.0, 8.0)]
+    assert out[2] == [Dose(2.0, "heroin", "smoked", 2.0, "mg")]
 
 
 def _one_dose(**changes):
@@ -164,9 +165,7 @@ def test_csv_round_trip_is_exact_and_atomic(tmp_path):
 def test_lower_case_columns_and_dots_are_read(tmp_path):
     path = tmp_path / "obs.csv"
     path.write_text("id,time,amt,cmt,evid\n1,0,10,1,1\n1,2,.,.,0\n")
-    assert nonmem_to_events(read_nonmem_csv(path)) == {
-        1: [DoseEvent(0.0, "heroin", "iv", 10.0, "mg")]
-    }
+    assert nonmem_to_events(read_nonmem_csv(path)) == {1: [Dose(0.0, "heroin", "iv", 10.0, "mg")]}
 
 
 def test_observation_rows_carry_mdv_and_missing_dv(tmp_path):
@@ -201,7 +200,7 @@ def test_bad_observation_times(times, column, value):
 
 
 def test_times_are_written_as_short_decimals(tmp_path):
-    events = [DoseEvent(33 * 1.1, "heroin", "iv", 5.0, "mg")]
+    events = [Dose(33 * 1.1, "heroin", "iv", 5.0, "mg")]
     assert events[0].time_h == 36.300000000000004
     df = events_to_nonmem(events, observation_times_h=[0.1 + 0.2])
     assert df.TIME.tolist() == [0.3, 36.3]
@@ -271,7 +270,7 @@ def test_pharmpy_drops_the_amtu_column(tmp_path, pharmpy_modeling):
 
 
 event = st.builds(
-    lambda t, pair, amount, unit, dur: DoseEvent(t, pair[0], pair[1], amount, unit, dur),
+    lambda t, pair, amount, unit, dur: Dose(t, pair[0], pair[1], amount, unit, dur),
     st.one_of(st.floats(0, 1e5), st.integers(0, 2000).map(float)),
     st.sampled_from(dosing_compartments()),
     st.sampled_from([0.0, 0.4, 25.0, 1e-3]) | st.floats(1e-9, 1e3),

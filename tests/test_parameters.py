@@ -106,7 +106,7 @@ def test_table_is_valid_csv_with_unique_rows():
 
 
 def test_draws_do_not_depend_on_other_parameters():
-    from neuroadapt.parameters.table import standard_normal_stream
+    from neuroadapt.streams import standard_normal_stream
 
     p = load_parameters("human")
     a = p.sample(np.arange(6), seed=2)
@@ -119,7 +119,7 @@ def test_draws_do_not_depend_on_other_parameters():
 
 def test_compiled_splitmix_equals_the_numpy_one():
     """The numba kernels' hash is the parameter streams' hash (one uint64 at a time)."""
-    from neuroadapt.parameters.table import splitmix64, splitmix64_one
+    from neuroadapt.streams import splitmix64, splitmix64_one
 
     rng = np.random.default_rng(0)
     x = np.r_[np.uint64(0), np.uint64(2**64 - 1), rng.integers(0, 2**63, 200, dtype=np.uint64)]

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from neuroadapt.engine.operant import CODES, Dose, OperantLab, SessionSpec
-from neuroadapt.engine.simulate import Dose as EngineDose
+from neuroadapt.engine.operant import CODES, OperantLab, SessionDose, SessionSpec
 from neuroadapt.engine.simulate import trajectory
 from neuroadapt.experiments.ratlab import (
     ProtocolError,
@@ -20,6 +19,7 @@ from neuroadapt.experiments.ratlab import (
     write_outputs,
 )
 from neuroadapt.model import dopamine
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.operant import pr_requirement, surge_fraction
 from neuroadapt.parameters import load_parameters
 
@@ -49,11 +49,11 @@ def test_one_dose_matches_the_cohort_engine():
         3600.0,
         reinforced=False,
         cue=False,
-        doses=(Dose(0.0, "heroin", "iv", 0.1, "conditioning"),),
+        doses=(SessionDose(0.0, "heroin", "iv", 0.1, "conditioning"),),
     )
     day = lab.step_day([spec])
     ref = trajectory(
-        RAT, [EngineDose(0.0, "heroin", "iv", 0.1, "mg/kg")], np.arange(1, 24 * 360 + 1) / 360.0
+        RAT, [Dose(0.0, "heroin", "iv", 0.1, "mg/kg")], np.arange(1, 24 * 360 + 1) / 360.0
     ).dataset
     assert day.daily["activation_peak"][0] == pytest.approx(float(ref.activation.max()), rel=2e-3)
     x_ref = np.array([ref[f"pk_{s}"].values[0, -1] for s in lab.pk.states])

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.routes import dosing_compartments
 from neuroadapt.scenarios import (
     Abstinence,
     Cycle,
-    DoseEvent,
     Regimen,
     RegimenError,
     RepeatedDose,
@@ -29,7 +29,7 @@ H, D = 1.0, 24.0
 def test_chronic_q8h_for_90_days_gives_270_doses():
     events = Regimen.parse("25 mg iv q8h x 90d").events()
     assert len(events) == 270
-    assert events[0] == DoseEvent(0.0, "heroin", "iv", 25.0, "mg")
+    assert events[0] == Dose(0.0, "heroin", "iv", 25.0, "mg")
     assert events[-1].time_h == 89 * D + 16 * H
     assert {e.amount for e in events} == {25.0}
 
@@ -37,7 +37,7 @@ def test_chronic_q8h_for_90_days_gives_270_doses():
 def test_issue_example_puts_naloxone_at_day_106():
     r = Regimen.parse("25 mg iv q8h x 90d then 0 x 14d then naloxone 0.4 mg im at 2d")
     naloxone = [e for e in r.events() if e.drug == "naloxone"]
-    assert naloxone == [DoseEvent(106 * D, "naloxone", "im", 0.4, "mg")]
+    assert naloxone == [Dose(106 * D, "naloxone", "im", 0.4, "mg")]
     assert r.duration_h == 106 * D
 
 
@@ -57,7 +57,7 @@ def test_count_form_sets_segment_length():
 
 def test_single_dose_at_zero_is_a_zero_length_segment():
     r = Regimen.parse("20 mg iv at 0 then 0 x 1d")
-    assert r.events() == [DoseEvent(0.0, "heroin", "iv", 20.0, "mg")]
+    assert r.events() == [Dose(0.0, "heroin", "iv", 20.0, "mg")]
     assert r.duration_h == 24.0
 
 
@@ -141,6 +141,38 @@ def test_parse_duration(text, hours):
 )
 def test_format_duration(hours, text):
     assert format_duration(hours) == text
+
+
+# ----------------------------------------------------------------- one dose type
+def test_events_are_the_engine_dose_and_simulate_as_they_are():
+    """The regimen expands to model.dose.Dose, which the engine takes with no conversion."""
+    import xarray as xr
+
+    from neuroadapt.engine.simulate import simulate
+    from neuroadapt.parameters import load_parameters
+    from neuroadapt.scenarios import load_scenario
+
+    r = Regimen.parse(
+        "20 mg iv q8h x 1d then methadone 10 mg iv over 30min at 2h then naloxone 0.4 mg im at 1h"
+    )
+    events = r.events()
+    by_hand = [
+        Dose(0.0, "heroin", "iv", 20.0),
+        Dose(8.0, "heroin", "iv", 20.0),
+        Dose(16.0, "heroin", "iv", 20.0),
+        Dose(26.0, "methadone", "iv", 10.0, duration_h=0.5),
+        Dose(27.0, "naloxone", "im", 0.4),
+    ]
+    assert all(type(e) is Dose for e in events)
+    assert events == by_hand
+    rat = load_scenario("rat-iv-heroin").all_events()
+    assert rat and all(type(e) is Dose and e.unit == "mg/kg" for e in rat)
+
+    params, hours = load_parameters("human"), r.duration_h + 12.0
+    direct = simulate(params, events, hours, 2, seed=4)
+    written = simulate(params, by_hand, hours, 2, seed=4)
+    xr.testing.assert_equal(direct.dataset, written.dataset)
+    assert float(direct.dataset["agonist_occupancy"].max()) > 0.0
 
 
 # ----------------------------------------------------------------- errors

@@ -12,8 +12,9 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
-from neuroadapt.engine.simulate import Dose, RescueRule, simulate
+from neuroadapt.engine.simulate import RescueRule, simulate
 from neuroadapt.experiments.panels import compute_panels
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.system import SIGNALLING_PATHWAY
 from neuroadapt.parameters import load_parameters
 from neuroadapt.report import SECTION_HEADINGS, build_report, pathway_figure, structure_figure

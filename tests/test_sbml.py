@@ -20,8 +20,9 @@ from neuroadapt.engine.sbml import (
     to_sbml,
     write_sbml,
 )
-from neuroadapt.engine.simulate import Dose, EngineOptions, prepare, simulate, trajectory
+from neuroadapt.engine.simulate import EngineOptions, prepare, simulate, trajectory
 from neuroadapt.model import receptor, respiration, signalling
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.pk import build_pk
 from neuroadapt.parameters import load_parameters
 
@@ -318,11 +319,11 @@ def test_both_event_encodings_give_the_same_trajectory():
 )
 def test_shipped_scenarios_match_the_engine(name):
     """Escalation, abstinence and re-exposure, rats, methadone: typical subject, daily U."""
-    from neuroadapt.experiments.run import scenario_doses, scenario_params
+    from neuroadapt.experiments.run import scenario_params
     from neuroadapt.scenarios import load_scenario
 
     sc = load_scenario(name)
-    params, doses = scenario_params(sc), scenario_doses(sc)
+    params, doses = scenario_params(sc), sc.all_events()
     try:
         sbml = to_sbml(params, doses)
     except NotImplementedError as exc:
@@ -373,11 +374,11 @@ def test_roadrunner_matches_engine_one_year_variable_subjects():
 
 
 def _scenario_export(name: str):
-    from neuroadapt.experiments.run import scenario_doses, scenario_params
+    from neuroadapt.experiments.run import scenario_params
     from neuroadapt.scenarios import load_scenario
 
     sc = load_scenario(name)
-    return scenario_params(sc), scenario_doses(sc)
+    return scenario_params(sc), sc.all_events()
 
 
 def test_plain_roadrunner_runs_past_a_dose_after_30_drug_free_days(tmp_path):

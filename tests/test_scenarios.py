@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from neuroadapt.model.dose import Dose
 from neuroadapt.scenarios import (
-    DoseEvent,
     Scenario,
     ScenarioError,
     dump_scenario,
@@ -74,7 +74,7 @@ def test_rat_scenario_uses_weight_based_doses():
 def test_treatments_run_on_their_own_timeline():
     s = load_scenario("methadone-maintenance")
     methadone = [e for e in s.all_events() if e.drug == "methadone"]
-    assert methadone[0] == DoseEvent(180 * 24.0, "methadone", "oral", 30.0, "mg")
+    assert methadone[0] == Dose(180 * 24.0, "methadone", "oral", 30.0, "mg")
     assert methadone[-1].amount == 60.0
     assert s.total_duration_h() == 360 * 24
 

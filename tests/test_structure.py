@@ -17,6 +17,7 @@ from neuroadapt.evidence.calibration import evaluate_checks, group_checks, is_tr
 from neuroadapt.evidence.targets import load_targets
 from neuroadapt.model import cognition, structure, white_matter
 from neuroadapt.parameters import load_parameters
+from neuroadapt.streams import uniform_hash
 
 
 def _neurochem():
@@ -130,10 +131,10 @@ def test_tle_only_with_smoking():
 
 
 def test_random_events_are_deterministic_per_subject_and_day():
-    u1 = white_matter.uniform_hash(3, np.arange(100), 7, 1)
-    assert np.array_equal(u1, white_matter.uniform_hash(3, np.arange(100), 7, 1))
-    assert np.array_equal(u1[50:], white_matter.uniform_hash(3, np.arange(50, 100), 7, 1))
-    assert not np.allclose(u1, white_matter.uniform_hash(3, np.arange(100), 8, 1))
+    u1 = uniform_hash(3, np.arange(100), 7, 1)
+    assert np.array_equal(u1, uniform_hash(3, np.arange(100), 7, 1))
+    assert np.array_equal(u1[50:], uniform_hash(3, np.arange(50, 100), 7, 1))
+    assert not np.allclose(u1, uniform_hash(3, np.arange(100), 8, 1))
     assert 0.3 < u1.mean() < 0.7
 
 

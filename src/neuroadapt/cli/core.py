@@ -345,11 +345,11 @@ def export_sbml(
     (its start dose and route, ``uses_per_day`` doses a day, for the use phase).
     """
     from neuroadapt.engine.sbml import habitual_doses, write_sbml
-    from neuroadapt.experiments.run import scenario_doses, scenario_params
+    from neuroadapt.experiments.run import scenario_params
 
     sc = _load(scenario)
     params = scenario_params(sc)
-    doses = scenario_doses(sc)
+    doses = sc.all_events()
     if sc.behaviour is not None:
         doses = habitual_doses(params, sc.behaviour) + doses  # plus any treatments
     try:

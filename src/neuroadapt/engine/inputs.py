@@ -1,20 +1,12 @@
-"""The inputs the engine takes: dose events, the naloxone rescue rule and the numerical options."""
+"""The engine's inputs besides the doses: the naloxone rescue rule and the numerical options.
+
+The dose events themselves are :class:`neuroadapt.model.dose.Dose`, the type
+the regimen language expands to.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-
-@dataclass(frozen=True)
-class Dose:
-    """One dose event as the engine sees it (hours, mg or mg/kg)."""
-
-    time_h: float
-    drug: str
-    route: str
-    amount: float
-    unit: str = "mg"
-    duration_h: float = 0.0
 
 
 @dataclass(frozen=True)

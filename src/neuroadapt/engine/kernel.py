@@ -59,7 +59,7 @@ from neuroadapt.model.signalling import (
     superactivation_demand,
     withdrawal_index,
 )
-from neuroadapt.parameters.table import splitmix64_one
+from neuroadapt.streams import event_uniform
 
 # --- per-subject scalar parameter layout (engine.prepare fills it) ----------
 PARAM_NAMES = (
@@ -194,19 +194,6 @@ def quadrature_rule(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     edges_min, order = QUADRATURE[name]
     gx, gw = np.polynomial.legendre.leggauss(order)
     return edges_min / 60.0, gx, gw
-
-
-@njit(cache=True, inline="always")
-def _splitmix(x):
-    """Counter-based hash to a uniform in [0, 1): random streams per subject and event."""
-    return float(splitmix64_one(x) >> np.uint64(11)) / 9007199254740992.0
-
-
-@njit(cache=True)
-def _uniform(seed, subject, counter):
-    h = _splitmix(np.uint64(seed) * np.uint64(1000003) + np.uint64(subject))
-    k = np.uint64(int(h * 9007199254740992.0)) ^ np.uint64(counter * 2654435761)
-    return _splitmix(k)
 
 
 @njit(cache=True, inline="always")
@@ -908,7 +895,7 @@ def run_chunk(
                         rescue_drawn = True
                         if pending_rescue == np.inf:
                             rescue_counter += 1
-                            if _uniform(seed, subj_global[i], rescue_counter) < rescue_prob:
+                            if event_uniform(seed, subj_global[i], rescue_counter) < rescue_prob:
                                 pending_rescue = t + s + rescue_delay
                     elif rescue_drawn and pao2 > max(p[I_PHYP], rescue_trigger):
                         rescue_drawn = False

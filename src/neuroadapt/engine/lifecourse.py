@@ -30,7 +30,7 @@ here or in worker processes and merges them back in subject order;
 ``engine.lifecourse_controls`` the matched drug-free controls,
 ``engine.lifecourse_pharmacology`` a block's dose events and the carried PK
 state, ``engine.lifecourse_mortality`` the deaths from other causes,
-``engine.lifecourse_streams`` the random streams, ``engine.lifecourse_records``
+``neuroadapt.streams`` the random streams, ``engine.lifecourse_records``
 what is recorded and ``engine.lifecourse_labels`` the labelled result.
 """
 
@@ -56,7 +56,6 @@ from neuroadapt.engine.lifecourse_pharmacology import _Pharmacology as _Pharmaco
 from neuroadapt.engine.lifecourse_pharmacology import co_users, dose_schedule
 from neuroadapt.engine.lifecourse_records import HELD as HELD
 from neuroadapt.engine.lifecourse_records import NEVER as NEVER
-from neuroadapt.engine.lifecourse_streams import uniform_stream
 from neuroadapt.engine.lifecourse_users import _run_chunk
 from neuroadapt.engine.results import NonFiniteError
 from neuroadapt.engine.workers import default_workers, run_tasks, start_workers
@@ -73,7 +72,6 @@ __all__ = [
     "dose_schedule",
     "simulate_lifecourse",
     "start_workers_for",
-    "uniform_stream",
 ]
 
 

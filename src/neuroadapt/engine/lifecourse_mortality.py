@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from neuroadapt.engine.lifecourse_records import HELD
-from neuroadapt.engine.lifecourse_streams import uniform_stream
 from neuroadapt.model import behaviour as B
 from neuroadapt.model import mortality as M
 from neuroadapt.parameters.life_table import load_life_table
+from neuroadapt.streams import uniform_stream
 
 
 class _OtherCauses:

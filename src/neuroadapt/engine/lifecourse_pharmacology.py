@@ -12,7 +12,6 @@ from scipy.special import ndtri
 
 from neuroadapt.engine import kernel as K
 from neuroadapt.engine.inputs import EngineOptions
-from neuroadapt.engine.lifecourse_streams import _stream_base, _stream_draw, uniform_stream
 from neuroadapt.engine.preparation import (
     baseline_pao2,
     fine_screen,
@@ -23,7 +22,12 @@ from neuroadapt.engine.preparation import (
 from neuroadapt.engine.results import check_living_finite
 from neuroadapt.model import behaviour as B
 from neuroadapt.model.clock import HOURS_PER_DAY
-from neuroadapt.parameters.table import splitmix64
+from neuroadapt.streams import (
+    counter_stream_base,
+    counter_stream_draw,
+    splitmix64,
+    uniform_stream,
+)
 
 #: Most doses a day; also the stride of the per-dose purity stream.
 MAX_USES_PER_DAY = 8
@@ -65,8 +69,8 @@ def _block_events(n_use, dose, ids, day0, n_days, seed, p, fentanyl_fraction=0.0
     # the purity stream's counter is (day0 + day) * MAX_USES_PER_DAY + k: its subject-free
     # part is hashed once per (day, k) of the block, not once per dose
     slots = day0 * MAX_USES_PER_DAY + np.arange(n_days * MAX_USES_PER_DAY)
-    base = _stream_base(seed, slots, "behaviour:purity")
-    z = ndtri(_stream_draw(base[day * MAX_USES_PER_DAY + k], ids[owner]))
+    base = counter_stream_base(seed, slots, "behaviour:purity")
+    z = ndtri(counter_stream_draw(base[day * MAX_USES_PER_DAY + k], ids[owner]))
     batch_days = p["purity_batch_days"][owner] / HOURS_PER_DAY
     batch = np.floor((day0 + day) / batch_days).astype(np.int64)
     z_b = ndtri(uniform_stream(seed, ids[owner], batch, "behaviour:batch"))

@@ -21,10 +21,10 @@ from neuroadapt.engine.lifecourse_records import (
     _store,
     _zero_drivers,
 )
-from neuroadapt.engine.lifecourse_streams import uniform_stream
 from neuroadapt.model import behaviour as B
 from neuroadapt.model import mortality as M
 from neuroadapt.model.clock import HOURS_PER_DAY, rate_per_day
+from neuroadapt.streams import uniform_stream
 
 
 def _run_chunk(

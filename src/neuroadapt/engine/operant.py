@@ -74,7 +74,7 @@ from neuroadapt.engine.operant_spec import (
     ZONES,
     Component,
     DayResult,
-    Dose,
+    SessionDose,
     SessionSpec,
     hours,
 )
@@ -83,7 +83,7 @@ from neuroadapt.model import operant as O
 from neuroadapt.model import system
 from neuroadapt.model.pk import LIGANDS, build_pk
 from neuroadapt.parameters import ParameterSet
-from neuroadapt.parameters.table import standard_normal_stream
+from neuroadapt.streams import standard_normal_stream
 
 __all__ = [
     "BEHAVIOUR_READS",
@@ -94,7 +94,7 @@ __all__ = [
     "MAX_COMPONENTS",
     "Component",
     "DayResult",
-    "Dose",
+    "SessionDose",
     "OperantLab",
     "SessionSpec",
     "ZONES",

@@ -16,7 +16,6 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from neuroadapt.engine.kernel import _uniform
 from neuroadapt.engine.operant_spec import DAY_S, HOME_COARSE_S, HOME_DT_S, HOME_FINE_S
 from neuroadapt.model import operant as O
 from neuroadapt.model.receptor import activation, stimulus
@@ -26,6 +25,7 @@ from neuroadapt.model.signalling import (
     superactivation_demand,
     withdrawal_index,
 )
+from neuroadapt.streams import event_uniform
 
 # daily outputs
 (D_AMEAN, D_APEAK, D_EPEAK, D_WMEAN, D_WPEAK, D_WANT, D_PHI, D_TOL) = range(8)
@@ -108,7 +108,7 @@ def _odds_int(z, w_e, w_p, kd, tau, n_lig, n):
 @njit(cache=True, inline="always")
 def _draw(seed, rat, day, step, purpose):
     """Uniform draw of one purpose (1 press, 3 shock, 5-6 zone) at one step of one rat's day."""
-    return _uniform(seed, rat, (day * 131072 + step) * 8 + purpose)
+    return event_uniform(seed, rat, (day * 131072 + step) * 8 + purpose)
 
 
 @njit(cache=True)

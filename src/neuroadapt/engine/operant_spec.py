@@ -1,7 +1,7 @@
 """Session specifications and day results of the virtual rat lab (no numba).
 
 One job: what a rat does on one day (:class:`SessionSpec`, with its
-scheduled :class:`Dose` s and unit-dose :class:`Component` s), the MED-PC
+scheduled :class:`SessionDose` s and unit-dose :class:`Component` s), the MED-PC
 event codes and counters of the ``neuroadapt-sa`` profile, and the
 :class:`DayResult` a simulated day returns. The kernel that runs a day is
 ``engine.operant_kernel``; the lab that drives it is ``engine.operant``.
@@ -22,7 +22,7 @@ __all__ = [
     "MAX_COMPONENTS",
     "Component",
     "DayResult",
-    "Dose",
+    "SessionDose",
     "SessionSpec",
     "ZONES",
     "hours",
@@ -72,8 +72,14 @@ MAX_COMPONENTS = 12
 
 
 @dataclass(frozen=True)
-class Dose:
-    """A non-contingent dose at ``time_s`` after the session starts (mg/kg)."""
+class SessionDose:
+    """A non-contingent dose at ``time_s`` after the session starts (mg/kg).
+
+    One rat-session event: a prime, an antagonist or a conditioning injection
+    that the experimenter gives, not one the rat earns. Not the dose event of
+    the regimen language and the cohort engine (:class:`neuroadapt.model.dose.Dose`,
+    timed in hours from the start of the simulation).
+    """
 
     time_s: float
     drug: str
@@ -129,7 +135,7 @@ class SessionSpec:
     footshock_min: float = 0.0
     footshock_interval_s: float = 40.0
     zone: str = "drug"
-    doses: tuple[Dose, ...] = field(default_factory=tuple)
+    doses: tuple[SessionDose, ...] = field(default_factory=tuple)
     components: tuple[Component, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:

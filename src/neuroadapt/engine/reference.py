@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from neuroadapt.engine.simulate import Dose
 from neuroadapt.model import receptor, signalling
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.pk import LIGANDS, build_pk
 from neuroadapt.parameters import ParameterSet
 

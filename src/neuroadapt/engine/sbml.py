@@ -107,7 +107,8 @@ from neuroadapt.engine.sbml_events import (
     _per_dose_events,
     _table_event,
 )
-from neuroadapt.engine.simulate import Dose, prepare
+from neuroadapt.engine.simulate import prepare
+from neuroadapt.model.dose import Dose
 from neuroadapt.parameters import ParameterSet
 from neuroadapt.scenarios.schema import Behaviour
 

@@ -23,7 +23,8 @@ from neuroadapt.engine.sbml_equations import (
     _parse,
     pk_id,
 )
-from neuroadapt.engine.simulate import Dose, Prepared
+from neuroadapt.engine.simulate import Prepared
+from neuroadapt.model.dose import Dose
 
 
 def _dose_groups(doses: Sequence[Dose], prep: Prepared) -> list[tuple[float, dict[int, list[str]]]]:

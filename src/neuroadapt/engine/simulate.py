@@ -20,7 +20,7 @@ import numpy as np
 
 from neuroadapt.engine import kernel as K
 from neuroadapt.engine.checkpoint import chunk_key, load_chunk, save_chunk
-from neuroadapt.engine.inputs import Dose, EngineOptions, RescueRule
+from neuroadapt.engine.inputs import EngineOptions, RescueRule
 from neuroadapt.engine.preparation import (
     LN2,
     Prepared,
@@ -46,11 +46,13 @@ from neuroadapt.engine.results import (
     check_living_finite,
     episodes_table,
 )
+from neuroadapt.model.dose import Dose
 from neuroadapt.parameters import ParameterSet
 from neuroadapt.scenarios import MAX_DOSES
 
 # the engine's types and helpers live in engine.inputs, engine.preparation and
-# engine.results; they stay importable from here
+# engine.results; they stay importable from here, as does the dose event
+# (model.dose.Dose, the one type the regimen expands to and the engine simulates)
 __all__ = [
     "CF_UNITS",
     "EPISODE_COLUMNS",
@@ -98,7 +100,8 @@ def simulate(
     params
         Parameter set of the species.
     doses
-        Dose events shared by every subject (sorted or not).
+        Dose events (:class:`neuroadapt.model.dose.Dose`, e.g. a scenario's
+        ``all_events()``) shared by every subject (sorted or not).
     duration_h
         Simulated time (h).
     subjects

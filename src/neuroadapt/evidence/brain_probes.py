@@ -60,7 +60,7 @@ import numpy as np
 import xarray as xr
 
 from neuroadapt.engine.brain import DRIVERS, check_modules, integrate
-from neuroadapt.engine.simulate import Dose, EngineOptions, simulate
+from neuroadapt.engine.simulate import EngineOptions, simulate
 from neuroadapt.model import (
     affect,
     cognition,
@@ -70,6 +70,7 @@ from neuroadapt.model import (
     structure,
     white_matter,
 )
+from neuroadapt.model.dose import Dose
 from neuroadapt.parameters import load_parameters
 
 N_SUBJECTS = 60

@@ -20,7 +20,6 @@ from types import ModuleType
 
 import numpy as np
 
-from neuroadapt.engine.simulate import Dose
 from neuroadapt.engine.workers import default_workers, run_tasks
 from neuroadapt.evidence import (
     checks_brain_duration,
@@ -54,6 +53,7 @@ from neuroadapt.evidence.checks import (
     within_abs,
 )
 from neuroadapt.evidence.targets import load_targets
+from neuroadapt.model.dose import Dose
 
 __all__ = [
     "CHECKS",

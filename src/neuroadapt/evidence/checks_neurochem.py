@@ -23,10 +23,11 @@ import numpy as np
 import xarray as xr
 
 from neuroadapt.engine.brain import integrate
-from neuroadapt.engine.simulate import Dose, EngineOptions, simulate
+from neuroadapt.engine.simulate import EngineOptions, simulate
 from neuroadapt.evidence.brain_probes import USE_END, duration_r, long_course
 from neuroadapt.evidence.checks import Check, in_range, is_true, within
 from neuroadapt.model import affect, dopamine, glutamate, inflammation
+from neuroadapt.model.dose import Dose
 from neuroadapt.parameters import load_parameters
 
 #: The neurochemical modules in dependency order.

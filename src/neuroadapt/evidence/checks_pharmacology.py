@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 
-from neuroadapt.engine.simulate import Dose
 from neuroadapt.evidence import probes as P
 from neuroadapt.evidence.checks import Check, at_most, in_range, is_true, parameter_value, within
+from neuroadapt.model.dose import Dose
 
 
 def _hp():

@@ -15,7 +15,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from neuroadapt.engine.operant import DayResult, Dose, SessionSpec
+from neuroadapt.engine.operant import DayResult, SessionDose, SessionSpec
 from neuroadapt.evidence.checks import Check, is_true, never, not_modelled
 from neuroadapt.evidence.checks_rat import HOME, run_groups
 
@@ -33,16 +33,16 @@ def _cpp_schedule(
     out = [SessionSpec("cpp_test", "pre", 15 * 60.0)]
     for _ in range(pairings):
         t = delay_min * 60.0
-        doses = (Dose(t, drug, route, dose, "conditioning"),)
+        doses = (SessionDose(t, drug, route, dose, "conditioning"),)
         if antagonist:
-            doses += (Dose(t, "naloxone", route, antagonist, "conditioning"),)
+            doses += (SessionDose(t, "naloxone", route, antagonist, "conditioning"),)
         out.append(SessionSpec("cpp_confine", "cond", minutes * 60.0, zone="drug", doses=doses))
         out.append(SessionSpec("cpp_confine", "cond", minutes * 60.0, zone="vehicle"))
     return out
 
 
 def _test(minutes: float = 15.0, prime: float = 0.0) -> SessionSpec:
-    doses = (Dose(0.0, "morphine", "sc", prime, "prime"),) if prime else ()
+    doses = (SessionDose(0.0, "morphine", "sc", prime, "prime"),) if prime else ()
     return SessionSpec("cpp_test", "test", minutes * 60.0, doses=doses)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-from neuroadapt.engine.operant import DayResult, Dose, OperantLab, SessionSpec
+from neuroadapt.engine.operant import DayResult, OperantLab, SessionDose, SessionSpec
 from neuroadapt.evidence.checks import Check, is_true, never, not_modelled
 from neuroadapt.parameters import load_parameters
 
@@ -124,7 +124,7 @@ def unit_dose_probe():
     """5 rats per unit dose: 10 3-h FR1 sessions, then one with naloxone 1 mg/kg s.c. at its end."""
     groups = []
     for dose in UNIT_DOSES:
-        test = _sa(3, dose, doses=(Dose(3 * H, "naloxone", "sc", 1.0, "antagonist"),))
+        test = _sa(3, dose, doses=(SessionDose(3 * H, "naloxone", "sc", 1.0, "antagonist"),))
         groups.append((5, [_sa(3, dose)] * 10 + [test]))
     return run_groups(groups, pairs=[("naloxone", "sc")])
 
@@ -162,7 +162,7 @@ def naltrexone_probe():
     session start) at 18-100 ug/kg.
     """
     specs = [_sa(3, 0.056)] * 8 + [_sa(3, dose) for dose in VEHICLE_DOSES]
-    ntx = (Dose(0, "naltrexone", "oral", 3.0, "conditioning"),)
+    ntx = (SessionDose(0, "naltrexone", "oral", 3.0, "conditioning"),)
     specs += [_sa(3, dose, doses=ntx) for dose in NTX_DOSES]
     return run_groups([(8, specs)], pairs=[("naltrexone", "oral")])
 
@@ -201,12 +201,14 @@ def reinstatement_probe():
     base = [_sa(3)] * REIN_TRAIN + [_ext()] * REIN_EXT
     groups = []
     for ug in IV_PRIMES_UG:
-        doses = (Dose(0.0, "heroin", "iv", ug / 1000.0, "prime"),) if ug else ()
+        doses = (SessionDose(0.0, "heroin", "iv", ug / 1000.0, "prime"),) if ug else ()
         groups.append((6, base + [_ext(doses=doses)]))
     groups.append((6, base + [_ext(footshock_min=10.0)]))
     withdrawal = list(base)
-    withdrawal[-1] = _ext(doses=(Dose(12 * H, "morphine", "sc", 10.0, "conditioning"),))
-    groups.append((6, withdrawal + [_ext(doses=(Dose(0.0, "naloxone", "sc", 1.0, "antagonist"),))]))
+    withdrawal[-1] = _ext(doses=(SessionDose(12 * H, "morphine", "sc", 10.0, "conditioning"),))
+    groups.append(
+        (6, withdrawal + [_ext(doses=(SessionDose(0.0, "naloxone", "sc", 1.0, "antagonist"),))])
+    )
     pairs = [("morphine", "sc"), ("naloxone", "sc")]
     return run_groups(groups, pairs=pairs)
 

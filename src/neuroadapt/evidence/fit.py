@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from neuroadapt.engine.simulate import Dose
 from neuroadapt.evidence import probes as P
 from neuroadapt.evidence.targets import load_targets
 from neuroadapt.model import mortality as M
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.respiration import paco2
 from neuroadapt.parameters import ParameterSet
 from neuroadapt.parameters.life_table import load_life_table

@@ -15,8 +15,9 @@ from scipy.optimize import brentq
 
 from neuroadapt.engine.brain import available_brain_modules
 from neuroadapt.engine.lifecourse import LifeCourseResult, LifePlan, simulate_lifecourse
-from neuroadapt.engine.simulate import Dose, RescueRule, trajectory
+from neuroadapt.engine.simulate import RescueRule, trajectory
 from neuroadapt.model import receptor
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.signalling import camp_level
 from neuroadapt.parameters import ParameterSet, load_parameters
 

@@ -30,8 +30,9 @@ import xarray as xr
 
 from neuroadapt.atomic import write_with
 from neuroadapt.cache import cache_dir, cached, code_key
-from neuroadapt.engine.simulate import Dose, EngineOptions, simulate, trajectory
+from neuroadapt.engine.simulate import EngineOptions, simulate, trajectory
 from neuroadapt.model import receptor
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.pk import LIGANDS
 from neuroadapt.parameters import ParameterSet
 

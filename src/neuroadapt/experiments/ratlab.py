@@ -76,8 +76,8 @@ from neuroadapt.engine.operant import (
     ZONES,
     Component,
     DayResult,
-    Dose,
     OperantLab,
+    SessionDose,
     SessionSpec,
 )
 from neuroadapt.experiments.ratlab_files import (
@@ -342,12 +342,12 @@ def _spec(p: Phase, k: int) -> SessionSpec:
     if p.kind == "progressive_ratio":
         return SessionSpec("operant", duration_s=sess, progressive=True, cue=p.cue, **base)
     if p.kind == "naloxone_test":
-        nlx = Dose(sess, "naloxone", "sc", p.naloxone_mg_kg, "antagonist")
+        nlx = SessionDose(sess, "naloxone", "sc", p.naloxone_mg_kg, "antagonist")
         return SessionSpec("operant", duration_s=sess, ratio=p.ratio, doses=(nlx,), **base)
     if p.kind in ("extinction", "cue_test", "prime_test", "footshock_test"):
         doses = ()
         if p.kind == "prime_test" and p.prime_mg_kg > 0:
-            doses = (Dose(0.0, p.prime_drug, p.prime_route, p.prime_mg_kg, "prime"),)
+            doses = (SessionDose(0.0, p.prime_drug, p.prime_route, p.prime_mg_kg, "prime"),)
         return SessionSpec(
             "operant",
             duration_s=sess,
@@ -363,16 +363,16 @@ def _spec(p: Phase, k: int) -> SessionSpec:
     if p.kind in ("cpp_pretest", "cpp_test"):
         doses = ()
         if p.prime_mg_kg > 0:
-            doses = (Dose(0.0, p.prime_drug, p.prime_route, p.prime_mg_kg, "prime"),)
+            doses = (SessionDose(0.0, p.prime_drug, p.prime_route, p.prime_mg_kg, "prime"),)
         return SessionSpec("cpp_test", phase=p.kind, duration_s=p.minutes * 60.0, doses=doses)
     if p.kind == "cpp_conditioning":
         drug_day = k % 2 == 0
-        doses: tuple[Dose, ...] = ()
+        doses: tuple[SessionDose, ...] = ()
         if drug_day:
             t = p.delay_min * 60.0
-            doses = (Dose(t, p.drug, p.route, p.dose, "conditioning"),)
+            doses = (SessionDose(t, p.drug, p.route, p.dose, "conditioning"),)
             if p.antagonist_mg_kg > 0:
-                doses += (Dose(t, "naloxone", p.route, p.antagonist_mg_kg, "conditioning"),)
+                doses += (SessionDose(t, "naloxone", p.route, p.antagonist_mg_kg, "conditioning"),)
         return SessionSpec(
             "cpp_confine",
             phase="cpp_conditioning",

@@ -42,7 +42,6 @@ import xarray as xr
 
 from neuroadapt.atomic import remove_stale_temporaries, write_text
 from neuroadapt.engine.simulate import (
-    Dose,
     EngineOptions,
     RescueRule,
     SimulationResult,
@@ -204,14 +203,6 @@ def scenario_params(scenario: Scenario) -> ParameterSet:
     if scenario.parameters:
         params = params.with_table_values(scenario.parameters)
     return params
-
-
-def scenario_doses(scenario: Scenario) -> list[Dose]:
-    """The scenario's regimen and treatments as engine dose events."""
-    return [
-        Dose(e.time_h, e.drug, e.route, e.amount, e.unit, e.duration_h)
-        for e in scenario.all_events()
-    ]
 
 
 def scenario_rescue(scenario: Scenario) -> RescueRule | None:
@@ -393,7 +384,7 @@ def run_scenario(
     ckpt = out / ".checkpoint" if out is not None else None
     result = simulate(
         params,
-        scenario_doses(scenario),
+        scenario.all_events(),
         scenario.total_duration_h(),
         scenario.cohort.subjects,
         seed=scenario.seed,

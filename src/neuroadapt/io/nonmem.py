@@ -15,8 +15,9 @@ ADDL    number of additional doses
 II      interval between the additional doses, hours
 ======  =============================================================
 
-``CMT`` numbers one (drug, route) pair each, in the order of
-:func:`neuroadapt.model.routes.dosing_compartments`; :func:`cmt_table` lists
+``CMT`` numbers one (drug, route) pair each, fixed for ever in the drug table's
+ledger ``model/cmt.csv`` (a new drug or route appends numbers; see
+:func:`neuroadapt.model.routes.dosing_compartments`); :func:`cmt_table` lists
 them (and docs/formats.md prints the map). Observation rows are written at the
 requested times (``observation_times_h``) with ``DV`` missing, so that a
 pharmacometric tool can simulate or fit at them; a table needs at least one
@@ -49,8 +50,9 @@ import numpy as np
 import pandas as pd
 
 from neuroadapt.atomic import write_text
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.routes import cmt_number, cmt_pair, dosing_compartments
-from neuroadapt.scenarios.regimen import DoseEvent, sort_events
+from neuroadapt.scenarios.regimen import sort_events
 
 #: How a missing value (a dose row's DV) is written, read and declared to pharmpy.
 MISSING = "."
@@ -145,7 +147,7 @@ def _weight(body_weight_kg: float | Mapping[int, float] | None, sid: int) -> flo
     return body_weight_kg[sid]
 
 
-def _compress(events: list[DoseEvent]) -> list[tuple[DoseEvent, int, float]]:
+def _compress(events: list[Dose]) -> list[tuple[Dose, int, float]]:
     """Group regular repeats: (first event, number of additional doses, interval)."""
     runs: list[list] = []  # [first event, n doses, interval]
     open_run: dict[tuple, list] = {}
@@ -209,7 +211,7 @@ def cmt_table() -> pd.DataFrame:
     pairs = dosing_compartments()
     return pd.DataFrame(
         {
-            "CMT": range(1, len(pairs) + 1),
+            "CMT": [cmt_number(d, r) for d, r in pairs],
             "DRUG": [d for d, _ in pairs],
             "ROUTE": [r for _, r in pairs],
         }
@@ -217,7 +219,7 @@ def cmt_table() -> pd.DataFrame:
 
 
 def events_to_nonmem(
-    events: Sequence[DoseEvent] | Mapping[int, Sequence[DoseEvent]],
+    events: Sequence[Dose] | Mapping[int, Sequence[Dose]],
     subject_ids: Sequence[int] | None = None,
     body_weight_kg: float | Mapping[int, float] | None = None,
     compress: bool = True,
@@ -227,7 +229,7 @@ def events_to_nonmem(
 
     Parameters
     ----------
-    events : sequence of DoseEvent, or mapping ID -> sequence of DoseEvent
+    events : sequence of neuroadapt.model.dose.Dose, or mapping ID -> sequence of Dose
         One schedule (given to every subject in ``subject_ids``) or one per subject.
     subject_ids : sequence of int, optional
         IDs that receive a shared schedule; default ``[1]``.
@@ -258,7 +260,7 @@ def events_to_nonmem(
         bw = _weight(body_weight_kg, sid)
         if bw is not None:
             evs = [
-                DoseEvent(e.time_h, e.drug, e.route, e.amount * bw, "mg", e.duration_h)
+                Dose(e.time_h, e.drug, e.route, e.amount * bw, "mg", e.duration_h)
                 if e.unit == "mg/kg"
                 else e
                 for e in evs
@@ -321,7 +323,7 @@ def _num(
     return x
 
 
-def nonmem_to_events(df: pd.DataFrame) -> dict[int, list[DoseEvent]]:
+def nonmem_to_events(df: pd.DataFrame) -> dict[int, list[Dose]]:
     """Read dose events from a NONMEM-style table, expanding ``ADDL``/``II`` and ``RATE``.
 
     Parameters
@@ -349,7 +351,7 @@ def nonmem_to_events(df: pd.DataFrame) -> dict[int, list[DoseEvent]]:
         raise NonmemError(
             missing[0], None, "(missing)", "required columns: " + ", ".join(_REQUIRED)
         )
-    out: dict[int, list[DoseEvent]] = {}
+    out: dict[int, list[Dose]] = {}
     for i, rec in enumerate(df.to_dict("records"), start=1):
         evid = _num(rec["EVID"], "EVID", i, True, allowed="0 (observation) or 1 (dose)")
         if evid == 0:
@@ -387,7 +389,7 @@ def nonmem_to_events(df: pd.DataFrame) -> dict[int, list[DoseEvent]]:
             raise NonmemError("AMTU", i, unit, "'mg' or 'mg/kg'")
         duration = _duration(amt, rate) if rate > 0 else 0.0
         out.setdefault(sid, []).extend(
-            DoseEvent(time + k * ii, drug, route, amt, unit, duration) for k in range(addl + 1)
+            Dose(time + k * ii, drug, route, amt, unit, duration) for k in range(addl + 1)
         )
     return {sid: sort_events(evs) for sid, evs in sorted(out.items())}
 

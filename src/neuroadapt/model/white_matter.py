@@ -53,7 +53,7 @@ improves over months (Arimany: better by 16 weeks).
 
 Random events use no global generator: each subject and day gets a uniform
 number from a counter-based hash of (stream seed, subject index, day,
-purpose) (:func:`uniform_hash`). The subject indices and the stream seed are
+purpose) (:func:`neuroadapt.streams.uniform_hash`). The subject indices and the stream seed are
 read from ``p["subject_index"]`` and ``p["stream_seed"]`` when present
 (the caller adds them beside the sampled parameters), else ``0..n-1`` and 0;
 the day is counted in the state ``day``. The draws therefore depend only on
@@ -72,7 +72,6 @@ Observables: ``fa`` per tract (fraction of a matched control), ``tle_stage``
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from neuroadapt.model.clock import (
     HOURS_PER_DAY,
@@ -85,7 +84,7 @@ from neuroadapt.model.clock import (
 )
 from neuroadapt.model.clock import column as _c
 from neuroadapt.model.clock import positive as _pos
-from neuroadapt.parameters.table import splitmix64, splitmix64_one
+from neuroadapt.streams import chain_start, day_links, hash_link
 
 NAME = "white_matter"
 REGIONS: tuple[str, ...] = ("frontal white matter", "cingulum", "corpus callosum")
@@ -160,52 +159,11 @@ STREAM_TLE_ONSET, STREAM_TLE_STAGE, STREAM_LESION, STREAM_PALLIDAL = 1, 2, 3, 4
 STREAM_DPHL, STREAM_DPHL_DELAY = 5, 6
 
 
-def _link(h: np.ndarray, part) -> np.ndarray:
-    """One link of the hash chain: ``splitmix64(h ^ round(part))``."""
-    return splitmix64(h ^ np.asarray(np.round(part), dtype=np.int64).astype(np.uint64))
-
-
-def _unit(h: np.ndarray) -> np.ndarray:
-    """Uniform numbers in [0, 1) from the top 53 bits of a hash."""
-    return (h >> np.uint64(11)).astype(np.float64) / float(2**53)
-
-
-def uniform_hash(seed, subject, day, purpose: int) -> np.ndarray:
-    """Uniform numbers in [0, 1) from a hash of (seed, subject, day, purpose).
-
-    A counter-based generator (SplitMix64 finaliser applied in sequence): the
-    same arguments always give the same number, with no shared state.
-
-    Examples
-    --------
-    >>> u = uniform_hash(0, np.arange(3), 5, 1)
-    >>> bool(np.all((u >= 0) & (u < 1))), bool(np.all(u == uniform_hash(0, np.arange(3), 5, 1)))
-    (True, True)
-    """
-    with np.errstate(over="ignore"):
-        h = splitmix64(np.asarray(seed, dtype=np.uint64) + np.uint64(0))
-        for part in (subject, day, purpose):
-            h = _link(h, part)
-    return _unit(h)
-
-
-@njit(cache=True)
-def _day_links(h_subject, idx, day, purpose):
-    """``_unit(_link(_link(h_subject, day), purpose))`` at ``idx``, in one pass."""
-    out = np.empty(idx.size)
-    for j in range(idx.size):
-        i = idx[j]
-        h = splitmix64_one(h_subject[i] ^ np.uint64(np.int64(np.rint(day[i]))))
-        h = splitmix64_one(h ^ np.uint64(purpose))
-        out[j] = np.float64(h >> np.uint64(11)) / 9007199254740992.0
-    return out
-
-
 class _DayDraws:
     """The day's ``uniform_hash`` numbers for every subject, computed only where asked.
 
     The chain's first links (seed, subject) are fixed per subject and remembered
-    in ``p``; the last two (day, purpose) are compiled (``_day_links``), since
+    in ``p``; the last two (day, purpose) are compiled (``streams.day_links``), since
     numpy spends more time on its per-call overhead than on the few subjects
     drawn each day.
     """
@@ -219,7 +177,7 @@ class _DayDraws:
             seed = 0 if seed is None else int(np.asarray(seed).ravel()[0])
             subj = np.arange(self.n) if subj is None else np.asarray(subj, dtype=np.int64)
             with np.errstate(over="ignore"):
-                return _link(splitmix64(np.asarray(seed, dtype=np.uint64) + np.uint64(0)), subj)
+                return hash_link(chain_start(seed), subj)
 
         p = self.p
         key = f"wm:subject_hash:{self.n}"
@@ -230,7 +188,7 @@ class _DayDraws:
         out = np.full(mask.shape, fill)
         idx = np.flatnonzero(mask)
         if idx.size:
-            out[idx] = _day_links(self._subject_hash(), idx, self.day, int(purpose))
+            out[idx] = day_links(self._subject_hash(), idx, self.day, int(purpose))
         return out
 
 

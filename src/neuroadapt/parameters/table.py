@@ -20,7 +20,6 @@ import hashlib
 import json
 import math
 import os
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
@@ -29,8 +28,8 @@ from typing import Literal
 
 import numpy as np
 import pint
-from numba import njit
-from scipy.special import ndtri
+
+from neuroadapt.streams import standard_normal_stream
 
 Species = Literal["human", "rat"]
 SPECIES: tuple[str, ...] = ("human", "rat")
@@ -96,51 +95,6 @@ class Parameter:
     def is_assumption(self) -> bool:
         """Whether the source is a stated assumption rather than a citation."""
         return self.source.strip().lower().startswith("assumption")
-
-
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-def splitmix64(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on uint64 arrays (a counter-based random stream)."""
-    with np.errstate(over="ignore"):
-        z = (x + np.uint64(0x9E3779B97F4A7C15)) & _MASK64
-        z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
-        z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK64
-        return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True, inline="always")
-def splitmix64_one(x):
-    """:func:`splitmix64` of one uint64, compiled for the numba code (tested equal)."""
-    z = x + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-def stream_base(seed: int, key: np.uint64) -> np.uint64:
-    """Subject-free start of a counter-based stream: the hash of (seed, stream key)."""
-    with np.errstate(over="ignore"):
-        return splitmix64(np.uint64(seed) * np.uint64(0x100000001B3) ^ key)
-
-
-def subject_uniform(base, subjects: np.ndarray) -> np.ndarray:
-    """Uniforms in (0, 1), one per subject, from a stream's subject-free part ``base``."""
-    with np.errstate(over="ignore"):
-        x = splitmix64(base ^ (np.asarray(subjects, dtype=np.uint64) * np.uint64(0x9E3779B1)))
-    return ((x >> np.uint64(11)).astype(np.float64) + 0.5) / 9007199254740992.0
-
-
-def standard_normal_stream(seed: int, subjects: np.ndarray, name: str) -> np.ndarray:
-    """Standard normal draws, one per subject, for the quantity ``name``.
-
-    Each (seed, subject, name) has its own counter-based stream, so a subject's
-    draw does not depend on the chunk it is simulated in, nor on which other
-    parameters exist (adding a parameter to the table changes no other draw).
-    """
-    base = stream_base(seed, np.uint64(zlib.crc32(name.encode())))
-    return ndtri(subject_uniform(base, subjects))
 
 
 def _to_internal(value: float, unit: str, name: str) -> tuple[float, str]:

@@ -8,7 +8,6 @@ from neuroadapt.scenarios.files import loads_scenario as loads_scenario
 from neuroadapt.scenarios.regimen import MAX_DOSES as MAX_DOSES
 from neuroadapt.scenarios.regimen import Abstinence as Abstinence
 from neuroadapt.scenarios.regimen import Cycle as Cycle
-from neuroadapt.scenarios.regimen import DoseEvent as DoseEvent
 from neuroadapt.scenarios.regimen import Regimen as Regimen
 from neuroadapt.scenarios.regimen import RegimenError as RegimenError
 from neuroadapt.scenarios.regimen import RepeatedDose as RepeatedDose
@@ -30,7 +29,6 @@ __all__ = [
     "Abstinence",
     "Cohort",
     "Cycle",
-    "DoseEvent",
     "Outputs",
     "Regimen",
     "RegimenError",

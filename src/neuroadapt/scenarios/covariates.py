@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from neuroadapt.parameters.table import standard_normal_stream
 from neuroadapt.scenarios.schema import Scenario
+from neuroadapt.streams import standard_normal_stream
 
 __all__ = ["AGE_RANGE_YEARS", "covariates"]
 

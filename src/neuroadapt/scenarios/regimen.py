@@ -24,8 +24,10 @@ Examples
 >>> str(Regimen.parse("Heroin 25000 UG Intravenous q1d x 2w"))
 '25 mg iv q24h x 14d'
 
-Segments, units, durations and dose events are defined in
-``scenarios.regimen_segments`` and re-exported here.
+Segments, units and durations are defined in ``scenarios.regimen_segments``
+and re-exported here. The events are :class:`neuroadapt.model.dose.Dose`, the
+type the engine simulates, so ``simulate(params, r.events(), ...)`` takes them
+as they are.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.routes import DRUG_ALIASES, DRUGS
 from neuroadapt.scenarios.regimen_segments import (
     _GLUED_RE,
@@ -48,7 +51,6 @@ from neuroadapt.scenarios.regimen_segments import (
     MAX_SEGMENTS,
     Abstinence,
     Cycle,
-    DoseEvent,
     RegimenError,
     RepeatedDose,
     Segment,
@@ -74,7 +76,6 @@ __all__ = [
     "MAX_SEGMENTS",
     "Abstinence",
     "Cycle",
-    "DoseEvent",
     "Regimen",
     "RegimenError",
     "RepeatedDose",
@@ -273,6 +274,6 @@ class Regimen:
         """Total length in hours (sum of the segments)."""
         return _total(self.segments)
 
-    def events(self, start_h: float = 0.0) -> list[DoseEvent]:
+    def events(self, start_h: float = 0.0) -> list[Dose]:
         """Expand to dose events, in time order, the first segment starting at ``start_h``."""
         return _shift(_chain(self.segments)[0], start_h)

@@ -1,11 +1,12 @@
-"""Building blocks of the regimen language: units, durations, dose events and segments.
+"""Building blocks of the regimen language: units, durations and segments.
 
 One job: the values a regimen is made of (``scenarios.regimen`` parses and
 prints them): the accepted duration and amount units and limits,
-:class:`RegimenError`, duration parsing and formatting, :class:`DoseEvent`,
-and the segments :class:`RepeatedDose`, :class:`SingleDose`,
-:class:`Abstinence` and :class:`Cycle` with the helpers that expand and chain
-them into events.
+:class:`RegimenError`, duration parsing and formatting, and the segments
+:class:`RepeatedDose`, :class:`SingleDose`, :class:`Abstinence` and
+:class:`Cycle` with the helpers that expand and chain them into dose events
+(:class:`neuroadapt.model.dose.Dose`, the type the engine simulates) and
+sort and tabulate those.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 
 import pandas as pd
 
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.routes import ALLOWED_ROUTES, DRUG_ALIASES, DRUGS, ROUTE_ALIASES, ROUTES
 
 __all__ = [
@@ -26,7 +28,6 @@ __all__ = [
     "MAX_SEGMENTS",
     "Abstinence",
     "Cycle",
-    "DoseEvent",
     "RegimenError",
     "RepeatedDose",
     "Segment",
@@ -154,22 +155,7 @@ def _fmt_interval(hours: float) -> str:
 
 
 # ----------------------------------------------------------------- events
-@dataclass(frozen=True)
-class DoseEvent:
-    """One administration: ``amount`` (``unit``) of ``drug`` by ``route`` at ``time_h``.
-
-    ``duration_h`` > 0 marks a zero-order infusion of that length.
-    """
-
-    time_h: float
-    drug: str
-    route: str
-    amount: float
-    unit: str
-    duration_h: float = 0.0
-
-
-def sort_events(events: Iterable[DoseEvent]) -> list[DoseEvent]:
+def sort_events(events: Iterable[Dose]) -> list[Dose]:
     """Sort events by time, then drug, route, amount and duration (a canonical order)."""
     return sorted(
         events,
@@ -184,7 +170,7 @@ def sort_events(events: Iterable[DoseEvent]) -> list[DoseEvent]:
     )
 
 
-def events_to_frame(events: Iterable[DoseEvent]) -> pd.DataFrame:
+def events_to_frame(events: Iterable[Dose]) -> pd.DataFrame:
     """Return events as a table with columns time_h, drug, route, amount, unit, duration_h."""
     cols = ["time_h", "drug", "route", "amount", "unit", "duration_h"]
     return pd.DataFrame([asdict(e) for e in events], columns=cols)
@@ -221,7 +207,9 @@ def _check_amount(name: str, amount: float, unit: str) -> None:
 
 
 @dataclass(frozen=True)
-class _Dose:
+class _DoseSegment:
+    """What the dose segments share: drug, amount, unit, route and infusion length."""
+
     drug: str
     amount: float
     unit: str
@@ -243,12 +231,12 @@ class _Dose:
         over = f" over {_fmt_interval(self.infusion_h)}" if self.infusion_h else ""
         return f"{drug}{_fmt(self.amount)} {self.unit} {self.route}{over}"
 
-    def _event(self, t: float, amount: float) -> DoseEvent:
-        return DoseEvent(t, self.drug, self.route, amount, self.unit, self.infusion_h)
+    def _event(self, t: float, amount: float) -> Dose:
+        return Dose(t, self.drug, self.route, amount, self.unit, self.infusion_h)
 
 
 @dataclass(frozen=True)
-class RepeatedDose(_Dose):
+class RepeatedDose(_DoseSegment):
     """Doses every ``interval_h`` for ``duration_h`` hours or ``count`` doses.
 
     Doses fall at ``k * interval_h`` for ``k = 0, 1, ...`` while strictly
@@ -318,7 +306,7 @@ class RepeatedDose(_Dose):
     def _size(self) -> tuple[int, int]:
         return self.n_doses(), 1
 
-    def _relative(self) -> list[DoseEvent]:
+    def _relative(self) -> list[Dose]:
         times = (k * self.interval_h for k in range(self.n_doses()))
         return [self._event(t, self._amount_at(t)) for t in times]
 
@@ -332,7 +320,7 @@ class RepeatedDose(_Dose):
 
 
 @dataclass(frozen=True)
-class SingleDose(_Dose):
+class SingleDose(_DoseSegment):
     """One dose ``at_h`` after the segment's start; the segment lasts ``at_h``."""
 
     at_h: float = 0.0
@@ -349,7 +337,7 @@ class SingleDose(_Dose):
     def _size(self) -> tuple[int, int]:
         return 1, 1
 
-    def _relative(self) -> list[DoseEvent]:
+    def _relative(self) -> list[Dose]:
         return [self._event(self.at_h, self.amount)]
 
     def __str__(self) -> str:
@@ -373,7 +361,7 @@ class Abstinence:
     def _size(self) -> tuple[int, int]:
         return 0, 1
 
-    def _relative(self) -> list[DoseEvent]:
+    def _relative(self) -> list[Dose]:
         return []
 
     def __str__(self) -> str:
@@ -405,7 +393,7 @@ class Cycle:
         """Segment length in hours."""
         return _total(self.segments * self.times)
 
-    def _relative(self) -> list[DoseEvent]:
+    def _relative(self) -> list[Dose]:
         return _chain(self.segments * self.times)[0]
 
     def __str__(self) -> str:
@@ -438,13 +426,13 @@ def _check_size(size: tuple[int, int], field: str, value: object) -> None:
         )
 
 
-def _chain(segments: Sequence[Segment]) -> tuple[list[DoseEvent], float]:
+def _chain(segments: Sequence[Segment]) -> tuple[list[Dose], float]:
     """Events of segments run back to back, relative to 0, and their total length.
 
     Offsets accumulate from 0 by the same additions that give the length, so
     event times never decrease and never pass the end, even after rounding.
     """
-    out: list[DoseEvent] = []
+    out: list[Dose] = []
     offset = 0.0
     for seg in segments:
         out.extend(replace(e, time_h=offset + e.time_h) for e in seg._relative())
@@ -459,5 +447,5 @@ def _total(segments: Sequence[Segment]) -> float:
     return offset
 
 
-def _shift(events: list[DoseEvent], start_h: float) -> list[DoseEvent]:
+def _shift(events: list[Dose], start_h: float) -> list[Dose]:
     return [replace(e, time_h=start_h + e.time_h) for e in events] if start_h else events

@@ -44,6 +44,7 @@ from pydantic import (
     model_validator,
 )
 
+from neuroadapt.model.dose import Dose
 from neuroadapt.model.routes import ALLOWED_ROUTES, ROUTE_ALIASES
 from neuroadapt.parameters import load_parameters
 from neuroadapt.scenarios.errors import (
@@ -53,7 +54,6 @@ from neuroadapt.scenarios.errors import (
 from neuroadapt.scenarios.regimen import (
     DURATION_UNITS,
     MAX_DOSES,
-    DoseEvent,
     Regimen,
     format_duration,
     parse_duration,
@@ -522,8 +522,11 @@ class Scenario(BaseModel):
         """Return the parsed (heroin) regimen (``None`` with ``[behaviour]``)."""
         return Regimen.parse(self.regimen) if self.regimen else None
 
-    def all_events(self) -> list[DoseEvent]:
-        """Return the dose events of the regimen and every treatment, sorted by time."""
+    def all_events(self) -> list[Dose]:
+        """Return the dose events of the regimen and every treatment, sorted by time.
+
+        They are :class:`neuroadapt.model.dose.Dose`, what the engine simulates.
+        """
         reg = self.parsed_regimen()
         events = reg.events() if reg is not None else []
         for t in self.treatments:
